@@ -1,0 +1,55 @@
+/**
+ * The result shapes promised by the product brief. Every public operation returns one of these instead of
+ * throwing for an operational failure, so a caller can switch on `status` and `stage` without parsing text.
+ */
+
+/** Stages at which an operation can fail, in pipeline order. */
+export const FAILURE_STAGES = [
+  "validation", // the request document is malformed or breaks the schema
+  "plan", // the request is valid but no target can host it as asked
+  "env_setup", // secrets, credentials or target configuration are missing
+  "package", // the source could not be turned into a bundle
+  "deploy", // the Pulumi engine or a provider failed
+  "verify", // the deployment came up but its health check failed
+  "rollback", // restoring an earlier version failed
+  "internal", // a bug: reported without internals, with a log file path
+] as const;
+
+/** A stage at which an operation can fail. */
+export type FailureStage = (typeof FAILURE_STAGES)[number];
+
+/** The brief's failure object. */
+export interface FailureResult {
+  readonly status: "error";
+  /** One line saying what is wrong, naming the field or resource and the bad value (never a secret). */
+  readonly reason: string;
+  readonly stage: FailureStage;
+  /** What the user can do about it. */
+  readonly fix_suggestion: string;
+  /** Every problem found when there was more than one (the first is `reason`). */
+  readonly problems?: readonly string[];
+  /** Path of a log file with the full engine output, secrets masked. */
+  readonly log_file?: string;
+}
+
+/** Builds the brief's failure object. */
+export function failure(
+  stage: FailureStage,
+  reason: string,
+  fixSuggestion: string,
+  extra: { problems?: readonly string[]; log_file?: string } = {},
+): FailureResult {
+  return {
+    status: "error",
+    reason,
+    stage,
+    fix_suggestion: fixSuggestion,
+    ...(extra.problems && extra.problems.length > 1 ? { problems: extra.problems } : {}),
+    ...(extra.log_file ? { log_file: extra.log_file } : {}),
+  };
+}
+
+/** True when a result is the brief's failure object. */
+export function isFailure(value: unknown): value is FailureResult {
+  return typeof value === "object" && value !== null && (value as { status?: unknown }).status === "error";
+}
