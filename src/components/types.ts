@@ -1,0 +1,28 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { StackSpec, Target } from "../planner/spec";
+
+/**
+ * What the program hands a target's builder besides the spec: the secret values, already resolved and wrapped with
+ * `pulumi.secret`, keyed by the variable name they are exposed as.
+ */
+export interface BuildContext {
+  readonly secrets: Readonly<Record<string, pulumi.Output<string>>>;
+  /** Base name for physical resources, derived from project and environment (`<project_id>-<environment>`). */
+  readonly baseName: string;
+}
+
+/** The stack outputs every target produces; the automation layer reads them after `up`. */
+export interface TargetOutputs {
+  /** The URL the app is served on. */
+  readonly url: pulumi.Input<string>;
+  /** Where a person manages the deployment (the provider's console), or the app URL when there is none. */
+  readonly dashboardUrl: pulumi.Input<string>;
+  /** Every URL worth reporting, by role (`app`, `dashboard`, `custom_domain`, ...). */
+  readonly urls: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+/** Declares a target's resources for a spec. Must not create resources inside an `apply`. */
+export type TargetBuilder = (spec: StackSpec, context: BuildContext) => TargetOutputs;
+
+/** A builder per target; `satisfies TargetRegistry` makes a missing target a compile error. */
+export type TargetRegistry = Record<Target, TargetBuilder>;

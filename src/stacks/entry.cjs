@@ -1,0 +1,5 @@
+// Entry of the root Pulumi.yaml program (run by pulumi-language-nodejs): loads the TypeScript sources through tsx
+// and runs the same program the backend runs inline, with the spec read from the stack's config.
+require("tsx/cjs/api").register();
+const { programFor, specFromStackConfig } = require("./program.ts");
+module.exports = programFor(specFromStackConfig())();

@@ -1,0 +1,75 @@
+import * as pulumi from "@pulumi/pulumi";
+import { stackSpecSchema, type StackSpec } from "../planner/spec";
+import { TARGET_BUILDERS } from "../components/registry";
+
+/** Stack config key under which the spec is stored as structured config. */
+export const SPEC_CONFIG_KEY = "spec";
+
+/** Outputs of the program, as `pulumi stack output` shows them. */
+export interface ProgramOutputs {
+  url: pulumi.Output<string>;
+  dashboardUrl: pulumi.Output<string>;
+  urls: pulumi.Output<Record<string, string>>;
+  target: string;
+  stack: string;
+  artifactDigest: string | null;
+}
+
+/** Options of `programFor`. */
+export interface ProgramOptions {
+  /**
+   * Secret values resolved before the run, by variable name. When absent (a directory program run by hand), the
+   * program resolves the spec's references itself.
+   */
+  readonly resolvedSecrets?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The one Pulumi program: a pure function of the spec. The backend runs it inline; the root `Pulumi.yaml` runs it
+ * as a directory program reading the spec from stack config, so both see the same resources.
+ */
+export function programFor(spec: StackSpec, options: ProgramOptions = {}): () => Promise<ProgramOutputs> {
+  return async () => {
+    const values = options.resolvedSecrets ?? (await resolveForDirectoryProgram(spec));
+    const secrets: Record<string, pulumi.Output<string>> = {};
+    for (const { name } of spec.secrets) {
+      const value = values[name];
+      if (value === undefined) throw new Error(`secret ${name} was not resolved`);
+      secrets[name] = pulumi.secret(value);
+    }
+    const built = TARGET_BUILDERS[spec.target](spec, { secrets, baseName: `${spec.project_id}-${spec.environment}` });
+    return {
+      url: pulumi.output(built.url),
+      dashboardUrl: pulumi.output(built.dashboardUrl),
+      urls: pulumi.output(built.urls) as pulumi.Output<Record<string, string>>,
+      target: spec.target,
+      stack: spec.stack,
+      artifactDigest: spec.artifact?.digest ?? null,
+    };
+  };
+}
+
+async function resolveForDirectoryProgram(spec: StackSpec): Promise<Record<string, string>> {
+  if (spec.secrets.length === 0) return {};
+  const { resolveSecrets } = await import("../secrets/index");
+  const resolution = await resolveSecrets(spec.secrets, { projectId: spec.project_id });
+  if (!resolution.ok) throw new Error(`${resolution.failure.reason}. ${resolution.failure.fix_suggestion}`);
+  return Object.fromEntries(resolution.secrets.map((s) => [s.name, s.value]));
+}
+
+/** Reads and validates the spec from the current stack's config (directory program). */
+export function specFromStackConfig(): StackSpec {
+  const config = new pulumi.Config();
+  const raw = config.getObject<unknown>(SPEC_CONFIG_KEY);
+  if (raw === undefined) {
+    throw new Error(
+      `no spec configured: stack '${pulumi.getStack()}' has no '${pulumi.getProject()}:${SPEC_CONFIG_KEY}' config; deploy it with 'deployment-planner deploy' first`,
+    );
+  }
+  const parsed = stackSpecSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid spec in stack config: ${issues}`);
+  }
+  return parsed.data;
+}
