@@ -1,0 +1,125 @@
+import { CommandError, ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automation";
+import { failure, type FailureResult, type FailureStage } from "../outcome";
+
+/** Marker the local target puts at the start of a failed health check's message. */
+export const HEALTH_CHECK_MARKER = "health check failed:";
+
+/** Base of the automation layer's typed errors; each has a literal `code`, a stage and a fix suggestion. */
+export abstract class AutomationError extends Error {
+  abstract readonly code: string;
+  abstract readonly stage: FailureStage;
+  abstract readonly fixSuggestion: string;
+  /** Log file holding the engine's full output, secrets masked. */
+  logFile?: string;
+
+  /** The brief's failure object for this error. */
+  toFailure(): FailureResult {
+    return failure(this.stage, this.message, this.fixSuggestion, { log_file: this.logFile });
+  }
+}
+
+/** Another update holds the stack's lock. */
+export class StackLockedError extends AutomationError {
+  readonly code = "STACK_LOCKED" as const;
+  readonly stage = "deploy" as const;
+  constructor(readonly stackName: string) {
+    super(`stack '${stackName}' is locked by another update`);
+  }
+  get fixSuggestion(): string {
+    return `Wait for the running update of '${this.stackName}' to finish and retry; if no update is running, the lock is stale: run 'pulumi cancel -s ${this.stackName}' (or remove the lock file from the state backend's .pulumi/locks directory).`;
+  }
+}
+
+/** The stack does not exist in the backend. */
+export class StackMissingError extends AutomationError {
+  readonly code = "STACK_NOT_FOUND" as const;
+  readonly stage = "validation" as const;
+  constructor(readonly stackName: string) {
+    super(`stack '${stackName}' does not exist in this workspace's backend`);
+  }
+  get fixSuggestion(): string {
+    return "Check the project id and environment, the --workspace and --backend; 'deployment-planner deploy' creates the stack.";
+  }
+}
+
+/** A resource provider plugin is not installed and may not be downloaded. */
+export class MissingPluginError extends AutomationError {
+  readonly code = "MISSING_PLUGIN" as const;
+  readonly stage = "env_setup" as const;
+  constructor(readonly plugin: string) {
+    super(`the Pulumi resource plugin '${plugin}' is not installed`);
+  }
+  get fixSuggestion(): string {
+    return `Install it where the registry is reachable ('pulumi plugin install resource ${this.plugin.replace(/-v?\d.*$/, "")}'), or copy it into PULUMI_HOME/plugins; automatic downloads are disabled.`;
+  }
+}
+
+/** The deployed app did not pass its health check. */
+export class HealthCheckError extends AutomationError {
+  readonly code = "HEALTH_CHECK_FAILED" as const;
+  readonly stage = "verify" as const;
+  constructor(
+    message: string,
+    readonly url?: string,
+  ) {
+    super(message);
+  }
+  get fixSuggestion(): string {
+    return "Check that the app starts with its start command, listens on the PORT it is given and answers its health check path; its last log lines are in the reason and the log file.";
+  }
+}
+
+/** The operation was cancelled through its AbortSignal. */
+export class OperationCancelledError extends AutomationError {
+  readonly code = "CANCELLED" as const;
+  readonly stage = "deploy" as const;
+  constructor(readonly stackName: string) {
+    super(`the operation on stack '${stackName}' was cancelled`);
+  }
+  get fixSuggestion(): string {
+    return `Run 'deployment-planner refresh' for the stack to reconcile its state, then deploy again.`;
+  }
+}
+
+/** The engine or a provider failed. */
+export class EngineError extends AutomationError {
+  readonly code = "ENGINE_FAILED" as const;
+  readonly stage = "deploy" as const;
+  constructor(
+    message: string,
+    readonly stackName: string,
+  ) {
+    super(message);
+  }
+  get fixSuggestion(): string {
+    return "Read the error and the engine log; fix the cause (credentials, quotas, inputs) and deploy again. Nothing is lost: the stack's history keeps the previous version.";
+  }
+}
+
+/** Picks the engine's own error lines out of its output: the `error:` diagnostics, without the update's chatter. */
+export function engineErrorLines(output: string): string[] {
+  const lines = output.split("\n").map((l) => l.trim());
+  const errors = lines.filter((l) => /^error:/.test(l) || l.startsWith(HEALTH_CHECK_MARKER));
+  const unique = [...new Set(errors.map((l) => l.replace(/^error:\s*/, "")))];
+  return unique.filter((l) => !/^update failed$/.test(l) && !/^preview failed$/.test(l));
+}
+
+/** Maps an error thrown by the Automation API to a typed automation error. */
+export function classifyEngineError(error: unknown, stack: string, aborted: boolean): AutomationError {
+  if (error instanceof AutomationError) return error;
+  if (aborted) return new OperationCancelledError(stack);
+  if (error instanceof ConcurrentUpdateError) return new StackLockedError(stack);
+  if (error instanceof StackNotFoundError) return new StackMissingError(stack);
+  const text = error instanceof CommandError || error instanceof Error ? error.message : String(error);
+  const plugin = /no resource plugin '([^']+)' found|could not find plugin[^']*'?([\w.-]+)?/i.exec(text);
+  if (plugin) return new MissingPluginError(plugin[1] ?? plugin[2] ?? "unknown");
+  const health = text.indexOf(HEALTH_CHECK_MARKER);
+  if (health >= 0) {
+    const rest = text.slice(health);
+    const end = rest.search(/\n\s*\n|\\n\\n|'\s*$/);
+    return new HealthCheckError((end > 0 ? rest.slice(0, end) : rest).replace(/\\n/g, "\n").trim());
+  }
+  const lines = engineErrorLines(text.replace(/\\n/g, "\n"));
+  const reason = lines.length > 0 ? lines.slice(0, 3).join("; ") : `the engine failed on stack '${stack}'`;
+  return new EngineError(reason.slice(0, 2000), stack);
+}

@@ -1,0 +1,458 @@
+import { appendFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import {
+  LocalWorkspace,
+  type EngineEvent,
+  type OpMap,
+  type PulumiFn,
+  type Stack,
+  type UpdateSummary,
+} from "@pulumi/pulumi/automation";
+import type { StackSpec } from "../planner/spec";
+import { programFor } from "../stacks/program";
+import { classifyEngineError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
+import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
+import type { PlannerWorkspace } from "./workspace";
+
+/** Anything that can hide secret values in text before it is shown or stored. */
+export interface TextMasker {
+  mask(text: string): string;
+}
+
+const NO_MASK: TextMasker = { mask: (text) => text };
+
+/** Options every operation takes. */
+export interface OperationOptions {
+  readonly workspace: PlannerWorkspace;
+  /** Every engine event, as the Automation API delivers it. */
+  readonly onEvent?: (event: EngineEvent) => void;
+  /** Resource-level progress lines for a person, secrets masked. */
+  readonly onProgress?: (line: string) => void;
+  /** Cancels the operation: the engine is interrupted and leaves a consistent checkpoint. */
+  readonly signal?: AbortSignal;
+  /** Hides resolved secret values in progress lines, logs and errors. */
+  readonly masker?: TextMasker;
+  /** How long to wait for another update's lock on the stack before failing; default 60 s. */
+  readonly lockWaitMs?: number;
+  /** Update message recorded in the stack history. */
+  readonly message?: string;
+}
+
+/** Counts of resource operations, by kind (`create`, `update`, `same`, `delete`, `replace`, ...). */
+export type ChangeSummary = Readonly<Record<string, number>>;
+
+/** Result of `preview`. */
+export interface PreviewResult {
+  readonly stack: string;
+  readonly changeSummary: ChangeSummary;
+  /** True when the preview found anything to create, update, replace or delete. */
+  readonly hasChanges: boolean;
+  /** Planned steps other than `same`. */
+  readonly steps: readonly { op: string; type: string; name: string }[];
+  readonly logFile: string;
+}
+
+/** Result of `up`. */
+export interface UpResult {
+  readonly stack: string;
+  readonly changeSummary: ChangeSummary;
+  readonly outputs: StackOutputs;
+  /** Number of this update in the stack's history. */
+  readonly version: number;
+  readonly durationMs: number;
+  readonly logFile: string;
+}
+
+/** Result of `destroy`. */
+export interface DestroyResult {
+  readonly stack: string;
+  readonly changeSummary: ChangeSummary;
+  /** True when the stack and its config file were removed after its resources. */
+  readonly stackRemoved: boolean;
+  readonly logFile: string;
+}
+
+/** Result of `refresh`. */
+export interface RefreshResult {
+  readonly stack: string;
+  readonly changeSummary: ChangeSummary;
+  readonly logFile: string;
+}
+
+/** The outputs the program exports, as plain values (secrets stay masked). */
+export interface StackOutputs {
+  readonly url?: string;
+  readonly dashboardUrl?: string;
+  readonly urls?: Record<string, string>;
+  readonly target?: string;
+  readonly stack?: string;
+  readonly artifactDigest?: string | null;
+  readonly [key: string]: unknown;
+}
+
+/** One update in a stack's history: who deployed what, when, with what result. */
+export interface HistoryEntry {
+  readonly version: number;
+  readonly kind: string;
+  readonly result: string;
+  readonly startTime: string;
+  readonly endTime: string | null;
+  readonly message: string;
+  readonly deployer: string | null;
+  readonly versionName: string | null;
+  readonly artifactDigest: string | null;
+  readonly target: string | null;
+  readonly resourceChanges: ChangeSummary;
+  /** The spec the update applied, when it carried one (rollback re-applies it). */
+  readonly spec: StackSpec | null;
+}
+
+/** Flags of each engine operation, in one table. */
+const OPERATION_FLAGS = {
+  preview: { color: "never", diff: false },
+  up: { color: "never" },
+  refresh: { color: "never" },
+  destroy: { color: "never" },
+} as const;
+
+const stackQueues = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `task` after every earlier operation on the same stack (in this process) has finished, so concurrent callers
+ * queue instead of failing on the stack's lock.
+ */
+export function inStackQueue<T>(workspace: PlannerWorkspace, stack: string, task: () => Promise<T>): Promise<T> {
+  const key = `${workspace.backendUrl}#${stack}`;
+  const previous = stackQueues.get(key) ?? Promise.resolve();
+  const next = previous.then(task, task);
+  const settled = next.catch(() => undefined);
+  stackQueues.set(key, settled);
+  void settled.then(() => {
+    if (stackQueues.get(key) === settled) stackQueues.delete(key);
+  });
+  return next;
+}
+
+/** Opens a stack for an inline program run (creating it when absent). */
+async function inlineStack(workspace: PlannerWorkspace, stack: string, program: PulumiFn): Promise<Stack> {
+  return LocalWorkspace.createOrSelectStack(
+    { stackName: stack, projectName: "deployment-planner", program },
+    { workDir: workspace.dir, envVars: workspace.envVars, pulumiHome: workspace.pulumiHome },
+  );
+}
+
+/** Opens an existing stack without a program (destroy, refresh, outputs, history). */
+async function existingStack(workspace: PlannerWorkspace, stack: string): Promise<Stack> {
+  try {
+    return await LocalWorkspace.selectStack(
+      { stackName: stack, workDir: workspace.dir },
+      { envVars: workspace.envVars, pulumiHome: workspace.pulumiHome },
+    );
+  } catch (error) {
+    throw classifyEngineError(error, stack, false);
+  }
+}
+
+/** Shows what `up` would change for a spec, without changing anything. */
+export async function previewStack(
+  spec: StackSpec,
+  resolvedSecrets: Readonly<Record<string, string>>,
+  options: OperationOptions,
+): Promise<PreviewResult> {
+  return inStackQueue(options.workspace, spec.stack, async () => {
+    await writeStackSpec(options.workspace.stacksDir, spec);
+    const stack = await inlineStack(options.workspace, spec.stack, programFor(spec, { resolvedSecrets }));
+    return runEngine("preview", spec.stack, options, async (hooks) => {
+      const steps: { op: string; type: string; name: string }[] = [];
+      const result = await stack.preview({
+        ...OPERATION_FLAGS.preview,
+        onOutput: hooks.onOutput,
+        onEvent: (event) => {
+          hooks.onEvent(event);
+          const meta = event.resourcePreEvent?.metadata;
+          if (meta && meta.op !== "same" && meta.type !== "pulumi:pulumi:Stack") {
+            steps.push({ op: meta.op, type: meta.type, name: meta.urn.split("::").pop() ?? meta.urn });
+          }
+        },
+      });
+      const changeSummary = normalizeSummary(result.changeSummary);
+      return { stack: spec.stack, changeSummary, hasChanges: hasChanges(changeSummary), steps, logFile: hooks.logFile };
+    });
+  });
+}
+
+/** Deploys a spec: writes it into the stack file, then runs the program inline. */
+export async function upStack(
+  spec: StackSpec,
+  resolvedSecrets: Readonly<Record<string, string>>,
+  options: OperationOptions,
+): Promise<UpResult> {
+  return inStackQueue(options.workspace, spec.stack, async () => {
+    await writeStackSpec(options.workspace.stacksDir, spec);
+    const stack = await inlineStack(options.workspace, spec.stack, programFor(spec, { resolvedSecrets }));
+    return runEngine("up", spec.stack, options, async (hooks) => {
+      const started = Date.now();
+      const result = await stack.up({
+        ...OPERATION_FLAGS.up,
+        message: options.message,
+        onOutput: hooks.onOutput,
+        onEvent: hooks.onEvent,
+      });
+      return {
+        stack: spec.stack,
+        changeSummary: normalizeSummary(result.summary.resourceChanges),
+        outputs: plainOutputs(result.outputs),
+        version: result.summary.version,
+        durationMs: Date.now() - started,
+        logFile: hooks.logFile,
+      };
+    });
+  });
+}
+
+/** Options of `destroyStack`. */
+export interface DestroyOptions extends OperationOptions {
+  /** Also remove the stack, its history and its config file after its resources are gone. */
+  readonly removeStack?: boolean;
+}
+
+/** Deletes every resource of a stack; with `removeStack`, the stack itself too. */
+export async function destroyStack(stackName: string, options: DestroyOptions): Promise<DestroyResult> {
+  return inStackQueue(options.workspace, stackName, async () => {
+    const stack = await existingStack(options.workspace, stackName);
+    const result = await runEngine("destroy", stackName, options, async (hooks) => {
+      const destroyed = await stack.destroy({
+        ...OPERATION_FLAGS.destroy,
+        message: options.message,
+        onOutput: hooks.onOutput,
+        onEvent: hooks.onEvent,
+      });
+      return { changeSummary: normalizeSummary(destroyed.summary.resourceChanges), logFile: hooks.logFile };
+    });
+    if (options.removeStack) {
+      await stack.workspace.removeStack(stackName);
+      await rm(stackConfigPath(options.workspace.stacksDir, stackName), { force: true });
+    }
+    return { stack: stackName, ...result, stackRemoved: options.removeStack === true };
+  });
+}
+
+/** Reconciles a stack's state with what really runs (a release that died is noticed here). */
+export async function refreshStack(stackName: string, options: OperationOptions): Promise<RefreshResult> {
+  return inStackQueue(options.workspace, stackName, async () => {
+    const stack = await existingStack(options.workspace, stackName);
+    return runEngine("refresh", stackName, options, async (hooks) => {
+      const refreshed = await stack.refresh({
+        ...OPERATION_FLAGS.refresh,
+        message: options.message,
+        onOutput: hooks.onOutput,
+        onEvent: hooks.onEvent,
+      });
+      return {
+        stack: stackName,
+        changeSummary: normalizeSummary(refreshed.summary.resourceChanges),
+        logFile: hooks.logFile,
+      };
+    });
+  });
+}
+
+/** The stack's current outputs. */
+export async function stackOutputs(stackName: string, options: Pick<OperationOptions, "workspace">): Promise<StackOutputs> {
+  const stack = await existingStack(options.workspace, stackName);
+  try {
+    return plainOutputs(await stack.outputs());
+  } catch (error) {
+    throw classifyEngineError(error, stackName, false);
+  }
+}
+
+/** The stack's update history, newest first. */
+export async function stackHistory(
+  stackName: string,
+  options: Pick<OperationOptions, "workspace"> & { readonly limit?: number },
+): Promise<HistoryEntry[]> {
+  const stack = await existingStack(options.workspace, stackName);
+  let updates: UpdateSummary[];
+  try {
+    updates = await stack.history(options.limit);
+  } catch (error) {
+    throw classifyEngineError(error, stackName, false);
+  }
+  return updates.map((update) => {
+    const spec = specFromHistoryConfig(update.config as Record<string, { value: string; secret?: boolean }>);
+    return {
+      version: update.version,
+      kind: update.kind,
+      result: update.result,
+      startTime: new Date(update.startTime).toISOString(),
+      endTime: update.endTime ? new Date(update.endTime).toISOString() : null,
+      message: update.message ?? "",
+      deployer: spec?.deployer_id ?? null,
+      versionName: spec?.version_name ?? null,
+      artifactDigest: spec?.artifact?.digest ?? null,
+      target: spec?.target ?? null,
+      resourceChanges: normalizeSummary(update.resourceChanges),
+      spec,
+    };
+  });
+}
+
+/** The spec currently recorded in a stack's config file. */
+export function currentStackSpec(workspace: PlannerWorkspace, stackName: string): Promise<StackSpec | null> {
+  return readStackSpec(workspace.stacksDir, stackName);
+}
+
+/** Lists the stacks of the workspace's backend that belong to a project. */
+export async function listProjectStacks(workspace: PlannerWorkspace, projectId: string): Promise<string[]> {
+  const files = await readdir(workspace.stacksDir).catch(() => [] as string[]);
+  return files
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined && s.startsWith(`${projectId}.`));
+}
+
+interface EngineHooks {
+  readonly onOutput: (text: string) => void;
+  readonly onEvent: (event: EngineEvent) => void;
+  readonly logFile: string;
+}
+
+/**
+ * Runs one engine operation with what every operation needs: a masked log file of the engine's output, progress
+ * lines from engine events, waiting out another update's lock, cancellation and typed errors.
+ */
+async function runEngine<T>(
+  operation: keyof typeof OPERATION_FLAGS,
+  stack: string,
+  options: OperationOptions,
+  body: (hooks: EngineHooks) => Promise<T>,
+): Promise<T> {
+  const masker = options.masker ?? NO_MASK;
+  const logDir = path.join(options.workspace.dataDir, "logs", stack);
+  await mkdir(logDir, { recursive: true });
+  const logFile = path.join(logDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${operation}.log`);
+  let pendingWrite: Promise<void> = appendFile(logFile, `# ${operation} ${stack}\n`);
+  const hooks: EngineHooks = {
+    logFile,
+    onOutput: (text) => {
+      const masked = masker.mask(text);
+      pendingWrite = pendingWrite.then(() => appendFile(logFile, masked)).catch(() => undefined);
+    },
+    onEvent: (event) => {
+      options.onEvent?.(event);
+      const line = describeEvent(event);
+      if (line) options.onProgress?.(masker.mask(line));
+    },
+  };
+
+  const cancel = () => interruptEngineProcesses();
+  if (options.signal?.aborted) throw classifyEngineError(new Error("aborted"), stack, true);
+  options.signal?.addEventListener("abort", cancel, { once: true });
+  const deadline = Date.now() + (options.lockWaitMs ?? 60_000);
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await body(hooks);
+      } catch (error) {
+        const typed: AutomationError = classifyEngineError(error, stack, options.signal?.aborted === true);
+        if (typed instanceof StackLockedError && Date.now() < deadline && !options.signal?.aborted) {
+          options.onProgress?.(`stack ${stack} is locked by another update; waiting`);
+          await delay(Math.min(2000 * (attempt + 1), 10_000));
+          continue;
+        }
+        typed.message = masker.mask(typed.message);
+        typed.logFile = logFile;
+        const raw = error instanceof Error ? error.message : String(error);
+        pendingWrite = pendingWrite.then(() => appendFile(logFile, `\n# error\n${masker.mask(raw)}\n`)).catch(() => undefined);
+        throw typed;
+      }
+    }
+  } finally {
+    options.signal?.removeEventListener("abort", cancel);
+    await pendingWrite;
+  }
+}
+
+/** One progress line for a resource-level engine event, or undefined for events a person need not see. */
+export function describeEvent(event: EngineEvent): string | undefined {
+  const symbol: Record<string, string> = {
+    create: "+",
+    update: "~",
+    delete: "-",
+    replace: "+-",
+    "create-replacement": "++",
+    "delete-replaced": "--",
+    same: " ",
+    read: ">",
+    refresh: "~",
+  };
+  if (event.resourcePreEvent) {
+    const meta = event.resourcePreEvent.metadata;
+    if (meta.op === "same" || meta.type === "pulumi:pulumi:Stack") return undefined;
+    return `${symbol[meta.op] ?? "*"} ${meta.type} ${resourceName(meta.urn)} ${event.resourcePreEvent.planning ? "(planned " + meta.op + ")" : meta.op + "..."}`;
+  }
+  if (event.resOutputsEvent) {
+    const meta = event.resOutputsEvent.metadata;
+    if (meta.op === "same" || meta.type === "pulumi:pulumi:Stack" || event.resOutputsEvent.planning) return undefined;
+    return `${symbol[meta.op] ?? "*"} ${meta.type} ${resourceName(meta.urn)} ${meta.op} done`;
+  }
+  if (event.resOpFailedEvent) {
+    const meta = event.resOpFailedEvent.metadata;
+    return `! ${meta.type} ${resourceName(meta.urn)} ${meta.op} failed`;
+  }
+  if (event.diagnosticEvent && event.diagnosticEvent.severity === "error") {
+    return `error: ${event.diagnosticEvent.message.trim()}`;
+  }
+  if (event.summaryEvent) {
+    const changes = Object.entries(event.summaryEvent.resourceChanges ?? {})
+      .map(([op, n]) => `${n} ${op}`)
+      .join(", ");
+    return `done in ${event.summaryEvent.durationSeconds}s: ${changes || "no changes"}`;
+  }
+  return undefined;
+}
+
+function resourceName(urn: string): string {
+  return urn.split("::").pop() ?? urn;
+}
+
+function normalizeSummary(summary: OpMap | undefined): ChangeSummary {
+  return Object.fromEntries(Object.entries(summary ?? {}).filter(([, n]) => typeof n === "number" && n > 0)) as ChangeSummary;
+}
+
+function hasChanges(summary: ChangeSummary): boolean {
+  return Object.entries(summary).some(([op, n]) => op !== "same" && n > 0);
+}
+
+function plainOutputs(outputs: Record<string, { value: unknown; secret: boolean }>): StackOutputs {
+  return Object.fromEntries(
+    Object.entries(outputs).map(([key, output]) => [key, output.secret ? "[secret]" : output.value]),
+  ) as StackOutputs;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Interrupts the Pulumi CLI processes this process started. The Automation API of this Pulumi version takes no
+ * AbortSignal, and an interrupt is what the CLI treats as a graceful cancel: it stops scheduling steps and writes a
+ * consistent checkpoint.
+ */
+async function interruptEngineProcesses(): Promise<void> {
+  const entries = await readdir("/proc").catch(() => [] as string[]);
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const match = /^\d+ \((.*)\) \S+ (\d+)/.exec(stat);
+    if (match && match[1] === "pulumi" && Number(match[2]) === process.pid) {
+      try {
+        process.kill(Number(entry), "SIGINT");
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+export { StackMissingError };

@@ -1,0 +1,65 @@
+import { readFile, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import YAML from "yaml";
+import { stackSpecSchema, type StackSpec } from "../planner/spec";
+import { SPEC_CONFIG_KEY } from "../stacks/program";
+import { PROJECT_NAME } from "./workspace";
+
+/** Fully qualified config key of the spec in a stack file. */
+export const SPEC_CONFIG_FQ_KEY = `${PROJECT_NAME}:${SPEC_CONFIG_KEY}`;
+
+/** Path of a stack's config file in a workspace. */
+export function stackConfigPath(stacksDir: string, stack: string): string {
+  return path.join(stacksDir, `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * Writes the spec as structured config into the stack's file, keeping everything else Pulumi put there (the
+ * secrets provider's salt, other config), so the file reads well in a pull request and `pulumi preview` uses it.
+ */
+export async function writeStackSpec(stacksDir: string, spec: StackSpec): Promise<string> {
+  const file = stackConfigPath(stacksDir, spec.stack);
+  let document: YAML.Document;
+  try {
+    document = YAML.parseDocument(await readFile(file, "utf8"));
+    if (document.errors.length > 0) throw document.errors[0];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    document = new YAML.Document({});
+  }
+  if (!YAML.isMap(document.contents)) document.contents = document.createNode({}) as YAML.YAMLMap;
+  const config = document.get("config");
+  if (!YAML.isMap(config)) document.set("config", document.createNode({}));
+  document.setIn(["config", SPEC_CONFIG_FQ_KEY], document.createNode(stackSpecSchema.parse(spec)));
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, document.toString({ lineWidth: 0 }));
+  await rename(temp, file);
+  return file;
+}
+
+/** Reads the spec from a stack's file, or null when the file or the key is absent. */
+export async function readStackSpec(stacksDir: string, stack: string): Promise<StackSpec | null> {
+  let text: string;
+  try {
+    text = await readFile(stackConfigPath(stacksDir, stack), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  const parsed = YAML.parse(text) as { config?: Record<string, unknown> } | null;
+  const raw = parsed?.config?.[SPEC_CONFIG_FQ_KEY];
+  if (raw === undefined) return null;
+  return stackSpecSchema.parse(raw);
+}
+
+/** Parses the spec out of an update's recorded config (the history keeps each update's config). */
+export function specFromHistoryConfig(config: Record<string, { value: string; secret?: boolean }> | undefined): StackSpec | null {
+  const entry = config?.[SPEC_CONFIG_FQ_KEY];
+  if (!entry) return null;
+  try {
+    const parsed = stackSpecSchema.safeParse(JSON.parse(entry.value));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

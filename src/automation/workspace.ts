@@ -1,0 +1,155 @@
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { PACKAGE_NODE_MODULES, PACKAGE_ROOT, ensurePulumi, type PulumiToolchain } from "./toolchain";
+
+/** The Pulumi project every stack belongs to. */
+export const PROJECT_NAME = "deployment-planner";
+
+/** Where the secrets provider's passphrase comes from. */
+export type PassphraseSource = "PULUMI_CONFIG_PASSPHRASE" | "PULUMI_CONFIG_PASSPHRASE_FILE" | "generated_key_file";
+
+/** Options that pick a workspace, its state backend and its environment. */
+export interface WorkspaceOptions {
+  /** Directory holding `Pulumi.yaml` and `stacks/`; default the current directory. */
+  readonly workspaceDir?: string;
+  /** Any backend URL Pulumi accepts; default `PULUMI_BACKEND_URL`, else `file://<workspace>/.pulumi-state`. */
+  readonly backendUrl?: string;
+  /** Environment to read settings from and pass on; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** `PULUMI_HOME` for the engine (plugins, credentials); default Pulumi's own (`~/.pulumi`). */
+  readonly pulumiHome?: string;
+  /** A toolchain found earlier; found or built when absent. */
+  readonly toolchain?: PulumiToolchain;
+  /** Progress while the toolchain is built and warnings (such as a generated key file). */
+  readonly onProgress?: (line: string) => void;
+}
+
+/** A ready workspace: where files live and the environment every engine run gets. */
+export interface PlannerWorkspace {
+  readonly dir: string;
+  readonly stacksDir: string;
+  /** Product state that is not Pulumi state: bundles, logs, the audit log, local-target processes. */
+  readonly dataDir: string;
+  readonly backendUrl: string;
+  readonly pulumiHome?: string;
+  readonly passphraseSource: PassphraseSource;
+  /** Path of the key file, when the passphrase comes from one. */
+  readonly passphraseFile?: string;
+  readonly toolchain: PulumiToolchain;
+  /** Environment for the Pulumi CLI, the language host and dynamic providers. */
+  readonly envVars: Record<string, string>;
+}
+
+/** Path of the generated passphrase key file, outside any repository. */
+export function generatedKeyFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(os.homedir(), ".config");
+  return path.join(base, "deployment-planner", "passphrase");
+}
+
+/**
+ * Prepares a workspace: the project file, the stacks directory, the default file backend, the secrets provider and
+ * an offline-safe environment for the engine (no update check, no automatic plugin download).
+ */
+export async function openWorkspace(options: WorkspaceOptions = {}): Promise<PlannerWorkspace> {
+  const env = options.env ?? process.env;
+  const dir = path.resolve(options.workspaceDir ?? process.cwd());
+  const stacksDir = path.join(dir, "stacks");
+  const dataDir = path.join(dir, ".deployment-planner");
+  await mkdir(stacksDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true });
+  await ensureProjectFile(dir);
+
+  const backendUrl = options.backendUrl ?? env.PULUMI_BACKEND_URL ?? pathToFileURL(path.join(dir, ".pulumi-state")).href;
+  if (backendUrl.startsWith("file://")) {
+    await mkdir(new URL(backendUrl).pathname, { recursive: true });
+  }
+
+  const toolchain = options.toolchain ?? (await ensurePulumi({ env, onProgress: options.onProgress }));
+  const passphrase = await passphraseSettings(env, options.onProgress);
+
+  const envVars: Record<string, string> = {
+    PATH: [toolchain.binDir, path.dirname(process.execPath), env.PATH ?? ""].filter(Boolean).join(path.delimiter),
+    PULUMI_BACKEND_URL: backendUrl,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_SKIP_CONFIRMATIONS: "true",
+    // The dynamic-provider shim and the language host resolve @pulumi/pulumi from this package, wherever the workspace is.
+    NODE_PATH: [PACKAGE_NODE_MODULES, env.NODE_PATH ?? ""].filter(Boolean).join(path.delimiter),
+    DEPLOYMENT_PLANNER_STATE_DIR: dataDir,
+    ...passphrase.vars,
+  };
+  if (options.pulumiHome) envVars.PULUMI_HOME = options.pulumiHome;
+
+  return {
+    dir,
+    stacksDir,
+    dataDir,
+    backendUrl,
+    pulumiHome: options.pulumiHome,
+    passphraseSource: passphrase.source,
+    passphraseFile: passphrase.file,
+    toolchain,
+    envVars,
+  };
+}
+
+async function ensureProjectFile(dir: string): Promise<void> {
+  const file = path.join(dir, "Pulumi.yaml");
+  try {
+    await stat(file);
+    return;
+  } catch {
+    // Absent: write one whose program is this package's, so `pulumi preview` in the workspace runs the same program.
+  }
+  const entry = path.relative(dir, path.join(PACKAGE_ROOT, "src", "stacks", "entry.cjs"));
+  const text = [
+    `name: ${PROJECT_NAME}`,
+    "description: Stacks managed by deployment-planner; each stack's spec is in stacks/Pulumi.<stack>.yaml.",
+    "runtime:",
+    "  name: nodejs",
+    "  options:",
+    "    typescript: false",
+    `main: ${entry}`,
+    "stackConfigDir: stacks",
+    "",
+  ].join("\n");
+  await writeFile(file, text, { flag: "wx" }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
+}
+
+async function passphraseSettings(
+  env: NodeJS.ProcessEnv,
+  onProgress?: (line: string) => void,
+): Promise<{ source: PassphraseSource; file?: string; vars: Record<string, string> }> {
+  if (env.PULUMI_CONFIG_PASSPHRASE !== undefined && env.PULUMI_CONFIG_PASSPHRASE !== "") {
+    return { source: "PULUMI_CONFIG_PASSPHRASE", vars: { PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE } };
+  }
+  if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+    return {
+      source: "PULUMI_CONFIG_PASSPHRASE_FILE",
+      file: env.PULUMI_CONFIG_PASSPHRASE_FILE,
+      vars: { PULUMI_CONFIG_PASSPHRASE_FILE: env.PULUMI_CONFIG_PASSPHRASE_FILE },
+    };
+  }
+  const file = generatedKeyFilePath(env);
+  try {
+    const content = await readFile(file, "utf8");
+    if (content.trim() === "") throw new Error("empty key file");
+  } catch {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== "EEXIST") throw error;
+      },
+    );
+    await chmod(file, 0o600);
+    onProgress?.(
+      `warning: generated the stack secrets key file ${file}; keep it (or set PULUMI_CONFIG_PASSPHRASE): without it the stacks' secrets cannot be decrypted`,
+    );
+  }
+  return { source: "generated_key_file", file, vars: { PULUMI_CONFIG_PASSPHRASE_FILE: file } };
+}
