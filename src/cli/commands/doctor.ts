@@ -1,0 +1,63 @@
+import { describeCredentials } from "../../automation/credentials";
+import { ensurePulumi, PULUMI_VERSION } from "../../automation/toolchain";
+import { openWorkspace } from "../../automation/workspace";
+import type { CliCommand } from "../command";
+import { WORKSPACE_FLAGS, errorOutput, workspaceOptions } from "../shared";
+
+/** `doctor`: what the engine will use, and which targets have credentials (names only, never values). */
+export const doctorCommand: CliCommand = {
+  name: "doctor",
+  summary: "Report the Pulumi CLI, language host, backend, secrets provider and each target's credentials.",
+  usage: "doctor [--json] [--workspace <dir>] [--backend <url>]",
+  flags: { ...WORKSPACE_FLAGS },
+  async run(args, context) {
+    try {
+      const options = workspaceOptions(args, context);
+      const toolchain = await ensurePulumi({ env: context.env, onProgress: options.onProgress, signal: context.signal });
+      const workspace = await openWorkspace({ ...options, toolchain });
+      const targets = describeCredentials(context.env);
+      const report = {
+        pulumi: {
+          cli: toolchain.cliPath,
+          version: toolchain.version,
+          pinned_version: PULUMI_VERSION,
+          obtained: toolchain.source,
+          how: toolchain.summary,
+          language_host: toolchain.languageHostPath,
+        },
+        workspace: workspace.dir,
+        backend: workspace.backendUrl,
+        secrets_provider: {
+          kind: "passphrase",
+          source: workspace.passphraseSource,
+          ...(workspace.passphraseFile ? { key_file: workspace.passphraseFile } : {}),
+        },
+        targets,
+        // What an engineer exports to run `pulumi preview -s <stack>` by hand in the workspace.
+        manual_pulumi_env: {
+          PATH: `${toolchain.binDir}:$PATH`,
+          PULUMI_BACKEND_URL: workspace.backendUrl,
+          ...(workspace.passphraseFile ? { PULUMI_CONFIG_PASSPHRASE_FILE: workspace.passphraseFile } : {}),
+          NODE_PATH: workspace.envVars.NODE_PATH,
+        },
+      };
+      const lines = [
+        `pulumi          ${report.pulumi.version} at ${report.pulumi.cli} (${report.pulumi.how})`,
+        `language host   ${report.pulumi.language_host}`,
+        `workspace       ${report.workspace}`,
+        `backend         ${report.backend}`,
+        `secrets         passphrase from ${report.secrets_provider.source}${workspace.passphraseFile ? ` (${workspace.passphraseFile})` : ""}`,
+        "targets:",
+        ...targets.map(
+          (t) =>
+            `  ${t.target.padEnd(8)} ${t.ready ? "ready  " : "missing"}  ${t.credentials.map((c) => `${c.name}=${c.present ? "present" : "missing"}`).join(", ") || "no credentials needed"}`,
+        ),
+        "to run pulumi by hand in the workspace:",
+        ...Object.entries(report.manual_pulumi_env).map(([k, v]) => `  export ${k}="${v}"`),
+      ];
+      return { exitCode: 0, json: report, text: lines.join("\n") };
+    } catch (error) {
+      return errorOutput(error);
+    }
+  },
+};

@@ -1,0 +1,68 @@
+import { identifierSchema, stackNameFor } from "../planner/spec";
+import { failure, type FailureResult } from "../outcome";
+import { AutomationError } from "../automation/errors";
+import type { CliContext, CommandArgs, CommandOutput, FlagSpec } from "./command";
+import type { WorkspaceOptions } from "../automation/workspace";
+
+/** Flags of every command that works on a workspace. */
+export const WORKSPACE_FLAGS = {
+  workspace: { type: "string", description: "Directory holding Pulumi.yaml and stacks/ (default: the current directory)." },
+  backend: { type: "string", description: "Pulumi state backend URL (default: PULUMI_BACKEND_URL, else file://<workspace>/.pulumi-state)." },
+} as const satisfies Record<string, FlagSpec>;
+
+/** Workspace options from the command line. */
+export function workspaceOptions(args: CommandArgs, context: CliContext): WorkspaceOptions {
+  const workspace = typeof args.flags.workspace === "string" ? args.flags.workspace : undefined;
+  const backend = typeof args.flags.backend === "string" ? args.flags.backend : undefined;
+  return {
+    workspaceDir: workspace ? (workspace.startsWith("/") ? workspace : `${context.cwd}/${workspace}`) : context.cwd,
+    backendUrl: backend,
+    env: context.env,
+    onProgress: (line) => context.stderr.write(`${line}\n`),
+  };
+}
+
+/** Validates `<project_id> <env>` arguments into a stack name, or a validation failure naming the bad value. */
+export function stackFromArgs(args: CommandArgs, usage: string): { stack: string } | FailureResult {
+  const [projectId, environment] = args.positionals;
+  if (projectId === undefined || environment === undefined || args.positionals.length > 2) {
+    return failure("validation", `expected <project_id> <env>, got ${args.positionals.length} argument(s)`, `Usage: deployment-planner ${usage}`);
+  }
+  for (const [field, value] of [
+    ["project_id", projectId],
+    ["env", environment],
+  ] as const) {
+    const checked = identifierSchema.safeParse(value);
+    if (!checked.success) {
+      return failure(
+        "validation",
+        `${field}: ${checked.error.issues[0]?.message ?? "invalid"} but got '${value.slice(0, 80)}'`,
+        `Use the ${field} the stack was deployed with, e.g. 'pf-789 production'.`,
+      );
+    }
+  }
+  return { stack: stackNameFor(projectId, environment) };
+}
+
+/** Renders the brief's failure object for the CLI (exit code 2, or 1 for an internal error). */
+export function failureOutput(result: FailureResult): CommandOutput {
+  const lines = [`error (${result.stage}): ${result.reason}`];
+  for (const problem of result.problems?.slice(1) ?? []) lines.push(`  also: ${problem}`);
+  lines.push(`fix: ${result.fix_suggestion}`);
+  if (result.log_file) lines.push(`log: ${result.log_file}`);
+  return { exitCode: result.stage === "internal" ? 1 : 2, json: result, text: lines.join("\n") };
+}
+
+/** Turns an error thrown by an operation into CLI output: typed errors become failure objects, others are bugs. */
+export function errorOutput(error: unknown): CommandOutput {
+  if (error instanceof AutomationError) return failureOutput(error.toFailure());
+  return failureOutput(
+    failure("internal", `unexpected error: ${(error as Error)?.message?.split("\n")[0] ?? String(error)}`, "This is a bug in deployment-planner; please report it."),
+  );
+}
+
+/** Formats a change summary (`{create: 2, same: 1}`) for a person. */
+export function formatChanges(summary: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(summary).filter(([op]) => op !== "same");
+  return entries.length === 0 ? "no changes" : entries.map(([op, n]) => `${n} to ${op}`).join(", ");
+}
