@@ -3,10 +3,11 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
+    // The engine's toolchain and the Vault-compatible server are found or built once, before any test runs.
+    globalSetup: ["test/setup/pulumi.ts"],
+    testTimeout: 180_000,
+    hookTimeout: 600_000,
     // End-to-end suites start real Pulumi engines and processes; two cores do not take more in parallel.
     maxWorkers: 2,
-    reporters: ["default"],
   },
 });
