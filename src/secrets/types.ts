@@ -1,5 +1,6 @@
 import type { SecretSpec } from "../planner/spec";
 import type { FailureResult } from "../outcome";
+import type { SecretProblem } from "./source";
 
 /** Schemes a secret reference can use. */
 export type SecretScheme = "env" | "file" | "vault";
@@ -12,6 +13,8 @@ export interface SecretProvenance {
   readonly location: string;
   /** Vault KV v2 version that was read, when the scheme is vault. */
   readonly version?: number;
+  /** Vault namespace the secret was read in, when one is configured. */
+  readonly namespace?: string;
 }
 
 /** A secret resolved in memory for the length of one operation. */
@@ -23,8 +26,18 @@ export interface ResolvedSecret {
 
 /** Result of resolving every secret reference of a spec at once. */
 export type SecretResolution =
-  | { readonly ok: true; readonly secrets: readonly ResolvedSecret[] }
-  | { readonly ok: false; readonly failure: FailureResult };
+  | {
+      readonly ok: true;
+      readonly secrets: readonly ResolvedSecret[];
+      /** The same secrets without their values, in spec order: what a success result may carry. */
+      readonly provenance: readonly SecretProvenance[];
+    }
+  | {
+      readonly ok: false;
+      readonly failure: FailureResult;
+      /** Every problem with its kind and the secrets it affects, for callers that switch on the kind. */
+      readonly problems: readonly SecretProblem[];
+    };
 
 /** Options for resolving secret references. */
 export interface ResolveSecretsOptions {
