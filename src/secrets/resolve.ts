@@ -1,5 +1,4 @@
 import { failure } from "../outcome";
-import type { SecretSpec } from "../planner/spec";
 import { envSource } from "./env-source";
 import { fileSource } from "./file-source";
 import { parseSecretReference, REFERENCE_SYNTAX, type SecretReference } from "./reference";
@@ -28,18 +27,17 @@ export const resolveSecrets: ResolveSecrets = async (secrets, options) => {
     baseDir: options.baseDir ?? process.cwd(),
     ...(options.signal ? { signal: options.signal } : {}),
   };
-  const problems: SecretProblem[] = [];
+  // Each problem with the spec position it was first seen at, so `reason` is about the first secret that failed.
+  const problems: { problem: SecretProblem; at: number }[] = [];
   const values: (ResolvedSecret | undefined)[] = new Array(secrets.length).fill(undefined);
   const byScheme: { [S in SecretScheme]: Pending[] } = { env: [], file: [], vault: [] };
 
   const seen = new Set<string>();
-  secrets.forEach((secret: SecretSpec, index) => {
+  secrets.forEach((secret, index) => {
     if (seen.has(secret.name)) {
       problems.push({
-        kind: "duplicate",
-        names: [secret.name],
-        message: `Secret ${secret.name} is listed more than once`,
-        fix: `Keep one reference for ${secret.name}`,
+        at: index,
+        problem: { kind: "duplicate", names: [secret.name], message: `Secret ${secret.name} is listed more than once`, fix: `Keep one reference for ${secret.name}` },
       });
       return;
     }
@@ -47,10 +45,13 @@ export const resolveSecrets: ResolveSecrets = async (secrets, options) => {
     const parsed = parseSecretReference(secret.ref, options.projectId);
     if (!parsed.ok) {
       problems.push({
-        kind: "bad_reference",
-        names: [secret.name],
-        message: `The reference for ${secret.name} ${parsed.error}`,
-        fix: `Write the reference for ${secret.name} as ${Object.values(REFERENCE_SYNTAX).join(", ")}`,
+        at: index,
+        problem: {
+          kind: "bad_reference",
+          names: [secret.name],
+          message: `The reference for ${secret.name} ${parsed.error}`,
+          fix: `Write the reference for ${secret.name} as ${Object.values(REFERENCE_SYNTAX).join(", ")}`,
+        },
       });
       return;
     }
@@ -68,17 +69,22 @@ export const resolveSecrets: ResolveSecrets = async (secrets, options) => {
   );
   for (const [pending, outcome] of answered.flat()) {
     if (!outcome) {
-      problems.push({ kind: "vault_error", names: [pending.name], message: `No answer for ${pending.name}`, fix: "Report this as a bug" });
+      problems.push({
+        at: pending.index,
+        problem: { kind: "vault_error", names: [pending.name], message: `No answer for ${pending.name}`, fix: "Report this as a bug" },
+      });
     } else if (outcome.ok) {
       values[pending.index] = { name: pending.name, value: outcome.value, provenance: outcome.provenance };
-    } else if (!problems.includes(outcome.problem)) {
+    } else {
       // A shared problem (Vault down, not configured) is one object for many secrets; it is reported once.
-      problems.push(outcome.problem);
+      const known = problems.find((p) => p.problem === outcome.problem);
+      if (known) known.at = Math.min(known.at, pending.index);
+      else problems.push({ at: pending.index, problem: outcome.problem });
     }
   }
 
   if (problems.length > 0) {
-    const ordered = orderProblems(problems, secrets);
+    const ordered = problems.sort((a, b) => a.at - b.at).map((p) => p.problem);
     const messages = ordered.map((p) => p.message);
     const fixes = [...new Set(ordered.map((p) => p.fix))];
     return {
@@ -105,11 +111,4 @@ function runSource(scheme: SecretScheme, pending: readonly Pending[], context: S
 
 function narrow<S extends SecretScheme>(pending: readonly Pending[]): SourceRequest<ReferenceByScheme[S]>[] {
   return pending.map((p) => ({ name: p.name, reference: p.reference as ReferenceByScheme[S] }));
-}
-
-/** Problems in the order of the spec's secrets, so `reason` is about the first secret that failed. */
-function orderProblems(problems: readonly SecretProblem[], secrets: readonly SecretSpec[]): SecretProblem[] {
-  const position = new Map(secrets.map((s, i) => [s.name, i] as const));
-  const first = (p: SecretProblem) => Math.min(...p.names.map((n) => position.get(n) ?? Number.MAX_SAFE_INTEGER));
-  return [...problems].sort((a, b) => first(a) - first(b));
 }
