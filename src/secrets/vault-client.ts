@@ -95,6 +95,7 @@ export function vaultSettingsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<
     }
   }
 
+  const namespace = overrides.namespace ?? (trimSlashes(env.VAULT_NAMESPACE) || undefined);
   const timeoutMs = overrides.timeoutMs ?? parseDuration(env.VAULT_CLIENT_TIMEOUT) ?? DEFAULT_VAULT_TIMEOUT_MS;
   const retriesFromEnv = env.VAULT_MAX_RETRIES !== undefined && /^\d+$/.test(env.VAULT_MAX_RETRIES) ? Number(env.VAULT_MAX_RETRIES) : undefined;
   return {
@@ -103,7 +104,7 @@ export function vaultSettingsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<
       address,
       ...(token ? { token } : {}),
       ...(appRole && !token ? { appRole } : {}),
-      ...((overrides.namespace ?? nonEmpty(env.VAULT_NAMESPACE)) ? { namespace: overrides.namespace ?? trimSlashes(env.VAULT_NAMESPACE) } : {}),
+      ...(namespace ? { namespace } : {}),
       ...(caCert !== undefined ? { caCert } : {}),
       kvMount: overrides.kvMount ?? kvMount(env),
       timeoutMs,
@@ -203,7 +204,7 @@ export class VaultClient {
     return { kind: "error", status: response.status, errors: response.errors };
   }
 
-  /** Sends one request with the configured timeout and retries; for tests and for the endpoints above. */
+  /** Sends one request to the API with the configured timeout, retries and headers. */
   async request(
     method: "GET" | "POST" | "PUT" | "DELETE",
     apiPath: string,

@@ -115,10 +115,12 @@ function missing(name: string, reference: VaultReference, settings: VaultSetting
   const where = displayPath(settings.kvMount, reference.path);
   const what = friendlySecretName(name);
   const asKey = reference.key === name ? "" : ` as '${reference.key}'`;
-  const fix =
-    reference.version !== undefined
-      ? `Version ${reference.version} of '${where}' in Vault ${deleted ? "was deleted or destroyed" : "does not exist or has no key '" + reference.key + "'"}; pin a version that holds ${what}${asKey}, or drop '@${reference.version}' to read the latest`
-      : `Add ${what} to Vault under '${where}'${asKey}${nsSuffix(settings)}`;
+  if (reference.version === undefined) {
+    return problem("missing", name, missingMessage(name), `Add ${what} to Vault under '${where}'${asKey}${nsSuffix(settings)}`);
+  }
+  // Adding the key again would create a new version, not fill the pinned one, so the fix is about the pin.
+  const state = deleted ? "was deleted or destroyed" : `does not exist or has no key '${reference.key}'`;
+  const fix = `Version ${reference.version} of '${where}' in Vault ${state}; pin a version that holds ${what}${asKey}, or drop '@${reference.version}' to read the latest`;
   return problem("missing", name, missingMessage(name), fix);
 }
 

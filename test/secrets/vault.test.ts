@@ -1,3 +1,4 @@
+import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveSecrets } from "../../src/secrets";
@@ -266,6 +267,55 @@ describe("vault: server down", () => {
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
+describe("vault: retries on 429 and 5xx", () => {
+  // Real Vault cannot be made to answer 429 or 503 on cue, so a scripted HTTP server plays a rate-limited, then
+  // sealed, then healthy Vault; it answers the documented KV v2 read shape.
+  async function scriptedServer(statuses: number[]) {
+    let requests = 0;
+    const server = http.createServer((request, response) => {
+      const status = statuses[Math.min(requests, statuses.length - 1)]!;
+      requests += 1;
+      response.setHeader("Content-Type", "application/json");
+      if (status !== 200) {
+        response.statusCode = status;
+        if (status === 429) response.setHeader("Retry-After", "0");
+        return response.end(JSON.stringify({ errors: [status === 503 ? "Vault is sealed" : "rate limit quota exceeded"] }));
+      }
+      expect(request.url).toBe("/v1/secret/data/pf-retry");
+      response.end(JSON.stringify({ data: { data: { API_TOKEN: "after-retries-value" }, metadata: { version: 7 } } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    return { env: { VAULT_ADDR: `http://127.0.0.1:${port}`, VAULT_TOKEN: "t" }, count: () => requests, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  it("retries a 429 and a 503 and then reads the value", async () => {
+    const server = await scriptedServer([429, 503, 200]);
+    try {
+      const resolution = expectResolved(await resolveSecrets([secret("API_TOKEN", "vault:pf-retry#API_TOKEN")], { projectId: "x", env: server.env }));
+      expectSameSecret(resolution.secrets[0]?.value, "after-retries-value");
+      expect(resolution.provenance[0]?.version).toBe(7);
+      expect(server.count()).toBe(3);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("gives up after VAULT_MAX_RETRIES and reports Vault's own error", async () => {
+    const server = await scriptedServer([503]);
+    try {
+      const resolution = expectFailed(
+        await resolveSecrets([secret("API_TOKEN", "vault:pf-retry#API_TOKEN")], { projectId: "x", env: { ...server.env, VAULT_MAX_RETRIES: "3" } }),
+      );
+      expect(server.count()).toBe(4);
+      expect(resolution.problems[0]?.kind).toBe("unreachable");
+      expect(resolution.failure.reason).toMatch(/is unreachable \(HTTP 503: Vault is sealed\) after 4 attempts/);
+    } finally {
+      await server.close();
     }
   });
 });
