@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // The engine's toolchain and the Vault-compatible server are found or built once, before any test runs.
-    globalSetup: ["test/setup/pulumi.ts"],
+    globalSetup: ["test/setup/pulumi.ts", "test/setup/openbao.ts"],
     testTimeout: 180_000,
     hookTimeout: 600_000,
     // End-to-end suites start real Pulumi engines and processes; two cores do not take more in parallel.
