@@ -1,7 +1,19 @@
 import type { CliCommand } from "../command";
+import { deployCommand } from "./deploy";
+import { doctorCommand } from "./doctor";
+import { previewCommand } from "./preview";
+import { destroyCommand, historyCommand, outputsCommand, refreshCommand } from "./stack-ops";
 
 /**
  * Every CLI command, in the order `--help` lists them. A command module exports one `CliCommand`;
  * add it here to make it reachable.
  */
-export const COMMANDS: readonly CliCommand[] = [];
+export const COMMANDS: readonly CliCommand[] = [
+  deployCommand,
+  previewCommand,
+  destroyCommand,
+  refreshCommand,
+  historyCommand,
+  outputsCommand,
+  doctorCommand,
+];

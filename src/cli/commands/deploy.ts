@@ -1,0 +1,59 @@
+import path from "node:path";
+import { planAndDeploy, type DeployResult } from "../../automation/deploy";
+import { isFailure } from "../../outcome";
+import { readRequestDocument } from "../../planner/index";
+import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
+import { WORKSPACE_FLAGS, failureOutput, formatChanges, workspaceOptions } from "../shared";
+
+/** Renders a deploy or preview result for a person. */
+export function renderDeployResult(result: DeployResult): CommandOutput {
+  if (isFailure(result)) return failureOutput(result);
+  if (result.status === "previewed") {
+    return {
+      exitCode: 0,
+      json: result,
+      text: [
+        `preview of ${result.stack} on ${result.deployed_to}: ${formatChanges(result.changes)}`,
+        ...result.steps.map((s) => `  ${s.op.padEnd(8)} ${s.type} ${s.name}`),
+      ].join("\n"),
+    };
+  }
+  const lines = [
+    `deployed ${result.stack} to ${result.deployed_to} (update ${result.version}${result.version_name ? `, ${result.version_name}` : ""}) in ${(result.duration_ms / 1000).toFixed(1)}s`,
+    `url: ${result.url}`,
+  ];
+  if (result.dashboard_url && result.dashboard_url !== result.url) lines.push(`dashboard: ${result.dashboard_url}`);
+  lines.push(`changes: ${formatChanges(result.changes)}`);
+  for (const secret of result.secrets) lines.push(`secret ${secret.name} from ${secret.scheme}:${secret.location}${secret.version ? ` (version ${secret.version})` : ""}`);
+  for (const warning of result.warnings) lines.push(`warning: ${warning}`);
+  if (result.next_steps.length > 0) lines.push("next steps:", ...result.next_steps.map((s) => `  - ${s}`));
+  return { exitCode: 0, json: result, text: lines.join("\n") };
+}
+
+/** Runs planAndDeploy for the request named on the command line, optionally forcing preview-only. */
+export async function deployFromArgs(args: CommandArgs, context: CliContext, previewOnly: boolean): Promise<CommandOutput> {
+  const [input] = args.positionals;
+  const document = await readRequestDocument(input ?? "", { cwd: context.cwd, stdin: context.stdin });
+  if (isFailure(document)) return failureOutput(document);
+  let request = document.request;
+  if (previewOnly && typeof request === "object" && request !== null && !Array.isArray(request)) {
+    request = { ...(request as Record<string, unknown>), deployment_type: "preview_only" };
+  }
+  const options = workspaceOptions(args, context);
+  const result = await planAndDeploy(request, {
+    ...options,
+    baseDir: document.baseDir ?? path.resolve(context.cwd),
+    signal: context.signal,
+    onProgress: (line) => context.stderr.write(`${line}\n`),
+  });
+  return renderDeployResult(result);
+}
+
+/** `deploy <file|->`: plan, check, package, deploy and verify a request. */
+export const deployCommand: CliCommand = {
+  name: "deploy",
+  summary: "Plan a request and deploy it: checks, packaging, pulumi up, health check; prints the URL.",
+  usage: "deploy <file|-> [--json] [--workspace <dir>] [--backend <url>]",
+  flags: { ...WORKSPACE_FLAGS },
+  run: (args, context) => deployFromArgs(args, context, false),
+};
