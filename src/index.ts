@@ -1,0 +1,29 @@
+/**
+ * Deployment Planner's library API: plan a deployment request into a typed stack spec, and deploy, preview, refresh,
+ * destroy and inspect the per-project Pulumi stacks it runs on.
+ */
+export { plan } from "./planner/index";
+export * from "./planner/spec";
+export * from "./outcome";
+export { planAndDeploy, type DeployOptions, type DeployResult, type DeploySuccess, type PreviewOnlyResult } from "./automation/deploy";
+export {
+  previewStack,
+  upStack,
+  destroyStack,
+  refreshStack,
+  stackOutputs,
+  stackHistory,
+  currentStackSpec,
+  type HistoryEntry,
+  type OperationOptions,
+  type PreviewResult,
+  type UpResult,
+  type DestroyResult,
+  type RefreshResult,
+  type StackOutputs,
+} from "./automation/operations";
+export { openWorkspace, PROJECT_NAME, type PlannerWorkspace, type WorkspaceOptions } from "./automation/workspace";
+export { ensurePulumi, PULUMI_VERSION, type PulumiToolchain } from "./automation/toolchain";
+export * from "./automation/errors";
+export { programFor } from "./stacks/program";
+export { resolveSecrets, SecretMasker } from "./secrets/index";
