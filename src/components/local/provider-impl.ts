@@ -1,0 +1,243 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+
+/**
+ * The local target's provider logic, loaded by the dynamic providers at run time. An endpoint is a per-stack
+ * supervisor process on a stable port; a release is one version of the app run under it.
+ */
+
+/** Marker that starts the message of a failed health check (the automation layer maps it to stage `verify`). */
+export const HEALTH_CHECK_MARKER = "health check failed:";
+
+/** Inputs of an endpoint. */
+export interface EndpointInputs {
+  readonly stack: string;
+  /** Directory of the stack's local-target state (port, control socket, logs). */
+  readonly stateDir: string;
+}
+
+/** Outputs of an endpoint. */
+export interface EndpointOutputs extends EndpointInputs {
+  readonly port: number;
+  readonly url: string;
+}
+
+/** Inputs of a release. */
+export interface ReleaseInputs {
+  readonly stateDir: string;
+  /** Directory the release runs in (the unpacked bundle). */
+  readonly cwd: string;
+  readonly digest: string;
+  /** Start command run by `/bin/sh -c`; null serves `cwd` as a static site. */
+  readonly command: string | null;
+  readonly healthPath: string;
+  readonly env: Record<string, string>;
+  /** Secret variables; Pulumi keeps them encrypted in state, the provider hands them to the app in memory only. */
+  readonly secretEnv: Record<string, string>;
+  /** The endpoint's URL, so a release depends on its endpoint. */
+  readonly endpointUrl: string;
+}
+
+/** Outputs of a release. */
+export interface ReleaseOutputs extends ReleaseInputs {
+  readonly releaseId: string;
+  readonly pid: number;
+}
+
+const SUPERVISOR = path.join(__dirname, "supervisor.cjs");
+
+function controlSocket(stateDir: string): string {
+  return path.join(stateDir, "control.sock");
+}
+
+/** Sends one command to a stack's supervisor over its control socket. */
+export function callSupervisor<T>(stateDir: string, method: string, urlPath: string, body?: unknown, timeoutMs = 60_000): Promise<{ status: number; body: T }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      {
+        socketPath: controlSocket(stateDir),
+        method,
+        path: urlPath,
+        headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        res.on("end", () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : {}) as T });
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`the local supervisor did not answer ${method} ${urlPath}`)));
+    req.on("error", reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+interface SupervisorStatus {
+  pid: number;
+  port: number;
+  active: string | null;
+  releases: { id: string; pid: number; port: number; alive: boolean }[];
+}
+
+async function supervisorStatus(stateDir: string): Promise<SupervisorStatus | null> {
+  try {
+    const answer = await callSupervisor<SupervisorStatus>(stateDir, "GET", "/status", undefined, 3000);
+    return answer.status === 200 ? answer.body : null;
+  } catch {
+    return null;
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+/** The stack's port: the one it had before when that port is free again, else a new one, remembered for next time. */
+async function stablePort(stateDir: string): Promise<number> {
+  const file = path.join(stateDir, "port");
+  if (existsSync(file)) {
+    const previous = Number(readFileSync(file, "utf8").trim());
+    if (Number.isInteger(previous) && previous > 0 && (await portIsFree(previous))) return previous;
+  }
+  const port = await freePort();
+  writeFileSync(file, String(port));
+  return port;
+}
+
+/** Starts the stack's supervisor (or adopts a live one) and returns its stable URL. */
+export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: string; outs: EndpointOutputs }> {
+  mkdirSync(inputs.stateDir, { recursive: true, mode: 0o700 });
+  const live = await supervisorStatus(inputs.stateDir);
+  if (live) {
+    const url = `http://127.0.0.1:${live.port}`;
+    return { id: inputs.stack, outs: { ...inputs, port: live.port, url } };
+  }
+  const port = await stablePort(inputs.stateDir);
+  const logFd = openSync(path.join(inputs.stateDir, "supervisor.log"), "a", 0o600);
+  try {
+    // Detached with its own session and no pipes to us, so it keeps serving after the CLI exits.
+    const child = spawn(process.execPath, [SUPERVISOR, `--state-dir=${inputs.stateDir}`, `--port=${port}`], {
+      cwd: inputs.stateDir,
+      detached: true,
+      stdio: ["ignore", logFd, logFd],
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LANG: process.env.LANG ?? "C.UTF-8" },
+    });
+    child.unref();
+  } finally {
+    closeSync(logFd);
+  }
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const status = await supervisorStatus(inputs.stateDir);
+    if (status) return { id: inputs.stack, outs: { ...inputs, port, url: `http://127.0.0.1:${port}` } };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const log = existsSync(path.join(inputs.stateDir, "supervisor.log"))
+    ? readFileSync(path.join(inputs.stateDir, "supervisor.log"), "utf8").trim().split("\n").slice(-5).join("\n")
+    : "";
+  throw new Error(`the local supervisor for ${inputs.stack} did not start on port ${port}${log ? `:\n${log}` : ""}`);
+}
+
+/** Reports the endpoint gone when its supervisor no longer answers, so `refresh` drops it and `up` starts it again. */
+export async function readEndpoint(id: string, props: EndpointOutputs): Promise<{ id?: string; props?: EndpointOutputs }> {
+  const status = await supervisorStatus(props.stateDir);
+  if (!status) return {};
+  return { id, props: { ...props, port: status.port, url: `http://127.0.0.1:${status.port}` } };
+}
+
+/** Stops the supervisor, every release under it, and frees the port. */
+export async function deleteEndpoint(props: EndpointOutputs): Promise<void> {
+  const status = await supervisorStatus(props.stateDir);
+  if (!status) return;
+  await callSupervisor(props.stateDir, "POST", "/shutdown").catch(() => undefined);
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if ((await supervisorStatus(props.stateDir)) === null && (await portIsFree(status.port))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    process.kill(status.pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Starts a release under the endpoint; resolves once it passed its health check and takes the traffic. */
+export async function createRelease(inputs: ReleaseInputs): Promise<{ id: string; outs: ReleaseOutputs }> {
+  const releaseId = `r${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
+  const answer = await callSupervisor<{ pid?: number; error?: string; logTail?: string }>(
+    inputs.stateDir,
+    "POST",
+    "/releases",
+    {
+      id: releaseId,
+      cwd: inputs.cwd,
+      command: inputs.command,
+      env: { ...inputs.env, ...inputs.secretEnv },
+      secretValues: Object.values(inputs.secretEnv),
+      healthPath: inputs.healthPath,
+      healthTimeoutMs: 30_000,
+    },
+    90_000,
+  );
+  if (answer.status !== 200 || !answer.body.pid) {
+    const logTail = answer.body.logTail ? `\nlast log lines:\n${answer.body.logTail}` : "";
+    throw new Error(`${HEALTH_CHECK_MARKER} ${answer.body.error ?? "the release did not start"}${logTail}`);
+  }
+  return { id: releaseId, outs: { ...inputs, releaseId, pid: answer.body.pid } };
+}
+
+/** Reports the release gone when its process is no longer running. */
+export async function readRelease(id: string, props: ReleaseOutputs): Promise<{ id?: string; props?: ReleaseOutputs }> {
+  const status = await supervisorStatus(props.stateDir);
+  const release = status?.releases.find((r) => r.id === id);
+  if (!release || !release.alive) return {};
+  return { id, props };
+}
+
+/** Stops a release after the requests it is serving have finished. */
+export async function deleteRelease(id: string, props: ReleaseOutputs): Promise<void> {
+  if (!(await supervisorStatus(props.stateDir))) return;
+  await callSupervisor(props.stateDir, "DELETE", `/releases/${id}`);
+}
+
+/** Any change to what runs, or where, replaces the release (the new one starts before the old one stops). */
+export function diffRelease(olds: ReleaseOutputs, news: ReleaseInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+  const keys: (keyof ReleaseInputs)[] = ["stateDir", "cwd", "digest", "command", "healthPath", "env", "secretEnv", "endpointUrl"];
+  const replaces = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
+  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+/** An endpoint only moves when its stack or state directory does. */
+export function diffEndpoint(olds: EndpointOutputs, news: EndpointInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+  const replaces = (["stack", "stateDir"] as const).filter((key) => olds[key] !== news[key]);
+  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+}

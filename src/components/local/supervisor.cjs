@@ -1,0 +1,350 @@
+#!/usr/bin/env node
+// The local target's per-stack supervisor. It outlives the CLI that started it and:
+// - listens on the stack's stable port and reverse-proxies every request to the active release;
+// - takes commands on a unix socket in the stack's state directory (start a release, wait for its health check,
+//   switch traffic, stop a release after draining it, report status, shut down);
+// - writes each release's output to a log file with known secret values masked.
+// Release environments (secrets included) arrive over the socket and live only in memory.
+// Plain JavaScript with no dependencies, so it starts fast and does not depend on the package being installed.
+"use strict";
+
+const http = require("node:http");
+const net = require("node:net");
+const fs = require("node:fs");
+const path = require("node:path");
+const { spawn } = require("node:child_process");
+
+const args = Object.fromEntries(
+  process.argv.slice(2).map((arg) => {
+    const [key, ...rest] = arg.replace(/^--/, "").split("=");
+    return [key, rest.join("=")];
+  }),
+);
+const stateDir = args["state-dir"];
+const port = Number(args.port);
+if (!stateDir || !Number.isInteger(port)) {
+  process.stderr.write("usage: supervisor.cjs --state-dir=<dir> --port=<port>\n");
+  process.exit(2);
+}
+const socketPath = path.join(stateDir, "control.sock");
+const releasesFile = path.join(stateDir, "releases.json");
+const logsDir = path.join(stateDir, "logs");
+fs.mkdirSync(logsDir, { recursive: true });
+
+/** @type {Map<string, {id: string, child: import('node:child_process').ChildProcess, port: number, inflight: number, exited: boolean, exitCode: number|null, logFile: string, mask: (s: string) => string}>} */
+const releases = new Map();
+let activeId = null;
+const upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function log(message) {
+  process.stdout.write(`${new Date().toISOString()} ${message}\n`);
+}
+
+// Processes recorded by an earlier supervisor of this stack that died without stopping them.
+function reapRecordedReleases() {
+  let recorded = [];
+  try {
+    recorded = JSON.parse(fs.readFileSync(releasesFile, "utf8"));
+  } catch {
+    return;
+  }
+  for (const entry of recorded) {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry.pid}/environ`, "latin1");
+      if (cmdline.includes(`DEPLOYMENT_PLANNER_RELEASE_ID=${entry.id}`)) process.kill(-entry.pid, "SIGKILL");
+    } catch {
+      // Gone already, or not ours.
+    }
+  }
+}
+
+function recordReleases() {
+  const list = [...releases.values()].filter((r) => !r.exited).map((r) => ({ id: r.id, pid: r.child.pid, port: r.port }));
+  fs.writeFileSync(releasesFile + ".tmp", JSON.stringify(list));
+  fs.renameSync(releasesFile + ".tmp", releasesFile);
+}
+
+function makeMasker(values) {
+  const secrets = (values || []).filter((v) => typeof v === "string" && v.length >= 4);
+  const variants = new Set();
+  for (const value of secrets) {
+    variants.add(value);
+    variants.add(Buffer.from(value).toString("base64"));
+    variants.add(encodeURIComponent(value));
+    variants.add(JSON.stringify(value).slice(1, -1));
+    for (const line of value.split(/\r?\n/)) if (line.length >= 4) variants.add(line);
+  }
+  const ordered = [...variants].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const variant of ordered) out = out.split(variant).join("[secret]");
+    return out;
+  };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port: p } = server.address();
+      server.close(() => resolve(p));
+    });
+  });
+}
+
+function tail(file, lines) {
+  try {
+    const text = fs.readFileSync(file, "utf8");
+    return text.split("\n").filter(Boolean).slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+function probe(releasePort, healthPath) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port: releasePort, path: healthPath, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode >= 200 && res.statusCode < 400 ? "ok" : `HTTP ${res.statusCode}`);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (error) => resolve(error.code || error.message));
+  });
+}
+
+async function startRelease(spec) {
+  const id = spec.id;
+  if (releases.has(id) && !releases.get(id).exited) {
+    return { id, port: releases.get(id).port, pid: releases.get(id).child.pid };
+  }
+  const releasePort = await freePort();
+  const logFile = path.join(logsDir, `${id}.log`);
+  const mask = makeMasker(spec.secretValues);
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: process.env.LANG || "C.UTF-8",
+    NODE_ENV: spec.nodeEnv || "production",
+    ...spec.env,
+    PORT: String(releasePort),
+    HOST: "127.0.0.1",
+    DEPLOYMENT_PLANNER_RELEASE_ID: id,
+  };
+  const command = spec.command && spec.command.length > 0 ? spec.command : null;
+  const child = command
+    ? spawn("/bin/sh", ["-c", command], { cwd: spec.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+    : spawn(process.execPath, [path.join(__dirname, "static-server.cjs"), spec.cwd], {
+        cwd: spec.cwd,
+        env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+  const release = { id, child, port: releasePort, inflight: 0, exited: false, exitCode: null, logFile, mask };
+  releases.set(id, release);
+  const out = fs.createWriteStream(logFile, { flags: "a", mode: 0o600 });
+  const pipe = (stream) => {
+    let pending = "";
+    stream.on("data", (chunk) => {
+      pending += chunk.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop();
+      for (const line of lines) out.write(mask(line) + "\n");
+    });
+    stream.on("end", () => {
+      if (pending) out.write(mask(pending) + "\n");
+    });
+  };
+  pipe(child.stdout);
+  pipe(child.stderr);
+  child.on("exit", (code, signal) => {
+    release.exited = true;
+    release.exitCode = code;
+    log(`release ${id} exited (${signal || code})`);
+    recordReleases();
+  });
+  recordReleases();
+
+  const deadline = Date.now() + (spec.healthTimeoutMs || 30000);
+  let last = "not started";
+  while (Date.now() < deadline) {
+    if (release.exited) {
+      await new Promise((r) => setTimeout(r, 100));
+      throw Object.assign(new Error(`the release exited with code ${release.exitCode} before answering ${spec.healthPath}`), {
+        logTail: tail(logFile, 20),
+      });
+    }
+    last = await probe(releasePort, spec.healthPath || "/");
+    if (last === "ok") {
+      const previous = activeId;
+      activeId = id;
+      log(`release ${id} healthy on ${releasePort}; traffic switched from ${previous || "none"}`);
+      return { id, port: releasePort, pid: child.pid };
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  stopProcess(release);
+  throw Object.assign(new Error(`${spec.healthPath || "/"} did not answer 2xx/3xx within ${(spec.healthTimeoutMs || 30000) / 1000}s (last: ${last})`), {
+    logTail: tail(logFile, 20),
+  });
+}
+
+function stopProcess(release) {
+  if (release.exited) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-release.child.pid, "SIGKILL");
+      } catch {}
+    }, 5000);
+    release.child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      process.kill(-release.child.pid, "SIGTERM");
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+async function stopRelease(id) {
+  const release = releases.get(id);
+  if (!release) return;
+  if (activeId === id) {
+    // Traffic goes to the newest other live release, if any; otherwise the endpoint answers 503.
+    const others = [...releases.values()].filter((r) => r.id !== id && !r.exited);
+    activeId = others.length > 0 ? others[others.length - 1].id : null;
+  }
+  // Let requests already sent to this release finish before it stops.
+  const drainDeadline = Date.now() + 10000;
+  while (release.inflight > 0 && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
+  await stopProcess(release);
+  releases.delete(id);
+  recordReleases();
+}
+
+function status() {
+  return {
+    pid: process.pid,
+    port,
+    active: activeId,
+    releases: [...releases.values()].map((r) => ({ id: r.id, pid: r.child.pid, port: r.port, alive: !r.exited })),
+  };
+}
+
+const proxy = http.createServer((req, res) => {
+  const release = activeId ? releases.get(activeId) : null;
+  if (!release || release.exited) {
+    res.writeHead(503, { "content-type": "text/plain" });
+    res.end("no release is running\n");
+    return;
+  }
+  release.inflight += 1;
+  let done = false;
+  const finish = () => {
+    if (!done) {
+      done = true;
+      release.inflight -= 1;
+    }
+  };
+  res.on("close", finish);
+  const upstream = http.request(
+    { host: "127.0.0.1", port: release.port, method: req.method, path: req.url, headers: req.headers, agent: upstreamAgent },
+    (upstreamRes) => {
+      res.writeHead(upstreamRes.statusCode || 502, upstreamRes.headers);
+      upstreamRes.pipe(res);
+    },
+  );
+  upstream.on("error", () => {
+    if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+    res.end("release unavailable\n");
+    finish();
+  });
+  req.pipe(upstream);
+});
+proxy.keepAliveTimeout = 5000;
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    req.on("data", (c) => {
+      body += c;
+      if (body.length > 8 * 1024 * 1024) reject(new Error("request too large"));
+    });
+    req.on("end", () => resolve(body ? JSON.parse(body) : {}));
+    req.on("error", reject);
+  });
+}
+
+function reply(res, code, body) {
+  res.writeHead(code, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+const control = http.createServer(async (req, res) => {
+  try {
+    if (req.method === "GET" && req.url === "/status") return reply(res, 200, status());
+    if (req.method === "POST" && req.url === "/releases") {
+      const spec = await readBody(req);
+      try {
+        return reply(res, 200, await startRelease(spec));
+      } catch (error) {
+        return reply(res, 500, { error: error.message, logTail: error.logTail || "" });
+      }
+    }
+    const match = /^\/releases\/([A-Za-z0-9_-]+)$/.exec(req.url || "");
+    if (req.method === "DELETE" && match) {
+      await stopRelease(match[1]);
+      return reply(res, 200, status());
+    }
+    if (req.method === "POST" && req.url === "/shutdown") {
+      reply(res, 200, { stopping: true });
+      await shutdown();
+      return;
+    }
+    reply(res, 404, { error: "unknown command" });
+  } catch (error) {
+    reply(res, 500, { error: error.message });
+  }
+});
+
+let stopping = false;
+async function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  log("shutting down");
+  await Promise.all([...releases.keys()].map((id) => stopRelease(id)));
+  proxy.close();
+  proxy.closeAllConnections?.();
+  control.close();
+  try {
+    fs.unlinkSync(socketPath);
+  } catch {}
+  try {
+    fs.unlinkSync(releasesFile);
+  } catch {}
+  setTimeout(() => process.exit(0), 50);
+}
+
+process.on("SIGTERM", () => void shutdown());
+process.on("SIGINT", () => void shutdown());
+
+reapRecordedReleases();
+try {
+  fs.unlinkSync(socketPath);
+} catch {}
+proxy.on("error", (error) => {
+  log(`cannot listen on 127.0.0.1:${port}: ${error.message}`);
+  process.exit(3);
+});
+proxy.listen(port, "127.0.0.1", () => {
+  control.listen(socketPath, () => {
+    fs.chmodSync(socketPath, 0o600);
+    fs.writeFileSync(path.join(stateDir, "supervisor.pid"), String(process.pid));
+    log(`supervisor ${process.pid} serving 127.0.0.1:${port}`);
+  });
+});
