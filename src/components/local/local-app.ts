@@ -1,6 +1,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { endpointProvider, releaseProvider } from "./providers";
 
+/** The per-stack supervisor on a stable port (a dynamic resource). */
+class LocalEndpoint extends pulumi.dynamic.Resource {
+  public declare readonly url: pulumi.Output<string>;
+  public declare readonly port: pulumi.Output<number>;
+  constructor(name: string, props: { stack: string; stateDir: string }, opts: pulumi.CustomResourceOptions) {
+    super(endpointProvider, name, { ...props, port: undefined, url: undefined }, opts, "local", "Endpoint");
+  }
+}
+
+/** One release of the app under the endpoint (a dynamic resource). */
+class LocalRelease extends pulumi.dynamic.Resource {
+  public declare readonly releaseId: pulumi.Output<string>;
+  public declare readonly pid: pulumi.Output<number>;
+  constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
+    super(releaseProvider, name, { ...props, releaseId: undefined, pid: undefined }, opts, "local", "Release");
+  }
+}
+
 /** Type token of the component. */
 export const LOCAL_APP_TYPE = "planner:local:LocalApp";
 
@@ -51,20 +69,11 @@ export class LocalApp extends pulumi.ComponentResource {
   }
 
   private createEndpoint(name: string, args: LocalAppArgs) {
-    const resource = new pulumi.dynamic.Resource(
-      endpointProvider,
-      `${name}-endpoint`,
-      { stack: args.stack, stateDir: args.stateDir, port: undefined, url: undefined },
-      { parent: this },
-      "local",
-      "Endpoint",
-    );
-    return { url: (resource as unknown as { url: pulumi.Output<string> }).url };
+    return new LocalEndpoint(`${name}-endpoint`, { stack: args.stack, stateDir: args.stateDir }, { parent: this });
   }
 
   private createRelease(name: string, args: LocalAppArgs, endpointUrl: pulumi.Output<string>) {
-    const resource = new pulumi.dynamic.Resource(
-      releaseProvider,
+    return new LocalRelease(
       `${name}-release`,
       {
         stateDir: args.stateDir,
@@ -75,13 +84,8 @@ export class LocalApp extends pulumi.ComponentResource {
         env: { ...(args.env ?? {}) },
         secretEnv: pulumi.secret(pulumi.output(args.secretEnv ?? {})),
         endpointUrl,
-        releaseId: undefined,
-        pid: undefined,
       },
       { parent: this, additionalSecretOutputs: ["secretEnv"] },
-      "local",
-      "Release",
     );
-    return { releaseId: (resource as unknown as { releaseId: pulumi.Output<string> }).releaseId };
   }
 }
