@@ -115,9 +115,8 @@ export function classifyEngineError(error: unknown, stack: string, aborted: bool
   if (plugin) return new MissingPluginError(plugin[1] ?? plugin[2] ?? "unknown");
   const health = text.indexOf(HEALTH_CHECK_MARKER);
   if (health >= 0) {
-    const rest = text.slice(health);
-    const end = rest.search(/\n\s*\n|\\n\\n|'\s*$/);
-    return new HealthCheckError((end > 0 ? rest.slice(0, end) : rest).replace(/\\n/g, "\n").trim());
+    const line = text.slice(health).split(/\n|\\n/)[0] ?? "";
+    return new HealthCheckError(line.trim());
   }
   const lines = engineErrorLines(text.replace(/\\n/g, "\n"));
   const reason = lines.length > 0 ? lines.slice(0, 3).join("; ") : `the engine failed on stack '${stack}'`;

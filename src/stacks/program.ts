@@ -37,7 +37,8 @@ export function programFor(spec: StackSpec, options: ProgramOptions = {}): () =>
       if (value === undefined) throw new Error(`secret ${name} was not resolved`);
       secrets[name] = pulumi.secret(value);
     }
-    const built = TARGET_BUILDERS[spec.target](spec, { secrets, baseName: `${spec.project_id}-${spec.environment}` });
+    const build = await TARGET_BUILDERS[spec.target]();
+    const built = build(spec, { secrets, baseName: `${spec.project_id}-${spec.environment}` });
     return {
       url: pulumi.output(built.url),
       dashboardUrl: pulumi.output(built.dashboardUrl),

@@ -209,7 +209,8 @@ export async function createRelease(inputs: ReleaseInputs): Promise<{ id: string
     90_000,
   );
   if (answer.status !== 200 || !answer.body.pid) {
-    const logTail = answer.body.logTail ? `\nlast log lines:\n${answer.body.logTail}` : "";
+    // One line, so the engine's error output keeps it whole.
+    const logTail = answer.body.logTail ? `; last log lines: ${answer.body.logTail.split("\n").join(" | ")}` : "";
     throw new Error(`${HEALTH_CHECK_MARKER} ${answer.body.error ?? "the release did not start"}${logTail}`);
   }
   return { id: releaseId, outs: { ...inputs, releaseId, pid: answer.body.pid } };

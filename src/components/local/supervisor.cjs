@@ -34,7 +34,6 @@ fs.mkdirSync(logsDir, { recursive: true });
 /** @type {Map<string, {id: string, child: import('node:child_process').ChildProcess, port: number, inflight: number, exited: boolean, exitCode: number|null, logFile: string, mask: (s: string) => string}>} */
 const releases = new Map();
 let activeId = null;
-const upstreamAgent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 function log(message) {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);
@@ -141,9 +140,18 @@ async function startRelease(spec) {
         detached: true,
         stdio: ["ignore", "pipe", "pipe"],
       });
-  const release = { id, child, port: releasePort, inflight: 0, exited: false, exitCode: null, logFile, mask };
+  // One keep-alive pool per release, closed when the release stops so its server can exit at once.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const release = { id, child, port: releasePort, inflight: 0, exited: false, exitCode: null, logFile, mask, agent };
   releases.set(id, release);
   const out = fs.createWriteStream(logFile, { flags: "a", mode: 0o600 });
+  let openPipes = 2;
+  release.logsFlushed = new Promise((resolve) => {
+    release.onPipeClosed = () => {
+      openPipes -= 1;
+      if (openPipes === 0) out.end(resolve);
+    };
+  });
   const pipe = (stream) => {
     let pending = "";
     stream.on("data", (chunk) => {
@@ -154,6 +162,7 @@ async function startRelease(spec) {
     });
     stream.on("end", () => {
       if (pending) out.write(mask(pending) + "\n");
+      release.onPipeClosed();
     });
   };
   pipe(child.stdout);
@@ -170,7 +179,8 @@ async function startRelease(spec) {
   let last = "not started";
   while (Date.now() < deadline) {
     if (release.exited) {
-      await new Promise((r) => setTimeout(r, 100));
+      // The log tail is only complete once the app's output has been written out.
+      await Promise.race([release.logsFlushed, new Promise((r) => setTimeout(r, 2000))]);
       throw Object.assign(new Error(`the release exited with code ${release.exitCode} before answering ${spec.healthPath}`), {
         logTail: tail(logFile, 20),
       });
@@ -184,7 +194,8 @@ async function startRelease(spec) {
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  stopProcess(release);
+  await stopProcess(release);
+  await Promise.race([release.logsFlushed, new Promise((r) => setTimeout(r, 2000))]);
   throw Object.assign(new Error(`${spec.healthPath || "/"} did not answer 2xx/3xx within ${(spec.healthTimeoutMs || 30000) / 1000}s (last: ${last})`), {
     logTail: tail(logFile, 20),
   });
@@ -222,6 +233,7 @@ async function stopRelease(id) {
   // Let requests already sent to this release finish before it stops.
   const drainDeadline = Date.now() + 10000;
   while (release.inflight > 0 && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 50));
+  release.agent.destroy();
   await stopProcess(release);
   releases.delete(id);
   recordReleases();
@@ -253,7 +265,7 @@ const proxy = http.createServer((req, res) => {
   };
   res.on("close", finish);
   const upstream = http.request(
-    { host: "127.0.0.1", port: release.port, method: req.method, path: req.url, headers: req.headers, agent: upstreamAgent },
+    { host: "127.0.0.1", port: release.port, method: req.method, path: req.url, headers: req.headers, agent: release.agent },
     (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode || 502, upstreamRes.headers);
       upstreamRes.pipe(res);
