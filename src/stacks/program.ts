@@ -40,8 +40,8 @@ export function programFor(spec: StackSpec, options: ProgramOptions = {}): () =>
     const build = await TARGET_BUILDERS[spec.target]();
     const built = build(spec, { secrets, baseName: `${spec.project_id}-${spec.environment}` });
     return {
-      url: pulumi.output(built.url),
-      dashboardUrl: pulumi.output(built.dashboardUrl),
+      url: pulumi.output(built.url) as pulumi.Output<string>,
+      dashboardUrl: pulumi.output(built.dashboardUrl) as pulumi.Output<string>,
       urls: pulumi.output(built.urls) as pulumi.Output<Record<string, string>>,
       target: spec.target,
       stack: spec.stack,

@@ -1,6 +1,7 @@
 import type { CliCommand } from "../command";
 import { deployCommand } from "./deploy";
 import { doctorCommand } from "./doctor";
+import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
 import { destroyCommand, historyCommand, outputsCommand, refreshCommand } from "./stack-ops";
 
@@ -9,6 +10,7 @@ import { destroyCommand, historyCommand, outputsCommand, refreshCommand } from "
  * add it here to make it reachable.
  */
 export const COMMANDS: readonly CliCommand[] = [
+  planCommand,
   deployCommand,
   previewCommand,
   destroyCommand,

@@ -1,7 +1,6 @@
 import path from "node:path";
 import { isFailure } from "../../outcome";
 import { plan, readRequestDocument } from "../../planner/index";
-import { previewOffline, renderOfflinePreview } from "../../stacks/offline-preview";
 import type { CliCommand } from "../command";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput } from "../shared";
 import { deployFromArgs } from "./deploy";
@@ -30,6 +29,8 @@ export const previewCommand: CliCommand = {
       });
     }
     try {
+      // Loaded on demand: the offline preview pulls in every target's SDK.
+      const { previewOffline, renderOfflinePreview } = await import("../../stacks/offline-preview");
       const preview = await previewOffline(planned.spec);
       return { exitCode: 0, json: preview, text: renderOfflinePreview(preview) };
     } catch (error) {

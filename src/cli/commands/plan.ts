@@ -1,0 +1,44 @@
+import { isFailure } from "../../outcome";
+import { describeSecretLocation } from "../../secrets/index";
+import { explainPlan, plan, readRequestDocument } from "../../planner/index";
+import type { CliCommand } from "../command";
+import { failureOutput } from "../shared";
+
+/** `plan <file|-> [--explain]`: the stack spec a request plans to, or the brief's error object. */
+export const planCommand: CliCommand = {
+  name: "plan",
+  summary: "Plan a deployment request into a typed stack spec (no engine, no credentials needed).",
+  usage: "plan <file|-> [--json] [--explain]",
+  flags: { explain: { type: "boolean", description: "Print every decision and its reason, the secrets and where each is expected." } },
+  async run(args, context) {
+    const document = await readRequestDocument(args.positionals[0] ?? "", { cwd: context.cwd, stdin: context.stdin });
+    if (isFailure(document)) return failureOutput(document);
+    const result = plan(document.request, { baseDir: document.baseDir ?? context.cwd });
+    if (isFailure(result)) return failureOutput(result);
+    if (result.status === "redeploy") {
+      return { exitCode: 0, json: result, text: `${result.summary}\n(run 'deployment-planner deploy' with this request to do it)` };
+    }
+    const secrets = result.spec.secrets.map((secret) => ({
+      name: secret.name,
+      ref: secret.ref,
+      expected_at: describeSecretLocation(secret.ref, result.spec.project_id, { env: context.env, baseDir: document.baseDir ?? context.cwd }),
+    }));
+    const json = { ...result, secrets };
+    if (args.flags.explain === true) {
+      const lines = [explainPlan(result).trimEnd()];
+      if (secrets.length > 0) {
+        lines.push("", "where each secret is expected:", ...secrets.map((s) => `  ${s.name}: ${s.expected_at.valid ? s.expected_at.description : s.expected_at.error}`));
+      }
+      return { exitCode: 0, json, text: lines.join("\n") };
+    }
+    const spec = result.spec;
+    const text = [
+      `planned ${spec.stack}: ${spec.deployment_type} on ${spec.target} (${spec.region}), ${spec.build.kind} build`,
+      ...(secrets.length > 0 ? ["secrets needed:", ...secrets.map((s) => `  ${s.name}: ${s.expected_at.valid ? s.expected_at.description : s.expected_at.error}`)] : []),
+      ...result.warnings.map((w) => `warning: ${w}`),
+      ...(spec.next_steps.length > 0 ? ["next steps:", ...spec.next_steps.map((s) => `  - ${s}`)] : []),
+      "(--explain shows every decision; --json the full spec)",
+    ];
+    return { exitCode: 0, json, text: text.join("\n") };
+  },
+};

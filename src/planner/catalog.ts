@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { z } from "zod";
+import { TARGETS, type Target } from "./spec";
+
+const envEntrySchema = z.object({
+  name: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).describe("Variable name."),
+  description: z.string().describe("What it is for."),
+  default: z.string().optional().describe("Value used when the request gives none."),
+});
+
+const webhookEntrySchema = z.object({
+  path: z.string().startsWith("/").describe("Path on the app that receives the webhook."),
+  events: z.array(z.string()).min(1).describe("Events to subscribe to."),
+  secret_env: z.string().optional().describe("Variable holding the signing secret."),
+});
+
+/** Schema of one catalog technology. */
+export const technologySchema = z.object({
+  id: z.string().regex(/^[a-z0-9]+$/).describe("Stable id used in specs."),
+  name: z.string().describe("Display name."),
+  aliases: z.array(z.string()).min(1).describe("Names a request may use; matched ignoring case and punctuation."),
+  kind: z.enum(["frontend", "backend", "datastore", "service", "runtime"]).describe("Role in the stack."),
+  description: z.string(),
+  runs_as: z.enum(["static", "node", "container", "none"]).describe("How it builds and runs."),
+  ssr: z.boolean().optional().describe("Renders on the server (needs a server or serverless functions)."),
+  engine: z.enum(["postgres", "mysql", "mongodb", "redis", "sqlite"]).optional().describe("Datastore engine."),
+  connection_env: z.string().optional().describe("Variable that carries the datastore's connection string."),
+  build: z
+    .object({
+      install: z.string().optional(),
+      build: z.string().optional(),
+      start: z.string().optional(),
+      output_dir: z.string().optional(),
+      port: z.number().int().optional(),
+      health_check_path: z.string().optional(),
+    })
+    .optional()
+    .describe("How it is installed, built and started."),
+  env: z.array(envEntrySchema).optional().describe("Plain variables it needs."),
+  secrets: z.array(envEntrySchema).optional().describe("Secret variables it needs."),
+  webhooks: z.array(webhookEntrySchema).optional().describe("Webhooks to register against the deployed URL."),
+  next_steps: z.array(z.string()).optional().describe("What the user does after deploying."),
+});
+/** A catalog technology. */
+export type Technology = z.infer<typeof technologySchema>;
+
+/** Schema of one catalog target. */
+export const targetEntrySchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  hosts: z.array(z.enum(["static", "node", "container"])).describe("Kinds of build it can run."),
+  datastores: z.array(z.string()).describe("Datastore engines it can provide itself."),
+  embedded_datastores: z.array(z.string()).describe("Engines that live inside the app (SQLite) it supports."),
+  datastore_provisioning: z.enum(["managed", "container"]).optional().describe("How it provides datastores."),
+  canary: z.boolean().describe("Supports gradual rollouts."),
+  custom_domains: z.boolean(),
+  dashboard: z.string().optional().describe("Console URL."),
+  regions: z.record(z.string(), z.string()).describe("Request region -> the target's own region code; 'default' when none matches."),
+});
+/** A catalog target. */
+export type TargetEntry = z.infer<typeof targetEntrySchema>;
+
+/** Schema of the catalog file. */
+export const catalogSchema = z.object({
+  technologies: z.array(technologySchema).min(1),
+  targets: z.object(Object.fromEntries(TARGETS.map((t) => [t, targetEntrySchema])) as Record<Target, typeof targetEntrySchema>),
+});
+
+/** The loaded, indexed catalog. */
+export interface Catalog {
+  readonly technologies: readonly Technology[];
+  readonly targets: Readonly<Record<Target, TargetEntry>>;
+  /** Looks a technology up by any alias, ignoring case and punctuation. */
+  find(name: string): Technology | undefined;
+  /** The closest known names, for "did you mean" messages. */
+  suggest(name: string, limit?: number): string[];
+}
+
+/** Normalizes a technology name for matching: lower case, letters and digits only. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, "");
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const saved = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = saved;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** Builds the indexed catalog from parsed data (validated). */
+export function buildCatalog(data: unknown): Catalog {
+  const parsed = catalogSchema.parse(data);
+  const index = new Map<string, Technology>();
+  for (const tech of parsed.technologies) {
+    for (const alias of [tech.id, tech.name, ...tech.aliases]) {
+      const key = normalizeName(alias);
+      const existing = index.get(key);
+      if (existing && existing.id !== tech.id) throw new Error(`catalog: alias '${alias}' names both ${existing.id} and ${tech.id}`);
+      index.set(key, tech);
+    }
+  }
+  return {
+    technologies: parsed.technologies,
+    targets: parsed.targets,
+    find: (name) => index.get(normalizeName(name)),
+    suggest(name, limit = 3) {
+      const key = normalizeName(name);
+      if (key === "") return [];
+      const scored = [...index.entries()]
+        .map(([alias, tech]) => ({ tech, distance: editDistance(key, alias) - (alias.startsWith(key) || key.startsWith(alias) ? 2 : 0) }))
+        .filter((s) => s.distance <= Math.max(2, Math.floor(key.length / 3)))
+        .sort((a, b) => a.distance - b.distance);
+      const names: string[] = [];
+      for (const { tech } of scored) if (!names.includes(tech.name)) names.push(tech.name);
+      return names.slice(0, limit);
+    },
+  };
+}
+
+let cached: Catalog | undefined;
+
+/** Loads and validates the catalog shipped with the package (once per process). */
+export function loadCatalog(): Catalog {
+  cached ??= buildCatalog(YAML.parse(readFileSync(path.join(__dirname, "catalog.yaml"), "utf8")));
+  return cached;
+}

@@ -1,0 +1,173 @@
+import { z } from "zod";
+import {
+  DEPLOYMENT_TYPES,
+  ENVIRONMENT_TIERS,
+  TARGETS,
+  envVarNameSchema,
+  identifierSchema,
+  secretRefSchema,
+} from "./spec";
+
+/** Request regions the planner knows, in the AWS-style naming the brief uses; each target maps them to its own code. */
+export const REQUEST_REGIONS = [
+  "local",
+  "us-east-1",
+  "us-east-2",
+  "us-west-1",
+  "us-west-2",
+  "ca-central-1",
+  "eu-west-1",
+  "eu-west-2",
+  "eu-west-3",
+  "eu-central-1",
+  "eu-north-1",
+  "ap-south-1",
+  "ap-northeast-1",
+  "ap-northeast-2",
+  "ap-southeast-1",
+  "ap-southeast-2",
+  "sa-east-1",
+] as const;
+
+const hostnameSchema = z
+  .string()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i, { message: "must be a domain name such as app.example.com" });
+
+const rolloutRequestSchema = z.union([
+  z.literal("all_at_once").describe("Shorthand for { strategy: all_at_once }."),
+  z.literal("canary").describe("Shorthand for a canary with the default steps 10, 50, 100."),
+  z.strictObject({ strategy: z.literal("all_at_once") }),
+  z.strictObject({
+    strategy: z.literal("canary"),
+    steps: z
+      .array(z.number().int().min(1).max(100))
+      .min(1)
+      .max(10)
+      .refine((steps) => steps.every((s, i) => i === 0 || s > steps[i - 1]!), { message: "must increase" })
+      .refine((steps) => steps[steps.length - 1] === 100, { message: "must end at 100" })
+      .optional()
+      .describe("Traffic percentages per step, increasing, ending at 100. @default [10, 50, 100]"),
+    step_interval_seconds: z.number().int().min(0).max(86400).optional().describe("Observation time per step. @default 300"),
+  }),
+]);
+
+/** The first request shape of the brief: deploy a project. */
+export const deploymentRequestSchema = z
+  .strictObject({
+    user_id: z.string().min(1).max(128).optional().describe("Owner of the project, e.g. 'u-1024'."),
+    project_id: identifierSchema.describe("Project to deploy, e.g. 'pf-789'; part of the stack name."),
+    deployment_type: z
+      .enum(DEPLOYMENT_TYPES)
+      .describe(
+        "cloud_saas: a SaaS web app (SSR front end, services); static_site: files only; fullstack: front end, API and database; container: any server image; api: a back-end service; local: run on this machine; preview_only: plan and preview, change nothing.",
+      ),
+    tech_stack: z.array(z.string().min(1).max(64)).min(1).max(30).describe("Technologies, matched against the catalog, e.g. ['Next.js', 'MongoDB', 'Stripe']."),
+    environment: z
+      .strictObject({
+        ENV: z.enum(ENVIRONMENT_TIERS).describe("development, preview, staging or production."),
+        REGION: z.enum(REQUEST_REGIONS).optional().describe("Where to deploy, e.g. 'us-east-1'; mapped to each target's own region code."),
+        NAME: identifierSchema
+          .optional()
+          .describe("Suffix for several environments of one tier, e.g. 'pr-42' gives the environment 'preview-pr-42'."),
+      })
+      .describe("The environment to deploy into."),
+    source: z.string().min(1).max(4096).optional().describe("Directory of the app to deploy; relative to the request file."),
+    target: z.enum(TARGETS).optional().describe("An explicit deployment target; wins when it can host the stack."),
+    domain: hostnameSchema.optional().describe("Custom domain, e.g. 'mycourse.com'."),
+    env: z.record(envVarNameSchema, z.string().max(32768)).optional().describe("Plain environment variables."),
+    secrets: z.record(envVarNameSchema, secretRefSchema).optional().describe("Variable name -> secret reference."),
+    resources: z
+      .strictObject({
+        memory_mb: z.number().int().min(128).max(32768).optional().describe("Memory per instance in MiB."),
+        cpu: z.number().min(0.125).max(16).optional().describe("vCPUs per instance."),
+        instances: z.number().int().min(1).max(100).optional().describe("Instances to run (sets both minimum and maximum)."),
+        min_instances: z.number().int().min(0).max(100).optional(),
+        max_instances: z.number().int().min(1).max(1000).optional(),
+      })
+      .optional()
+      .describe("Compute; defaults depend on the environment tier."),
+    rollout: rolloutRequestSchema.optional().describe("all_at_once (default) or canary with percentage steps."),
+    public: z.boolean().optional().describe("Whether anyone may reach the app. @default true"),
+    ttl_hours: z.number().int().min(1).max(24 * 90).optional().describe("Hours after which a preview may be destroyed."),
+    version_name: z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).optional().describe("Release name, e.g. 'v3.2'."),
+    deployer_id: z.string().min(1).max(128).optional().describe("Who asked for the deployment, e.g. 'user_129'."),
+  })
+  .describe("A deployment request.");
+
+/** A deployment request as parsed. */
+export type DeploymentRequest = z.infer<typeof deploymentRequestSchema>;
+
+/** The second request shape of the brief: redeploy a project's environment under a new version name. */
+export const redeployRequestSchema = z
+  .strictObject({
+    project_id: identifierSchema.describe("Project to redeploy."),
+    target_env: identifierSchema.describe("Environment to redeploy, e.g. 'production' or 'preview-pr-42'."),
+    deployer_id: z.string().min(1).max(128).describe("Who asked for the redeploy."),
+    version_name: z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).describe("Release name to record."),
+  })
+  .describe("A redeploy request, resolved against the stack's history.");
+
+/** A redeploy request as parsed. */
+export type RedeployRequest = z.infer<typeof redeployRequestSchema>;
+
+/** Either request shape; JSON Schema consumers see a oneOf. */
+export const requestSchema = z.union([deploymentRequestSchema, redeployRequestSchema]);
+
+/** True when a document looks like the redeploy shape (it names `target_env` and no `deployment_type`). */
+export function isRedeployShape(document: unknown): boolean {
+  return (
+    typeof document === "object" &&
+    document !== null &&
+    !Array.isArray(document) &&
+    "target_env" in document &&
+    !("deployment_type" in document)
+  );
+}
+
+/** Flattens zod issues into `path: message` lines that name the field and quote the bad value. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+  return issues.map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "request";
+    const got = valueAt(input, issue.path);
+    // A value where a secret reference belongs may be the secret itself: never repeat it.
+    if (issue.path[0] === "secrets" && issue.path.length === 2 && typeof got === "string") {
+      return `${where}: must be a secret reference (env:NAME, file:path#KEY or vault:path#key); the value given is not shown`;
+    }
+    switch (issue.code) {
+      case "invalid_value":
+        if (got === undefined) return `${where}: is required (one of [${issue.values.map(String).join(", ")}])`;
+        return `${where}: expected one of [${issue.values.map(String).join(", ")}] but got ${quote(got)}`;
+      case "invalid_type":
+        return got === undefined ? `${where}: is required` : `${where}: expected ${issue.expected} but got ${kindOf(got)} ${quote(got)}`;
+      case "unrecognized_keys":
+        return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+      case "invalid_union":
+        return `${where}: ${issue.message} (got ${quote(got)})`;
+      default:
+        return `${where}: ${issue.message}${got !== undefined && typeof got !== "object" ? ` but got ${quote(got)}` : ""}`;
+    }
+  });
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = input;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key as string];
+  }
+  return current;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+function quote(value: unknown): string {
+  if (typeof value === "string") return `'${value.length > 80 ? value.slice(0, 77) + "..." : value}'`;
+  if (value === undefined) return "nothing";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? text.slice(0, 77) + "..." : text;
+}
