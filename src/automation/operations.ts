@@ -160,7 +160,7 @@ export async function previewStack(
   options: OperationOptions,
 ): Promise<PreviewResult> {
   return inStackQueue(options.workspace, spec.stack, async () => {
-    await writeStackSpec(options.workspace.stacksDir, spec);
+    await writeStackSpec(options.workspace.stacksDir, spec, options.workspace.dataDir);
     const stack = await inlineStack(options.workspace, spec.stack, programFor(spec, { resolvedSecrets }));
     return runEngine("preview", spec.stack, options, async (hooks) => {
       const steps: { op: string; type: string; name: string }[] = [];
@@ -188,7 +188,7 @@ export async function upStack(
   options: OperationOptions,
 ): Promise<UpResult> {
   return inStackQueue(options.workspace, spec.stack, async () => {
-    await writeStackSpec(options.workspace.stacksDir, spec);
+    await writeStackSpec(options.workspace.stacksDir, spec, options.workspace.dataDir);
     const stack = await inlineStack(options.workspace, spec.stack, programFor(spec, { resolvedSecrets }));
     return runEngine("up", spec.stack, options, async (hooks) => {
       const started = Date.now();
@@ -198,11 +198,13 @@ export async function upStack(
         onOutput: hooks.onOutput,
         onEvent: hooks.onEvent,
       });
+      // The update result of this engine version leaves the version number out; the history has it.
+      const version = result.summary.version || (await stack.history().then((h) => h[0]?.version || h.length, () => 0));
       return {
         stack: spec.stack,
         changeSummary: normalizeSummary(result.summary.resourceChanges),
         outputs: plainOutputs(result.outputs),
-        version: result.summary.version,
+        version,
         durationMs: Date.now() - started,
         logFile: hooks.logFile,
       };
@@ -279,10 +281,12 @@ export async function stackHistory(
   } catch (error) {
     throw classifyEngineError(error, stackName, false);
   }
-  return updates.map((update) => {
+  // The file backend of this engine version does not number updates; their position in the history does.
+  const total = options.limit === undefined ? updates.length : await stack.history().then((all) => all.length, () => updates.length);
+  return updates.map((update, index) => {
     const spec = specFromHistoryConfig(update.config as Record<string, { value: string; secret?: boolean }>);
     return {
-      version: update.version,
+      version: update.version || total - index,
       kind: update.kind,
       result: update.result,
       startTime: new Date(update.startTime).toISOString(),

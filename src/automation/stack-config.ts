@@ -8,6 +8,9 @@ import { PROJECT_NAME } from "./workspace";
 /** Fully qualified config key of the spec in a stack file. */
 export const SPEC_CONFIG_FQ_KEY = `${PROJECT_NAME}:${SPEC_CONFIG_KEY}`;
 
+/** Config key of the workspace's product state directory, so a program run by hand finds the same local state. */
+export const STATE_DIR_CONFIG_FQ_KEY = `${PROJECT_NAME}:stateDir`;
+
 /** Path of a stack's config file in a workspace. */
 export function stackConfigPath(stacksDir: string, stack: string): string {
   return path.join(stacksDir, `Pulumi.${stack}.yaml`);
@@ -17,7 +20,7 @@ export function stackConfigPath(stacksDir: string, stack: string): string {
  * Writes the spec as structured config into the stack's file, keeping everything else Pulumi put there (the
  * secrets provider's salt, other config), so the file reads well in a pull request and `pulumi preview` uses it.
  */
-export async function writeStackSpec(stacksDir: string, spec: StackSpec): Promise<string> {
+export async function writeStackSpec(stacksDir: string, spec: StackSpec, stateDir?: string): Promise<string> {
   const file = stackConfigPath(stacksDir, spec.stack);
   let document: YAML.Document;
   try {
@@ -30,6 +33,7 @@ export async function writeStackSpec(stacksDir: string, spec: StackSpec): Promis
   if (!YAML.isMap(document.contents)) document.contents = document.createNode({}) as YAML.YAMLMap;
   const config = document.get("config");
   if (!YAML.isMap(config)) document.set("config", document.createNode({}));
+  if (stateDir) document.setIn(["config", STATE_DIR_CONFIG_FQ_KEY], stateDir);
   document.setIn(["config", SPEC_CONFIG_FQ_KEY], document.createNode(stackSpecSchema.parse(spec)));
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, document.toString({ lineWidth: 0 }));

@@ -1,4 +1,5 @@
 import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../../planner/spec";
 import type { BuildContext, TargetOutputs } from "../types";
 import { LocalApp } from "./local-app";
@@ -7,11 +8,12 @@ import { LocalApp } from "./local-app";
 export const STATE_DIR_ENV = "DEPLOYMENT_PLANNER_STATE_DIR";
 
 /**
- * Directory of the local target's state for a stack. The backend sets `DEPLOYMENT_PLANNER_STATE_DIR`; a directory
- * program run by hand runs in the workspace, where the default points at the same place.
+ * Directory of the local target's state for a stack: the workspace's state directory, recorded in the stack's config
+ * when it is deployed (so `pulumi preview` run by hand finds the same place), else `DEPLOYMENT_PLANNER_STATE_DIR`,
+ * else `.deployment-planner` in the current directory.
  */
 export function localStateDir(stack: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env[STATE_DIR_ENV] || path.join(process.cwd(), ".deployment-planner");
+  const base = new pulumi.Config().get("stateDir") || env[STATE_DIR_ENV] || path.join(process.cwd(), ".deployment-planner");
   return path.join(base, "local", stack);
 }
 
