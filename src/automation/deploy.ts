@@ -5,10 +5,10 @@ import { failure, isFailure, type FailureResult } from "../outcome";
 import { plan, type RedeployIntent } from "../planner/index";
 import type { StackSpec } from "../planner/spec";
 import { packageSource } from "../packager/index";
-import { resolveSecrets, SecretMasker } from "../secrets/index";
+import { SecretMasker } from "../secrets/index";
 import type { SecretProvenance } from "../secrets/types";
 import { appendAudit } from "./audit";
-import { checkTargetCredentials } from "./credentials";
+import { preDeploymentChecks } from "./checks";
 import { AutomationError, HealthCheckError } from "./errors";
 import { previewStack, stackHistory, upStack, type ChangeSummary, type StackOutputs } from "./operations";
 import { healthUrl, waitForHealthy } from "./verify";
@@ -80,14 +80,17 @@ export async function planAndDeploy(request: unknown, options: DeployOptions = {
   const progress = options.onProgress ?? (() => undefined);
   const masker = new SecretMasker();
   let workspace: PlannerWorkspace | undefined = options.workspace;
+  // Where failed checks are audited when no workspace was opened yet (no engine process has run).
+  let auditDir: string | undefined;
   let stackForAudit: string | undefined;
   let specForAudit: StackSpec | undefined;
   let action: "deploy" | "preview" | "redeploy" = "deploy";
 
   const finish = async <T extends DeployResult>(result: T): Promise<T> => {
-    if (workspace && stackForAudit) {
+    const dataDir = workspace?.dataDir ?? auditDir;
+    if (dataDir && stackForAudit) {
       await appendAudit(
-        workspace.dataDir,
+        dataDir,
         {
           action,
           stack: stackForAudit,
@@ -111,12 +114,13 @@ export async function planAndDeploy(request: unknown, options: DeployOptions = {
     const planned = plan(request, { baseDir: options.baseDir ?? process.cwd() });
     if (isFailure(planned)) return planned;
 
-    workspace ??= await openWorkspace({ ...options, onProgress: progress });
     let spec: StackSpec;
     let warnings: readonly string[] = [];
     if (planned.status === "redeploy") {
       action = "redeploy";
       stackForAudit = `${planned.intent.project_id}.${planned.intent.environment}`;
+      // A redeploy reads the stack's history, so the workspace (and the engine) is needed before the checks.
+      workspace ??= await openWorkspace({ ...options, onProgress: progress });
       const resolved = await specForRedeploy(workspace, planned.intent);
       if (isFailure(resolved)) return await finish(resolved);
       spec = resolved;
@@ -128,19 +132,17 @@ export async function planAndDeploy(request: unknown, options: DeployOptions = {
     specForAudit = spec;
     if (spec.deployment_type === "preview_only") action = "preview";
 
+    // Checks come before any engine process: a missing secret or credential fails here, in well under a second.
     progress(`pre-deployment checks for ${spec.stack} on ${spec.target}`);
-    const credentials = checkTargetCredentials(spec.target, options.env ?? process.env);
-    if (credentials) return await finish(credentials);
-    const secrets = await resolveSecrets(spec.secrets, {
-      projectId: spec.project_id,
-      env: options.env ?? process.env,
-      baseDir: options.baseDir,
-      signal: options.signal,
-    });
-    if (!secrets.ok) return await finish(secrets.failure);
-    for (const secret of secrets.secrets) masker.add(secret.value);
-    const resolvedSecrets = Object.fromEntries(secrets.secrets.map((s) => [s.name, s.value]));
-    const provenance = secrets.secrets.map((s) => s.provenance);
+    const checked = await preDeploymentChecks(spec, { env: options.env ?? process.env, baseDir: options.baseDir, signal: options.signal });
+    if (isFailure(checked)) {
+      auditDir = path.join(path.resolve(options.workspaceDir ?? process.cwd()), ".deployment-planner");
+      return await finish(checked);
+    }
+    for (const secret of checked.secrets) masker.add(secret.value);
+    const resolvedSecrets = Object.fromEntries(checked.secrets.map((s) => [s.name, s.value]));
+    const provenance = checked.provenance;
+    workspace ??= await openWorkspace({ ...options, onProgress: progress });
 
     if (planned.status !== "redeploy" && spec.build.source) {
       progress(`packaging ${spec.build.source}`);
