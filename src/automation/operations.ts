@@ -2,17 +2,17 @@ import { appendFile, mkdir, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   LocalWorkspace,
+  Stack,
+  StackNotFoundError,
   type EngineEvent,
   type OpMap,
-  type PulumiFn,
-  type Stack,
   type UpdateSummary,
 } from "@pulumi/pulumi/automation";
 import type { StackSpec } from "../planner/spec";
 import { programFor } from "../stacks/program";
 import { classifyEngineError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
 import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
-import type { PlannerWorkspace } from "./workspace";
+import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** Anything that can hide secret values in text before it is shown or stored. */
 export interface TextMasker {
@@ -133,21 +133,54 @@ export function inStackQueue<T>(workspace: PlannerWorkspace, stack: string, task
   return next;
 }
 
-/** Opens a stack for an inline program run (creating it when absent). */
-async function inlineStack(workspace: PlannerWorkspace, stack: string, program: PulumiFn): Promise<Stack> {
-  return LocalWorkspace.createOrSelectStack(
-    { stackName: stack, projectName: "deployment-planner", program },
-    { workDir: workspace.dir, envVars: workspace.envVars, pulumiHome: workspace.pulumiHome },
-  );
+const engineWorkspaces = new WeakMap<PlannerWorkspace, Promise<LocalWorkspace>>();
+
+/**
+ * The Automation API workspace of a planner workspace, created once: creating one runs the CLI to check its version,
+ * and every operation passes its own program, so concurrent operations on different stacks can share it.
+ */
+function engineWorkspace(workspace: PlannerWorkspace): Promise<LocalWorkspace> {
+  let existing = engineWorkspaces.get(workspace);
+  if (!existing) {
+    existing = LocalWorkspace.create({ workDir: workspace.dir, envVars: workspace.envVars, pulumiHome: workspace.pulumiHome });
+    existing.catch(() => engineWorkspaces.delete(workspace));
+    engineWorkspaces.set(workspace, existing);
+  }
+  return existing;
+}
+
+const openStacks = new WeakMap<PlannerWorkspace, Map<string, Stack>>();
+
+function rememberStack(workspace: PlannerWorkspace, stack: Stack): Stack {
+  let byName = openStacks.get(workspace);
+  if (!byName) openStacks.set(workspace, (byName = new Map()));
+  byName.set(stack.name, stack);
+  return stack;
+}
+
+function forgetStack(workspace: PlannerWorkspace, stackName: string): void {
+  openStacks.get(workspace)?.delete(stackName);
+}
+
+/** Opens a stack for an inline program run, creating it when absent. Handles are kept for the next operation. */
+async function inlineStack(workspace: PlannerWorkspace, stack: string): Promise<Stack> {
+  const known = openStacks.get(workspace)?.get(stack);
+  if (known) return known;
+  const engine = await engineWorkspace(workspace);
+  try {
+    return rememberStack(workspace, await Stack.select(stack, engine));
+  } catch (error) {
+    if (!(error instanceof StackNotFoundError)) throw classifyEngineError(error, stack, false);
+    return rememberStack(workspace, await Stack.create(stack, engine));
+  }
 }
 
 /** Opens an existing stack without a program (destroy, refresh, outputs, history). */
 async function existingStack(workspace: PlannerWorkspace, stack: string): Promise<Stack> {
+  const known = openStacks.get(workspace)?.get(stack);
+  if (known) return known;
   try {
-    return await LocalWorkspace.selectStack(
-      { stackName: stack, workDir: workspace.dir },
-      { envVars: workspace.envVars, pulumiHome: workspace.pulumiHome },
-    );
+    return rememberStack(workspace, await Stack.select(stack, await engineWorkspace(workspace)));
   } catch (error) {
     throw classifyEngineError(error, stack, false);
   }
@@ -161,11 +194,12 @@ export async function previewStack(
 ): Promise<PreviewResult> {
   return inStackQueue(options.workspace, spec.stack, async () => {
     await writeStackSpec(options.workspace.stacksDir, spec, options.workspace.dataDir);
-    const stack = await inlineStack(options.workspace, spec.stack, programFor(spec, { resolvedSecrets }));
+    const stack = await inlineStack(options.workspace, spec.stack);
     return runEngine("preview", spec.stack, options, async (hooks) => {
       const steps: { op: string; type: string; name: string }[] = [];
       const result = await stack.preview({
         ...OPERATION_FLAGS.preview,
+        program: programFor(spec, { resolvedSecrets }),
         onOutput: hooks.onOutput,
         onEvent: (event) => {
           hooks.onEvent(event);
@@ -189,17 +223,18 @@ export async function upStack(
 ): Promise<UpResult> {
   return inStackQueue(options.workspace, spec.stack, async () => {
     await writeStackSpec(options.workspace.stacksDir, spec, options.workspace.dataDir);
-    const stack = await inlineStack(options.workspace, spec.stack, programFor(spec, { resolvedSecrets }));
+    const stack = await inlineStack(options.workspace, spec.stack);
     return runEngine("up", spec.stack, options, async (hooks) => {
       const started = Date.now();
       const result = await stack.up({
         ...OPERATION_FLAGS.up,
+        program: programFor(spec, { resolvedSecrets }),
         message: options.message,
         onOutput: hooks.onOutput,
         onEvent: hooks.onEvent,
       });
       // The update result of this engine version leaves the version number out; the history has it.
-      const version = result.summary.version || (await stack.history().then((h) => h[0]?.version || h.length, () => 0));
+      const version = result.summary.version || (await updateCount(options.workspace, spec.stack));
       return {
         stack: spec.stack,
         changeSummary: normalizeSummary(result.summary.resourceChanges),
@@ -210,6 +245,21 @@ export async function upStack(
       };
     });
   });
+}
+
+/** Number of updates in a stack's history, i.e. the version number of its latest update. */
+export async function updateCount(workspace: PlannerWorkspace, stackName: string): Promise<number> {
+  // A file backend keeps one history file per update; counting them spares a CLI run after every update.
+  if (workspace.backendUrl.startsWith("file://")) {
+    const dir = path.join(new URL(workspace.backendUrl).pathname, ".pulumi", "history", PROJECT_NAME, stackName);
+    const files = await readdir(dir).catch(() => null);
+    if (files) return files.filter((f) => f.endsWith(".history.json")).length;
+  }
+  const stack = await existingStack(workspace, stackName);
+  return stack.history().then(
+    (all) => all[0]?.version || all.length,
+    () => 0,
+  );
 }
 
 /** Options of `destroyStack`. */
@@ -233,6 +283,7 @@ export async function destroyStack(stackName: string, options: DestroyOptions): 
     });
     if (options.removeStack) {
       await stack.workspace.removeStack(stackName);
+      forgetStack(options.workspace, stackName);
       await rm(stackConfigPath(options.workspace.stacksDir, stackName), { force: true });
     }
     return { stack: stackName, ...result, stackRemoved: options.removeStack === true };
@@ -459,4 +510,3 @@ async function interruptEngineProcesses(): Promise<void> {
   }
 }
 
-export { StackMissingError };

@@ -70,7 +70,7 @@ describe("pre-deployment checks against a real Vault (OpenBao dev server)", () =
     if (planned.status !== "planned") throw new Error(JSON.stringify(planned));
     const checked = await preDeploymentChecks(planned.spec, { env: { PATH: "/usr/bin:/bin" } });
     expect(checked).toMatchObject({ status: "error", stage: "env_setup" });
-    const problems = (checked as { problems: string[] }).problems;
+    const problems = (checked as unknown as { problems: string[] }).problems;
     expect(problems.some((p) => p.includes("VERCEL_API_TOKEN"))).toBe(true);
     expect(problems.length).toBeGreaterThanOrEqual(2);
   });
