@@ -181,4 +181,45 @@ describe("local target through the real Pulumi engine", () => {
     expect(await (await fetch(ra.url)).text()).toContain("Deployment Planner example site");
     expect(await (await fetch(rb.url)).text()).toContain("project b");
   });
+
+  it("previews a preview_only request without deploying anything", async () => {
+    const source = path.join(t.root, "apps", "static-site");
+    await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
+    const result = await planAndDeploy(staticRequest(uniqueId("previewonly"), source, { deployment_type: "preview_only" }), {
+      workspace: t.workspace,
+      env: t.env,
+    });
+    if (result.status !== "previewed") throw new Error(JSON.stringify(result));
+    stacks.push(result.stack);
+    expect(result.has_changes).toBe(true);
+    expect(result.changes).toMatchObject({ create: 4 });
+    expect(result.steps.map((s) => s.type)).toContain("pulumi-nodejs:dynamic/local:Release");
+    expect(await processesUnder(t.root)).toEqual([]);
+  });
+
+  it("redeploys the latest successful spec under a new version name from a redeploy request", async () => {
+    const source = path.join(t.root, "apps", "static-site");
+    await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
+    const projectId = uniqueId("redeploy");
+    const first = await planAndDeploy(staticRequest(projectId, source), { workspace: t.workspace, env: t.env });
+    expectSuccess(first);
+    stacks.push(first.stack);
+
+    const again = await planAndDeploy(
+      { project_id: projectId, target_env: "development", deployer_id: "user_311", version_name: "v3.2" },
+      { workspace: t.workspace, env: t.env },
+    );
+    expectSuccess(again);
+    expect(again.url).toBe(first.url);
+    expect(again.version_name).toBe("v3.2");
+    expect(again.artifact_digest).toBe(first.artifact_digest);
+    const history = await stackHistory(again.stack, { workspace: t.workspace });
+    expect(history[0]).toMatchObject({ versionName: "v3.2", deployer: "user_311", result: "succeeded" });
+
+    const missing = await planAndDeploy(
+      { project_id: uniqueId("never"), target_env: "production", deployer_id: "user_311", version_name: "v1" },
+      { workspace: t.workspace, env: t.env },
+    );
+    expect(missing).toMatchObject({ status: "error", stage: "plan" });
+  });
 });
