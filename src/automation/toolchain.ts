@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
-import { constants as fsConstants } from "node:fs";
-import { access, chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { isExecutableFile, runTool } from "../toolchain/run";
 
 /** The Pulumi version the whole toolchain is pinned to: the CLI, the Node.js language host and `@pulumi/pulumi`. */
 export const PULUMI_VERSION = "3.65.1";
@@ -113,13 +112,13 @@ type Attempt = { ok: true; toolchain: PulumiToolchain } | { ok: false; reason: s
 
 async function inspectDir(dir: string, source: PulumiSource, env: NodeJS.ProcessEnv): Promise<Attempt & { reason?: string }> {
   const cliPath = path.join(dir, CLI);
-  if (!(await isExecutable(cliPath))) return { ok: false, reason: "" };
+  if (!(await isExecutableFile(cliPath))) return { ok: false, reason: "" };
   const version = await cliVersion(cliPath, env);
   if (version !== PULUMI_VERSION) {
     return { ok: false, reason: `${cliPath} is version ${version || "unknown"}, not ${PULUMI_VERSION}` };
   }
   const languageHostPath = path.join(dir, LANGUAGE_HOST);
-  if (!(await isExecutable(languageHostPath))) {
+  if (!(await isExecutableFile(languageHostPath))) {
     return { ok: false, reason: `${dir} has pulumi ${PULUMI_VERSION} but no ${LANGUAGE_HOST}` };
   }
   await ensureShim(dir);
@@ -138,7 +137,7 @@ async function inspectDir(dir: string, source: PulumiSource, env: NodeJS.Process
 
 async function ensureShim(dir: string): Promise<void> {
   const target = path.join(dir, DYNAMIC_PROVIDER_SHIM);
-  if (await isExecutable(target)) return;
+  if (await isExecutableFile(target)) return;
   const shipped = path.join(PACKAGE_NODE_MODULES, "@pulumi", "pulumi", DYNAMIC_PROVIDER_SHIM);
   try {
     await copyFile(shipped, target);
@@ -160,7 +159,7 @@ async function tryReleaseInstaller(
   const script = `set -e; curl -fsSL --max-time 20 https://get.pulumi.com -o "$1/install.sh"; sh "$1/install.sh" --version ${PULUMI_VERSION} --install-root "$1/release" --no-edit-path`;
   const staging = await mkdtemp(path.join(os.tmpdir(), "pulumi-install-"));
   try {
-    const result = await run("sh", ["-c", script, "sh", staging], { env, timeoutMs: 120_000, signal });
+    const result = await runTool("sh", ["-c", script, "sh", staging], { env, timeoutMs: 120_000, signal });
     if (result.code !== 0) return { ok: false, reason: `release installer failed (${lastLine(result.output) || `exit ${result.code}`})` };
     const releaseBin = path.join(staging, "release", "bin");
     await mkdir(path.dirname(installRoot), { recursive: true });
@@ -183,7 +182,7 @@ async function buildFromSource(
   env: NodeJS.ProcessEnv,
   signal?: AbortSignal,
 ): Promise<Attempt> {
-  const goVersion = await run("go", ["version"], { env, timeoutMs: 30_000, signal }).catch(() => null);
+  const goVersion = await runTool("go", ["version"], { env, timeoutMs: 30_000, signal }).catch(() => null);
   if (!goVersion || goVersion.code !== 0) return { ok: false, reason: "building from source needs Go on PATH, and `go version` failed" };
 
   const wrapper = path.join(PACKAGE_ROOT, "toolchain");
@@ -201,7 +200,7 @@ async function buildFromSource(
   try {
     progress(`building pulumi v${PULUMI_VERSION} and ${LANGUAGE_HOST} from source modules (first run only; several minutes)`);
     progress("downloading Go modules");
-    const download = await run("go", ["mod", "download"], { cwd: moduleDir, env: goEnv, timeoutMs: 30 * 60_000, signal });
+    const download = await runTool("go", ["mod", "download"], { cwd: moduleDir, env: goEnv, timeoutMs: 30 * 60_000, signal });
     if (download.code !== 0) return { ok: false, reason: `go mod download failed: ${lastLine(download.output)}` };
 
     const ldflags = [
@@ -211,7 +210,7 @@ async function buildFromSource(
     const outDir = path.join(staging, "bin");
     await mkdir(outDir);
     let compiled = 0;
-    const build = await run(
+    const build = await runTool(
       "go",
       [
         "build",
@@ -256,61 +255,13 @@ async function buildFromSource(
   }
 }
 
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Version printed by a Pulumi CLI (`v3.65.1` → `3.65.1`), or "" when it cannot be run. */
 export async function cliVersion(cliPath: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const result = await run(cliPath, ["version"], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" }, timeoutMs: 30_000 }).catch(
+  const result = await runTool(cliPath, ["version"], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" }, timeoutMs: 30_000 }).catch(
     () => null,
   );
   if (!result || result.code !== 0) return "";
   return result.output.trim().replace(/^v/, "");
-}
-
-interface RunOptions {
-  readonly cwd?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
-  readonly onLine?: (line: string) => void;
-}
-
-function run(command: string, args: readonly string[], options: RunOptions): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    let pending = "";
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString();
-      output = (output + text).slice(-64 * 1024);
-      pending += text;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) options.onLine?.(line);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    const timer = setTimeout(() => child.kill("SIGTERM"), options.timeoutMs);
-    const onAbort = () => child.kill("SIGTERM");
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      reject(error);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      resolve({ code: code ?? 1, output });
-    });
-  });
 }
 
 function lastLine(text: string): string {

@@ -1,8 +1,7 @@
-import { spawn } from "node:child_process";
-import { constants as fsConstants } from "node:fs";
-import { access, copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { defaultCacheRoot, PACKAGE_ROOT } from "../automation/toolchain";
+import { isExecutableFile, runTool } from "./run";
 
 /** The OpenBao release the wrapper module in `toolchain/openbao` pins. */
 export const OPENBAO_VERSION = "2.4.0";
@@ -65,7 +64,7 @@ export async function ensureOpenBao(options: EnsureOpenBaoOptions = {}): Promise
   }
   for (const dir of (env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, "bao");
-    if (!(await isExecutable(candidate))) continue;
+    if (!(await isExecutableFile(candidate))) continue;
     // Any OpenBao release serves the KV v2 API the tests use, so a bao on PATH is taken whatever its version.
     const version = await baoVersion(candidate, env);
     if (version) return { path: candidate, version, obtained: "path" };
@@ -78,7 +77,7 @@ export async function ensureOpenBao(options: EnsureOpenBaoOptions = {}): Promise
 
   await mkdir(path.dirname(target), { recursive: true });
   const lock = `${target}.lock`;
-  const release = await acquireLock(lock, () => isExecutable(target), progress, options.signal);
+  const release = await acquireLock(lock, () => isExecutableFile(target), progress, options.signal);
   try {
     // Another process may have finished the build while this one waited for the lock.
     const builtMeanwhile = await fromCache(target, env);
@@ -93,7 +92,7 @@ export async function ensureOpenBao(options: EnsureOpenBaoOptions = {}): Promise
 }
 
 async function fromCache(target: string, env: NodeJS.ProcessEnv): Promise<OpenBaoBinary | undefined> {
-  if (!(await isExecutable(target))) return undefined;
+  if (!(await isExecutableFile(target))) return undefined;
   const version = await baoVersion(target, env);
   return version ? { path: target, version, obtained: "cache" } : undefined;
 }
@@ -104,7 +103,7 @@ async function build(
   env: NodeJS.ProcessEnv,
   signal?: AbortSignal,
 ): Promise<{ ok: true; binary: OpenBaoBinary } | { ok: false; reason: string }> {
-  const goVersion = await run("go", ["version"], { env, timeoutMs: 30_000, signal }).catch(() => null);
+  const goVersion = await runTool("go", ["version"], { env, timeoutMs: 30_000, signal }).catch(() => null);
   if (!goVersion || goVersion.code !== 0) return { ok: false, reason: "building OpenBao needs Go on PATH, and `go version` failed" };
 
   const staging = await mkdtemp(path.join(path.dirname(target), ".build-"));
@@ -123,7 +122,7 @@ async function build(
     const started = Date.now();
     progress(`building OpenBao ${OPENBAO_VERSION} from source modules (first run only; several minutes)`);
     let compiled = 0;
-    const result = await run("go", ["build", "-v", "-trimpath", "-ldflags", ldflags, "-o", output, "github.com/openbao/openbao"], {
+    const result = await runTool("go", ["build", "-v", "-trimpath", "-ldflags", ldflags, "-o", output, "github.com/openbao/openbao"], {
       cwd: staging,
       env: goEnv,
       timeoutMs: 60 * 60_000,
@@ -178,59 +177,9 @@ async function acquireLock(
 
 /** Version an OpenBao or Vault binary prints (`OpenBao v2.4.0 (...)` → `2.4.0`), or "" when it does not run. */
 export async function baoVersion(binary: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const result = await run(binary, ["version"], { env, timeoutMs: 30_000 }).catch(() => null);
+  const result = await runTool(binary, ["version"], { env, timeoutMs: 30_000 }).catch(() => null);
   if (!result || result.code !== 0) return "";
   return /(?:OpenBao|Vault) v(\S+)/.exec(result.output)?.[1] ?? "";
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-interface RunOptions {
-  readonly cwd?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
-  readonly onLine?: (line: string) => void;
-}
-
-function run(command: string, args: readonly string[], options: RunOptions): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    let pending = "";
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString();
-      output = (output + text).slice(-64 * 1024);
-      pending += text;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) options.onLine?.(line);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    const timer = setTimeout(() => child.kill("SIGTERM"), options.timeoutMs);
-    const onAbort = () => child.kill("SIGTERM");
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    const settle = () => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-    };
-    child.on("error", (error) => {
-      settle();
-      reject(error);
-    });
-    child.on("close", (code) => {
-      settle();
-      resolve({ code: code ?? 1, output });
-    });
-  });
 }
 
 function lastLines(text: string): string {
