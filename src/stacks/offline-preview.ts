@@ -1,0 +1,82 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import type { StackSpec } from "../planner/spec";
+
+/** One resource the program would declare. */
+export interface OfflineResource {
+  readonly type: string;
+  readonly name: string;
+  /** Logical name of the parent component, or null at the top. */
+  readonly parent: string | null;
+  /** Custom resources are what a provider creates; components only group them. */
+  readonly custom: boolean;
+  /** Inputs as the program gives them; secret values are "[secret]". */
+  inputs: Record<string, unknown>;
+}
+
+/** The resource graph of a spec, computed under Pulumi's mocks. */
+export interface OfflinePreview {
+  readonly status: "offline_preview";
+  readonly stack: string;
+  readonly target: string;
+  readonly resources: readonly OfflineResource[];
+}
+
+/** Raised when the program cannot be run under mocks for a spec. */
+export class OfflinePreviewError extends Error {
+  readonly code = "OFFLINE_PREVIEW_FAILED" as const;
+}
+
+const RUNNER = path.join(__dirname, "offline-preview-runner.ts");
+
+/**
+ * Runs the program for a spec under Pulumi's mocks — no engine, no credentials, no network — and returns the resources
+ * it would declare. Each call runs in a child process, because the SDK's mock and stack state is per process.
+ */
+export function previewOffline(spec: StackSpec): Promise<OfflinePreview> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", RUNNER], {
+      cwd: path.resolve(__dirname, "..", ".."),
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PULUMI_CONFIG: "{}" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) {
+        reject(new OfflinePreviewError(`the program failed under mocks for ${spec.stack}: ${stderr.trim().split("\n").slice(-3).join(" ") || `exit ${code}`}`));
+        return;
+      }
+      try {
+        resolve({ status: "offline_preview", stack: spec.stack, target: spec.target, resources: JSON.parse(stdout) as OfflineResource[] });
+      } catch (error) {
+        reject(new OfflinePreviewError(`unreadable offline preview for ${spec.stack}: ${(error as Error).message}`));
+      }
+    });
+    child.stdin.end(JSON.stringify(spec));
+  });
+}
+
+/** Renders the resource graph as an indented tree, with the inputs that matter. */
+export function renderOfflinePreview(preview: OfflinePreview): string {
+  const lines = [`offline preview of ${preview.stack} on ${preview.target} (Pulumi mocks; nothing was created)`];
+  const children = (parent: string | null) => preview.resources.filter((r) => r.parent === parent && r.type !== "pulumi:pulumi:Stack");
+  const walk = (parent: string | null, depth: number) => {
+    for (const resource of children(parent)) {
+      lines.push(`${"  ".repeat(depth + 1)}+ ${resource.type} ${resource.name}`);
+      for (const [key, value] of Object.entries(resource.inputs)) {
+        const text = typeof value === "string" ? value : JSON.stringify(value);
+        if (text !== undefined) lines.push(`${"  ".repeat(depth + 3)}${key}: ${text.length > 100 ? text.slice(0, 97) + "..." : text}`);
+      }
+      walk(resource.name, depth + 1);
+    }
+  };
+  const stack = preview.resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  walk(stack ? stack.name : null, 0);
+  if (stack) walk(null, 0);
+  lines.push(`${preview.resources.filter((r) => r.custom).length} resources in ${preview.resources.filter((r) => !r.custom).length} components`);
+  return lines.join("\n");
+}
