@@ -9,9 +9,11 @@ import type { OfflineResource } from "./offline-preview";
 
 const SECRET_PLACEHOLDER = "__deployment_planner_offline_secret__";
 const MASK = "[secret]";
+/** What a secret value that reached a resource without Pulumi's secret marking shows as: a bug in a component. */
+export const UNPROTECTED_SECRET = "[UNPROTECTED SECRET]";
 
 function maskSecrets(value: unknown): unknown {
-  if (typeof value === "string") return value.includes(SECRET_PLACEHOLDER) ? MASK : value;
+  if (typeof value === "string") return value.includes(SECRET_PLACEHOLDER) ? UNPROTECTED_SECRET : value;
   if (Array.isArray(value)) return value.map(maskSecrets);
   if (value !== null && typeof value === "object") {
     // Pulumi's wire form of a secret.

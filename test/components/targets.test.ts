@@ -1,0 +1,87 @@
+import path from "node:path";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { plan } from "../../src/planner/plan";
+import { parseRequestText } from "../../src/planner/input";
+import type { StackSpec } from "../../src/planner/spec";
+import { previewOffline, type OfflinePreview, type OfflineResource } from "../../src/stacks/offline-preview";
+
+// These tests run the real components under Pulumi's mocks (no cloud is reachable here): they check the resource
+// graph and the inputs that matter, and that no secret reaches a resource without Pulumi's secret marking.
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function specOf(file: string, overrides: Partial<StackSpec> = {}): StackSpec {
+  const parsed = parseRequestText(readFileSync(path.join(ROOT, "examples", "requests", file), "utf8"));
+  if (!parsed.ok) throw new Error(parsed.failure.reason);
+  const result = plan(parsed.request, { baseDir: path.join(ROOT, "examples", "requests") });
+  if (result.status !== "planned") throw new Error(JSON.stringify(result));
+  return {
+    ...result.spec,
+    artifact: { digest: `sha256:${"a".repeat(64)}`, path: path.join(ROOT, "examples", "apps", "node-server") },
+    ...overrides,
+  };
+}
+
+const ofType = (preview: OfflinePreview, type: string): OfflineResource[] => preview.resources.filter((r) => r.type === type);
+
+function expectNoUnprotectedSecret(preview: OfflinePreview): void {
+  expect(JSON.stringify(preview.resources)).not.toContain("[UNPROTECTED SECRET]");
+}
+
+describe("Vercel target under mocks", () => {
+  it("declares a project in the mapped region, one variable per env var and secret, a deployment and the domain", async () => {
+    const spec = specOf("vercel-nextjs-saas.json");
+    const preview = await previewOffline(spec);
+    const [project] = ofType(preview, "vercel:index/project:Project");
+    expect(project?.inputs).toMatchObject({ name: "mycourse-production", framework: "nextjs", serverlessFunctionRegion: "fra1" });
+    const variables = ofType(preview, "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable");
+    expect(variables).toHaveLength(Object.keys(spec.env).length + spec.secrets.length);
+    expect(variables.every((v) => JSON.stringify(v.inputs.targets) === '["production"]')).toBe(true);
+    expect(ofType(preview, "vercel:index/deployment:Deployment")[0]?.inputs).toMatchObject({ production: true });
+    expect(ofType(preview, "vercel:index/projectDomain:ProjectDomain")[0]?.inputs).toMatchObject({ domain: "mycourse.example.com" });
+    expectNoUnprotectedSecret(preview);
+  });
+
+  it("marks every variable that holds a secret as sensitive and keeps its value secret", async () => {
+    const spec = specOf("vercel-nextjs-saas.json");
+    const preview = await previewOffline(spec);
+    const variables = ofType(preview, "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable");
+    for (const secret of spec.secrets) {
+      const variable = variables.find((v) => v.inputs.key === secret.name);
+      expect(variable?.inputs, secret.name).toMatchObject({ sensitive: true, value: "[secret]" });
+    }
+  });
+
+  it("scopes a preview environment's variables to Vercel's preview environment", async () => {
+    const preview = await previewOffline(specOf("preview-pr.json"));
+    const variables = ofType(preview, "vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable");
+    expect(variables.length).toBeGreaterThan(0);
+    expect(variables.every((v) => JSON.stringify(v.inputs.targets) === '["preview"]')).toBe(true);
+    expect(ofType(preview, "vercel:index/deployment:Deployment")[0]?.inputs).toMatchObject({ production: false });
+  });
+});
+
+describe("Docker target under mocks", () => {
+  it("builds the image from the bundle and runs it with a health check, published port and its env", async () => {
+    const spec = specOf("docker-fullstack.yaml");
+    const preview = await previewOffline(spec);
+    const [image] = ofType(preview, "docker:index/image:Image");
+    expect(image?.inputs).toMatchObject({ imageName: "shop-api-staging:latest", skipPush: true });
+    const app = ofType(preview, "docker:index/container:Container").find((c) => c.name === "app-container");
+    expect(app?.inputs.healthcheck).toMatchObject({ tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:3000/ || exit 1"] });
+    expect(app?.inputs.ports).toEqual([{ internal: 3000, external: 3000 }]);
+    // The datastores' connection strings hold passwords: they reach the container as secrets.
+    expect(app?.inputs.envs).toEqual(["LOG_LEVEL=info", "[secret]", "[secret]", "PORT=3000"]);
+    expectNoUnprotectedSecret(preview);
+  });
+
+  it("runs each datastore from its official image on the private network with a volume", async () => {
+    const preview = await previewOffline(specOf("docker-fullstack.yaml"));
+    expect(ofType(preview, "docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name)).toEqual(["postgres:16-alpine", "redis:7-alpine"]);
+    expect(ofType(preview, "docker:index/volume:Volume")).toHaveLength(2);
+    expect(ofType(preview, "docker:index/network:Network")).toHaveLength(1);
+    const postgres = ofType(preview, "docker:index/container:Container").find((c) => c.name === "app-postgres-container");
+    expect(postgres?.inputs.volumes).toEqual([{ volumeName: "shop-api-staging-postgres-data", containerPath: "/var/lib/postgresql/data" }]);
+  });
+});
