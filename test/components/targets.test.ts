@@ -71,8 +71,8 @@ describe("Docker target under mocks", () => {
     const app = ofType(preview, "docker:index/container:Container").find((c) => c.name === "app-container");
     expect(app?.inputs.healthcheck).toMatchObject({ tests: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:3000/ || exit 1"] });
     expect(app?.inputs.ports).toEqual([{ internal: 3000, external: 3000 }]);
-    // The datastores' connection strings hold passwords: they reach the container as secrets.
-    expect(app?.inputs.envs).toEqual(["LOG_LEVEL=info", "[secret]", "[secret]", "PORT=3000"]);
+    // The datastores' connection strings embed generated passwords, which exist only once deployed.
+    expect(app?.inputs.envs).toEqual(["LOG_LEVEL=info", "(known after deploy)", "(known after deploy)", "PORT=3000"]);
     expectNoUnprotectedSecret(preview);
   });
 
