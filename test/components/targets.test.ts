@@ -85,3 +85,69 @@ describe("Docker target under mocks", () => {
     expect(postgres?.inputs.volumes).toEqual([{ volumeName: "shop-api-staging-postgres-data", containerPath: "/var/lib/postgresql/data" }]);
   });
 });
+
+describe("AWS target under mocks", () => {
+  it("serves a static site from a private bucket through CloudFront with origin access control over HTTPS", async () => {
+    const preview = await previewOffline(specOf("aws-static-site.json", { artifact: null }));
+    expect(ofType(preview, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]?.inputs).toMatchObject({
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    expect(ofType(preview, "aws:cloudfront/originAccessControl:OriginAccessControl")[0]?.inputs).toMatchObject({ signingBehavior: "always" });
+    const cdn = ofType(preview, "aws:cloudfront/distribution:Distribution")[0];
+    expect(cdn?.inputs).toMatchObject({ defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" }, aliases: ["www.example.com"] });
+    const bucket = ofType(preview, "aws:s3/bucketV2:BucketV2")[0];
+    expect(bucket?.inputs).toMatchObject({ forceDestroy: false, tags: { "deployment-planner:stack": "marketing.production" } });
+  });
+
+  it("runs a container on App Runner with secrets referenced from Secrets Manager, never as plain variables", async () => {
+    const spec = specOf("aws-container-api.json");
+    const preview = await previewOffline(spec);
+    const [service] = ofType(preview, "aws:apprunner/service:Service");
+    const imageConfiguration = (service?.inputs.sourceConfiguration as { imageRepository: { imageConfiguration: Record<string, Record<string, string>> } })
+      .imageRepository.imageConfiguration;
+    expect(Object.keys(imageConfiguration.runtimeEnvironmentSecrets!).sort()).toEqual(["DATABASE_URL", "REDIS_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
+    expect(imageConfiguration.runtimeEnvironmentVariables).toEqual({ STRIPE_PUBLISHABLE_KEY: "pk_live_billing" });
+    expect(ofType(preview, "aws:secretsmanager/secretVersion:SecretVersion").map((v) => v.inputs.secretString)).toContain("[secret]");
+    expectNoUnprotectedSecret(preview);
+  });
+
+  it("creates RDS and ElastiCache with deletion protection and encryption in production, and tags everything", async () => {
+    const preview = await previewOffline(specOf("aws-container-api.json"));
+    expect(ofType(preview, "aws:rds/instance:Instance")[0]?.inputs).toMatchObject({ engine: "postgres", deletionProtection: true, storageEncrypted: true, publiclyAccessible: false });
+    expect(ofType(preview, "aws:elasticache/replicationGroup:ReplicationGroup")[0]?.inputs).toMatchObject({ transitEncryptionEnabled: true, atRestEncryptionEnabled: true });
+    const taggable = preview.resources.filter((r) => r.custom && r.type.startsWith("aws:") && !r.type.includes("BucketPolicy") && !r.type.includes("PublicAccessBlock") && !r.type.includes("secretVersion") && !r.type.includes("rolePolicy") && !r.type.includes("originAccessControl"));
+    for (const resource of taggable) expect(resource.inputs.tags, resource.name).toMatchObject({ "deployment-planner:project": "billing-api" });
+  });
+});
+
+describe("GCP target under mocks", () => {
+  it("runs Cloud Run with secrets by reference to Secret Manager and no public invoker for a private service", async () => {
+    const preview = await previewOffline(specOf("gcp-cloud-run.yaml"));
+    const [service] = ofType(preview, "gcp:cloudrunv2/service:Service");
+    const container = (service?.inputs.template as { containers: { envs: { name: string; value?: string; valueSource?: unknown }[] }[] }).containers[0]!;
+    const byName = Object.fromEntries(container.envs.map((e) => [e.name, e]));
+    for (const name of ["OPENAI_API_KEY", "DATABASE_URL", "REDIS_URL"]) {
+      expect(byName[name]?.valueSource, name).toMatchObject({ secretKeyRef: {} });
+      expect(byName[name]?.value, name).toBeUndefined();
+    }
+    expect(service?.inputs.template).toMatchObject({ scaling: { minInstanceCount: 2, maxInstanceCount: 10 } });
+    expect(ofType(preview, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")).toEqual([]);
+    expectNoUnprotectedSecret(preview);
+  });
+
+  it("grants the public invoker only when the spec is public", async () => {
+    const preview = await previewOffline(specOf("gcp-cloud-run.yaml", { public: true }));
+    expect(ofType(preview, "gcp:cloudrunv2/serviceIamMember:ServiceIamMember")[0]?.inputs).toMatchObject({ role: "roles/run.invoker", member: "allUsers" });
+  });
+
+  it("puts a static site in a bucket behind a load balancer with Cloud CDN", async () => {
+    const spec = specOf("aws-static-site.json", { target: "gcp", region: "us-east1", artifact: null });
+    const preview = await previewOffline(spec);
+    expect(ofType(preview, "gcp:compute/backendBucket:BackendBucket")[0]?.inputs).toMatchObject({ enableCdn: true });
+    expect(ofType(preview, "gcp:compute/managedSslCertificate:ManagedSslCertificate")[0]?.inputs).toMatchObject({ managed: { domains: ["www.example.com"] } });
+    expect(ofType(preview, "gcp:storage/bucket:Bucket")[0]?.inputs).toMatchObject({ uniformBucketLevelAccess: true, forceDestroy: false });
+  });
+});

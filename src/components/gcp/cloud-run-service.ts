@@ -1,0 +1,114 @@
+import * as docker from "@pulumi/docker";
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Type token of the component. */
+export const GCP_CLOUD_RUN_SERVICE_TYPE = "planner:gcp:CloudRunService";
+
+/** Arguments of `CloudRunService`. */
+export interface CloudRunServiceArgs {
+  /** Service name (at most 49 characters, lower case). */
+  readonly serviceName: string;
+  readonly region: string;
+  /** Directory of the bundle: the image's build context (it must hold a Dockerfile). */
+  readonly bundlePath: string;
+  readonly port: number;
+  readonly cpu: number;
+  readonly memoryMb: number;
+  readonly minInstances: number;
+  readonly maxInstances: number;
+  readonly env?: Readonly<Record<string, string>>;
+  /** Secret variables: stored in Secret Manager, read by the service by reference. */
+  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Grant anyone `run.invoker`. @default false */
+  readonly public?: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly protect?: boolean;
+}
+
+/** The app as an image in Artifact Registry run by Cloud Run (v2), with its secrets in Secret Manager. */
+export class CloudRunService extends pulumi.ComponentResource {
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: CloudRunServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(GCP_CLOUD_RUN_SERVICE_TYPE, name, {}, opts);
+    const labels = { ...args.labels };
+    const account = new gcp.serviceaccount.Account(
+      `${name}-identity`,
+      { accountId: args.serviceName.slice(0, 30).replace(/-+$/, ""), displayName: `Runs ${args.serviceName}` },
+      { parent: this },
+    );
+    const repository = new gcp.artifactregistry.Repository(
+      `${name}-repository`,
+      { repositoryId: args.serviceName, location: args.region, format: "DOCKER", labels },
+      { parent: this },
+    );
+    const image = this.createImage(name, args, repository);
+    const secretEnvs = this.createSecrets(name, args, account, labels);
+    const service = new gcp.cloudrunv2.Service(
+      `${name}-service`,
+      {
+        name: args.serviceName,
+        location: args.region,
+        ingress: "INGRESS_TRAFFIC_ALL",
+        deletionProtection: args.protect === true,
+        labels,
+        template: {
+          serviceAccount: account.email,
+          scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
+          containers: [
+            {
+              image: image.repoDigest,
+              ports: { containerPort: args.port },
+              resources: { limits: { cpu: String(Math.max(1, args.cpu)), memory: `${Math.max(512, args.memoryMb)}Mi` } },
+              envs: [...Object.entries(args.env ?? {}).map(([key, value]) => ({ name: key, value })), ...secretEnvs],
+            },
+          ],
+        },
+      },
+      { parent: this, protect: args.protect === true },
+    );
+    if (args.public) {
+      new gcp.cloudrunv2.ServiceIamMember(
+        `${name}-public-invoker`,
+        { name: service.name, location: args.region, role: "roles/run.invoker", member: "allUsers" },
+        { parent: this },
+      );
+    }
+    this.url = service.uri;
+    this.registerOutputs({ url: this.url });
+  }
+
+  private createImage(name: string, args: CloudRunServiceArgs, repository: gcp.artifactregistry.Repository) {
+    const registry = `${args.region}-docker.pkg.dev`;
+    const token = gcp.organizations.getClientConfig({ parent: this }).then((config) => config.accessToken);
+    return new docker.Image(
+      `${name}-image`,
+      {
+        imageName: pulumi.interpolate`${registry}/${repository.project}/${repository.repositoryId}/${args.serviceName}:latest`,
+        build: { context: args.bundlePath, platform: "linux/amd64" },
+        registry: { server: registry, username: "oauth2accesstoken", password: pulumi.secret(token) },
+      },
+      { parent: this },
+    );
+  }
+
+  /** One Secret Manager secret per variable, readable by the service's identity; the container gets references. */
+  private createSecrets(name: string, args: CloudRunServiceArgs, account: gcp.serviceaccount.Account, labels: Record<string, string>) {
+    return Object.entries(args.secrets ?? {}).map(([key, value]) => {
+      const role = `${name}-secret-${key.toLowerCase()}`;
+      const secret = new gcp.secretmanager.Secret(
+        role,
+        { secretId: `${args.serviceName}-${key.toLowerCase().replace(/_/g, "-")}`, replication: { auto: {} }, labels },
+        { parent: this },
+      );
+      const version = new gcp.secretmanager.SecretVersion(`${role}-value`, { secret: secret.id, secretData: pulumi.secret(value) }, { parent: this });
+      new gcp.secretmanager.SecretIamMember(
+        `${role}-access`,
+        { secretId: secret.id, role: "roles/secretmanager.secretAccessor", member: pulumi.interpolate`serviceAccount:${account.email}` },
+        { parent: this },
+      );
+      return { name: key, valueSource: { secretKeyRef: { secret: secret.secretId, version: version.version } } };
+    });
+  }
+}

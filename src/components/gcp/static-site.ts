@@ -1,0 +1,52 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Type token of the component. */
+export const GCP_STATIC_SITE_TYPE = "planner:gcp:StaticSite";
+
+/** Arguments of `StaticSite`. */
+export interface GcpStaticSiteArgs {
+  readonly bucketName: string;
+  readonly location: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Custom domain, served with a Google-managed certificate. @default the load balancer's IP over HTTP */
+  readonly domain?: string | null;
+  readonly protect?: boolean;
+}
+
+/** A Cloud Storage bucket behind a global HTTP(S) load balancer with Cloud CDN. */
+export class GcpStaticSite extends pulumi.ComponentResource {
+  public readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: GcpStaticSiteArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(GCP_STATIC_SITE_TYPE, name, {}, opts);
+    const bucket = new gcp.storage.Bucket(
+      `${name}-bucket`,
+      {
+        name: args.bucketName,
+        location: args.location,
+        uniformBucketLevelAccess: true,
+        forceDestroy: args.protect !== true,
+        website: { mainPageSuffix: "index.html", notFoundPage: "404.html" },
+        labels: { ...args.labels },
+      },
+      { parent: this, protect: args.protect === true },
+    );
+    // A public site: objects are readable by anyone, listing is not.
+    new gcp.storage.BucketIAMMember(`${name}-public-read`, { bucket: bucket.name, role: "roles/storage.objectViewer", member: "allUsers" }, { parent: this });
+    const backend = new gcp.compute.BackendBucket(`${name}-backend`, { bucketName: bucket.name, enableCdn: true }, { parent: this });
+    const urlMap = new gcp.compute.URLMap(`${name}-urls`, { defaultService: backend.selfLink }, { parent: this });
+    const address = new gcp.compute.GlobalAddress(`${name}-address`, {}, { parent: this });
+    if (args.domain) {
+      const certificate = new gcp.compute.ManagedSslCertificate(`${name}-certificate`, { managed: { domains: [args.domain] } }, { parent: this });
+      const proxy = new gcp.compute.TargetHttpsProxy(`${name}-https-proxy`, { urlMap: urlMap.selfLink, sslCertificates: [certificate.selfLink] }, { parent: this });
+      new gcp.compute.GlobalForwardingRule(`${name}-https`, { target: proxy.selfLink, ipAddress: address.address, portRange: "443" }, { parent: this });
+      this.url = pulumi.output(`https://${args.domain}`);
+    } else {
+      const proxy = new gcp.compute.TargetHttpProxy(`${name}-http-proxy`, { urlMap: urlMap.selfLink }, { parent: this });
+      new gcp.compute.GlobalForwardingRule(`${name}-http`, { target: proxy.selfLink, ipAddress: address.address, portRange: "80" }, { parent: this });
+      this.url = pulumi.interpolate`http://${address.address}`;
+    }
+    this.registerOutputs({ url: this.url });
+  }
+}
