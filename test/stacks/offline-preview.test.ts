@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { plan } from "../../src/planner/plan";
@@ -18,7 +19,7 @@ function specOf(file: string, overrides: Partial<StackSpec> = {}): StackSpec {
 
 /** Replaces machine-specific paths so the graph can be compared across machines. */
 function stable(text: string): string {
-  return text.split(ROOT).join("<repo>");
+  return text.split(ROOT).join("<repo>").split(os.tmpdir()).join("<tmp>");
 }
 
 describe("offline preview under Pulumi's mocks", () => {
@@ -43,5 +44,15 @@ describe("offline preview under Pulumi's mocks", () => {
   it("reports a program that cannot run under mocks as an error naming the stack", async () => {
     const spec = specOf("local-static-site.json", { build: { ...specOf("local-static-site.json").build, health_check_path: "/" } });
     await expect(previewOffline({ ...spec, target: "local", spec_version: 2 as unknown as 1 })).rejects.toThrow(/example-site.development/);
+  });
+});
+
+describe("offline preview snapshots of the example requests", () => {
+  // Netlify and Railway are previewed once their providers exist; every other example is snapshotted.
+  const files = ["aws-container-api.json", "aws-static-site.json", "docker-fullstack.yaml", "gcp-cloud-run.yaml", "local-static-site.json", "vercel-nextjs-saas.json"];
+  it.each(files)("renders %s the same way", async (file) => {
+    const spec = specOf(file, { artifact: { digest: `sha256:${"b".repeat(64)}`, path: "/bundle" } });
+    const preview = await previewOffline(spec);
+    expect(stable(renderOfflinePreview(preview))).toMatchSnapshot();
   });
 });
