@@ -47,7 +47,9 @@ export function previewOffline(spec: StackSpec): Promise<OfflinePreview> {
     child.on("error", reject);
     child.on("close", (code) => {
       if (code !== 0) {
-        reject(new OfflinePreviewError(`the program failed under mocks for ${spec.stack}: ${stderr.trim().split("\n").slice(-3).join(" ") || `exit ${code}`}`));
+        // The first line of the program's error, without its stack trace.
+        const reason = stderr.replace(/^Error: /m, "").split(/\s+at /)[0]!.trim().split("\n")[0] || `exit ${code}`;
+        reject(new OfflinePreviewError(`the program failed under mocks for ${spec.stack}: ${reason}`));
         return;
       }
       try {

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { isFailure } from "../../outcome";
+import { failure, isFailure } from "../../outcome";
 import { plan, readRequestDocument } from "../../planner/index";
 import type { CliCommand } from "../command";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput } from "../shared";
@@ -34,6 +34,11 @@ export const previewCommand: CliCommand = {
       const preview = await previewOffline(planned.spec);
       return { exitCode: 0, json: preview, text: renderOfflinePreview(preview) };
     } catch (error) {
+      if (error instanceof Error && (error as { code?: string }).code === "OFFLINE_PREVIEW_FAILED") {
+        return failureOutput(
+          failure("plan", error.message, "Fix the spec or choose a target whose components can declare it (local, docker, vercel, aws, gcp)."),
+        );
+      }
       return errorOutput(error);
     }
   },
