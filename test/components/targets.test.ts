@@ -151,3 +151,19 @@ describe("GCP target under mocks", () => {
     expect(ofType(preview, "gcp:storage/bucket:Bucket")[0]?.inputs).toMatchObject({ uniformBucketLevelAccess: true, forceDestroy: false });
   });
 });
+
+describe("Netlify target under mocks", () => {
+  it("declares one site resource with the domain, plain variables, secret variables kept secret and the built directory", async () => {
+    const spec = specOf("netlify-astro-site.json", { env: { PUBLIC_API: "https://api.example.com" }, secrets: [{ name: "SENTRY_DSN", ref: "env:SENTRY_DSN", required_by: ["request"] }] });
+    const preview = await previewOffline(spec);
+    const [site] = ofType(preview, "pulumi-nodejs:dynamic/netlify:Site");
+    expect(site?.inputs).toMatchObject({
+      name: "docs-site-production",
+      customDomain: "docs.example.org",
+      env: { PUBLIC_API: "https://api.example.com" },
+      secretEnv: "[secret]",
+      bundlePath: path.join(ROOT, "examples", "apps", "node-server", "dist"),
+    });
+    expectNoUnprotectedSecret(preview);
+  });
+});

@@ -1,13 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import path from "node:path";
 import type { StackSpec } from "../../planner/spec";
+import { physicalName } from "../naming";
 import type { BuildContext, TargetOutputs } from "../types";
+import { NetlifySite } from "./netlify-site";
 
-/**
- * Declares the Netlify target's resources for a spec. Netlify has no maintained Pulumi provider; this product's own
- * provider over Netlify's HTTP API is not part of this version, so a deployment to Netlify stops here with a clear error
- * (planning, credential checks and every other target are unaffected).
- */
-export function buildNetlify(spec: StackSpec, _context: BuildContext): TargetOutputs {
-  throw new Error(
-    `the netlify target cannot deploy ${spec.stack} yet: its provider over Netlify's HTTP API is not available in this version; choose another target (for example 'target: vercel' or 'target: aws') or plan only`,
-  );
+/** Type token of the component. */
+export const NETLIFY_APP_TYPE = "planner:netlify:NetlifyApp";
+
+/** A static site on Netlify: the site resource under a component, as every target has. */
+class NetlifyApp extends pulumi.ComponentResource {
+  public readonly url: pulumi.Output<string>;
+  public readonly dashboardUrl: pulumi.Output<string>;
+
+  constructor(name: string, spec: StackSpec, context: BuildContext) {
+    super(NETLIFY_APP_TYPE, name, {}, {});
+    const bundlePath = spec.artifact
+      ? spec.build.output_dir
+        ? path.join(spec.artifact.path, spec.build.output_dir)
+        : spec.artifact.path
+      : null;
+    const site = new NetlifySite(
+      `${name}-site`,
+      {
+        name: physicalName([spec.project_id, spec.environment], { maxLength: 63, separator: "-" }),
+        customDomain: spec.domain,
+        env: spec.env,
+        secretEnv: context.secrets,
+        bundlePath,
+        digest: spec.artifact?.digest ?? null,
+      },
+      { parent: this, protect: spec.protect },
+    );
+    this.url = site.url;
+    this.dashboardUrl = site.adminUrl;
+    this.registerOutputs({ url: this.url, dashboardUrl: this.dashboardUrl });
+  }
+}
+
+/** Declares the Netlify target's resources for a spec. */
+export function buildNetlify(spec: StackSpec, context: BuildContext): TargetOutputs {
+  const app = new NetlifyApp("app", spec, context);
+  return { url: app.url, dashboardUrl: app.dashboardUrl, urls: { app: app.url, dashboard: app.dashboardUrl } };
 }

@@ -1,0 +1,87 @@
+import { NetlifyClient, type NetlifySite } from "./api";
+
+/**
+ * The Netlify site provider's logic, loaded by the dynamic provider at run time. Credentials come from the deploying
+ * process's environment (`NETLIFY_AUTH_TOKEN`), never from the resource's inputs, so they are not stored in state.
+ */
+
+/** Inputs of a Netlify site. */
+export interface NetlifySiteInputs {
+  readonly name: string;
+  readonly customDomain: string | null;
+  readonly env: Record<string, string>;
+  /** Secret variables; Pulumi keeps them encrypted in state. */
+  readonly secretEnv: Record<string, string>;
+  /** Directory to deploy, and its digest (a new digest means a new deploy). */
+  readonly bundlePath: string | null;
+  readonly digest: string | null;
+}
+
+/** Outputs of a Netlify site. */
+export interface NetlifySiteOutputs extends NetlifySiteInputs {
+  readonly siteId: string;
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly deployId: string | null;
+}
+
+function client(): NetlifyClient {
+  const token = process.env.NETLIFY_AUTH_TOKEN;
+  if (!token) throw new Error("NETLIFY_AUTH_TOKEN is not set in the deploying environment");
+  return new NetlifyClient({ token, baseUrl: process.env.NETLIFY_API_URL || undefined });
+}
+
+function outputs(inputs: NetlifySiteInputs, site: NetlifySite, deployId: string | null): NetlifySiteOutputs {
+  return {
+    ...inputs,
+    siteId: site.id,
+    url: inputs.customDomain ? `https://${inputs.customDomain}` : (site.ssl_url ?? site.url),
+    adminUrl: site.admin_url ?? `https://app.netlify.com/sites/${site.name}`,
+    deployId,
+  };
+}
+
+/** Creates the site, sets its variables and deploys the bundle; a failure after the site exists removes it again. */
+export async function createSite(inputs: NetlifySiteInputs): Promise<{ id: string; outs: NetlifySiteOutputs }> {
+  const api = client();
+  const site = await api.createSite(inputs.name, inputs.customDomain);
+  if (!site) throw new Error(`Netlify did not return the site ${inputs.name}`);
+  try {
+    await api.updateSite(site.id, { build_settings: { env: { ...inputs.env, ...inputs.secretEnv } } });
+    const deploy = inputs.bundlePath ? await api.deployDirectory(site.id, inputs.bundlePath) : null;
+    return { id: site.id, outs: outputs(inputs, site, deploy?.deployId ?? null) };
+  } catch (error) {
+    // A half-made site would be orphaned: Pulumi records nothing for a failed create.
+    await api.deleteSite(site.id).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Reads the site; one deleted outside Pulumi is reported gone so `refresh` drops it. */
+export async function readSite(id: string, props: NetlifySiteOutputs): Promise<{ id?: string; props?: NetlifySiteOutputs }> {
+  const site = await client().getSite(id);
+  if (!site) return {};
+  return { id, props: { ...props, customDomain: site.custom_domain ?? null, url: props.customDomain ? props.url : (site.ssl_url ?? site.url) } };
+}
+
+/** Updates the domain and variables in place, and deploys again when the bundle changed. */
+export async function updateSite(id: string, olds: NetlifySiteOutputs, news: NetlifySiteInputs): Promise<{ outs: NetlifySiteOutputs }> {
+  const api = client();
+  const site = await api.updateSite(id, { custom_domain: news.customDomain, build_settings: { env: { ...news.env, ...news.secretEnv } } });
+  if (!site) throw new Error(`the Netlify site ${id} no longer exists; run refresh, then deploy`);
+  const redeploy = news.bundlePath && (news.digest !== olds.digest || news.bundlePath !== olds.bundlePath);
+  const deploy = redeploy ? await api.deployDirectory(id, news.bundlePath!) : null;
+  return { outs: outputs(news, site, deploy?.deployId ?? olds.deployId) };
+}
+
+/** Deletes the site (already gone counts as deleted). */
+export async function deleteSite(id: string): Promise<void> {
+  await client().deleteSite(id);
+}
+
+/** A new name replaces the site; everything else updates in place. */
+export function diffSite(olds: NetlifySiteOutputs, news: NetlifySiteInputs): { changes: boolean; replaces: string[] } {
+  const keys: (keyof NetlifySiteInputs)[] = ["name", "customDomain", "env", "secretEnv", "bundlePath", "digest"];
+  const changed = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
+  return { changes: changed.length > 0, replaces: changed.includes("name") ? ["name"] : [] };
+}
