@@ -191,7 +191,9 @@ export async function planAndDeploy(request: unknown, options: DeployOptions = {
     const up = await upStack(spec, resolvedSecrets, operation);
     const outputs: StackOutputs = up.outputs;
     const url = typeof outputs.url === "string" ? outputs.url : "";
-    if (url) {
+    // Only a URL the app itself serves is health-checked (a target may report just its dashboard).
+    const appUrl = (outputs.urls as Record<string, string> | undefined)?.app;
+    if (url && appUrl) {
       const target = healthUrl(url, spec.build.health_check_path);
       progress(`verifying ${target}`);
       const health = await waitForHealthy(target, { timeoutMs: options.healthTimeoutMs, signal: options.signal });

@@ -167,3 +167,21 @@ describe("Netlify target under mocks", () => {
     expectNoUnprotectedSecret(preview);
   });
 });
+
+describe("Railway target under mocks", () => {
+  it("declares one project with its datastores, plain variables and secret variables kept secret", async () => {
+    const preview = await previewOffline(specOf("railway-fullstack.json"));
+    const [project] = ofType(preview, "pulumi-nodejs:dynamic/railway:Project");
+    expect(project?.inputs).toMatchObject({
+      name: "crm-app-staging",
+      environment: "staging",
+      datastores: [
+        { engine: "postgres", connectionEnv: "DATABASE_URL" },
+        { engine: "redis", connectionEnv: "REDIS_URL" },
+      ],
+      env: { PORT: "3000", SENDGRID_FROM_EMAIL: "noreply@example.com" },
+      secretEnv: "[secret]",
+    });
+    expectNoUnprotectedSecret(preview);
+  });
+});

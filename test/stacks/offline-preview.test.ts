@@ -48,8 +48,16 @@ describe("offline preview under Pulumi's mocks", () => {
 });
 
 describe("offline preview snapshots of the example requests", () => {
-  // Railway is previewed once its provider exists; every other example is snapshotted.
-  const files = ["aws-container-api.json", "aws-static-site.json", "docker-fullstack.yaml", "gcp-cloud-run.yaml", "local-static-site.json", "netlify-astro-site.json", "vercel-nextjs-saas.json"];
+  const files = [
+    "aws-container-api.json",
+    "aws-static-site.json",
+    "docker-fullstack.yaml",
+    "gcp-cloud-run.yaml",
+    "local-static-site.json",
+    "netlify-astro-site.json",
+    "railway-fullstack.json",
+    "vercel-nextjs-saas.json",
+  ];
   it.each(files)("renders %s the same way", async (file) => {
     const spec = specOf(file, { artifact: { digest: `sha256:${"b".repeat(64)}`, path: "/bundle" } });
     const preview = await previewOffline(spec);
