@@ -2,7 +2,7 @@ import { failure, type FailureResult } from "../outcome";
 import type { StackSpec } from "../planner/spec";
 import { resolveSecrets } from "../secrets/index";
 import type { ResolvedSecret, SecretProvenance } from "../secrets/types";
-import { checkTargetCredentials } from "./credentials";
+import { checkTargetCredentials, dockerEngineAnswers } from "./credentials";
 
 /** Options of `preDeploymentChecks`. */
 export interface PreDeploymentCheckOptions {
@@ -26,7 +26,11 @@ export interface CheckedDeployment {
 export async function preDeploymentChecks(spec: StackSpec, options: PreDeploymentCheckOptions = {}): Promise<CheckedDeployment | FailureResult> {
   const env = options.env ?? process.env;
   const resolution = await resolveSecrets(spec.secrets, { projectId: spec.project_id, env, baseDir: options.baseDir, signal: options.signal });
-  const credentials = checkTargetCredentials(spec.target, env);
+  let credentials = checkTargetCredentials(spec.target, env);
+  // A socket file is not an engine: ask the local Docker engine to answer before planning on it.
+  if (!credentials && spec.target === "docker" && !env.DOCKER_HOST && !(await dockerEngineAnswers())) {
+    credentials = failure("env_setup", "Missing credentials for docker: the Docker engine at /var/run/docker.sock does not answer", "Start the Docker engine, or set DOCKER_HOST to a reachable one.");
+  }
   if (resolution.ok && !credentials) {
     return { ok: true, secrets: resolution.secrets, provenance: resolution.secrets.map((s) => s.provenance) };
   }

@@ -50,7 +50,7 @@ export class MissingPluginError extends AutomationError {
     super(`the Pulumi resource plugin '${plugin}' is not installed`);
   }
   get fixSuggestion(): string {
-    return `Install it where the registry is reachable ('pulumi plugin install resource ${this.plugin.replace(/-v?\d.*$/, "")}'), or copy it into PULUMI_HOME/plugins; automatic downloads are disabled.`;
+    return `Install it on a machine that reaches Pulumi's plugin downloads ('pulumi plugin install resource ${this.plugin}'), or copy it into PULUMI_HOME/plugins.`;
   }
 }
 
@@ -111,8 +111,9 @@ export function classifyEngineError(error: unknown, stack: string, aborted: bool
   if (error instanceof ConcurrentUpdateError) return new StackLockedError(stack);
   if (error instanceof StackNotFoundError) return new StackMissingError(stack);
   const text = error instanceof CommandError || error instanceof Error ? error.message : String(error);
-  const plugin = /no resource plugin '([^']+)' found|could not find plugin[^']*'?([\w.-]+)?/i.exec(text);
-  if (plugin) return new MissingPluginError(plugin[1] ?? plugin[2] ?? "unknown");
+  const plugin =
+    /resource plugin '(?:pulumi-resource-)?([\w.-]+)'(?: at version (v?[\w.-]+))?/i.exec(text) ?? /no resource plugin '([^']+)' found/i.exec(text);
+  if (plugin) return new MissingPluginError(plugin[2] ? `${plugin[1]} ${plugin[2]}` : (plugin[1] ?? "unknown"));
   const health = text.indexOf(HEALTH_CHECK_MARKER);
   if (health >= 0) {
     const line = text.slice(health).split(/\n|\\n/)[0] ?? "";
