@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -48,16 +48,10 @@ describe("offline preview under Pulumi's mocks", () => {
 });
 
 describe("offline preview snapshots of the example requests", () => {
-  const files = [
-    "aws-container-api.json",
-    "aws-static-site.json",
-    "docker-fullstack.yaml",
-    "gcp-cloud-run.yaml",
-    "local-static-site.json",
-    "netlify-astro-site.json",
-    "railway-fullstack.json",
-    "vercel-nextjs-saas.json",
-  ];
+  // Every example that plans to a deployment (the redeploy example is resolved against a stack's history instead).
+  const files = readdirSync(path.join(ROOT, "examples", "requests"))
+    .filter((file) => file !== "brief-redeploy.json")
+    .sort();
   it.each(files)("renders %s the same way", async (file) => {
     const spec = specOf(file, { artifact: { digest: `sha256:${"b".repeat(64)}`, path: "/bundle" } });
     const preview = await previewOffline(spec);
