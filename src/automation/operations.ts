@@ -233,6 +233,7 @@ export async function upStack(
         onOutput: hooks.onOutput,
         onEvent: hooks.onEvent,
       });
+      await tagStack(stack, options.workspace, spec);
       // The update result of this engine version leaves the version number out; the history has it.
       const version = result.summary.version || (await updateCount(options.workspace, spec.stack));
       return {
@@ -245,6 +246,22 @@ export async function upStack(
       };
     });
   });
+}
+
+/**
+ * Tags the stack with who deployed which release and bundle, where the backend keeps stack tags (Pulumi Cloud, the
+ * self-hosted service). The file backend has none; there, each update's recorded spec and message carry the same facts.
+ */
+async function tagStack(stack: Stack, workspace: PlannerWorkspace, spec: StackSpec): Promise<void> {
+  if (/^(file|s3|gs|azblob|postgres):\/\//.test(workspace.backendUrl)) return;
+  const tags: Record<string, string | null> = {
+    "deployment-planner:deployer": spec.deployer_id,
+    "deployment-planner:version": spec.version_name,
+    "deployment-planner:bundle": spec.artifact?.digest ?? null,
+  };
+  for (const [key, value] of Object.entries(tags)) {
+    if (value) await stack.setTag(key, value).catch(() => undefined);
+  }
 }
 
 /** Number of updates in a stack's history, i.e. the version number of its latest update. */
