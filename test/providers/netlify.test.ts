@@ -62,7 +62,7 @@ describe("Netlify site provider against a fake Netlify API", () => {
     // Update: a changed page is the only file uploaded; a new domain is set in place.
     await writeFile(path.join(dir, "index.html"), "<h1>v2</h1>");
     const news = inputs("crud-site", { digest: "sha256:two", customDomain: "docs.example.org" });
-    expect(diffSite(created.outs, news)).toEqual({ changes: true, replaces: [] });
+    expect(diffSite(created.id, created.outs, news)).toEqual({ changes: true, replaces: [] });
     const uploadsBeforeUpdate = fake.uploads.length;
     const updated = await updateSite(created.id, created.outs, news);
     expect(fake.uploads.length - uploadsBeforeUpdate).toBe(1);
@@ -83,7 +83,7 @@ describe("Netlify site provider against a fake Netlify API", () => {
 
   it("replaces the site when its name changes", () => {
     const olds = { ...inputs("a"), siteId: "x", url: "u", adminUrl: "a", deployId: null };
-    expect(diffSite(olds, inputs("b")).replaces).toEqual(["name"]);
+    expect(diffSite("x", olds, inputs("b")).replaces).toEqual(["name"]);
   });
 
   it("retries a 429 after its Retry-After and a 500, then succeeds", async () => {

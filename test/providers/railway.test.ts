@@ -57,7 +57,7 @@ describe("Railway project provider against a fake Railway API", () => {
     expect(created.outs.dashboardUrl).toBe(`https://railway.app/project/${created.id}`);
 
     const news = inputs("crm-app-staging", { env: { PORT: "3000", LOG_LEVEL: "debug" } });
-    expect(diffProject(created.outs, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
+    expect(diffProject(created.id, created.outs, news)).toEqual({ changes: true, replaces: [], deleteBeforeReplace: true });
     await updateProject(created.id, created.outs, news);
     expect(project.variables[created.outs.serviceId]?.LOG_LEVEL).toBe("debug");
 
@@ -70,7 +70,7 @@ describe("Railway project provider against a fake Railway API", () => {
 
   it("replaces the project when its datastores change", async () => {
     const olds = { ...inputs("x"), projectId: "p", environmentId: "e", serviceId: "s", datastoreServiceIds: {}, dashboardUrl: "d" };
-    expect(diffProject(olds, inputs("x", { datastores: [] })).replaces).toEqual(["datastores"]);
+    expect(diffProject("p", olds, inputs("x", { datastores: [] })).replaces).toEqual(["datastores"]);
   });
 
   it("retries a 429 and a 500, then succeeds", async () => {

@@ -174,7 +174,7 @@ export async function readEndpoint(id: string, props: EndpointOutputs): Promise<
 }
 
 /** Stops the supervisor, every release under it, and frees the port. */
-export async function deleteEndpoint(props: EndpointOutputs): Promise<void> {
+export async function deleteEndpoint(_id: string, props: EndpointOutputs): Promise<void> {
   const status = await supervisorStatus(props.stateDir);
   if (!status) return;
   await callSupervisor(props.stateDir, "POST", "/shutdown").catch(() => undefined);
@@ -231,14 +231,14 @@ export async function deleteRelease(id: string, props: ReleaseOutputs): Promise<
 }
 
 /** Any change to what runs, or where, replaces the release (the new one starts before the old one stops). */
-export function diffRelease(olds: ReleaseOutputs, news: ReleaseInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+export function diffRelease(_id: string, olds: ReleaseOutputs, news: ReleaseInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const keys: (keyof ReleaseInputs)[] = ["stateDir", "cwd", "digest", "command", "healthPath", "env", "secretEnv", "endpointUrl"];
   const replaces = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
 }
 
 /** An endpoint only moves when its stack or state directory does. */
-export function diffEndpoint(olds: EndpointOutputs, news: EndpointInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+export function diffEndpoint(_id: string, olds: EndpointOutputs, news: EndpointInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const replaces = (["stack", "stateDir"] as const).filter((key) => olds[key] !== news[key]);
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
 }

@@ -1,32 +1,8 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { lazyDynamicProvider } from "../dynamic-provider";
 
-// Captures only module paths, like the local target's providers: the logic is loaded in the provider process.
-const TSX_API = require.resolve("tsx/cjs/api");
-const IMPLEMENTATION = path.join(__dirname, "provider-impl.ts");
-
-const siteProvider: pulumi.dynamic.ResourceProvider = {
-  async create(inputs) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).createSite(inputs);
-  },
-  async read(id, props) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).readSite(id, props);
-  },
-  async update(id, olds, news) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).updateSite(id, olds, news);
-  },
-  async delete(id) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).deleteSite(id);
-  },
-  async diff(_id, olds, news) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).diffSite(olds, news);
-  },
-};
+const siteProvider = lazyDynamicProvider(path.join(__dirname, "provider-impl.ts"), { create: "createSite", read: "readSite", update: "updateSite", delete: "deleteSite", diff: "diffSite" });
 
 /** Arguments of `NetlifySite`. */
 export interface NetlifySiteArgs {

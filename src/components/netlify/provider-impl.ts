@@ -80,7 +80,7 @@ export async function deleteSite(id: string): Promise<void> {
 }
 
 /** A new name replaces the site; everything else updates in place. */
-export function diffSite(olds: NetlifySiteOutputs, news: NetlifySiteInputs): { changes: boolean; replaces: string[] } {
+export function diffSite(_id: string, olds: NetlifySiteOutputs, news: NetlifySiteInputs): { changes: boolean; replaces: string[] } {
   const keys: (keyof NetlifySiteInputs)[] = ["name", "customDomain", "env", "secretEnv", "bundlePath", "digest"];
   const changed = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
   return { changes: changed.length > 0, replaces: changed.includes("name") ? ["name"] : [] };

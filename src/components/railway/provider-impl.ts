@@ -128,7 +128,7 @@ export async function deleteProject(id: string): Promise<void> {
 }
 
 /** Variables update in place; a new name, environment, image or set of datastores replaces the project. */
-export function diffProject(olds: RailwayProjectOutputs, news: RailwayProjectInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+export function diffProject(_id: string, olds: RailwayProjectOutputs, news: RailwayProjectInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const replaceKeys: (keyof RailwayProjectInputs)[] = ["name", "environment", "serviceName", "image", "datastores"];
   const updateKeys: (keyof RailwayProjectInputs)[] = ["env", "secretEnv"];
   const differs = (key: keyof RailwayProjectInputs) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null);

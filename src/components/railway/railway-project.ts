@@ -1,33 +1,9 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { lazyDynamicProvider } from "../dynamic-provider";
 import type { RailwayDatastore } from "./provider-impl";
 
-// Captures only module paths, like the local target's providers: the logic is loaded in the provider process.
-const TSX_API = require.resolve("tsx/cjs/api");
-const IMPLEMENTATION = path.join(__dirname, "provider-impl.ts");
-
-const projectProvider: pulumi.dynamic.ResourceProvider = {
-  async create(inputs) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).createProject(inputs);
-  },
-  async read(id, props) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).readProject(id, props);
-  },
-  async update(id, olds, news) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).updateProject(id, olds, news);
-  },
-  async delete(id) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).deleteProject(id);
-  },
-  async diff(_id, olds, news) {
-    require(TSX_API).register();
-    return require(IMPLEMENTATION).diffProject(olds, news);
-  },
-};
+const projectProvider = lazyDynamicProvider(path.join(__dirname, "provider-impl.ts"), { create: "createProject", read: "readProject", update: "updateProject", delete: "deleteProject", diff: "diffProject" });
 
 /** Arguments of `RailwayProject`. */
 export interface RailwayProjectArgs {
