@@ -2,8 +2,25 @@ import { destroyStack, refreshStack, stackHistory, stackOutputs, currentStackSpe
 import { openWorkspace } from "../../automation/workspace";
 import { appendAudit } from "../../automation/audit";
 import { failure, isFailure } from "../../outcome";
-import type { CliCommand } from "../command";
+import type { PlannerWorkspace } from "../../automation/workspace";
+import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput, formatChanges, stackFromArgs, workspaceOptions } from "../shared";
+
+/** Validates `<project_id> <env>`, opens the workspace and runs `body`; typed errors become the brief's error object. */
+async function onStack(
+  args: CommandArgs,
+  context: CliContext,
+  usage: string,
+  body: (stack: string, workspace: PlannerWorkspace) => Promise<CommandOutput>,
+): Promise<CommandOutput> {
+  const target = stackFromArgs(args, usage);
+  if (isFailure(target)) return failureOutput(target);
+  try {
+    return await body(target.stack, await openWorkspace(workspaceOptions(args, context)));
+  } catch (error) {
+    return errorOutput(error);
+  }
+}
 
 /** `destroy <project_id> <env>`: deletes every resource of a stack. */
 export const destroyCommand: CliCommand = {
@@ -16,32 +33,31 @@ export const destroyCommand: CliCommand = {
     force: { type: "boolean", description: "Destroy a protected (production) stack." },
   },
   async run(args, context) {
-    const target = stackFromArgs(args, this.usage);
-    if (isFailure(target)) return failureOutput(target);
-    try {
-      const workspace = await openWorkspace(workspaceOptions(args, context));
-      const spec = await currentStackSpec(workspace, target.stack);
+    return onStack(args, context, this.usage, async (stack, workspace) => {
+      const spec = await currentStackSpec(workspace, stack);
       if (spec?.protect && args.flags.force !== true) {
         return failureOutput(
-          failure("validation", `stack '${target.stack}' is protected (${spec.tier}) and was not destroyed`, "Pass --force to destroy a protected stack."),
+          failure(
+            "validation",
+            `stack '${stack}' is protected (${spec.tier}) and was not destroyed`,
+            "Pass --force to destroy a protected stack.",
+          ),
         );
       }
-      const result = await destroyStack(target.stack, {
+      const result = await destroyStack(stack, {
         workspace,
         removeStack: args.flags.remove === true,
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
-        message: `destroy ${target.stack}`,
+        message: `destroy ${stack}`,
       });
-      await appendAudit(workspace.dataDir, { action: "destroy", stack: target.stack, status: "success", actor: context.env.USER ?? null });
+      await appendAudit(workspace.dataDir, { action: "destroy", stack, status: "success", actor: context.env.USER ?? null });
       return {
         exitCode: 0,
-        json: { status: "destroyed", stack: target.stack, changes: result.changeSummary, stack_removed: result.stackRemoved, log_file: result.logFile },
-        text: `destroyed ${target.stack}: ${formatChanges(result.changeSummary)}${result.stackRemoved ? " (stack removed)" : ""}`,
+        json: { status: "destroyed", stack, changes: result.changeSummary, stack_removed: result.stackRemoved, log_file: result.logFile },
+        text: `destroyed ${stack}: ${formatChanges(result.changeSummary)}${result.stackRemoved ? " (stack removed)" : ""}`,
       };
-    } catch (error) {
-      return errorOutput(error);
-    }
+    });
   },
 };
 
@@ -52,24 +68,19 @@ export const refreshCommand: CliCommand = {
   usage: "refresh <project_id> <env> [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS },
   async run(args, context) {
-    const target = stackFromArgs(args, this.usage);
-    if (isFailure(target)) return failureOutput(target);
-    try {
-      const workspace = await openWorkspace(workspaceOptions(args, context));
-      const result = await refreshStack(target.stack, {
+    return onStack(args, context, this.usage, async (stack, workspace) => {
+      const result = await refreshStack(stack, {
         workspace,
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
-        message: `refresh ${target.stack}`,
+        message: `refresh ${stack}`,
       });
       return {
         exitCode: 0,
-        json: { status: "refreshed", stack: target.stack, changes: result.changeSummary, log_file: result.logFile },
-        text: `refreshed ${target.stack}: ${formatChanges(result.changeSummary)}`,
+        json: { status: "refreshed", stack, changes: result.changeSummary, log_file: result.logFile },
+        text: `refreshed ${stack}: ${formatChanges(result.changeSummary)}`,
       };
-    } catch (error) {
-      return errorOutput(error);
-    }
+    });
   },
 };
 
@@ -80,15 +91,14 @@ export const historyCommand: CliCommand = {
   usage: "history <project_id> <env> [--limit <n>] [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS, limit: { type: "string", description: "Show at most this many updates (newest first)." } },
   async run(args, context) {
-    const target = stackFromArgs(args, this.usage);
-    if (isFailure(target)) return failureOutput(target);
     const limit = typeof args.flags.limit === "string" ? Number(args.flags.limit) : undefined;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      return failureOutput(failure("validation", `--limit: expected a positive integer but got '${args.flags.limit}'`, "Pass --limit 10, for example."));
+      return failureOutput(
+        failure("validation", `--limit: expected a positive integer but got '${args.flags.limit}'`, "Pass --limit 10, for example."),
+      );
     }
-    try {
-      const workspace = await openWorkspace(workspaceOptions(args, context));
-      const entries = await stackHistory(target.stack, { workspace, limit });
+    return onStack(args, context, this.usage, async (stack, workspace) => {
+      const entries = await stackHistory(stack, { workspace, limit });
       const json = entries.map(({ spec: _spec, ...entry }) => entry);
       const rows = entries.map(
         (e) =>
@@ -96,12 +106,14 @@ export const historyCommand: CliCommand = {
       );
       return {
         exitCode: 0,
-        json: { stack: target.stack, updates: json },
-        text: [`history of ${target.stack} (newest first)`, "   #  kind     result     started                   version    deployer     bundle", ...rows].join("\n"),
+        json: { stack, updates: json },
+        text: [
+          `history of ${stack} (newest first)`,
+          "   #  kind     result     started                   version    deployer     bundle",
+          ...rows,
+        ].join("\n"),
       };
-    } catch (error) {
-      return errorOutput(error);
-    }
+    });
   },
 };
 
@@ -112,20 +124,15 @@ export const outputsCommand: CliCommand = {
   usage: "outputs <project_id> <env> [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS },
   async run(args, context) {
-    const target = stackFromArgs(args, this.usage);
-    if (isFailure(target)) return failureOutput(target);
-    try {
-      const workspace = await openWorkspace(workspaceOptions(args, context));
-      const outputs = await stackOutputs(target.stack, { workspace });
+    return onStack(args, context, this.usage, async (stack, workspace) => {
+      const outputs = await stackOutputs(stack, { workspace });
       return {
         exitCode: 0,
-        json: { stack: target.stack, outputs },
+        json: { stack, outputs },
         text: Object.entries(outputs)
           .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
           .join("\n"),
       };
-    } catch (error) {
-      return errorOutput(error);
-    }
+    });
   },
 };
