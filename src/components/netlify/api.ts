@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { fetchWithRetry, type RetryOptions } from "../http-retry";
 
 /** Default base URL of Netlify's HTTP API; `NETLIFY_API_URL` overrides it. */
 export const NETLIFY_API_URL = "https://api.netlify.com/api/v1";
@@ -23,14 +24,9 @@ export class NetlifyApiError extends Error {
 }
 
 /** Options of the client. */
-export interface NetlifyClientOptions {
+export interface NetlifyClientOptions extends RetryOptions {
   readonly token: string;
   readonly baseUrl?: string;
-  /** Attempts for a call answered with 429 or 5xx. @default 4 */
-  readonly attempts?: number;
-  /** Longest wait between attempts. @default 5000 ms */
-  readonly maxDelayMs?: number;
-  readonly timeoutMs?: number;
 }
 
 /** A site as the API returns it (the fields this product uses). */
@@ -54,44 +50,26 @@ export class NetlifyClient {
 
   /** Calls the API, retrying 429 (after its Retry-After) and 5xx a bounded number of times. */
   async request<T>(operation: string, method: string, urlPath: string, body?: unknown, raw?: Buffer): Promise<T | null> {
-    const attempts = this.options.attempts ?? 4;
-    let lastStatus = 0;
-    let lastDetail = "";
-    for (let attempt = 1; attempt <= attempts; attempt += 1) {
-      let response: Response;
-      try {
-        response = await fetch(`${this.baseUrl}${urlPath}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${this.options.token}`,
-            ...(raw ? { "content-type": "application/octet-stream" } : body !== undefined ? { "content-type": "application/json" } : {}),
-          },
-          body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-        });
-      } catch (error) {
-        lastStatus = 0;
-        lastDetail = (error as Error).message;
-        if (attempt < attempts) await this.wait(attempt, null);
-        continue;
-      }
-      if (response.status === 404 && method === "GET") return null;
-      if (response.ok) {
-        const text = await response.text();
-        return (text ? JSON.parse(text) : {}) as T;
-      }
-      lastStatus = response.status;
-      lastDetail = (await response.text().catch(() => "")).slice(0, 200);
-      if (response.status !== 429 && response.status < 500) break;
-      if (attempt < attempts) await this.wait(attempt, response.headers.get("retry-after"));
+    const answer = await fetchWithRetry(
+      `${this.baseUrl}${urlPath}`,
+      {
+        method,
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          ...(raw ? { "content-type": "application/octet-stream" } : body !== undefined ? { "content-type": "application/json" } : {}),
+        },
+        body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
+      },
+      this.options,
+    );
+    const response = answer.response;
+    if (response?.status === 404 && method === "GET") return null;
+    if (response?.ok) {
+      const text = await response.text();
+      return (text ? JSON.parse(text) : {}) as T;
     }
-    throw new NetlifyApiError(lastStatus, operation, lastDetail);
-  }
-
-  private wait(attempt: number, retryAfter: string | null): Promise<void> {
-    const fromHeader = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : null;
-    const delay = Math.min(fromHeader ?? 200 * 2 ** (attempt - 1), this.options.maxDelayMs ?? 5000);
-    return new Promise((resolve) => setTimeout(resolve, delay));
+    const detail = response ? (await response.text().catch(() => "")).slice(0, 200) : answer.detail;
+    throw new NetlifyApiError(answer.status, operation, detail);
   }
 
   createSite(name: string, customDomain: string | null): Promise<NetlifySite | null> {
