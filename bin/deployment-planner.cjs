@@ -1,16 +1,22 @@
 #!/usr/bin/env node
-// Loads the TypeScript sources through tsx so the CLI runs straight from a clone after `npm install`:
-// the CommonJS hook for require(), the ESM hook for the dynamic import() of each target's module.
-require("tsx/cjs/api").register();
-
-async function main() {
-  const { register } = await import("tsx/esm/api");
-  register();
-  const { runCli } = require("../src/cli/main.ts");
-  process.exitCode = await runCli(process.argv.slice(2));
+// The `deployment-planner` command: runs the compiled CLI.
+let cli;
+try {
+  cli = require("../dist/cli/main.js");
+} catch (error) {
+  if (error && error.code === "MODULE_NOT_FOUND" && /dist[\\/]cli[\\/]main/.test(String(error.message))) {
+    process.stderr.write("deployment-planner: the compiled CLI is missing; run `npm run build` in the package first\n");
+    process.exit(1);
+  }
+  throw error;
 }
 
-main().catch((error) => {
-  process.stderr.write(`deployment-planner: internal error: ${error && error.message ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-});
+cli.runCli(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`deployment-planner: internal error: ${error && error.message ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

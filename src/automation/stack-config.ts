@@ -8,9 +8,6 @@ import { PROJECT_NAME } from "./workspace";
 /** Fully qualified config key of the spec in a stack file. */
 export const SPEC_CONFIG_FQ_KEY = `${PROJECT_NAME}:${SPEC_CONFIG_KEY}`;
 
-/** Config key of the workspace's product state directory, so a program run by hand finds the same local state. */
-export const STATE_DIR_CONFIG_FQ_KEY = `${PROJECT_NAME}:stateDir`;
-
 /** Path of a stack's config file in a workspace. */
 export function stackConfigPath(stacksDir: string, stack: string): string {
   return path.join(stacksDir, `Pulumi.${stack}.yaml`);
@@ -19,8 +16,9 @@ export function stackConfigPath(stacksDir: string, stack: string): string {
 /**
  * Writes the spec as structured config into the stack's file, keeping everything else Pulumi put there (the
  * secrets provider's salt, other config), so the file reads well in a pull request and `pulumi preview` uses it.
+ * Paths are written relative to the workspace (the stacks directory's parent), so the file holds no machine path.
  */
-export async function writeStackSpec(stacksDir: string, spec: StackSpec, stateDir?: string): Promise<string> {
+export async function writeStackSpec(stacksDir: string, spec: StackSpec): Promise<string> {
   const file = stackConfigPath(stacksDir, spec.stack);
   let document: YAML.Document;
   try {
@@ -33,8 +31,9 @@ export async function writeStackSpec(stacksDir: string, spec: StackSpec, stateDi
   if (!YAML.isMap(document.contents)) document.contents = document.createNode({}) as YAML.YAMLMap;
   const config = document.get("config");
   if (!YAML.isMap(config)) document.set("config", document.createNode({}));
-  if (stateDir) document.setIn(["config", STATE_DIR_CONFIG_FQ_KEY], stateDir);
-  document.setIn(["config", SPEC_CONFIG_FQ_KEY], document.createNode(stackSpecSchema.parse(spec)));
+  // A key that older versions wrote with the workspace's absolute state directory; the program no longer reads it.
+  document.deleteIn(["config", `${PROJECT_NAME}:stateDir`]);
+  document.setIn(["config", SPEC_CONFIG_FQ_KEY], document.createNode(stackSpecSchema.parse(portableSpec(spec, path.dirname(stacksDir)))));
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, document.toString({ lineWidth: 0 }));
   await rename(temp, file);
@@ -66,4 +65,11 @@ export function specFromHistoryConfig(config: Record<string, { value: string; se
   } catch {
     return null;
   }
+}
+
+/** The spec with its source directory relative to the workspace, as stack files and the history record it. */
+export function portableSpec(spec: StackSpec, workspaceDir: string): StackSpec {
+  const source = spec.build.source;
+  if (!source || !path.isAbsolute(source)) return spec;
+  return { ...spec, build: { ...spec.build, source: path.relative(workspaceDir, source).split(path.sep).join("/") || "." } };
 }

@@ -1,28 +1,56 @@
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import { isExecutableFile, runTool } from "../toolchain/run";
 
-/** The Pulumi version the whole toolchain is pinned to: the CLI, the Node.js language host and `@pulumi/pulumi`. */
-export const PULUMI_VERSION = "3.65.1";
+/**
+ * The Pulumi release the toolchain is pinned to: the CLI and `@pulumi/pulumi`. 3.248.0 is the newest release whose
+ * SDK still declares Node.js 20 support and whose CLI the Go module proxy serves as source.
+ */
+export const PULUMI_VERSION = "3.248.0";
 
-/** Root of the repository (where package.json and the toolchain's Go wrapper module live). */
+/**
+ * Version of the Node.js language host built from source where the release's own host cannot be had: the proxy
+ * serves the host's module only up to this release. It runs directory programs (`pulumi preview` by hand) with the
+ * current SDK; inline programs, which the library runs, never need a language host.
+ */
+export const FALLBACK_LANGUAGE_HOST_VERSION = "3.65.1";
+
+/** Root of this package (where package.json and the toolchain's Go wrapper modules live), from `src/` or `dist/`. */
 export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
 
-/** Where this package's npm dependencies live; the dynamic-provider shim resolves `@pulumi/pulumi` from here. */
-export const PACKAGE_NODE_MODULES = path.join(PACKAGE_ROOT, "node_modules");
+/**
+ * The `node_modules` directory holding the `@pulumi/pulumi` this package runs with (the consumer's own, as it is a
+ * peer dependency). Engine processes resolve the SDK from here, wherever the workspace is.
+ */
+export const SDK_NODE_MODULES = path.resolve(path.dirname(require.resolve("@pulumi/pulumi/package.json")), "..", "..");
 
 /** How a Pulumi CLI was obtained. */
 export type PulumiSource = "path" | "pulumi_home" | "cache" | "installed" | "built";
+
+/**
+ * Where the Node.js language host comes from: the release itself, the older host built from source modules
+ * (`FALLBACK_LANGUAGE_HOST_VERSION`), or none (inline programs still run; directory programs do not).
+ */
+export type LanguageHostOrigin = "release" | "built_fallback" | "missing";
+
+/** The Node.js language host beside a CLI. */
+export interface LanguageHost {
+  readonly path: string | null;
+  readonly version: string | null;
+  readonly origin: LanguageHostOrigin;
+}
 
 /** A usable Pulumi toolchain. */
 export interface PulumiToolchain {
   /** Directory holding `pulumi`, `pulumi-language-nodejs` and `pulumi-resource-pulumi-nodejs`. */
   readonly binDir: string;
   readonly cliPath: string;
-  readonly languageHostPath: string;
   readonly version: string;
   readonly source: PulumiSource;
+  readonly languageHost: LanguageHost;
   /** What was done to get it, for a person. */
   readonly summary: string;
 }
@@ -67,9 +95,10 @@ export function cachedToolchainDir(cacheRoot: string): string {
 }
 
 /**
- * Finds a Pulumi CLI and Node.js language host of the pinned version — on PATH, in `PULUMI_HOME/bin`, or in the
- * cache — and otherwise installs the release (where the internet is reachable) or compiles both from source modules
- * through the Go module proxy. The dynamic-provider shim shipped in `@pulumi/pulumi` is placed beside them.
+ * Finds a Pulumi CLI of the pinned version — on PATH, in `PULUMI_HOME/bin`, or in the cache — and otherwise installs
+ * the release (where the internet is reachable) or compiles it from source modules through the Go module proxy,
+ * with the fallback Node.js language host beside it. The dynamic-provider shim shipped in `@pulumi/pulumi` is placed
+ * beside them.
  */
 export async function ensurePulumi(options: EnsurePulumiOptions = {}): Promise<PulumiToolchain> {
   const env = options.env ?? process.env;
@@ -110,40 +139,44 @@ export async function ensurePulumi(options: EnsurePulumiOptions = {}): Promise<P
 
 type Attempt = { ok: true; toolchain: PulumiToolchain } | { ok: false; reason: string };
 
+/** Marker file written beside a language host built from source modules, naming the host's version. */
+const FALLBACK_HOST_MARKER = "LANGUAGE-HOST";
+
+const SHIPPED_SHIM = path.join(SDK_NODE_MODULES, "@pulumi", "pulumi", DYNAMIC_PROVIDER_SHIM);
+
 async function inspectDir(dir: string, source: PulumiSource, env: NodeJS.ProcessEnv): Promise<Attempt & { reason?: string }> {
   const cliPath = path.join(dir, CLI);
   if (!(await isExecutableFile(cliPath))) return { ok: false, reason: "" };
-  const version = await cliVersion(cliPath, env);
+  const version = await verifiedCliVersion(cliPath, env);
   if (version !== PULUMI_VERSION) {
     return { ok: false, reason: `${cliPath} is version ${version || "unknown"}, not ${PULUMI_VERSION}` };
   }
-  const languageHostPath = path.join(dir, LANGUAGE_HOST);
-  if (!(await isExecutableFile(languageHostPath))) {
-    return { ok: false, reason: `${dir} has pulumi ${PULUMI_VERSION} but no ${LANGUAGE_HOST}` };
-  }
   await ensureShim(dir);
+  const languageHost = await inspectLanguageHost(dir);
+  const where = source === "path" ? "on PATH" : source === "cache" ? "cache" : source === "pulumi_home" ? "PULUMI_HOME" : source;
   return {
     ok: true,
-    toolchain: {
-      binDir: dir,
-      cliPath,
-      languageHostPath,
-      version,
-      source,
-      summary: `found pulumi v${version} in ${dir} (${source === "path" ? "on PATH" : source === "cache" ? "cache" : "PULUMI_HOME"})`,
-    },
+    toolchain: { binDir: dir, cliPath, version, source, languageHost, summary: `found pulumi v${version} in ${dir} (${where})` },
   };
+}
+
+async function inspectLanguageHost(dir: string): Promise<LanguageHost> {
+  const hostPath = path.join(dir, LANGUAGE_HOST);
+  if (!(await isExecutableFile(hostPath))) return { path: null, version: null, origin: "missing" };
+  const marker = await readFile(path.join(dir, FALLBACK_HOST_MARKER), "utf8").catch(() => "");
+  const fallbackVersion = /^v?(\d+\.\d+\.\d+)/.exec(marker.trim())?.[1];
+  if (fallbackVersion) return { path: hostPath, version: fallbackVersion, origin: "built_fallback" };
+  return { path: hostPath, version: PULUMI_VERSION, origin: "release" };
 }
 
 async function ensureShim(dir: string): Promise<void> {
   const target = path.join(dir, DYNAMIC_PROVIDER_SHIM);
   if (await isExecutableFile(target)) return;
-  const shipped = path.join(PACKAGE_NODE_MODULES, "@pulumi", "pulumi", DYNAMIC_PROVIDER_SHIM);
   try {
-    await copyFile(shipped, target);
+    await copyFile(SHIPPED_SHIM, target);
     await chmod(target, 0o755);
   } catch {
-    // A read-only PATH directory cannot take the shim; the automation layer also puts the package's own copy on PATH.
+    // A read-only PATH directory cannot take the shim; the automation layer also puts the SDK's own copy on PATH.
   }
 }
 
@@ -176,6 +209,20 @@ async function tryReleaseInstaller(
   }
 }
 
+/** A Go wrapper module under `toolchain/` and the commands it builds. */
+interface GoBuild {
+  readonly module: string;
+  readonly packages: readonly string[];
+  readonly version: string;
+}
+
+const CLI_BUILD: GoBuild = { module: "pulumi", packages: ["github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"], version: PULUMI_VERSION };
+const FALLBACK_HOST_BUILD: GoBuild = {
+  module: "nodejs-host",
+  packages: ["github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"],
+  version: FALLBACK_LANGUAGE_HOST_VERSION,
+};
+
 async function buildFromSource(
   cacheRoot: string,
   progress: (line: string) => void,
@@ -185,58 +232,22 @@ async function buildFromSource(
   const goVersion = await runTool("go", ["version"], { env, timeoutMs: 30_000, signal }).catch(() => null);
   if (!goVersion || goVersion.code !== 0) return { ok: false, reason: "building from source needs Go on PATH, and `go version` failed" };
 
-  const wrapper = path.join(PACKAGE_ROOT, "toolchain");
   const finalDir = cachedToolchainDir(cacheRoot);
   await mkdir(path.dirname(finalDir), { recursive: true });
   const staging = await mkdtemp(path.join(path.dirname(finalDir), ".build-"));
-  // The wrapper module is copied so that a read-only checkout still builds and go.sum updates stay out of the tree.
-  const moduleDir = path.join(staging, "module");
-  await mkdir(moduleDir);
-  for (const file of await readdir(wrapper)) {
-    if (/\.(mod|sum|go)$/.test(file)) await copyFile(path.join(wrapper, file), path.join(moduleDir, file));
-  }
-  const goEnv = { ...env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod", CGO_ENABLED: "0" };
+  const outDir = path.join(staging, "bin");
+  await mkdir(outDir);
   const started = Date.now();
   try {
-    progress(`building pulumi v${PULUMI_VERSION} and ${LANGUAGE_HOST} from source modules (first run only; several minutes)`);
-    progress("downloading Go modules");
-    const download = await runTool("go", ["mod", "download"], { cwd: moduleDir, env: goEnv, timeoutMs: 30 * 60_000, signal });
-    if (download.code !== 0) return { ok: false, reason: `go mod download failed: ${lastLine(download.output)}` };
-
-    const ldflags = [
-      `-X github.com/pulumi/pulumi/pkg/v3/version.Version=v${PULUMI_VERSION}`,
-      `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}`,
-    ].join(" ");
-    const outDir = path.join(staging, "bin");
-    await mkdir(outDir);
-    let compiled = 0;
-    const build = await runTool(
-      "go",
-      [
-        "build",
-        "-v",
-        "-trimpath",
-        "-o",
-        outDir + path.sep,
-        "-ldflags",
-        ldflags,
-        "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
-        "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs",
-      ],
-      {
-        cwd: moduleDir,
-        env: goEnv,
-        timeoutMs: 60 * 60_000,
-        signal,
-        onLine: () => {
-          compiled += 1;
-          if (compiled % 200 === 0) progress(`compiled ${compiled} packages`);
-        },
-      },
-    );
-    if (build.code !== 0) return { ok: false, reason: `go build failed: ${lastLine(build.output)}` };
-    const shipped = path.join(PACKAGE_NODE_MODULES, "@pulumi", "pulumi", DYNAMIC_PROVIDER_SHIM);
-    await copyFile(shipped, path.join(outDir, DYNAMIC_PROVIDER_SHIM));
+    progress(`building pulumi v${PULUMI_VERSION} from source modules (first run only; several minutes)`);
+    const cli = await goBuild(CLI_BUILD, staging, outDir, progress, env, signal);
+    if (!cli.ok) return cli;
+    // The language host only serves directory programs, so a failed host build still leaves a usable toolchain.
+    progress(`building ${LANGUAGE_HOST} v${FALLBACK_LANGUAGE_HOST_VERSION} for directory programs`);
+    const host = await goBuild(FALLBACK_HOST_BUILD, staging, outDir, progress, env, signal);
+    if (host.ok) await writeFile(path.join(outDir, FALLBACK_HOST_MARKER), `v${FALLBACK_LANGUAGE_HOST_VERSION} built from source modules\n`);
+    else progress(`warning: ${host.reason}; directory programs (pulumi preview by hand) will not run`);
+    await copyFile(SHIPPED_SHIM, path.join(outDir, DYNAMIC_PROVIDER_SHIM));
     await chmod(path.join(outDir, DYNAMIC_PROVIDER_SHIM), 0o755);
     await writeFile(path.join(outDir, "BUILD-INFO"), `pulumi v${PULUMI_VERSION} built from source modules by ${goVersion.output.trim()}\n`);
 
@@ -253,6 +264,94 @@ async function buildFromSource(
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
+}
+
+/** Builds one wrapper module's commands into `outDir`, from a copy so a read-only install still builds. */
+async function goBuild(
+  build: GoBuild,
+  staging: string,
+  outDir: string,
+  progress: (line: string) => void,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const wrapper = path.join(PACKAGE_ROOT, "toolchain", build.module);
+  const moduleDir = path.join(staging, build.module);
+  await mkdir(moduleDir);
+  for (const file of await readdir(wrapper)) {
+    if (/\.(mod|sum|go)$/.test(file)) await copyFile(path.join(wrapper, file), path.join(moduleDir, file));
+  }
+  // Pulumi's own modules are checked against the committed go.sum rather than the checksum database.
+  const noSumDb = ["github.com/pulumi/pulumi", env.GONOSUMDB].filter(Boolean).join(",");
+  const goEnv = { ...env, GOTOOLCHAIN: "local", GOFLAGS: "-mod=mod", CGO_ENABLED: "0", GONOSUMDB: noSumDb };
+  progress(`downloading Go modules for ${build.module}`);
+  const download = await runTool("go", ["mod", "download"], { cwd: moduleDir, env: goEnv, timeoutMs: 30 * 60_000, signal });
+  if (download.code !== 0) return { ok: false, reason: `go mod download (${build.module}) failed: ${lastLine(download.output)}` };
+  const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${build.version}`;
+  let compiled = 0;
+  const result = await runTool("go", ["build", "-v", "-trimpath", "-o", outDir + path.sep, "-ldflags", ldflags, ...build.packages], {
+    cwd: moduleDir,
+    env: goEnv,
+    timeoutMs: 60 * 60_000,
+    signal,
+    onLine: () => {
+      compiled += 1;
+      if (compiled % 200 === 0) progress(`compiled ${compiled} packages`);
+    },
+  });
+  if (result.code !== 0) return { ok: false, reason: `go build (${build.module}) failed: ${lastLine(result.output)}` };
+  return { ok: true };
+}
+
+/**
+ * The CLI's version, remembered beside the binary's size and modification time: running the CLI costs about 0.3 s,
+ * and every command of ours would pay it again for an answer that only changes when the binary does.
+ */
+async function verifiedCliVersion(cliPath: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const info = await stat(cliPath);
+  const key = `${info.size}:${Math.trunc(info.mtimeMs)}:${info.ino}`;
+  const stampFile = path.join(defaultCacheRoot(env), "pulumi", "verified-cli-versions.json");
+  const stamps = await readFile(stampFile, "utf8").then(
+    (text) => JSON.parse(text) as Record<string, { key: string; version: string }>,
+    () => ({}) as Record<string, { key: string; version: string }>,
+  );
+  const known = stamps[cliPath];
+  if (known && known.key === key && known.version) return known.version;
+  const version = await cliVersion(cliPath, env);
+  if (version) {
+    stamps[cliPath] = { key, version };
+    const temp = `${stampFile}.${process.pid}.tmp`;
+    await mkdir(path.dirname(stampFile), { recursive: true })
+      .then(() => writeFile(temp, JSON.stringify(stamps)))
+      .then(() => rename(temp, stampFile))
+      .catch(() => undefined);
+  }
+  return version;
+}
+
+/**
+ * The Automation API's handle on a toolchain's CLI. The SDK's own lookup runs `pulumi version` once more; the version
+ * is known here already, so the handle is made from it, and the SDK's lookup is the fallback should its shape change.
+ */
+export async function pulumiCommandFor(toolchain: PulumiToolchain): Promise<PulumiCommand> {
+  const { PulumiCommand } = await import("@pulumi/pulumi/automation");
+  try {
+    const semver = createRequire(require.resolve("@pulumi/pulumi/package.json"))("semver") as { parse(v: string): unknown };
+    const parsed = semver.parse(toolchain.version);
+    const command = Reflect.construct(PulumiCommand, [toolchain.cliPath, parsed]) as PulumiCommand;
+    if (parsed && command.command === toolchain.cliPath && typeof (command as { run?: unknown }).run === "function") return command;
+  } catch {
+    // Fall through to the SDK's lookup.
+  }
+  return PulumiCommand.get({ root: await commandRoot(toolchain.binDir), skipVersionCheck: true });
+}
+
+/** The SDK looks for `<root>/bin/pulumi`; a CLI in a directory not named `bin` gets a root that links to it. */
+async function commandRoot(binDir: string): Promise<string> {
+  if (path.basename(binDir) === "bin") return path.dirname(binDir);
+  const root = await mkdtemp(path.join(os.tmpdir(), "pulumi-root-"));
+  await symlink(binDir, path.join(root, "bin"));
+  return root;
 }
 
 /** Version printed by a Pulumi CLI (`v3.65.1` → `3.65.1`), or "" when it cannot be run. */

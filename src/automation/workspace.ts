@@ -3,7 +3,10 @@ import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { PACKAGE_NODE_MODULES, PACKAGE_ROOT, ensurePulumi, type PulumiToolchain } from "./toolchain";
+import YAML from "yaml";
+import { PACKAGE_ROOT_ENV } from "../components/dynamic-provider";
+import { WORKSPACE_DIR_ENV } from "../components/local/provider-impl";
+import { PACKAGE_ROOT, SDK_NODE_MODULES, ensurePulumi, type PulumiToolchain } from "./toolchain";
 
 /** The Pulumi project every stack belongs to. */
 export const PROJECT_NAME = "deployment-planner";
@@ -76,9 +79,13 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_SKIP_CONFIRMATIONS: "true",
-    // The dynamic-provider shim and the language host resolve @pulumi/pulumi from this package, wherever the workspace is.
-    NODE_PATH: [PACKAGE_NODE_MODULES, env.NODE_PATH ?? ""].filter(Boolean).join(path.delimiter),
-    DEPLOYMENT_PLANNER_STATE_DIR: dataDir,
+    // The dynamic-provider shim and the language host resolve @pulumi/pulumi (the one this package runs with) from
+    // here, wherever the workspace is.
+    NODE_PATH: [SDK_NODE_MODULES, env.NODE_PATH ?? ""].filter(Boolean).join(path.delimiter),
+    // Our dynamic providers load their implementation from the running install of this package by name; the state
+    // records only the name, so another install of the same version manages the same stacks.
+    [PACKAGE_ROOT_ENV]: PACKAGE_ROOT,
+    [WORKSPACE_DIR_ENV]: dir,
     ...passphrase.vars,
   };
   if (options.pulumiHome) envVars.PULUMI_HOME = options.pulumiHome;
@@ -96,15 +103,28 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
   };
 }
 
+/** Path of the directory program's entry in this install, relative to a workspace. */
+function programEntry(dir: string): string {
+  return path.relative(dir, path.join(PACKAGE_ROOT, "dist", "stacks", "entry.js"));
+}
+
+/**
+ * Writes the workspace's `Pulumi.yaml` when absent, with this install's program as its entry, so `pulumi preview` in
+ * the workspace runs the same program. A project file whose entry no longer exists (the package was moved or
+ * reinstalled elsewhere) gets its entry pointed at this install; any other content is kept.
+ */
 async function ensureProjectFile(dir: string): Promise<void> {
   const file = path.join(dir, "Pulumi.yaml");
-  try {
-    await stat(file);
+  const existing = await readFile(file, "utf8").catch(() => null);
+  if (existing !== null) {
+    const document = YAML.parseDocument(existing);
+    const main = document.get("main");
+    if (document.get("name") !== PROJECT_NAME || typeof main !== "string") return;
+    if (await stat(path.resolve(dir, main)).then(() => true, () => false)) return;
+    document.set("main", programEntry(dir));
+    await writeFile(file, document.toString());
     return;
-  } catch {
-    // Absent: write one whose program is this package's, so `pulumi preview` in the workspace runs the same program.
   }
-  const entry = path.relative(dir, path.join(PACKAGE_ROOT, "src", "stacks", "entry.cjs"));
   const text = [
     `name: ${PROJECT_NAME}`,
     "description: Stacks managed by deployment-planner; each stack's spec is in stacks/Pulumi.<stack>.yaml.",
@@ -112,7 +132,7 @@ async function ensureProjectFile(dir: string): Promise<void> {
     "  name: nodejs",
     "  options:",
     "    typescript: false",
-    `main: ${entry}`,
+    `main: ${programEntry(dir)}`,
     "stackConfigDir: stacks",
     "",
   ].join("\n");

@@ -1,7 +1,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 
-/** Where tsx's loader lives, so a provider process can load TypeScript implementation modules. */
-const TSX_API = require.resolve("tsx/cjs/api");
+/**
+ * Environment variable naming the install of this package that engine processes load provider implementations
+ * from. The automation layer sets it for every engine run; without it (a `pulumi` command run by hand in a project
+ * that depends on this package) the package is found by name beside `@pulumi/pulumi`.
+ */
+export const PACKAGE_ROOT_ENV = "DEPLOYMENT_PLANNER_PACKAGE_ROOT";
+
+/** Our dynamic providers, each a public entry point of the package: `deployment-planner/providers/<name>`. */
+export type ProviderModule = "local" | "netlify" | "railway";
 
 /** Names of the implementation module's exports for each provider method. */
 export interface ProviderExports {
@@ -13,19 +20,21 @@ export interface ProviderExports {
 }
 
 /**
- * A dynamic provider whose methods load their implementation module in the provider process. Pulumi serializes a
- * dynamic provider's functions into the state; these capture only plain strings (the module's path, tsx's loader, the
- * export names), so the serialized code stays small and the logic stays in ordinary, tested modules. Each method passes
- * Pulumi's own arguments through: create(inputs), read(id, props), update(id, olds, news), delete(id, props),
- * diff(id, olds, news).
+ * A dynamic provider whose methods load their implementation in the provider process, by package name. Pulumi
+ * serializes a dynamic provider's functions into the state; these capture only the provider's name and the export
+ * names, never a path, so the state stays the same whichever install or machine deployed it, and moving or
+ * reinstalling the package keeps existing stacks manageable. Each method passes Pulumi's own arguments through:
+ * create(inputs), read(id, props), update(id, olds, news), delete(id, props), diff(id, olds, news).
  */
-export function lazyDynamicProvider(implementationPath: string, exportsByMethod: ProviderExports): pulumi.dynamic.ResourceProvider {
-  const loader = TSX_API;
-  const path = implementationPath;
+export function lazyDynamicProvider(providerModule: ProviderModule, exportsByMethod: ProviderExports): pulumi.dynamic.ResourceProvider {
+  const specifier = `deployment-planner/providers/${providerModule}`;
+  const rootVariable = PACKAGE_ROOT_ENV;
   const names = { ...exportsByMethod };
   const load = (): Record<string, (...args: unknown[]) => Promise<never>> => {
-    require(loader).register();
-    return require(path);
+    const root = process.env[rootVariable];
+    // A require rooted inside the package resolves the package's own name through its `exports` map.
+    const loader = root ? require("node:module").createRequire(`${root}/package.json`) : require;
+    return loader(specifier);
   };
   const provider: pulumi.dynamic.ResourceProvider = {
     create: async (inputs) => load()[names.create]!(inputs),

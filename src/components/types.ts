@@ -9,6 +9,11 @@ export interface BuildContext {
   readonly secrets: Readonly<Record<string, pulumi.Output<string>>>;
   /** Base name for physical resources, derived from project and environment (`<project_id>-<environment>`). */
   readonly baseName: string;
+  /**
+   * Absolute path of the unpacked bundle on the deploying machine, for providers that read its files (image builds,
+   * file uploads); null when the spec has no artifact. The spec itself records the bundle relative to the workspace.
+   */
+  readonly bundleDir: string | null;
 }
 
 /** The stack outputs every target produces; the automation layer reads them after `up`. */

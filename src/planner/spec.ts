@@ -82,7 +82,7 @@ export const buildSchema = z.object({
   source: z
     .string()
     .nullable()
-    .describe("Absolute path of the app's source directory; null when the request names none (the planner's job stops at the spec)."),
+    .describe("The app's source directory: absolute in a plan, relative to the workspace in a stack file; null when the request names none (the planner's job stops at the spec)."),
   install_command: z.string().nullable().describe("Command that installs dependencies, or null when there are none."),
   build_command: z.string().nullable().describe("Command that builds the app, or null when the source is deployable as it is."),
   output_dir: z.string().nullable().describe("Directory, relative to source, that holds the built static files (static builds)."),
@@ -159,7 +159,9 @@ export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;
 /** The bundle produced by the packager; filled in at deploy time, absent from a plan. */
 export const artifactSpecSchema = z.object({
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).describe("Content digest of the bundle."),
-  path: z.string().describe("Absolute path of the unpacked bundle on the deploying machine."),
+  path: z
+    .string()
+    .describe("Path of the unpacked bundle relative to the workspace ('.deployment-planner/bundles/<digest>'), so stack files and state hold no machine path."),
 });
 /** The packaged bundle of a deployment. */
 export type ArtifactSpec = z.infer<typeof artifactSpecSchema>;

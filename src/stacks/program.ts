@@ -1,3 +1,4 @@
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stackSpecSchema, type StackSpec } from "../planner/spec";
 import { TARGET_BUILDERS } from "../components/registry";
@@ -22,6 +23,11 @@ export interface ProgramOptions {
    * program resolves the spec's references itself.
    */
   readonly resolvedSecrets?: Readonly<Record<string, string>>;
+  /**
+   * The workspace the spec's relative paths (its bundle) are relative to; default the working directory, which is
+   * the workspace when `pulumi` runs the directory program.
+   */
+  readonly workspaceDir?: string;
 }
 
 /**
@@ -38,7 +44,8 @@ export function programFor(spec: StackSpec, options: ProgramOptions = {}): () =>
       secrets[name] = pulumi.secret(value);
     }
     const build = await TARGET_BUILDERS[spec.target]();
-    const built = build(spec, { secrets, baseName: `${spec.project_id}-${spec.environment}` });
+    const bundleDir = spec.artifact ? path.resolve(options.workspaceDir ?? process.cwd(), spec.artifact.path) : null;
+    const built = build(spec, { secrets, baseName: `${spec.project_id}-${spec.environment}`, bundleDir });
     return {
       url: pulumi.output(built.url) as pulumi.Output<string>,
       dashboardUrl: pulumi.output(built.dashboardUrl) as pulumi.Output<string>,

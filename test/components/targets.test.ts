@@ -98,7 +98,7 @@ describe("AWS target under mocks", () => {
     expect(ofType(preview, "aws:cloudfront/originAccessControl:OriginAccessControl")[0]?.inputs).toMatchObject({ signingBehavior: "always" });
     const cdn = ofType(preview, "aws:cloudfront/distribution:Distribution")[0];
     expect(cdn?.inputs).toMatchObject({ defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" }, aliases: ["www.example.com"] });
-    const bucket = ofType(preview, "aws:s3/bucketV2:BucketV2")[0];
+    const bucket = ofType(preview, "aws:s3/bucket:Bucket")[0];
     expect(bucket?.inputs).toMatchObject({ forceDestroy: false, tags: { "deployment-planner:stack": "marketing.production" } });
   });
 

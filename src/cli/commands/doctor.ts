@@ -1,5 +1,5 @@
 import { describeCredentials } from "../../automation/credentials";
-import { ensurePulumi, PULUMI_VERSION } from "../../automation/toolchain";
+import { ensurePulumi, PULUMI_VERSION, type LanguageHost } from "../../automation/toolchain";
 import { openWorkspace } from "../../automation/workspace";
 import type { CliCommand } from "../command";
 import { WORKSPACE_FLAGS, errorOutput, workspaceOptions } from "../shared";
@@ -23,7 +23,7 @@ export const doctorCommand: CliCommand = {
           pinned_version: PULUMI_VERSION,
           obtained: toolchain.source,
           how: toolchain.summary,
-          language_host: toolchain.languageHostPath,
+          language_host: toolchain.languageHost,
         },
         workspace: workspace.dir,
         backend: workspace.backendUrl,
@@ -43,7 +43,7 @@ export const doctorCommand: CliCommand = {
       };
       const lines = [
         `pulumi          ${report.pulumi.version} at ${report.pulumi.cli} (${report.pulumi.how})`,
-        `language host   ${report.pulumi.language_host}`,
+        `language host   ${describeLanguageHost(toolchain.languageHost)}`,
         `workspace       ${report.workspace}`,
         `backend         ${report.backend}`,
         `secrets         passphrase from ${report.secrets_provider.source}${workspace.passphraseFile ? ` (${workspace.passphraseFile})` : ""}`,
@@ -61,3 +61,14 @@ export const doctorCommand: CliCommand = {
     }
   },
 };
+
+function describeLanguageHost(host: LanguageHost): string {
+  switch (host.origin) {
+    case "release":
+      return `v${host.version} at ${host.path} (the release's own)`;
+    case "built_fallback":
+      return `v${host.version} at ${host.path} (built from source modules: the release's own host is not to be had here; used only by directory programs)`;
+    case "missing":
+      return "none (inline programs run; `pulumi preview` by hand on a directory program needs pulumi-language-nodejs)";
+  }
+}

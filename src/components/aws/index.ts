@@ -33,7 +33,7 @@ export function buildAws(spec: StackSpec, context: BuildContext): TargetOutputs 
   }
   const app = new AppRunnerService("app", {
     serviceName: physicalName([spec.project_id, spec.environment], NAME_RULES.awsResource),
-    bundlePath: spec.artifact.path,
+    bundlePath: context.bundleDir ?? spec.artifact.path,
     port: spec.build.port,
     healthCheckPath: spec.build.health_check_path,
     cpu: spec.resources.cpu,

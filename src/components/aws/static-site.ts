@@ -27,7 +27,7 @@ export class StaticSite extends pulumi.ComponentResource {
   constructor(name: string, args: StaticSiteArgs, opts?: pulumi.ComponentResourceOptions) {
     super(AWS_STATIC_SITE_TYPE, name, {}, opts);
     const tags = { ...args.tags };
-    const bucket = new aws.s3.BucketV2(
+    const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
       { bucket: args.bucketName, forceDestroy: !args.protect, tags },
       { parent: this, protect: args.protect === true },

@@ -14,7 +14,7 @@ export function buildDocker(spec: StackSpec, context: BuildContext): TargetOutpu
     .map((s) => ({ engine: s.engine as DockerDatastore["engine"], connectionEnv: s.connection_env! }));
   const app = new DockerApp("app", {
     baseName: physicalName([spec.project_id, spec.environment], NAME_RULES.dockerName),
-    bundlePath: spec.artifact.path,
+    bundlePath: context.bundleDir ?? spec.artifact.path,
     buildKind: spec.build.kind,
     nodeRuntime: spec.build.kind === "node" || NODE_FRAMEWORKS.has(spec.build.framework ?? ""),
     startCommand: spec.build.start_command,

@@ -37,7 +37,7 @@ export function buildGcp(spec: StackSpec, context: BuildContext): TargetOutputs 
   const app = new CloudRunService("app", {
     serviceName: physicalName([spec.project_id, spec.environment], { ...NAME_RULES.gcpResource, maxLength: 49 }),
     region: spec.region,
-    bundlePath: spec.artifact.path,
+    bundlePath: context.bundleDir ?? spec.artifact.path,
     port: spec.build.port,
     cpu: spec.resources.cpu,
     memoryMb: spec.resources.memory_mb,

@@ -1,20 +1,14 @@
 import path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../../planner/spec";
 import type { BuildContext, TargetOutputs } from "../types";
 import { LocalApp } from "./local-app";
 
-/** Environment variable naming the directory of product state (set by the automation layer for every engine run). */
-export const STATE_DIR_ENV = "DEPLOYMENT_PLANNER_STATE_DIR";
-
 /**
- * Directory of the local target's state for a stack: the workspace's state directory, recorded in the stack's config
- * when it is deployed (so `pulumi preview` run by hand finds the same place), else `DEPLOYMENT_PLANNER_STATE_DIR`,
- * else `.deployment-planner` in the current directory.
+ * Directory of the local target's state for a stack (port, control socket, logs), relative to the workspace: the
+ * provider resolves it against the workspace at run time, so neither the state nor the stack file holds a machine path.
  */
-export function localStateDir(stack: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = new pulumi.Config().get("stateDir") || env[STATE_DIR_ENV] || path.join(process.cwd(), ".deployment-planner");
-  return path.join(base, "local", stack);
+export function localStateDir(stack: string): string {
+  return path.posix.join(".deployment-planner", "local", stack);
 }
 
 /** Declares the local target's resources for a spec. */
@@ -27,7 +21,7 @@ export function buildLocal(spec: StackSpec, context: BuildContext): TargetOutput
     stateDir: localStateDir(spec.stack),
     // A static build is served from its output directory inside the bundle.
     bundlePath:
-      spec.build.kind === "static" && spec.build.output_dir ? path.join(spec.artifact.path, spec.build.output_dir) : spec.artifact.path,
+      spec.build.kind === "static" && spec.build.output_dir ? path.posix.join(spec.artifact.path, spec.build.output_dir) : spec.artifact.path,
     bundleDigest: spec.artifact.digest,
     startCommand: spec.build.kind === "static" ? null : spec.build.start_command,
     healthCheckPath: spec.build.health_check_path,

@@ -50,8 +50,20 @@ export interface ReleaseOutputs extends ReleaseInputs {
 
 const SUPERVISOR = path.join(__dirname, "supervisor.cjs");
 
+/** Environment variable naming the workspace that relative paths in the local target's inputs are relative to. */
+export const WORKSPACE_DIR_ENV = "DEPLOYMENT_PLANNER_WORKSPACE";
+
+/**
+ * Resolves a path from a resource's inputs. The program records the stack's state directory and bundle relative to
+ * the workspace, so the state holds no machine path; the automation layer names the workspace for every engine run,
+ * and a `pulumi` command run by hand in the workspace resolves them against its working directory.
+ */
+export function workspacePath(recorded: string): string {
+  return path.resolve(process.env[WORKSPACE_DIR_ENV] || process.cwd(), recorded);
+}
+
 function controlSocket(stateDir: string): string {
-  return path.join(stateDir, "control.sock");
+  return path.join(workspacePath(stateDir), "control.sock");
 }
 
 /** Sends one command to a stack's supervisor over its control socket. */
@@ -122,7 +134,7 @@ function freePort(): Promise<number> {
 
 /** The stack's port: the one it had before when that port is free again, else a new one, remembered for next time. */
 async function stablePort(stateDir: string): Promise<number> {
-  const file = path.join(stateDir, "port");
+  const file = path.join(workspacePath(stateDir), "port");
   if (existsSync(file)) {
     const previous = Number(readFileSync(file, "utf8").trim());
     if (Number.isInteger(previous) && previous > 0 && (await portIsFree(previous))) return previous;
@@ -134,18 +146,19 @@ async function stablePort(stateDir: string): Promise<number> {
 
 /** Starts the stack's supervisor (or adopts a live one) and returns its stable URL. */
 export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: string; outs: EndpointOutputs }> {
-  mkdirSync(inputs.stateDir, { recursive: true, mode: 0o700 });
+  const stateDir = workspacePath(inputs.stateDir);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const live = await supervisorStatus(inputs.stateDir);
   if (live) {
     const url = `http://127.0.0.1:${live.port}`;
     return { id: inputs.stack, outs: { ...inputs, port: live.port, url } };
   }
   const port = await stablePort(inputs.stateDir);
-  const logFd = openSync(path.join(inputs.stateDir, "supervisor.log"), "a", 0o600);
+  const logFd = openSync(path.join(stateDir, "supervisor.log"), "a", 0o600);
   try {
     // Detached with its own session and no pipes to us, so it keeps serving after the CLI exits.
-    const child = spawn(process.execPath, [SUPERVISOR, `--state-dir=${inputs.stateDir}`, `--port=${port}`], {
-      cwd: inputs.stateDir,
+    const child = spawn(process.execPath, [SUPERVISOR, `--state-dir=${stateDir}`, `--port=${port}`], {
+      cwd: stateDir,
       detached: true,
       stdio: ["ignore", logFd, logFd],
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LANG: process.env.LANG ?? "C.UTF-8" },
@@ -160,8 +173,8 @@ export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: stri
     if (status) return { id: inputs.stack, outs: { ...inputs, port, url: `http://127.0.0.1:${port}` } };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const log = existsSync(path.join(inputs.stateDir, "supervisor.log"))
-    ? readFileSync(path.join(inputs.stateDir, "supervisor.log"), "utf8").trim().split("\n").slice(-5).join("\n")
+  const log = existsSync(path.join(stateDir, "supervisor.log"))
+    ? readFileSync(path.join(stateDir, "supervisor.log"), "utf8").trim().split("\n").slice(-5).join("\n")
     : "";
   throw new Error(`the local supervisor for ${inputs.stack} did not start on port ${port}${log ? `:\n${log}` : ""}`);
 }
@@ -199,7 +212,7 @@ export async function createRelease(inputs: ReleaseInputs): Promise<{ id: string
     "/releases",
     {
       id: releaseId,
-      cwd: inputs.cwd,
+      cwd: workspacePath(inputs.cwd),
       command: inputs.command,
       env: { ...inputs.env, ...inputs.secretEnv },
       secretValues: Object.values(inputs.secretEnv),

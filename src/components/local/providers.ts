@@ -1,10 +1,7 @@
-import path from "node:path";
 import { lazyDynamicProvider } from "../dynamic-provider";
 
-const IMPLEMENTATION = path.join(__dirname, "provider-impl.ts");
-
 /** Provider of `LocalEndpoint`: the per-stack supervisor on a stable port. */
-export const endpointProvider = lazyDynamicProvider(IMPLEMENTATION, {
+export const endpointProvider = lazyDynamicProvider("local", {
   create: "createEndpoint",
   read: "readEndpoint",
   delete: "deleteEndpoint",
@@ -12,7 +9,7 @@ export const endpointProvider = lazyDynamicProvider(IMPLEMENTATION, {
 });
 
 /** Provider of `LocalRelease`: one version of the app running under the endpoint. */
-export const releaseProvider = lazyDynamicProvider(IMPLEMENTATION, {
+export const releaseProvider = lazyDynamicProvider("local", {
   create: "createRelease",
   read: "readRelease",
   delete: "deleteRelease",

@@ -15,10 +15,10 @@ class NetlifyApp extends pulumi.ComponentResource {
 
   constructor(name: string, spec: StackSpec, context: BuildContext) {
     super(NETLIFY_APP_TYPE, name, {}, {});
-    const bundlePath = spec.artifact
+    const bundlePath = context.bundleDir
       ? spec.build.output_dir
-        ? path.join(spec.artifact.path, spec.build.output_dir)
-        : spec.artifact.path
+        ? path.join(context.bundleDir, spec.build.output_dir)
+        : context.bundleDir
       : null;
     const site = new NetlifySite(
       `${name}-site`,

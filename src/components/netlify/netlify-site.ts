@@ -1,8 +1,7 @@
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { lazyDynamicProvider } from "../dynamic-provider";
 
-const siteProvider = lazyDynamicProvider(path.join(__dirname, "provider-impl.ts"), { create: "createSite", read: "readSite", update: "updateSite", delete: "deleteSite", diff: "diffSite" });
+const siteProvider = lazyDynamicProvider("netlify", { create: "createSite", read: "readSite", update: "updateSite", delete: "deleteSite", diff: "diffSite" });
 
 /** Arguments of `NetlifySite`. */
 export interface NetlifySiteArgs {

@@ -1,9 +1,8 @@
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { lazyDynamicProvider } from "../dynamic-provider";
 import type { RailwayDatastore } from "./provider-impl";
 
-const projectProvider = lazyDynamicProvider(path.join(__dirname, "provider-impl.ts"), { create: "createProject", read: "readProject", update: "updateProject", delete: "deleteProject", diff: "diffProject" });
+const projectProvider = lazyDynamicProvider("railway", { create: "createProject", read: "readProject", update: "updateProject", delete: "deleteProject", diff: "diffProject" });
 
 /** Arguments of `RailwayProject`. */
 export interface RailwayProjectArgs {

@@ -15,7 +15,7 @@ export function buildVercel(spec: StackSpec, context: BuildContext): TargetOutpu
     tier: spec.tier,
     env: spec.env,
     secrets: context.secrets,
-    bundlePath: spec.artifact?.path ?? null,
+    bundlePath: context.bundleDir,
     domain: spec.domain,
   });
   return { url: app.url, dashboardUrl: app.dashboardUrl, urls: { app: app.url, dashboard: app.dashboardUrl } };

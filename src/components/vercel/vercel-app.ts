@@ -77,7 +77,12 @@ export class VercelApp extends pulumi.ComponentResource {
     const targets = vercelTargets(args.tier);
     const plain = Object.entries(args.env ?? {}).map(
       ([key, value]) =>
-        new vercel.ProjectEnvironmentVariable(`${name}-env-${key.toLowerCase()}`, { projectId, key, value, targets }, { parent: this }),
+        new vercel.ProjectEnvironmentVariable(
+          `${name}-env-${key.toLowerCase()}`,
+          // The provider requires the flag since v5: plain variables stay readable in Vercel's dashboard.
+          { projectId, key, value, targets, sensitive: false },
+          { parent: this },
+        ),
     );
     const secret = Object.entries(args.secrets ?? {}).map(
       ([key, value]) =>

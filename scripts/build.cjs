@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Compiles src/ into dist/ (JavaScript and .d.ts) and copies the files the compiled code reads at run time (the
+// catalog, the local target's supervisor and static server). `--clean` starts from an empty dist/ (before packing).
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.resolve(__dirname, "..");
+const dist = path.join(root, "dist");
+const buildInfo = path.join(root, "node_modules", ".cache", "deployment-planner", "tsconfig.build.tsbuildinfo");
+
+if (process.argv.includes("--clean")) {
+  fs.rmSync(dist, { recursive: true, force: true });
+  fs.rmSync(buildInfo, { force: true });
+}
+// A dist/ removed by hand leaves the incremental build info claiming nothing changed.
+if (!fs.existsSync(path.join(dist, "index.js"))) fs.rmSync(buildInfo, { force: true });
+
+const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.build.json")], {
+  stdio: "inherit",
+});
+if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+
+const copyAssets = (from, to) => {
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) copyAssets(source, target);
+    else if (!entry.name.endsWith(".ts")) {
+      fs.mkdirSync(to, { recursive: true });
+      fs.copyFileSync(source, target);
+    }
+  }
+};
+copyAssets(path.join(root, "src"), dist);
