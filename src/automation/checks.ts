@@ -3,6 +3,7 @@ import type { StackSpec } from "../planner/spec";
 import { resolveSecrets } from "../secrets/index";
 import type { ResolvedSecret, SecretProvenance } from "../secrets/types";
 import { checkTargetCredentials, dockerEngineAnswers } from "./credentials";
+import { checkTargetPackages } from "./target-packages";
 
 /** Options of `preDeploymentChecks`. */
 export interface PreDeploymentCheckOptions {
@@ -20,13 +21,14 @@ export interface CheckedDeployment {
 }
 
 /**
- * Runs every check that needs no engine: every secret reference resolved and the target's credentials present.
+ * Runs every check that needs no engine: every secret reference resolved, the target's provider SDKs installed and its
+ * credentials present.
  * All problems come back at once, as one brief's error object with stage `env_setup`; no Pulumi process is started.
  */
 export async function preDeploymentChecks(spec: StackSpec, options: PreDeploymentCheckOptions = {}): Promise<CheckedDeployment | FailureResult> {
   const env = options.env ?? process.env;
   const resolution = await resolveSecrets(spec.secrets, { projectId: spec.project_id, env, baseDir: options.baseDir, signal: options.signal });
-  let credentials = checkTargetCredentials(spec.target, env);
+  let credentials = checkTargetPackages(spec.target) ?? checkTargetCredentials(spec.target, env);
   // A socket file is not an engine: ask the local Docker engine to answer before planning on it.
   if (!credentials && spec.target === "docker" && !env.DOCKER_HOST && !(await dockerEngineAnswers())) {
     credentials = failure("env_setup", "Missing credentials for docker: the Docker engine at /var/run/docker.sock does not answer", "Start the Docker engine, or set DOCKER_HOST to a reachable one.");

@@ -150,7 +150,9 @@ export async function planAndDeploy(request: unknown, options: DeployOptions = {
         (error: Error) => failure("package", masker.mask(error.message), "Check that the source directory exists, is readable and holds the app."),
       );
       if (isFailure(bundle)) return await finish(bundle);
-      spec = { ...spec, artifact: { digest: bundle.digest, path: bundle.path } };
+      // Recorded relative to the workspace, so the stack file and the state hold no machine path.
+      const relative = path.relative(workspace.dir, bundle.path).split(path.sep).join("/");
+      spec = { ...spec, artifact: { digest: bundle.digest, path: relative } };
       specForAudit = spec;
     }
     if (spec.target === "local" && !spec.artifact) {
@@ -244,6 +246,7 @@ export function updateMessage(spec: StackSpec, action: string): string {
  * requested version name and deployer.
  */
 async function specForRedeploy(workspace: PlannerWorkspace, intent: RedeployIntent): Promise<StackSpec | FailureResult> {
+  const bundleDir = (artifactPath: string) => path.resolve(workspace.dir, artifactPath);
   const stack = `${intent.project_id}.${intent.environment}`;
   let history;
   try {
@@ -263,14 +266,14 @@ async function specForRedeploy(workspace: PlannerWorkspace, intent: RedeployInte
     return failure("plan", `cannot redeploy ${stack}: no successful update in its history`, `Deploy ${intent.project_id} with a full deployment request first.`);
   }
   if (latest.spec.artifact) {
-    const exists = await stat(latest.spec.artifact.path).then(
+    const exists = await stat(bundleDir(latest.spec.artifact.path)).then(
       () => true,
       () => false,
     );
     if (!exists) {
       return failure(
         "package",
-        `the bundle ${latest.spec.artifact.digest} of update ${latest.version} is no longer in ${path.dirname(latest.spec.artifact.path)}`,
+        `the bundle ${latest.spec.artifact.digest} of update ${latest.version} is no longer in ${path.dirname(bundleDir(latest.spec.artifact.path))}`,
         "Redeploy from source with a full deployment request.",
       );
     }
