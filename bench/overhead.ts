@@ -99,7 +99,15 @@ async function main(): Promise<void> {
     const whole = { ours: [] as number[], raw: [] as number[], ratios: [] as number[] };
     for (let i = 0; i < pairs; i += 1) {
       // Alternate which goes first, so neither always runs on a machine the other just warmed.
-      const [cliMs, rawMs] = i % 2 === 0 ? [await cli(), await raw()] : await raw().then(async (r) => [await cli(), r]);
+      let cliMs: number;
+      let rawMs: number;
+      if (i % 2 === 0) {
+        cliMs = await cli();
+        rawMs = await raw();
+      } else {
+        rawMs = await raw();
+        cliMs = await cli();
+      }
       whole.ours.push(cliMs);
       whole.raw.push(rawMs);
       whole.ratios.push(cliMs / rawMs);

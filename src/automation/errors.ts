@@ -46,11 +46,19 @@ export class StackMissingError extends AutomationError {
 export class MissingPluginError extends AutomationError {
   readonly code = "MISSING_PLUGIN" as const;
   readonly stage = "env_setup" as const;
-  constructor(readonly plugin: string) {
+  /**
+   * @param plugin name and version, e.g. `vercel v5.4.1`
+   * @param server where the plugin is published when not on Pulumi's own server, e.g. `github://api.github.com/pulumiverse`
+   */
+  constructor(
+    readonly plugin: string,
+    readonly server?: string,
+  ) {
     super(`the Pulumi resource plugin '${plugin}' is not installed`);
   }
   get fixSuggestion(): string {
-    return `Install it on a machine that reaches Pulumi's plugin downloads ('pulumi plugin install resource ${this.plugin}'), or copy it into PULUMI_HOME/plugins.`;
+    const install = `pulumi plugin install resource ${this.plugin}${this.server ? ` --server ${this.server}` : ""}`;
+    return `Install it on a machine that reaches Pulumi's plugin downloads ('${install}'), or copy it into PULUMI_HOME/plugins.`;
   }
 }
 
@@ -111,9 +119,13 @@ export function classifyEngineError(error: unknown, stack: string, aborted: bool
   if (error instanceof ConcurrentUpdateError) return new StackLockedError(stack);
   if (error instanceof StackNotFoundError) return new StackMissingError(stack);
   const text = error instanceof CommandError || error instanceof Error ? error.message : String(error);
-  const plugin =
-    /resource plugin '(?:pulumi-resource-)?([\w.-]+)'(?: at version (v?[\w.-]+))?/i.exec(text) ?? /no resource plugin '([^']+)' found/i.exec(text);
-  if (plugin) return new MissingPluginError(plugin[2] ? `${plugin[1]} ${plugin[2]}` : (plugin[1] ?? "unknown"));
+  // The engine reports a missing plugin only in text: "no resource plugin 'pulumi-resource-vercel' found in the
+  // workspace at version v5.4.1 or on your $PATH from github://api.github.com/pulumiverse".
+  const plugin = /resource plugin '(?:pulumi-resource-)?([\w.-]+)'(?: found in the workspace)?(?: at version (v?[\w.-]+))?/i.exec(text);
+  if (plugin) {
+    const server = /resource plugin '[^']+'[^\n]*? from ((?:github|gitlab|https?):\/\/[^\s'"\\]+)/i.exec(text)?.[1];
+    return new MissingPluginError(plugin[2] ? `${plugin[1]} ${plugin[2]}` : (plugin[1] ?? "unknown"), server);
+  }
   const health = text.indexOf(HEALTH_CHECK_MARKER);
   if (health >= 0) {
     const line = text.slice(health).split(/\n|\\n/)[0] ?? "";

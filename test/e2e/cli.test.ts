@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FALLBACK_LANGUAGE_HOST_VERSION, PULUMI_VERSION } from "../../src/automation/toolchain";
 import { TEST_PASSPHRASE } from "../support/engine";
 import { filesContaining, processesUnder } from "../support/processes";
 
@@ -80,7 +81,12 @@ describe("the deployment-planner CLI end to end", () => {
     runs.push(run);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report.pulumi).toMatchObject({ version: "3.65.1", pinned_version: "3.65.1" });
+    expect(report.pulumi).toMatchObject({ version: PULUMI_VERSION, pinned_version: PULUMI_VERSION });
+    // Where the release's own language host cannot be had, the fallback built from source serves directory programs.
+    const host = report.pulumi.language_host;
+    expect(host.path).toMatch(/pulumi-language-nodejs$/);
+    expect(host.version).toBe(host.origin === "built_fallback" ? FALLBACK_LANGUAGE_HOST_VERSION : PULUMI_VERSION);
+    expect(["release", "built_fallback"]).toContain(host.origin);
     expect(report.backend).toBe(`file://${path.join(root, "ws", ".pulumi-state")}`);
     expect(report.secrets_provider).toEqual({ kind: "passphrase", source: "PULUMI_CONFIG_PASSPHRASE" });
     expect(report.targets.find((t: { target: string }) => t.target === "vercel")).toEqual({

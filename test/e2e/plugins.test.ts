@@ -37,8 +37,11 @@ describe("a cloud target whose provider plugin is not installed", () => {
     expect(result).toMatchObject({
       status: "error",
       stage: "env_setup",
-      reason: "the Pulumi resource plugin 'vercel v1.11.0' is not installed",
+      reason: "the Pulumi resource plugin 'vercel v5.4.1' is not installed",
     });
-    expect((result as { fix_suggestion: string }).fix_suggestion).toContain("pulumi plugin install resource vercel v1.11.0");
+    // Pulumiverse providers are published on GitHub, not on Pulumi's own server.
+    expect((result as { fix_suggestion: string }).fix_suggestion).toContain(
+      "pulumi plugin install resource vercel v5.4.1 --server github://api.github.com/pulumiverse",
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { describeCredentials } from "../../automation/credentials";
+import { PACKAGE_ROOT_ENV } from "../../components/dynamic-provider";
 import { ensurePulumi, PULUMI_VERSION, type LanguageHost } from "../../automation/toolchain";
 import { openWorkspace } from "../../automation/workspace";
 import type { CliCommand } from "../command";
@@ -39,6 +40,7 @@ export const doctorCommand: CliCommand = {
           PULUMI_BACKEND_URL: workspace.backendUrl,
           ...(workspace.passphraseFile ? { PULUMI_CONFIG_PASSPHRASE_FILE: workspace.passphraseFile } : {}),
           NODE_PATH: workspace.envVars.NODE_PATH,
+          [PACKAGE_ROOT_ENV]: workspace.envVars[PACKAGE_ROOT_ENV],
         },
       };
       const lines = [
