@@ -105,8 +105,7 @@ export class AppRunnerService extends pulumi.ComponentResource {
   }
 
   private createImage(name: string, args: AppRunnerServiceArgs, repository: aws.ecr.Repository) {
-    // The promise form of the invoke: the Output form of this provider version needs a newer @pulumi/pulumi.
-    const token = repository.registryId.apply((registryId) => aws.ecr.getAuthorizationToken({ registryId }, { parent: this }));
+    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
     return new docker.Image(
       `${name}-image`,
       {
