@@ -27,7 +27,9 @@ export class OfflinePreviewError extends Error {
   readonly code = "OFFLINE_PREVIEW_FAILED" as const;
 }
 
-const RUNNER = path.join(__dirname, "offline-preview-runner.ts");
+/** The runner beside this module: compiled JavaScript in the package, TypeScript (through tsx) in a checkout's tests. */
+const FROM_SOURCE = path.extname(__filename) === ".ts";
+const RUNNER = path.join(__dirname, `offline-preview-runner${FROM_SOURCE ? ".ts" : ".js"}`);
 
 /**
  * Runs the program for a spec under Pulumi's mocks — no engine, no credentials, no network — and returns the resources
@@ -35,7 +37,7 @@ const RUNNER = path.join(__dirname, "offline-preview-runner.ts");
  */
 export function previewOffline(spec: StackSpec): Promise<OfflinePreview> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", RUNNER], {
+    const child = spawn(process.execPath, FROM_SOURCE ? ["--import", "tsx", RUNNER] : [RUNNER], {
       cwd: path.resolve(__dirname, "..", ".."),
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PULUMI_CONFIG: "{}" },
       stdio: ["pipe", "pipe", "pipe"],
