@@ -2,7 +2,7 @@
  * Deployment Planner's library API: plan a deployment request into a typed stack spec, and deploy, preview, refresh,
  * destroy and inspect the per-project Pulumi stacks it runs on.
  */
-export { plan } from "./planner/index";
+export { plan, type PlanOptions, type PlanResult, type PlannedResult, type RedeployIntent, type RedeployResult } from "./planner/index";
 export * from "./planner/spec";
 export * from "./outcome";
 export { planAndDeploy, type DeployOptions, type DeployResult, type DeploySuccess, type PreviewOnlyResult } from "./automation/deploy";
@@ -23,7 +23,7 @@ export {
   type StackOutputs,
 } from "./automation/operations";
 export { openWorkspace, PROJECT_NAME, type PlannerWorkspace, type WorkspaceOptions } from "./automation/workspace";
-export { ensurePulumi, PULUMI_VERSION, type PulumiToolchain } from "./automation/toolchain";
+export { ensurePulumi, PULUMI_VERSION, FALLBACK_LANGUAGE_HOST_VERSION, type PulumiToolchain, type LanguageHost } from "./automation/toolchain";
 export * from "./automation/errors";
 export { programFor } from "./stacks/program";
 export { resolveSecrets, SecretMasker } from "./secrets/index";

@@ -3,6 +3,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HealthCheckError } from "../../src/automation/errors";
 import { destroyStack, upStack } from "../../src/automation/operations";
+import { openWorkspace } from "../../src/automation/workspace";
 import { packageSource } from "../../src/packager/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { portRefuses, processesUnder } from "../support/processes";
@@ -87,6 +88,23 @@ describe("local target resources (below the planner)", () => {
     expect((await processesUnder(t.root)).length).toBeGreaterThanOrEqual(2);
     await destroyStack(spec.stack, { workspace: t.workspace });
     expect(await portRefuses(Number(new URL(up.outputs.url as string).port))).toBe(true);
+    expect(await processesUnder(t.root)).toEqual([]);
+  });
+
+  it("serves and stops a stack whose workspace path is too deep for a Unix socket beside its state", async () => {
+    const deepDir = path.join(t.root, "a-backend-with-a-rather-long-workspace-directory-name", "deployments", "of-every-team");
+    const workspace = await openWorkspace({ workspaceDir: deepDir, env: t.env, pulumiHome: t.workspace.pulumiHome, toolchain: t.workspace.toolchain });
+    const source = path.join(t.root, "deep-site");
+    await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
+    const bundle = await packageSource(source, { bundlesDir: path.join(workspace.dataDir, "bundles") });
+    const spec = localSpec({ project_id: uniqueId("deep-workspace-project"), artifact: { digest: bundle.digest, path: bundle.path } });
+    expect(Buffer.byteLength(path.join(workspace.dataDir, "local", spec.stack, "control.sock"))).toBeGreaterThan(107);
+
+    const up = await upStack(spec, {}, { workspace });
+    const url = up.outputs.url as string;
+    expect(await (await fetch(url)).text()).toContain("Deployment Planner example site");
+    await destroyStack(spec.stack, { workspace, removeStack: true });
+    expect(await portRefuses(Number(new URL(url).port))).toBe(true);
     expect(await processesUnder(t.root)).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 
 /**
@@ -62,8 +63,20 @@ export function workspacePath(recorded: string): string {
   return path.resolve(process.env[WORKSPACE_DIR_ENV] || process.cwd(), recorded);
 }
 
-function controlSocket(stateDir: string): string {
-  return path.join(workspacePath(stateDir), "control.sock");
+/** Longest Unix socket path Linux accepts: `sun_path` holds 108 bytes with the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * The supervisor's control socket: in the stack's state directory, or, when that path is too long for a Unix socket
+ * (a deep workspace), in a private directory under the temp dir, named by the state directory so every later
+ * operation finds the same socket.
+ */
+export function controlSocket(stateDir: string): string {
+  const dir = workspacePath(stateDir);
+  const inside = path.join(dir, "control.sock");
+  if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH_BYTES) return inside;
+  const owner = typeof process.getuid === "function" ? process.getuid() : "user";
+  return path.join(os.tmpdir(), `deployment-planner-${owner}`, `${createHash("sha256").update(dir).digest("hex").slice(0, 32)}.sock`);
 }
 
 /** Sends one command to a stack's supervisor over its control socket. */
@@ -157,7 +170,7 @@ export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: stri
   const logFd = openSync(path.join(stateDir, "supervisor.log"), "a", 0o600);
   try {
     // Detached with its own session and no pipes to us, so it keeps serving after the CLI exits.
-    const child = spawn(process.execPath, [SUPERVISOR, `--state-dir=${stateDir}`, `--port=${port}`], {
+    const child = spawn(process.execPath, [SUPERVISOR, `--state-dir=${stateDir}`, `--port=${port}`, `--control-socket=${controlSocket(inputs.stateDir)}`], {
       cwd: stateDir,
       detached: true,
       stdio: ["ignore", logFd, logFd],
@@ -176,7 +189,8 @@ export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: stri
   const log = existsSync(path.join(stateDir, "supervisor.log"))
     ? readFileSync(path.join(stateDir, "supervisor.log"), "utf8").trim().split("\n").slice(-5).join("\n")
     : "";
-  throw new Error(`the local supervisor for ${inputs.stack} did not start on port ${port}${log ? `:\n${log}` : ""}`);
+  // One line, so the engine's error output (and the caller's reason) keeps the cause.
+  throw new Error(`the local supervisor for ${inputs.stack} did not start on port ${port}${log ? `: ${log.split("\n").join(" | ")}` : ""}`);
 }
 
 /** Reports the endpoint gone when its supervisor no longer answers, so `refresh` drops it and `up` starts it again. */

@@ -23,10 +23,11 @@ const args = Object.fromEntries(
 const stateDir = args["state-dir"];
 const port = Number(args.port);
 if (!stateDir || !Number.isInteger(port)) {
-  process.stderr.write("usage: supervisor.cjs --state-dir=<dir> --port=<port>\n");
+  process.stderr.write("usage: supervisor.cjs --state-dir=<dir> --port=<port> [--control-socket=<path>]\n");
   process.exit(2);
 }
-const socketPath = path.join(stateDir, "control.sock");
+// The provider names the socket when the state directory's own path is too long for a Unix socket.
+const socketPath = args["control-socket"] || path.join(stateDir, "control.sock");
 const releasesFile = path.join(stateDir, "releases.json");
 const logsDir = path.join(stateDir, "logs");
 fs.mkdirSync(logsDir, { recursive: true });
@@ -354,6 +355,7 @@ proxy.on("error", (error) => {
   process.exit(3);
 });
 proxy.listen(port, "127.0.0.1", () => {
+  fs.mkdirSync(path.dirname(socketPath), { recursive: true, mode: 0o700 });
   control.listen(socketPath, () => {
     fs.chmodSync(socketPath, 0o600);
     fs.writeFileSync(path.join(stateDir, "supervisor.pid"), String(process.pid));
