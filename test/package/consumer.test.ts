@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeployResult } from "../../src/automation/deploy";
 import type { DestroyResult } from "../../src/automation/operations";
 import {
-  NODE22_VERSION,
+  OTHER_NODE_RELEASES,
   PULUMI_SDK_VERSION,
   REPO,
   consumerEnv,
   describeRun,
-  ensureNode22,
+  ensureNodeRelease,
   installConsumer,
   packPackage,
   resultOf,
@@ -37,8 +37,7 @@ describe("the packed package in a backend's own install", () => {
   let consumerB = "";
   let env: NodeJS.ProcessEnv = {};
   let siteHeading = "";
-  let node22: string | undefined;
-  let node22Error: unknown;
+  const otherNodes = new Map<string, { binary?: string; error?: unknown }>();
   const live: { stack: string; workspaceDir: string }[] = [];
 
   beforeAll(async () => {
@@ -53,15 +52,19 @@ describe("the packed package in a backend's own install", () => {
     const html = await readFile(path.join(REPO, "examples", "apps", "static-site", "index.html"), "utf8");
     siteHeading = /<h1>(.*?)<\/h1>/.exec(html)![1]!;
 
-    const node22Ready = ensureNode22(env).then(
-      (binary) => void (node22 = binary),
-      (error: unknown) => void (node22Error = error),
+    const nodesReady = Promise.all(
+      OTHER_NODE_RELEASES.map((version) =>
+        ensureNodeRelease(version, env).then(
+          (binary) => void otherNodes.set(version, { binary }),
+          (error: unknown) => void otherNodes.set(version, { error }),
+        ),
+      ),
     );
     try {
       tarball = await packPackage(path.join(root, "stage"), path.join(root, "pack"), env);
       await Promise.all([installConsumer(consumerA, tarball, env), installConsumer(consumerB, tarball, env)]);
     } finally {
-      await node22Ready;
+      await nodesReady;
     }
   }, 900_000);
 
@@ -212,22 +215,23 @@ describe("the packed package in a backend's own install", () => {
     expect(existsSync(written[written.length - 1]!)).toBe(false);
   }, 600_000);
 
-  it(`passes the import and deploy-serve-destroy checks under Node.js ${NODE22_VERSION}`, async () => {
-    if (!node22) throw new Error(`Node.js ${NODE22_VERSION} is not available: ${String((node22Error as Error)?.message ?? node22Error)}`);
-    const node22Env = consumerEnv(
-      { PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home-node22"), DEPLOYMENT_PLANNER_SKIP_INSTALLER: "1" },
-      [path.dirname(node22)],
+  it.each(OTHER_NODE_RELEASES)("passes the import and deploy-serve-destroy checks under Node.js %s", async (version) => {
+    const { binary: nodeBinary, error } = otherNodes.get(version) ?? {};
+    if (!nodeBinary) throw new Error(`Node.js ${version} is not available: ${String((error as Error)?.message ?? error)}`);
+    const otherEnv = consumerEnv(
+      { PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, `pulumi-home-node-${version}`), DEPLOYMENT_PLANNER_SKIP_INSTALLER: "1" },
+      [path.dirname(nodeBinary)],
     );
-    expect(await expectImports(node22, node22Env)).toBe(`v${NODE22_VERSION}`);
+    expect(await expectImports(nodeBinary, otherEnv)).toBe(`v${version}`);
 
-    const deployed = await deployFrom(consumerA, node22, node22Env);
-    expect(deployed.node).toBe(`v${NODE22_VERSION}`);
+    const deployed = await deployFrom(consumerA, nodeBinary, otherEnv);
+    expect(deployed.node).toBe(`v${version}`);
     await expectServing(deployed.url);
     // The engine's own children (the dynamic provider, and so the local target's supervisor) run on the same Node.js.
     const serving = await processesUnder(deployed.workspaceDir);
     expect(serving.length).toBeGreaterThan(0);
     const binaries = await Promise.all(serving.map((pid) => readlink(`/proc/${pid}/exe`).catch(() => "(exited)")));
-    expect(new Set(binaries)).toEqual(new Set([await realpath(node22)]));
-    await expectGone(deployed, await destroyFrom(consumerA, node22, node22Env, deployed));
+    expect(new Set(binaries)).toEqual(new Set([await realpath(nodeBinary)]));
+    await expectGone(deployed, await destroyFrom(consumerA, nodeBinary, otherEnv, deployed));
   }, 600_000);
 });

