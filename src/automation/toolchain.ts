@@ -3,7 +3,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, s
 import os from "node:os";
 import path from "node:path";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
-import { isExecutableFile, runTool } from "../toolchain/run";
+import { isExecutableFile, runGoBuild, runTool } from "../toolchain/run";
 
 /**
  * The Pulumi release the toolchain is pinned to: the CLI and `@pulumi/pulumi`. 3.248.0 is the newest release whose
@@ -288,16 +288,11 @@ async function goBuild(
   const download = await runTool("go", ["mod", "download"], { cwd: moduleDir, env: goEnv, timeoutMs: 30 * 60_000, signal });
   if (download.code !== 0) return { ok: false, reason: `go mod download (${build.module}) failed: ${lastLine(download.output)}` };
   const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${build.version}`;
-  let compiled = 0;
-  const result = await runTool("go", ["build", "-v", "-trimpath", "-o", outDir + path.sep, "-ldflags", ldflags, ...build.packages], {
+  const result = await runGoBuild(["-o", outDir + path.sep, "-ldflags", ldflags, ...build.packages], {
     cwd: moduleDir,
     env: goEnv,
-    timeoutMs: 60 * 60_000,
     signal,
-    onLine: () => {
-      compiled += 1;
-      if (compiled % 200 === 0) progress(`compiled ${compiled} packages`);
-    },
+    onProgress: progress,
   });
   if (result.code !== 0) return { ok: false, reason: `go build (${build.module}) failed: ${lastLine(result.output)}` };
   return { ok: true };

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { defaultCacheRoot, PACKAGE_ROOT } from "../automation/toolchain";
-import { isExecutableFile, runTool } from "./run";
+import { isExecutableFile, runGoBuild, runTool } from "./run";
 
 /** The OpenBao release the wrapper module in `toolchain/openbao` pins. */
 export const OPENBAO_VERSION = "2.4.0";
@@ -121,16 +121,11 @@ async function build(
     const output = path.join(staging, "bao");
     const started = Date.now();
     progress(`building OpenBao ${OPENBAO_VERSION} from source modules (first run only; several minutes)`);
-    let compiled = 0;
-    const result = await runTool("go", ["build", "-v", "-trimpath", "-ldflags", ldflags, "-o", output, "github.com/openbao/openbao"], {
+    const result = await runGoBuild(["-ldflags", ldflags, "-o", output, "github.com/openbao/openbao"], {
       cwd: staging,
       env: goEnv,
-      timeoutMs: 60 * 60_000,
       signal,
-      onLine: () => {
-        compiled += 1;
-        if (compiled % 200 === 0) progress(`compiled ${compiled} packages`);
-      },
+      onProgress: progress,
     });
     if (result.code !== 0) return { ok: false, reason: `go build of OpenBao failed: ${lastLines(result.output)}` };
     const version = await baoVersion(output, env);

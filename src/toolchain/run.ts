@@ -65,3 +65,27 @@ export async function isExecutableFile(file: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Options of `runGoBuild`. */
+export interface GoBuildOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly signal?: AbortSignal;
+  /** A line every 200 compiled packages, so a build of several minutes shows it is alive. */
+  readonly onProgress: (line: string) => void;
+}
+
+/** Runs `go build -v -trimpath <args>` (bounded to an hour) and reports progress as packages compile. */
+export function runGoBuild(args: readonly string[], options: GoBuildOptions): Promise<RunToolResult> {
+  let compiled = 0;
+  return runTool("go", ["build", "-v", "-trimpath", ...args], {
+    cwd: options.cwd,
+    env: options.env,
+    timeoutMs: 60 * 60_000,
+    signal: options.signal,
+    onLine: () => {
+      compiled += 1;
+      if (compiled % 200 === 0) options.onProgress(`compiled ${compiled} packages`);
+    },
+  });
+}
