@@ -10,7 +10,7 @@ import {
 } from "@pulumi/pulumi/automation";
 import type { StackSpec } from "../planner/spec";
 import { programFor } from "../stacks/program";
-import { pulumiCommandFor } from "./toolchain";
+import { engineCommandFor } from "./engine-command";
 import { classifyEngineError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
 import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
@@ -143,9 +143,15 @@ const engineWorkspaces = new WeakMap<PlannerWorkspace, Promise<LocalWorkspace>>(
 function engineWorkspace(workspace: PlannerWorkspace): Promise<LocalWorkspace> {
   let existing = engineWorkspaces.get(workspace);
   if (!existing) {
-    // The SDK does not find the CLI through `envVars.PATH`, so it is handed the toolchain's own.
-    existing = pulumiCommandFor(workspace.toolchain).then((pulumiCommand) =>
-      LocalWorkspace.create({ workDir: workspace.dir, envVars: workspace.envVars, pulumiHome: workspace.pulumiHome, pulumiCommand }),
+    // The SDK does not find the CLI through `envVars.PATH`, so it is handed the toolchain's own, through a handle
+    // that also makes cancellation prompt.
+    existing = Promise.resolve().then(() =>
+      LocalWorkspace.create({
+        workDir: workspace.dir,
+        envVars: workspace.envVars,
+        pulumiHome: workspace.pulumiHome,
+        pulumiCommand: engineCommandFor(workspace.toolchain),
+      }),
     );
     existing.catch(() => engineWorkspaces.delete(workspace));
     engineWorkspaces.set(workspace, existing);

@@ -1,8 +1,6 @@
-import { createRequire } from "node:module";
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { PulumiCommand } from "@pulumi/pulumi/automation";
 import { isExecutableFile, runGoBuild, runTool } from "../toolchain/run";
 
 /**
@@ -322,31 +320,6 @@ async function verifiedCliVersion(cliPath: string, env: NodeJS.ProcessEnv): Prom
       .catch(() => undefined);
   }
   return version;
-}
-
-/**
- * The Automation API's handle on a toolchain's CLI. The SDK's own lookup runs `pulumi version` once more; the version
- * is known here already, so the handle is made from it, and the SDK's lookup is the fallback should its shape change.
- */
-export async function pulumiCommandFor(toolchain: PulumiToolchain): Promise<PulumiCommand> {
-  const { PulumiCommand } = await import("@pulumi/pulumi/automation");
-  try {
-    const semver = createRequire(require.resolve("@pulumi/pulumi/package.json"))("semver") as { parse(v: string): unknown };
-    const parsed = semver.parse(toolchain.version);
-    const command = Reflect.construct(PulumiCommand, [toolchain.cliPath, parsed]) as PulumiCommand;
-    if (parsed && command.command === toolchain.cliPath && typeof (command as { run?: unknown }).run === "function") return command;
-  } catch {
-    // Fall through to the SDK's lookup.
-  }
-  return PulumiCommand.get({ root: await commandRoot(toolchain.binDir), skipVersionCheck: true });
-}
-
-/** The SDK looks for `<root>/bin/pulumi`; a CLI in a directory not named `bin` gets a root that links to it. */
-async function commandRoot(binDir: string): Promise<string> {
-  if (path.basename(binDir) === "bin") return path.dirname(binDir);
-  const root = await mkdtemp(path.join(os.tmpdir(), "pulumi-root-"));
-  await symlink(binDir, path.join(root, "bin"));
-  return root;
 }
 
 /** Version printed by a Pulumi CLI (`v3.65.1` → `3.65.1`), or "" when it cannot be run. */
