@@ -256,6 +256,11 @@ function planDeployment(request: DeploymentRequest, catalog: Catalog, baseDir: s
     deployment_type: request.deployment_type,
     target: target.target,
     region,
+    target_settings: {
+      gcp_project: request.target_settings?.gcp_project ?? null,
+      vercel_team: request.target_settings?.vercel_team ?? null,
+      docker_host: request.target_settings?.docker_host ?? null,
+    },
     request_region: request.environment.REGION ?? null,
     tech_stack: technologies.map((t) => t.id),
     build,

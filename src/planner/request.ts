@@ -52,6 +52,26 @@ const rolloutRequestSchema = z.union([
   }),
 ]);
 
+/** Account-level placement on a target, beyond the region. */
+export const targetSettingsRequestSchema = z.strictObject({
+  gcp_project: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/)
+    .optional()
+    .describe("GCP project id, e.g. 'acme-prod-123'. @default GOOGLE_PROJECT (or GOOGLE_CLOUD_PROJECT) of the deploying environment"),
+  vercel_team: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional()
+    .describe("Vercel team slug or id, e.g. 'acme'. @default VERCEL_TEAM of the deploying environment, else the token's personal account"),
+  docker_host: z
+    .string()
+    .max(512)
+    .regex(/^(unix|tcp|ssh):\/\/\S+$/)
+    .optional()
+    .describe("Docker engine address, e.g. 'unix:///var/run/docker.sock' or 'ssh://deploy@build-host'. @default DOCKER_HOST of the deploying environment, else the local socket"),
+});
+
 /** The first request shape of the brief: deploy a project. */
 export const deploymentRequestSchema = z
   .strictObject({
@@ -74,6 +94,9 @@ export const deploymentRequestSchema = z
       .describe("The environment to deploy into."),
     source: z.string().min(1).max(4096).optional().describe("Directory of the app to deploy; relative to the request file."),
     target: z.enum(TARGETS).optional().describe("An explicit deployment target; wins when it can host the stack."),
+    target_settings: targetSettingsRequestSchema
+      .optional()
+      .describe("Where on the target the stack lives (GCP project, Vercel team, Docker host); each defaults to the deploying environment's setting."),
     domain: hostnameSchema.optional().describe("Custom domain, e.g. 'mycourse.com'."),
     env: z.record(envVarNameSchema, z.string().max(32768)).optional().describe("Plain environment variables."),
     secrets: z.record(envVarNameSchema, secretRefSchema).optional().describe("Variable name -> secret reference."),

@@ -156,6 +156,17 @@ export const rolloutSpecSchema = z.discriminatedUnion("strategy", [
 /** How a new release replaces the old one. */
 export type RolloutSpec = z.infer<typeof rolloutSpecSchema>;
 
+/** Account-level placement on the target, beyond the region; null takes the deploying environment's setting. */
+export const targetSettingsSpecSchema = z
+  .object({
+    gcp_project: z.string().nullable().describe("GCP project id; null: GOOGLE_PROJECT of the deploying environment."),
+    vercel_team: z.string().nullable().describe("Vercel team slug or id; null: VERCEL_TEAM, else the token's own account."),
+    docker_host: z.string().nullable().describe("Docker engine address; null: DOCKER_HOST, else the local socket."),
+  })
+  .default({ gcp_project: null, vercel_team: null, docker_host: null });
+/** Account-level placement on the target. */
+export type TargetSettings = z.infer<typeof targetSettingsSpecSchema>;
+
 /** The bundle produced by the packager; filled in at deploy time, absent from a plan. */
 export const artifactSpecSchema = z.object({
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/).describe("Content digest of the bundle."),
@@ -179,6 +190,7 @@ export const stackSpecSchema = z.object({
   deployment_type: z.enum(DEPLOYMENT_TYPES).describe("What the request asked for."),
   target: z.enum(TARGETS).describe("Where the stack deploys."),
   region: z.string().describe("The target's own region code, e.g. 'iad1' on Vercel, 'us-east1' on GCP."),
+  target_settings: targetSettingsSpecSchema,
   request_region: z.string().nullable().describe("Region as the request named it, e.g. 'us-east-1'."),
   tech_stack: z.array(z.string()).describe("Catalog ids of the technologies, in request order."),
   build: buildSchema,
