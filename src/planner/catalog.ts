@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
-import { TARGETS, type Target } from "./spec";
+import { REQUEST_REGIONS } from "./request";
+import { ENVIRONMENT_TIERS, TARGETS, resourcesSpecSchema, type EnvironmentTier, type Target } from "./spec";
 
 const envEntrySchema = z.object({
   name: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).describe("Variable name."),
@@ -57,21 +58,39 @@ export const targetEntrySchema = z.object({
   canary: z.boolean().describe("Supports gradual rollouts."),
   custom_domains: z.boolean(),
   dashboard: z.string().optional().describe("Console URL."),
-  regions: z.record(z.string(), z.string()).describe("Request region -> the target's own region code; 'default' when none matches."),
+  regions: z
+    .partialRecord(z.enum(["default", ...REQUEST_REGIONS]), z.string().regex(/^[a-z0-9][a-z0-9-]*$/))
+    .refine((regions) => regions.default !== undefined, { message: "needs a 'default' region" })
+    .describe("Generic request region -> the target's own region code; 'default' when the request names none."),
 });
 /** A catalog target. */
 export type TargetEntry = z.infer<typeof targetEntrySchema>;
+
+/** Schema of the defaults of one environment tier: compute, time-to-live and protection. */
+export const tierDefaultsSchema = resourcesSpecSchema
+  .extend({
+    ttl_hours: z.number().int().positive().nullable().describe("Hours after which the environment may be destroyed; null: never."),
+    protect: z.boolean().describe("Protect the stack's resources from accidental destroy."),
+  })
+  .refine((tier) => tier.min_instances <= tier.max_instances, { message: "min_instances is more than max_instances" });
+/** The defaults of one environment tier. */
+export type TierDefaults = z.infer<typeof tierDefaultsSchema>;
 
 /** Schema of the catalog file. */
 export const catalogSchema = z.object({
   technologies: z.array(technologySchema).min(1),
   targets: z.object(Object.fromEntries(TARGETS.map((t) => [t, targetEntrySchema])) as Record<Target, typeof targetEntrySchema>),
+  tiers: z
+    .object(Object.fromEntries(ENVIRONMENT_TIERS.map((t) => [t, tierDefaultsSchema])) as Record<EnvironmentTier, typeof tierDefaultsSchema>)
+    .describe("Defaults per environment tier."),
 });
 
 /** The loaded, indexed catalog. */
 export interface Catalog {
   readonly technologies: readonly Technology[];
   readonly targets: Readonly<Record<Target, TargetEntry>>;
+  /** Compute, time-to-live and protection per environment tier. */
+  readonly tiers: Readonly<Record<EnvironmentTier, TierDefaults>>;
   /** Looks a technology up by any alias, ignoring case and punctuation. */
   find(name: string): Technology | undefined;
   /** The closest known names, for "did you mean" messages. */
@@ -97,6 +116,26 @@ function editDistance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/**
+ * The labels of the candidates closest to `name`, best first, for "did you mean" messages. Candidates are
+ * `[spelling, label]` pairs (several spellings may share a label); spellings compare ignoring case and punctuation.
+ */
+export function closestMatches(name: string, candidates: readonly (readonly [string, string])[], limit = 3): string[] {
+  const key = normalizeName(name);
+  if (key === "") return [];
+  // A prefix either way is a strong hint ("fra" for "fra1", "postgres" for "postgresql"), so it scores better.
+  const scored = candidates
+    .map(([spelling, label]) => {
+      const alias = normalizeName(spelling);
+      return { label, distance: editDistance(key, alias) - (alias.startsWith(key) || key.startsWith(alias) ? 2 : 0) };
+    })
+    .filter((s) => s.distance <= Math.max(2, Math.floor(key.length / 3)))
+    .sort((a, b) => a.distance - b.distance);
+  const labels: string[] = [];
+  for (const { label } of scored) if (!labels.includes(label)) labels.push(label);
+  return labels.slice(0, limit);
+}
+
 /** Builds the indexed catalog from parsed data (validated). */
 export function buildCatalog(data: unknown): Catalog {
   const parsed = catalogSchema.parse(data);
@@ -112,18 +151,9 @@ export function buildCatalog(data: unknown): Catalog {
   return {
     technologies: parsed.technologies,
     targets: parsed.targets,
+    tiers: parsed.tiers,
     find: (name) => index.get(normalizeName(name)),
-    suggest(name, limit = 3) {
-      const key = normalizeName(name);
-      if (key === "") return [];
-      const scored = [...index.entries()]
-        .map(([alias, tech]) => ({ tech, distance: editDistance(key, alias) - (alias.startsWith(key) || key.startsWith(alias) ? 2 : 0) }))
-        .filter((s) => s.distance <= Math.max(2, Math.floor(key.length / 3)))
-        .sort((a, b) => a.distance - b.distance);
-      const names: string[] = [];
-      for (const { tech } of scored) if (!names.includes(tech.name)) names.push(tech.name);
-      return names.slice(0, limit);
-    },
+    suggest: (name, limit = 3) => closestMatches(name, [...index.entries()].map(([alias, tech]) => [alias, tech.name] as const), limit),
   };
 }
 

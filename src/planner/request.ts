@@ -8,7 +8,10 @@ import {
   secretRefSchema,
 } from "./spec";
 
-/** Request regions the planner knows, in the AWS-style naming the brief uses; each target maps them to its own code. */
+/**
+ * Generic request regions, in the AWS-style naming the brief uses; each target maps them to its own code in the
+ * catalog. A request may also name a target's own code (see `environment.REGION`).
+ */
 export const REQUEST_REGIONS = [
   "local",
   "us-east-1",
@@ -86,7 +89,17 @@ export const deploymentRequestSchema = z
     environment: z
       .strictObject({
         ENV: z.enum(ENVIRONMENT_TIERS).describe("development, preview, staging or production."),
-        REGION: z.enum(REQUEST_REGIONS).optional().describe("Where to deploy, e.g. 'us-east-1'; mapped to each target's own region code."),
+        // A string rather than an enum: which names are valid depends on the catalog (a data file a caller may
+        // replace) and on the chosen target, so the planner checks the name against the catalog's region maps at
+        // stage validation, with "did you mean". The description says which spellings are accepted.
+        REGION: z
+          .string()
+          .max(64)
+          .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, { message: "must be a region name such as 'us-east-1' or 'fra1'" })
+          .optional()
+          .describe(
+            `Where to deploy. Either spelling is accepted: a generic name (${REQUEST_REGIONS.join(", ")}), mapped to the target's own code, or a target's own code (Vercel 'fra1', GCP 'europe-west1', Railway 'us-west1', AWS 'eu-west-1'), kept on that target and mapped back through its generic name on another. Case is ignored; a name no target knows is rejected. @default the target's default region`,
+          ),
         NAME: identifierSchema
           .optional()
           .describe("Suffix for several environments of one tier, e.g. 'pr-42' gives the environment 'preview-pr-42'."),

@@ -1,30 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { isFailure, type FailureResult } from "../../src/outcome";
-import { plan, type PlannedResult } from "../../src/planner/plan";
+import { plan } from "../../src/planner/plan";
 import { parseRequestText } from "../../src/planner/input";
 import { loadCatalog } from "../../src/planner/catalog";
-import type { StackSpec } from "../../src/planner/spec";
-
-const base = (overrides: Record<string, unknown> = {}) => ({
-  user_id: "u-1024",
-  project_id: "pf-789",
-  deployment_type: "cloud_saas",
-  tech_stack: ["Next.js", "MongoDB", "Stripe"],
-  environment: { ENV: "production", REGION: "us-east-1" },
-  ...overrides,
-});
-
-function planned(request: unknown): StackSpec {
-  const result = plan(request, { baseDir: "/srv/requests" });
-  if (result.status !== "planned") throw new Error(`expected a plan, got ${JSON.stringify(result)}`);
-  return result.spec;
-}
-
-function failed(request: unknown): FailureResult {
-  const result = plan(request, { baseDir: "/srv/requests" });
-  if (!isFailure(result)) throw new Error(`expected a failure, got ${JSON.stringify(result)}`);
-  return result;
-}
+import { briefRequest as base, failed, planned, redeployRequest } from "../support/requests";
 
 describe("plan: the brief's examples", () => {
   it("plans the brief's sample input to Vercel with STRIPE_SECRET_KEY and MONGODB_URI as secrets", () => {
@@ -46,7 +24,7 @@ describe("plan: the brief's examples", () => {
   });
 
   it("parses the brief's redeploy request into a redeploy intent and says what will happen", () => {
-    const result = plan({ project_id: "pf_311", target_env: "production", deployer_id: "user_129", version_name: "v3.2" });
+    const result = plan(redeployRequest());
     expect(result).toMatchObject({
       status: "redeploy",
       intent: { project_id: "pf_311", environment: "production", deployer_id: "user_129", version_name: "v3.2" },
@@ -92,27 +70,6 @@ describe("plan: target rules", () => {
 
   it("rejects a custom domain on the local target", () => {
     expect(failed(base({ target: "local", domain: "app.example.com" })).stage).toBe("plan");
-  });
-});
-
-describe("plan: regions", () => {
-  it.each([
-    ["us-east-1", "vercel", "iad1"],
-    ["eu-central-1", "vercel", "fra1"],
-    ["us-east-1", "gcp", "us-east1"],
-    ["eu-west-1", "gcp", "europe-west1"],
-    ["us-west-2", "aws", "us-west-2"],
-    ["us-west-2", "railway", "us-west1"],
-  ])("maps %s to %s's %s", (region, target, expected) => {
-    const spec = planned(base({ target, tech_stack: ["Next.js"], environment: { ENV: "production", REGION: region } }));
-    expect(spec.region).toBe(expected);
-    expect(spec.request_region).toBe(region);
-  });
-
-  it("falls back to the target's default region with a warning when it has none matching", () => {
-    const result = plan(base({ deployment_type: "static_site", tech_stack: ["HTML"], environment: { ENV: "production", REGION: "eu-west-1" } })) as PlannedResult;
-    expect(result.spec.region).toBe("global");
-    expect(result.warnings).toEqual(["Netlify has no region matching eu-west-1; using global"]);
   });
 });
 
@@ -210,7 +167,8 @@ describe("plan: validation", () => {
     ["a project id of ..", { project_id: ".." }, "project_id:"],
     ["a project id with whitespace", { project_id: "pf 789" }, "but got 'pf 789'"],
     ["a project id over 63 characters", { project_id: "p".repeat(64) }, "project_id:"],
-    ["an unknown region", { environment: { ENV: "production", REGION: "moon-1" } }, "environment.REGION: expected one of [local, us-east-1"],
+    ["an unknown region", { environment: { ENV: "production", REGION: "moon-1" } }, "environment.REGION: unknown region 'moon-1'; expected a generic name (local, us-east-1"],
+    ["a region with a space", { environment: { ENV: "production", REGION: "eu west" } }, "environment.REGION: must be a region name such as 'us-east-1' or 'fra1' but got 'eu west'"],
     ["an unknown ENV", { environment: { ENV: "prod" } }, "environment.ENV: expected one of [development, preview, staging, production] but got 'prod'"],
     ["an environment NAME with a separator", { environment: { ENV: "preview", NAME: "pr/42" } }, "environment.NAME:"],
     ["a wrong type", { tech_stack: "Next.js" }, "tech_stack: expected array but got string 'Next.js'"],

@@ -6,22 +6,16 @@ import { publishedSchemas, SCHEMA_FILES, schemaFileText } from "../../src/planne
 import { requestSchema } from "../../src/planner/request";
 import { plan } from "../../src/planner/plan";
 import { stackSpecSchema } from "../../src/planner/spec";
+import { briefRequest, redeployRequest } from "../support/requests";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
-const valid = (overrides: Record<string, unknown> = {}) => ({
-  user_id: "u-1024",
-  project_id: "pf-789",
-  deployment_type: "cloud_saas",
-  tech_stack: ["Next.js", "MongoDB", "Stripe"],
-  environment: { ENV: "production", REGION: "us-east-1" },
-  ...overrides,
-});
+const valid = briefRequest;
 
 /** Requests both schemas must agree on: accepted by both, or rejected by both. */
 const CORPUS: [string, unknown][] = [
   ["the brief's deployment", valid()],
-  ["the brief's redeploy", { project_id: "pf_311", target_env: "production", deployer_id: "user_129", version_name: "v3.2" }],
+  ["the brief's redeploy", redeployRequest()],
   ["every optional field", valid({ source: "./app", target: "vercel", domain: "app.example.com", env: { A: "1" }, secrets: { B: "env:B" }, resources: { memory_mb: 512, instances: 2 }, rollout: "all_at_once", public: false, ttl_hours: 24, version_name: "v1", deployer_id: "d" })],
   ["a canary rollout object", valid({ rollout: { strategy: "canary", steps: [10, 100], step_interval_seconds: 60 } })],
   ["canary shorthand", valid({ rollout: "canary" })],
@@ -34,7 +28,10 @@ const CORPUS: [string, unknown][] = [
   ["a 64-character project id", valid({ project_id: "a".repeat(64) })],
   ["an unknown deployment_type", valid({ deployment_type: "serverless" })],
   ["an unknown ENV", valid({ environment: { ENV: "prod" } })],
-  ["an unknown REGION", valid({ environment: { ENV: "production", REGION: "moon-1" } })],
+  // Region names are checked against the catalog by the planner, not by the schema (see request.ts).
+  ["an unknown but well-formed REGION", valid({ environment: { ENV: "production", REGION: "moon-1" } })],
+  ["a target's own REGION code", valid({ environment: { ENV: "production", REGION: "fra1" } })],
+  ["a REGION with a space", valid({ environment: { ENV: "production", REGION: "eu west" } })],
   ["an unknown field", valid({ colour: "blue" })],
   ["an unknown environment field", valid({ environment: { ENV: "production", ZONE: "a" } })],
   ["tech_stack as a string", valid({ tech_stack: "Next.js" })],
@@ -46,8 +43,8 @@ const CORPUS: [string, unknown][] = [
   ["a domain that is not a host name", valid({ domain: "not a domain" })],
   ["zero memory", valid({ resources: { memory_mb: 0 } })],
   ["an unknown rollout", valid({ rollout: "blue_green" })],
-  ["a redeploy without version_name", { project_id: "pf_311", target_env: "production", deployer_id: "user_129" }],
-  ["a redeploy with an extra field", { project_id: "pf_311", target_env: "production", deployer_id: "u", version_name: "v1", force: true }],
+  ["a redeploy without version_name", redeployRequest({ version_name: undefined })],
+  ["a redeploy with an extra field", redeployRequest({ force: true })],
   ["null", null],
   ["an array", [valid()]],
 ];
