@@ -1,29 +1,28 @@
 import { createHash, randomUUID } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { answerInjected, FailureQueue, serveFake, type FakeControls } from "./failures";
 
 /**
  * A FAKE of the documented subset of Netlify's HTTP API (sites, build settings, file-digest deploys), kept in memory on
  * loopback. It stands in for Netlify, which cannot be reached from the test machine; it checks the bearer token and
- * can answer the next calls with an injected status (401, 429, 500).
+ * can answer the next calls with an injected status (401, 429, 502) or not at all, before or after carrying them out;
+ * `failNext` selects the calls whose `METHOD /path` starts with its `match`.
  */
-export interface FakeNetlify {
+export interface FakeNetlify extends FakeControls {
   readonly url: string;
   readonly sites: Map<string, { id: string; name: string; custom_domain: string | null; env: Record<string, string>; files: Set<string> }>;
   /** Every uploaded file's SHA-1, across deploys (what "the site already has"). */
   readonly uploads: string[];
   readonly calls: string[];
-  /** Answers the next `count` calls matching `method path-prefix` with `status`. */
-  failNext(status: number, count?: number, match?: string, headers?: Record<string, string>): void;
-  close(): Promise<void>;
 }
 
+/** Starts the fake on a free loopback port; it accepts only `token`. */
 export async function startFakeNetlify(token: string): Promise<FakeNetlify> {
   const sites: FakeNetlify["sites"] = new Map();
   const deploys = new Map<string, { siteId: string; files: Record<string, string>; required: Set<string> }>();
   const uploads: string[] = [];
   const calls: string[] = [];
-  const failures: { status: number; remaining: number; match?: string; headers?: Record<string, string> }[] = [];
+  const failures = new FailureQueue((match, call) => call.startsWith(match));
 
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -32,15 +31,15 @@ export async function startFakeNetlify(token: string): Promise<FakeNetlify> {
     const url = (req.url ?? "").replace(/^\/api\/v1/, "");
     const call = `${req.method} ${url}`;
     calls.push(call);
-    const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "application/json", ...headers });
+    const failure = failures.take(call);
+    const injected = { code: failure?.answer, message: "injected failure" };
+    if (failure && !failure.afterActing) return answerInjected(res, failure, injected);
+    // After acting, the routes below do their work and the injected answer takes the place of theirs.
+    const send = (status: number, payload?: unknown) => {
+      if (failure) return answerInjected(res, failure, injected);
+      res.writeHead(status, { "content-type": "application/json" });
       res.end(payload === undefined ? "" : JSON.stringify(payload));
     };
-    const failure = failures.find((f) => f.remaining > 0 && (!f.match || call.startsWith(f.match)));
-    if (failure) {
-      failure.remaining -= 1;
-      return send(failure.status, { code: failure.status, message: "injected failure" }, failure.headers);
-    }
     if (req.headers.authorization !== `Bearer ${token}`) return send(401, { code: 401, message: "Access Denied" });
     const json = () => (body.length > 0 ? JSON.parse(body.toString()) : {});
     const siteView = (s: NonNullable<ReturnType<typeof sites.get>>) => ({
@@ -53,6 +52,14 @@ export async function startFakeNetlify(token: string): Promise<FakeNetlify> {
       build_settings: { env: s.env },
     });
     let m: RegExpExecArray | null;
+    if (req.method === "GET" && url.startsWith("/sites?")) {
+      // listSites: `name` matches by substring, one page of `per_page` at a time.
+      const query = new URL(url, "http://fake").searchParams;
+      const perPage = Number(query.get("per_page") ?? 100);
+      const page = Number(query.get("page") ?? 1);
+      const matching = [...sites.values()].filter((s) => s.name.includes(query.get("name") ?? ""));
+      return send(200, matching.slice((page - 1) * perPage, page * perPage).map(siteView));
+    }
     if (req.method === "POST" && url === "/sites") {
       const input = json();
       if ([...sites.values()].some((s) => s.name === input.name)) return send(422, { message: "subdomain must be unique" });
@@ -96,16 +103,6 @@ export async function startFakeNetlify(token: string): Promise<FakeNetlify> {
     }
     send(404, { message: `no route ${call}` });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/api/v1`,
-    sites,
-    uploads,
-    calls,
-    failNext(status, count = 1, match, headers) {
-      failures.push({ status, remaining: count, match, headers });
-    },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const { origin, controls } = await serveFake(server, failures);
+  return { url: `${origin}/api/v1`, sites, uploads, calls, ...controls };
 }

@@ -25,10 +25,12 @@ export interface NetlifySiteOutputs extends NetlifySiteInputs {
   readonly deployId: string | null;
 }
 
+/** The client, from the deploying environment: `NETLIFY_AUTH_TOKEN`, and optionally `NETLIFY_API_URL` and `NETLIFY_API_TIMEOUT_MS`. */
 function client(): NetlifyClient {
   const token = process.env.NETLIFY_AUTH_TOKEN;
   if (!token) throw new Error("NETLIFY_AUTH_TOKEN is not set in the deploying environment");
-  return new NetlifyClient({ token, baseUrl: process.env.NETLIFY_API_URL || undefined });
+  const timeoutMs = Number(process.env.NETLIFY_API_TIMEOUT_MS) || undefined;
+  return new NetlifyClient({ token, baseUrl: process.env.NETLIFY_API_URL || undefined, timeoutMs });
 }
 
 function outputs(inputs: NetlifySiteInputs, site: NetlifySite, deployId: string | null): NetlifySiteOutputs {
@@ -41,11 +43,13 @@ function outputs(inputs: NetlifySiteInputs, site: NetlifySite, deployId: string 
   };
 }
 
-/** Creates the site, sets its variables and deploys the bundle; a failure after the site exists removes it again. */
+/**
+ * Creates the site, sets its variables and deploys the bundle; a failure after the site exists removes it again.
+ * A create that may have succeeded unseen adopts the site by its unique name instead of making a second one.
+ */
 export async function createSite(inputs: NetlifySiteInputs): Promise<{ id: string; outs: NetlifySiteOutputs }> {
   const api = client();
   const site = await api.createSite(inputs.name, inputs.customDomain);
-  if (!site) throw new Error(`Netlify did not return the site ${inputs.name}`);
   try {
     await api.updateSite(site.id, { build_settings: { env: { ...inputs.env, ...inputs.secretEnv } } });
     const deploy = inputs.bundlePath ? await api.deployDirectory(site.id, inputs.bundlePath) : null;

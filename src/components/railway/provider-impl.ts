@@ -41,10 +41,12 @@ export const DATASTORE_TEMPLATES: Record<RailwayDatastore["engine"], { image: st
   redis: { image: "bitnami/redis:7.2", service: "redis", variable: "REDIS_URL" },
 };
 
+/** The client, from the deploying environment: `RAILWAY_TOKEN`, and optionally `RAILWAY_API_URL` and `RAILWAY_API_TIMEOUT_MS`. */
 function client(): RailwayClient {
   const token = process.env.RAILWAY_TOKEN || process.env.RAILWAY_API_TOKEN;
   if (!token) throw new Error("RAILWAY_TOKEN is not set in the deploying environment");
-  return new RailwayClient({ token, url: process.env.RAILWAY_API_URL || undefined });
+  const timeoutMs = Number(process.env.RAILWAY_API_TIMEOUT_MS) || undefined;
+  return new RailwayClient({ token, url: process.env.RAILWAY_API_URL || undefined, timeoutMs });
 }
 
 /** The app's variables: its own, its secrets, and Railway references to each datastore's connection string. */
@@ -59,35 +61,22 @@ export function appVariables(inputs: RailwayProjectInputs): Record<string, strin
   return { ...inputs.env, ...inputs.secretEnv, ...references };
 }
 
-/** Creates the project, its environment, the datastore services, the app service and its variables. */
+/**
+ * Creates the project, its environment, the datastore services, the app service and its variables. Each create that
+ * may have succeeded unseen is looked up before it is sent again, so a retried create never leaves a second one.
+ */
 export async function createProject(inputs: RailwayProjectInputs): Promise<{ id: string; outs: RailwayProjectOutputs }> {
   const api = client();
-  const { projectCreate: project } = await api.call<{ projectCreate: { id: string; environments: { edges: { node: { id: string; name: string } }[] } } }>(
-    "projectCreate",
-    { input: { name: inputs.name } },
-  );
+  const project = await api.createProject(inputs.name);
   try {
-    let environmentId = project.environments.edges.find((e) => e.node.name === inputs.environment)?.node.id;
-    if (!environmentId) {
-      const { environmentCreate } = await api.call<{ environmentCreate: { id: string } }>("environmentCreate", {
-        input: { projectId: project.id, name: inputs.environment },
-      });
-      environmentId = environmentCreate.id;
-    }
+    const environmentId = project.environments.find((e) => e.name === inputs.environment)?.id ?? (await api.createEnvironment(project.id, inputs.environment)).id;
     const datastoreServiceIds: Record<string, string> = {};
     for (const store of inputs.datastores) {
       const template = DATASTORE_TEMPLATES[store.engine];
-      const { serviceCreate } = await api.call<{ serviceCreate: { id: string } }>("serviceCreate", {
-        input: { projectId: project.id, name: template.service, source: { image: template.image } },
-      });
-      datastoreServiceIds[store.engine] = serviceCreate.id;
+      datastoreServiceIds[store.engine] = (await api.createService(project.id, template.service, template.image, Object.values(datastoreServiceIds))).id;
     }
-    const { serviceCreate: service } = await api.call<{ serviceCreate: { id: string } }>("serviceCreate", {
-      input: { projectId: project.id, name: inputs.serviceName, ...(inputs.image ? { source: { image: inputs.image } } : {}) },
-    });
-    await api.call("variableCollectionUpsert", {
-      input: { projectId: project.id, environmentId, serviceId: service.id, variables: appVariables(inputs) },
-    });
+    const service = await api.createService(project.id, inputs.serviceName, inputs.image, Object.values(datastoreServiceIds));
+    await api.upsertVariables(project.id, environmentId, service.id, appVariables(inputs));
     return {
       id: project.id,
       outs: {
@@ -101,30 +90,26 @@ export async function createProject(inputs: RailwayProjectInputs): Promise<{ id:
     };
   } catch (error) {
     // Deleting the project removes everything created under it, so a failed create leaves nothing behind.
-    await api.call("projectDelete", { id: project.id }).catch(() => undefined);
+    await api.deleteProject(project.id).catch(() => undefined);
     throw error;
   }
 }
 
 /** Reads the project; one deleted outside Pulumi is reported gone. */
 export async function readProject(id: string, props: RailwayProjectOutputs): Promise<{ id?: string; props?: RailwayProjectOutputs }> {
-  const { project } = await client().call<{ project: { id: string } | null }>("project", { id });
-  return project ? { id, props } : {};
+  return (await client().getProject(id)) ? { id, props } : {};
 }
 
 /** Upserts the app's variables in place (other changes replace the project). */
 export async function updateProject(id: string, olds: RailwayProjectOutputs, news: RailwayProjectInputs): Promise<{ outs: RailwayProjectOutputs }> {
-  await client().call("variableCollectionUpsert", {
-    input: { projectId: id, environmentId: olds.environmentId, serviceId: olds.serviceId, variables: appVariables(news) },
-  });
+  await client().upsertVariables(id, olds.environmentId, olds.serviceId, appVariables(news));
   return { outs: { ...olds, ...news } };
 }
 
-/** Deletes the project and everything in it. */
+/** Deletes the project and everything in it (already gone counts as deleted). */
 export async function deleteProject(id: string): Promise<void> {
   const api = client();
-  const { project } = await api.call<{ project: { id: string } | null }>("project", { id });
-  if (project) await api.call("projectDelete", { id });
+  if (await api.getProject(id)) await api.deleteProject(id);
 }
 
 /** Variables update in place; a new name, environment, image or set of datastores replaces the project. */
