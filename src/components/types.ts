@@ -26,8 +26,11 @@ export interface TargetOutputs {
   readonly urls: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
-/** Declares a target's resources for a spec. Must not create resources inside an `apply`. */
-export type TargetBuilder = (spec: StackSpec, context: BuildContext) => TargetOutputs;
+/**
+ * Declares a target's resources for a spec. Must not create resources inside an `apply`. `opts` are the program's
+ * resource options (`protect`, ...); the builder adds the stack's explicit provider and hands both to every component.
+ */
+export type TargetBuilder = (spec: StackSpec, context: BuildContext, opts?: pulumi.ComponentResourceOptions) => TargetOutputs;
 
 /** A builder per target; `satisfies TargetRegistry` makes a missing target a compile error. */
 export type TargetRegistry = Record<Target, TargetBuilder>;

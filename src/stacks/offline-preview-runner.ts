@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { stackSpecSchema } from "../planner/spec";
+import { mockInvoke, UnmockedInvokeError } from "./mock-invokes";
 import { programFor } from "./program";
 import type { OfflineResource } from "./offline-preview";
 
@@ -11,6 +12,13 @@ const SECRET_PLACEHOLDER = "__deployment_planner_offline_secret__";
 const MASK = "[secret]";
 /** What a secret value that reached a resource without Pulumi's secret marking shows as: a bug in a component. */
 export const UNPROTECTED_SECRET = "[UNPROTECTED SECRET]";
+
+/** The logical name of the provider in a provider reference (`<urn>::<id>`, the URN ending in `::<type>::<name>`). */
+function providerName(reference: string | undefined): string | null {
+  if (!reference) return null;
+  const parts = reference.split("::");
+  return parts.length >= 3 ? parts[parts.length - 2]! : null;
+}
 
 function maskSecrets(value: unknown): unknown {
   if (typeof value === "string") return value.includes(SECRET_PLACEHOLDER) ? UNPROTECTED_SECRET : value;
@@ -35,14 +43,33 @@ async function main(): Promise<void> {
   const resources: OfflineResource[] = [];
   const names = new Map<pulumi.Resource, string>();
   const inputsByName = new Map<string, unknown>();
+  const providerByName = new Map<string, string | null>();
+  // A failed invoke leaves the SDK waiting for it forever, so the first unmocked one ends the run at once.
+  let failUnmocked: (error: UnmockedInvokeError) => void = () => undefined;
+  const unmocked = new Promise<never>((_, reject) => (failUnmocked = reject));
+  let invokeFailed = false;
+  // What else the SDK rejects after a failed invoke follows from it; the invoke's own error is the one to report.
+  process.on("unhandledRejection", (reason) => {
+    if (invokeFailed) return;
+    throw reason;
+  });
   pulumi.runtime.setMocks(
     {
       newResource(args) {
         inputsByName.set(`${args.type}::${args.name}`, args.inputs);
+        providerByName.set(`${args.type}::${args.name}`, providerName(args.provider));
         return { id: `${args.name}-id`, state: args.inputs };
       },
       call(args) {
-        return args.inputs;
+        try {
+          return mockInvoke(args.token, args.inputs);
+        } catch (error) {
+          if (error instanceof UnmockedInvokeError) {
+            invokeFailed = true;
+            failUnmocked(error);
+          }
+          throw error;
+        }
       },
     },
     "deployment-planner",
@@ -50,22 +77,30 @@ async function main(): Promise<void> {
     true,
   );
 
-  await pulumi.runtime.runInPulumiStack(async () => {
+  const run = pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       names.set(args.resource, `${args.type}::${args.name}`);
       const parentKey = args.opts.parent ? names.get(args.opts.parent) : undefined;
-      resources.push({ type: args.type, name: args.name, parent: parentKey ? parentKey.split("::")[1]! : null, custom: args.resource instanceof pulumi.CustomResource, inputs: {} });
+      resources.push({
+        type: args.type,
+        name: args.name,
+        parent: parentKey ? parentKey.split("::")[1]! : null,
+        custom: args.resource instanceof pulumi.CustomResource,
+        provider: null,
+        inputs: {},
+      });
       return undefined;
     });
     const secrets = Object.fromEntries(spec.secrets.map((s) => [s.name, `${SECRET_PLACEHOLDER}${s.name}`]));
     return programFor(withArtifact, { resolvedSecrets: secrets })();
   });
-  await pulumi.runtime.disconnect();
+  await Promise.race([run.then(() => pulumi.runtime.disconnect()), unmocked]);
 
   for (const resource of resources) {
-    const inputs = inputsByName.get(`${resource.type}::${resource.name}`);
-    resource.inputs = (maskSecrets(inputs ?? {}) as Record<string, unknown>) ?? {};
+    const key = `${resource.type}::${resource.name}`;
+    resource.inputs = (maskSecrets(inputsByName.get(key) ?? {}) as Record<string, unknown>) ?? {};
     delete resource.inputs.__provider;
+    resource.provider = providerByName.get(key) ?? null;
   }
   process.stdout.write(JSON.stringify(resources));
 }

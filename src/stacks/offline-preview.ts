@@ -10,6 +10,8 @@ export interface OfflineResource {
   readonly parent: string | null;
   /** Custom resources are what a provider creates; components only group them. */
   readonly custom: boolean;
+  /** Logical name of the explicit provider a custom resource goes through, or null for the default provider. */
+  provider: string | null;
   /** Inputs as the program gives them; secret values are "[secret]". */
   inputs: Record<string, unknown>;
 }
@@ -64,13 +66,17 @@ export function previewOffline(spec: StackSpec): Promise<OfflinePreview> {
   });
 }
 
-/** Renders the resource graph as an indented tree, with the inputs that matter. */
+/**
+ * Renders the resource graph as an indented tree, with the inputs that matter: the stack's explicit providers (with
+ * their region, project, team or host) at the top, and beside each resource the provider it goes through.
+ */
 export function renderOfflinePreview(preview: OfflinePreview): string {
   const lines = [`offline preview of ${preview.stack} on ${preview.target} (Pulumi mocks; nothing was created)`];
   const children = (parent: string | null) => preview.resources.filter((r) => r.parent === parent && r.type !== "pulumi:pulumi:Stack");
   const walk = (parent: string | null, depth: number) => {
     for (const resource of children(parent)) {
-      lines.push(`${"  ".repeat(depth + 1)}+ ${resource.type} ${resource.name}`);
+      const via = resource.provider ? ` (provider: ${resource.provider})` : "";
+      lines.push(`${"  ".repeat(depth + 1)}+ ${resource.type} ${resource.name}${via}`);
       for (const [key, value] of Object.entries(resource.inputs)) {
         const text = typeof value === "string" ? value : JSON.stringify(value);
         if (text !== undefined) lines.push(`${"  ".repeat(depth + 3)}${key}: ${text.length > 100 ? text.slice(0, 97) + "..." : text}`);

@@ -31,8 +31,10 @@ export interface ProgramOptions {
 }
 
 /**
- * The one Pulumi program: a pure function of the spec. The backend runs it inline; the root `Pulumi.yaml` runs it
- * as a directory program reading the spec from stack config, so both see the same resources.
+ * The one Pulumi program: a pure function of the spec (and, for what the spec leaves to the deploying environment, such
+ * as GOOGLE_PROJECT or VERCEL_API_TOKEN, that environment). The backend runs it inline; the root `Pulumi.yaml` runs it
+ * as a directory program reading the spec from stack config, so both see the same resources. Each target's resources
+ * go through one explicit provider made from the spec, never the ambient `aws:region` or `gcp:project` config.
  */
 export function programFor(spec: StackSpec, options: ProgramOptions = {}): () => Promise<ProgramOutputs> {
   return async () => {
@@ -45,7 +47,9 @@ export function programFor(spec: StackSpec, options: ProgramOptions = {}): () =>
     }
     const build = await TARGET_BUILDERS[spec.target]();
     const bundleDir = spec.artifact ? path.resolve(options.workspaceDir ?? process.cwd(), spec.artifact.path) : null;
-    const built = build(spec, { secrets, baseName: `${spec.project_id}-${spec.environment}`, bundleDir });
+    // Resource options reach every component and, through `parent`, every child: a protected (production) stack
+    // protects all its resources. The builder adds the stack's one explicit provider, made from the spec.
+    const built = build(spec, { secrets, baseName: `${spec.project_id}-${spec.environment}`, bundleDir }, { protect: spec.protect });
     return {
       url: pulumi.output(built.url) as pulumi.Output<string>,
       dashboardUrl: pulumi.output(built.dashboardUrl) as pulumi.Output<string>,

@@ -1,32 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { ContainerServiceArgs } from "../container-service";
 
 /** Type token of the component. */
 export const AWS_APP_RUNNER_SERVICE_TYPE = "planner:aws:AppRunnerService";
 
 /** Arguments of `AppRunnerService`. */
-export interface AppRunnerServiceArgs {
-  /** Service and repository name (at most 40 characters). */
-  readonly serviceName: string;
-  /** Directory of the bundle: the image's build context (it must hold a Dockerfile). */
-  readonly bundlePath: string;
-  readonly port: number;
-  /** Health check path. @default "/" */
+export interface AppRunnerServiceArgs extends ContainerServiceArgs {
+  /** Path App Runner's health check requests. @default "/" */
   readonly healthCheckPath?: string;
-  /** vCPUs: 0.25, 0.5, 1, 2 or 4. */
-  readonly cpu: number;
-  /** Memory in MiB (App Runner rounds to its sizes). */
-  readonly memoryMb: number;
-  readonly minInstances: number;
-  readonly maxInstances: number;
-  readonly env?: Readonly<Record<string, string>>;
-  /** Secret variables: each stored in Secrets Manager and referenced by the service, never passed as a plain value. */
-  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Tags put on every resource. */
   readonly tags: Readonly<Record<string, string>>;
   /** VPC connector for reaching datastores in the VPC. @default public egress only */
   readonly vpcConnectorArn?: pulumi.Input<string>;
-  readonly protect?: boolean;
 }
 
 const CPU_UNITS: Record<string, string> = { "0.25": "256", "0.5": "512", "1": "1024", "2": "2048", "4": "4096" };
@@ -34,10 +21,13 @@ const CPU_UNITS: Record<string, string> = { "0.25": "256", "0.5": "512", "1": "1
 /**
  * The app as an image in ECR run by App Runner. App Runner is chosen over ECS Fargate behind a load balancer because it
  * gives HTTPS, scaling and health checks with no VPC, load balancer or cluster to own; a datastore in the VPC is
- * reached through a VPC connector.
+ * reached through a VPC connector. Resource options (`protect`, the AWS provider) reach every child; the image and the
+ * secrets' values are never protected, because every release replaces them.
  */
 export class AppRunnerService extends pulumi.ComponentResource {
+  /** The service's HTTPS URL. */
   public readonly url: pulumi.Output<string>;
+  /** ARN of the App Runner service. */
   public readonly serviceArn: pulumi.Output<string>;
 
   constructor(name: string, args: AppRunnerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -45,7 +35,7 @@ export class AppRunnerService extends pulumi.ComponentResource {
     const tags = { ...args.tags };
     const repository = new aws.ecr.Repository(
       `${name}-repository`,
-      { name: args.serviceName, imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: !args.protect, tags },
+      { name: args.serviceName, imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: args.deletionProtection !== true, tags },
       { parent: this },
     );
     const image = this.createImage(name, args, repository);
@@ -97,7 +87,7 @@ export class AppRunnerService extends pulumi.ComponentResource {
         networkConfiguration: args.vpcConnectorArn ? { egressConfiguration: { egressType: "VPC", vpcConnectorArn: args.vpcConnectorArn } } : undefined,
         tags,
       },
-      { parent: this, protect: args.protect === true },
+      { parent: this },
     );
     this.url = pulumi.interpolate`https://${service.serviceUrl}`;
     this.serviceArn = service.arn;
@@ -113,7 +103,8 @@ export class AppRunnerService extends pulumi.ComponentResource {
         build: { context: args.bundlePath, platform: "linux/amd64" },
         registry: { server: repository.repositoryUrl, username: token.userName, password: pulumi.secret(token.password) },
       },
-      { parent: this },
+      // Every release builds a new image; protecting it would block the next deploy.
+      { parent: this, protect: false },
     );
   }
 
@@ -123,10 +114,15 @@ export class AppRunnerService extends pulumi.ComponentResource {
     for (const [key, value] of Object.entries(args.secrets ?? {})) {
       const secret = new aws.secretsmanager.Secret(
         `${name}-secret-${key.toLowerCase()}`,
-        { name: `${args.serviceName}/${key}`, recoveryWindowInDays: args.protect ? 30 : 0, tags },
+        { name: `${args.serviceName}/${key}`, recoveryWindowInDays: args.deletionProtection ? 30 : 0, tags },
         { parent: this },
       );
-      new aws.secretsmanager.SecretVersion(`${name}-secret-${key.toLowerCase()}-value`, { secretId: secret.id, secretString: pulumi.secret(value) }, { parent: this });
+      // A changed value replaces the version; protecting it would block that deploy.
+      new aws.secretsmanager.SecretVersion(
+        `${name}-secret-${key.toLowerCase()}-value`,
+        { secretId: secret.id, secretString: pulumi.secret(value) },
+        { parent: this, protect: false },
+      );
       arns[key] = secret.arn;
     }
     return arns;

@@ -11,14 +11,21 @@ export interface DatastoreArgs {
   readonly engine: "postgres" | "mysql" | "mongodb" | "redis";
   /** Identifier of the cluster or instance (at most 40 characters). */
   readonly identifier: string;
+  /** Tags put on every resource. */
   readonly tags: Readonly<Record<string, string>>;
-  /** Deletion protection and a final snapshot (production). @default false */
-  readonly protect?: boolean;
+  /**
+   * Production settings: the cloud's deletion protection, a final snapshot, backups kept 7 days and a standby Redis
+   * node. @default false: deleted at once, without a snapshot
+   */
+  readonly production?: boolean;
   /** Instance class or node type. @default a small burstable class */
   readonly instanceClass?: string;
 }
 
-/** A managed datastore; its connection string is a secret output for the app's variables. */
+/**
+ * A managed datastore; its connection string is a secret output for the app's variables. Resource options (`protect`,
+ * the AWS provider) reach every child; the password uses the default random provider, which needs no configuration.
+ */
 export class Datastore extends pulumi.ComponentResource {
   /** Connection string, including the generated password: always a secret. */
   public readonly connectionString: pulumi.Output<string>;
@@ -27,7 +34,7 @@ export class Datastore extends pulumi.ComponentResource {
     super(AWS_DATASTORE_TYPE, name, {}, opts);
     const tags = { ...args.tags };
     const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, { parent: this });
-    const protect = args.protect === true;
+    const production = args.production === true;
     let connection: pulumi.Output<string>;
     if (args.engine === "postgres" || args.engine === "mysql") {
       const db = new aws.rds.Instance(
@@ -42,13 +49,13 @@ export class Datastore extends pulumi.ComponentResource {
           password: password.result,
           storageEncrypted: true,
           publiclyAccessible: false,
-          deletionProtection: protect,
-          skipFinalSnapshot: !protect,
-          finalSnapshotIdentifier: protect ? `${args.identifier}-final` : undefined,
-          backupRetentionPeriod: protect ? 7 : 1,
+          deletionProtection: production,
+          skipFinalSnapshot: !production,
+          finalSnapshotIdentifier: production ? `${args.identifier}-final` : undefined,
+          backupRetentionPeriod: production ? 7 : 1,
           tags,
         },
-        { parent: this, protect },
+        { parent: this },
       );
       const scheme = args.engine === "postgres" ? "postgres" : "mysql";
       connection = pulumi.interpolate`${scheme}://app:${password.result}@${db.endpoint}/app`;
@@ -60,12 +67,12 @@ export class Datastore extends pulumi.ComponentResource {
           masterUsername: "app",
           masterPassword: password.result,
           storageEncrypted: true,
-          deletionProtection: protect,
-          skipFinalSnapshot: !protect,
-          finalSnapshotIdentifier: protect ? `${args.identifier}-final` : undefined,
+          deletionProtection: production,
+          skipFinalSnapshot: !production,
+          finalSnapshotIdentifier: production ? `${args.identifier}-final` : undefined,
           tags,
         },
-        { parent: this, protect },
+        { parent: this },
       );
       new aws.docdb.ClusterInstance(
         `${name}-instance`,
@@ -81,14 +88,14 @@ export class Datastore extends pulumi.ComponentResource {
           description: `Redis for ${args.identifier}`,
           engine: "redis",
           nodeType: args.instanceClass ?? "cache.t4g.micro",
-          numCacheClusters: protect ? 2 : 1,
-          automaticFailoverEnabled: protect,
+          numCacheClusters: production ? 2 : 1,
+          automaticFailoverEnabled: production,
           transitEncryptionEnabled: true,
           atRestEncryptionEnabled: true,
           authToken: password.result,
           tags,
         },
-        { parent: this, protect },
+        { parent: this },
       );
       connection = pulumi.interpolate`rediss://:${password.result}@${cache.primaryEndpointAddress}:6379`;
     }

@@ -1,49 +1,48 @@
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../../planner/spec";
+import { buildCloudTarget, type CloudTarget } from "../cloud-target";
+import { containerServiceArgs } from "../container-service";
 import { NAME_RULES, ownershipTags, physicalName } from "../naming";
 import type { BuildContext, TargetOutputs } from "../types";
 import { AppRunnerService } from "./app-runner-service";
-import { Datastore } from "./datastore";
+import { Datastore, type DatastoreArgs } from "./datastore";
+import { awsProvider } from "./provider";
 import { StaticSite } from "./static-site";
 
-/** Declares the AWS target's resources for a spec. */
-export function buildAws(spec: StackSpec, context: BuildContext): TargetOutputs {
-  const tags = ownershipTags(spec);
-  const dashboardUrl = `https://console.aws.amazon.com/console/home?region=${spec.region}`;
-  if (spec.build.kind === "static") {
-    const site = new StaticSite("site", {
-      bucketName: physicalName([spec.project_id, spec.environment, "site"], NAME_RULES.s3Bucket),
-      tags,
-      protect: spec.protect,
-      domain: spec.domain,
-    });
-    return { url: site.url, dashboardUrl, urls: { app: site.url, dashboard: dashboardUrl } };
-  }
-  if (!spec.artifact) throw new Error(`the aws target builds an image from the bundle, and the spec of ${spec.stack} has none`);
-  const secrets: Record<string, pulumi.Input<string>> = { ...context.secrets };
-  for (const service of spec.services) {
-    if (service.provisioning !== "managed" || !service.engine || service.engine === "sqlite" || !service.connection_env) continue;
-    const store = new Datastore(`db-${service.id}`, {
-      engine: service.engine as "postgres" | "mysql" | "mongodb" | "redis",
-      identifier: physicalName([spec.project_id, spec.environment, service.id], NAME_RULES.awsResource),
-      tags,
-      protect: spec.protect,
-    });
-    secrets[service.connection_env] = store.connectionString;
-  }
-  const app = new AppRunnerService("app", {
-    serviceName: physicalName([spec.project_id, spec.environment], NAME_RULES.awsResource),
-    bundlePath: context.bundleDir ?? spec.artifact.path,
-    port: spec.build.port,
-    healthCheckPath: spec.build.health_check_path,
-    cpu: spec.resources.cpu,
-    memoryMb: spec.resources.memory_mb,
-    minInstances: spec.resources.min_instances,
-    maxInstances: spec.resources.max_instances,
-    env: spec.env,
-    secrets,
-    tags,
-    protect: spec.protect,
-  });
-  return { url: app.url, dashboardUrl, urls: { app: app.url, dashboard: dashboardUrl } };
+/** AWS's parts of the cloud skeleton: S3 and CloudFront, RDS/DocumentDB/ElastiCache, App Runner. */
+const AWS: CloudTarget = {
+  target: "aws",
+  dashboardUrl: (spec) => `https://console.aws.amazon.com/console/home?region=${spec.region}`,
+  provider: awsProvider,
+  site: (spec, opts) =>
+    new StaticSite(
+      "site",
+      {
+        bucketName: physicalName([spec.project_id, spec.environment, "site"], NAME_RULES.s3Bucket),
+        tags: ownershipTags(spec),
+        deletionProtection: spec.protect,
+        domain: spec.domain,
+      },
+      opts,
+    ),
+  datastoreEngines: ["postgres", "mysql", "mongodb", "redis"] satisfies DatastoreArgs["engine"][],
+  datastore: (spec, service, name, opts) => {
+    const identifier = physicalName([spec.project_id, spec.environment, service.id], NAME_RULES.awsResource);
+    return new Datastore(name, { engine: service.engine as DatastoreArgs["engine"], identifier, tags: ownershipTags(spec), production: spec.protect }, opts);
+  },
+  app: (spec, bundlePath, secrets, opts) =>
+    new AppRunnerService(
+      "app",
+      {
+        ...containerServiceArgs(spec, physicalName([spec.project_id, spec.environment], NAME_RULES.awsResource), bundlePath, secrets),
+        healthCheckPath: spec.build.health_check_path,
+        tags: ownershipTags(spec),
+      },
+      opts,
+    ),
+};
+
+/** Declares the AWS target's resources for a spec, all through one AWS provider in the spec's region. */
+export function buildAws(spec: StackSpec, context: BuildContext, opts?: pulumi.ComponentResourceOptions): TargetOutputs {
+  return buildCloudTarget(AWS, spec, context, opts);
 }

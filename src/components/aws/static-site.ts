@@ -10,18 +10,24 @@ export interface StaticSiteArgs {
   readonly bucketName: string;
   /** Tags put on every resource. */
   readonly tags: Readonly<Record<string, string>>;
-  /** Keep the bucket and refuse to delete it with its objects (production). @default false */
-  readonly protect?: boolean;
+  /** Refuse to delete the bucket while it holds objects (production). @default false: deleted with its objects */
+  readonly deletionProtection?: boolean;
   /** Custom domain, served with a certificate the user provides. @default the CloudFront domain */
   readonly domain?: string | null;
   /** ACM certificate (us-east-1) for the custom domain. @default CloudFront's own certificate */
   readonly certificateArn?: pulumi.Input<string>;
 }
 
-/** A private S3 bucket served over HTTPS by CloudFront through origin access control. */
+/**
+ * A private S3 bucket served over HTTPS by CloudFront through origin access control. Resource options (`protect`, the
+ * AWS provider) reach every child.
+ */
 export class StaticSite extends pulumi.ComponentResource {
+  /** Name of the bucket the site's files are uploaded to. */
   public readonly bucketName: pulumi.Output<string>;
+  /** The site's HTTPS URL: the custom domain's, else CloudFront's. */
   public readonly url: pulumi.Output<string>;
+  /** Id of the CloudFront distribution, for cache invalidations. */
   public readonly distributionId: pulumi.Output<string>;
 
   constructor(name: string, args: StaticSiteArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -29,8 +35,8 @@ export class StaticSite extends pulumi.ComponentResource {
     const tags = { ...args.tags };
     const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
-      { bucket: args.bucketName, forceDestroy: !args.protect, tags },
-      { parent: this, protect: args.protect === true },
+      { bucket: args.bucketName, forceDestroy: args.deletionProtection !== true, tags },
+      { parent: this },
     );
     // Nothing in the bucket is public: only CloudFront, signing with origin access control, may read it.
     new aws.s3.BucketPublicAccessBlock(

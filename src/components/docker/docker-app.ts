@@ -35,8 +35,9 @@ export interface DockerAppArgs {
   readonly hostPort?: number;
   /** Path that answers 2xx when the app is healthy. @default "/" */
   readonly healthCheckPath?: string;
+  /** Plain variables. @default none */
   readonly env?: Readonly<Record<string, string>>;
-  /** Secret variables; passed to the container as secret inputs. */
+  /** Secret variables; passed to the container as secret inputs. @default none */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Datastores run from official images on the app's private network. @default none */
   readonly datastores?: readonly DockerDatastore[];
@@ -75,9 +76,15 @@ export function generatedDockerfile(buildKind: "static" | "node", port: number, 
   return file;
 }
 
-/** The app as a container built from its bundle, with datastore containers on a private network. */
+/**
+ * The app as a container built from its bundle, with datastore containers on a private network. Resource options
+ * (`protect`, the Docker provider and its host) reach every child; the app's image and container are never protected,
+ * because every release replaces them.
+ */
 export class DockerApp extends pulumi.ComponentResource {
+  /** The app's URL on the Docker host. */
   public readonly url: pulumi.Output<string>;
+  /** Name of the app's container. */
   public readonly containerName: pulumi.Output<string>;
 
   constructor(name: string, args: DockerAppArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -107,7 +114,8 @@ export class DockerApp extends pulumi.ComponentResource {
           startPeriod: "10s",
         },
       },
-      { parent: this, additionalSecretOutputs: ["envs"] },
+      // Every release runs a new image in a new container; protecting it would block the next deploy.
+      { parent: this, additionalSecretOutputs: ["envs"], protect: false },
     );
 
     this.url = pulumi.output(`http://127.0.0.1:${hostPort}`);
@@ -126,7 +134,7 @@ export class DockerApp extends pulumi.ComponentResource {
     return new docker.Image(
       `${name}-image`,
       { imageName: `${args.baseName}:latest`, build: { context: args.bundlePath, dockerfile }, skipPush: true },
-      { parent: this },
+      { parent: this, protect: false },
     );
   }
 

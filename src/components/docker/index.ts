@@ -1,28 +1,39 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { loadCatalog } from "../../planner/catalog";
 import type { StackSpec } from "../../planner/spec";
 import { NAME_RULES, physicalName } from "../naming";
 import type { BuildContext, TargetOutputs } from "../types";
 import { DockerApp, type DockerDatastore } from "./docker-app";
+import { dockerProvider } from "./provider";
 
-/** Catalog ids of frameworks that run as a Node.js server, so a generated Dockerfile can run them. */
-const NODE_FRAMEWORKS = new Set(["nodejs", "express", "fastify", "nestjs", "nextjs", "nuxt", "sveltekit", "remix"]);
+/** Whether the spec's framework runs as a Node.js server (the catalog says so), so a generated Dockerfile can run it. */
+function runsOnNode(spec: StackSpec): boolean {
+  if (spec.build.kind === "node") return true;
+  const framework = spec.build.framework ? loadCatalog().find(spec.build.framework) : undefined;
+  return framework?.runs_as === "node";
+}
 
-/** Declares the Docker target's resources for a spec. */
-export function buildDocker(spec: StackSpec, context: BuildContext): TargetOutputs {
+/** Declares the Docker target's resources for a spec, all through one Docker provider on the spec's engine. */
+export function buildDocker(spec: StackSpec, context: BuildContext, opts: pulumi.ComponentResourceOptions = {}): TargetOutputs {
   if (!spec.artifact) throw new Error(`the docker target builds an image from the bundle, and the spec of ${spec.stack} has none`);
   const datastores: DockerDatastore[] = spec.services
     .filter((s) => s.provisioning === "container" && s.engine && s.engine !== "sqlite" && s.connection_env)
     .map((s) => ({ engine: s.engine as DockerDatastore["engine"], connectionEnv: s.connection_env! }));
-  const app = new DockerApp("app", {
-    baseName: physicalName([spec.project_id, spec.environment], NAME_RULES.dockerName),
-    bundlePath: context.bundleDir ?? spec.artifact.path,
-    buildKind: spec.build.kind,
-    nodeRuntime: spec.build.kind === "node" || NODE_FRAMEWORKS.has(spec.build.framework ?? ""),
-    startCommand: spec.build.start_command,
-    port: spec.build.port,
-    healthCheckPath: spec.build.health_check_path,
-    env: spec.env,
-    secrets: context.secrets,
-    datastores,
-  });
+  const app = new DockerApp(
+    "app",
+    {
+      baseName: physicalName([spec.project_id, spec.environment], NAME_RULES.dockerName),
+      bundlePath: context.bundleDir ?? spec.artifact.path,
+      buildKind: spec.build.kind,
+      nodeRuntime: runsOnNode(spec),
+      startCommand: spec.build.start_command,
+      port: spec.build.port,
+      healthCheckPath: spec.build.health_check_path,
+      env: spec.env,
+      secrets: context.secrets,
+      datastores,
+    },
+    { ...opts, providers: [dockerProvider(spec)] },
+  );
   return { url: app.url, dashboardUrl: app.url, urls: { app: app.url } };
 }

@@ -1,33 +1,28 @@
 import * as docker from "@pulumi/docker";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import type { ContainerServiceArgs } from "../container-service";
 
 /** Type token of the component. */
 export const GCP_CLOUD_RUN_SERVICE_TYPE = "planner:gcp:CloudRunService";
 
 /** Arguments of `CloudRunService`. */
-export interface CloudRunServiceArgs {
-  /** Service name (at most 49 characters, lower case). */
-  readonly serviceName: string;
+export interface CloudRunServiceArgs extends ContainerServiceArgs {
+  /** Region of the service and its image repository, e.g. "us-central1". */
   readonly region: string;
-  /** Directory of the bundle: the image's build context (it must hold a Dockerfile). */
-  readonly bundlePath: string;
-  readonly port: number;
-  readonly cpu: number;
-  readonly memoryMb: number;
-  readonly minInstances: number;
-  readonly maxInstances: number;
-  readonly env?: Readonly<Record<string, string>>;
-  /** Secret variables: stored in Secret Manager, read by the service by reference. */
-  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
-  /** Grant anyone `run.invoker`. @default false */
+  /** Grant anyone `run.invoker`. @default only authenticated callers may invoke it */
   readonly public?: boolean;
+  /** Labels put on every resource that takes them. */
   readonly labels: Readonly<Record<string, string>>;
-  readonly protect?: boolean;
 }
 
-/** The app as an image in Artifact Registry run by Cloud Run (v2), with its secrets in Secret Manager. */
+/**
+ * The app as an image in Artifact Registry run by Cloud Run (v2), with its secrets in Secret Manager. Resource options
+ * (`protect`, the GCP provider) reach every child; the image and the secrets' values are never protected, because
+ * every release replaces them.
+ */
 export class CloudRunService extends pulumi.ComponentResource {
+  /** The service's HTTPS URL. */
   public readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: CloudRunServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -51,7 +46,7 @@ export class CloudRunService extends pulumi.ComponentResource {
         name: args.serviceName,
         location: args.region,
         ingress: "INGRESS_TRAFFIC_ALL",
-        deletionProtection: args.protect === true,
+        deletionProtection: args.deletionProtection === true,
         labels,
         template: {
           serviceAccount: account.email,
@@ -66,7 +61,7 @@ export class CloudRunService extends pulumi.ComponentResource {
           ],
         },
       },
-      { parent: this, protect: args.protect === true },
+      { parent: this },
     );
     if (args.public) {
       new gcp.cloudrunv2.ServiceIamMember(
@@ -89,7 +84,8 @@ export class CloudRunService extends pulumi.ComponentResource {
         build: { context: args.bundlePath, platform: "linux/amd64" },
         registry: { server: registry, username: "oauth2accesstoken", password: pulumi.secret(token) },
       },
-      { parent: this },
+      // Every release builds a new image; protecting it would block the next deploy.
+      { parent: this, protect: false },
     );
   }
 
@@ -102,7 +98,8 @@ export class CloudRunService extends pulumi.ComponentResource {
         { secretId: `${args.serviceName}-${key.toLowerCase().replace(/_/g, "-")}`, replication: { auto: {} }, labels },
         { parent: this },
       );
-      const version = new gcp.secretmanager.SecretVersion(`${role}-value`, { secret: secret.id, secretData: pulumi.secret(value) }, { parent: this });
+      // A changed value replaces the version; protecting it would block that deploy.
+      const version = new gcp.secretmanager.SecretVersion(`${role}-value`, { secret: secret.id, secretData: pulumi.secret(value) }, { parent: this, protect: false });
       new gcp.secretmanager.SecretIamMember(
         `${role}-access`,
         { secretId: secret.id, role: "roles/secretmanager.secretAccessor", member: pulumi.interpolate`serviceAccount:${account.email}` },

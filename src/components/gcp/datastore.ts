@@ -9,24 +9,35 @@ export const GCP_DATASTORE_TYPE = "planner:gcp:Datastore";
 export interface GcpDatastoreArgs {
   /** postgres and mysql on Cloud SQL, redis on Memorystore. */
   readonly engine: "postgres" | "mysql" | "redis";
+  /** Name of the instance (at most 63 characters, lower case). */
   readonly name: string;
+  /** Region of the instance, e.g. "us-central1". */
   readonly region: string;
+  /** Labels put on the instance. */
   readonly labels: Readonly<Record<string, string>>;
-  readonly protect?: boolean;
+  /**
+   * Production settings: deletion protection, backups, a regional (HA) instance and a larger tier.
+   * @default false: a small zonal instance without backups, deleted at once
+   */
+  readonly production?: boolean;
 }
 
-/** A managed datastore; its connection string is a secret output. */
+/**
+ * A managed datastore; its connection string is a secret output. Resource options (`protect`, the GCP provider) reach
+ * every child; the password uses the default random provider, which needs no configuration.
+ */
 export class GcpDatastore extends pulumi.ComponentResource {
+  /** Connection string, including the password: always a secret. */
   public readonly connectionString: pulumi.Output<string>;
 
   constructor(name: string, args: GcpDatastoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super(GCP_DATASTORE_TYPE, name, {}, opts);
-    const protect = args.protect === true;
+    const production = args.production === true;
     if (args.engine === "redis") {
       const redis = new gcp.redis.Instance(
         `${name}-redis`,
-        { name: args.name, region: args.region, memorySizeGb: 1, tier: protect ? "STANDARD_HA" : "BASIC", authEnabled: true, transitEncryptionMode: "SERVER_AUTHENTICATION", labels: { ...args.labels } },
-        { parent: this, protect },
+        { name: args.name, region: args.region, memorySizeGb: 1, tier: production ? "STANDARD_HA" : "BASIC", authEnabled: true, transitEncryptionMode: "SERVER_AUTHENTICATION", labels: { ...args.labels } },
+        { parent: this },
       );
       this.connectionString = pulumi.secret(pulumi.interpolate`rediss://:${redis.authString}@${redis.host}:${redis.port}`);
     } else {
@@ -37,15 +48,15 @@ export class GcpDatastore extends pulumi.ComponentResource {
           name: args.name,
           region: args.region,
           databaseVersion: args.engine === "postgres" ? "POSTGRES_15" : "MYSQL_8_0",
-          deletionProtection: protect,
+          deletionProtection: production,
           settings: {
-            tier: protect ? "db-custom-1-3840" : "db-f1-micro",
-            availabilityType: protect ? "REGIONAL" : "ZONAL",
-            backupConfiguration: { enabled: protect },
+            tier: production ? "db-custom-1-3840" : "db-f1-micro",
+            availabilityType: production ? "REGIONAL" : "ZONAL",
+            backupConfiguration: { enabled: production },
             userLabels: { ...args.labels },
           },
         },
-        { parent: this, protect },
+        { parent: this },
       );
       new gcp.sql.Database(`${name}-database`, { name: "app", instance: instance.name }, { parent: this });
       new gcp.sql.User(`${name}-user`, { name: "app", instance: instance.name, password: password.result }, { parent: this });

@@ -6,16 +6,24 @@ export const GCP_STATIC_SITE_TYPE = "planner:gcp:StaticSite";
 
 /** Arguments of `StaticSite`. */
 export interface GcpStaticSiteArgs {
+  /** Bucket name (globally unique, at most 63 characters). */
   readonly bucketName: string;
+  /** Bucket location: a region such as "europe-west1" or the "US" multi-region. */
   readonly location: string;
+  /** Labels put on the bucket. */
   readonly labels: Readonly<Record<string, string>>;
   /** Custom domain, served with a Google-managed certificate. @default the load balancer's IP over HTTP */
   readonly domain?: string | null;
-  readonly protect?: boolean;
+  /** Refuse to delete the bucket while it holds objects (production). @default false: deleted with its objects */
+  readonly deletionProtection?: boolean;
 }
 
-/** A Cloud Storage bucket behind a global HTTP(S) load balancer with Cloud CDN. */
+/**
+ * A Cloud Storage bucket behind a global HTTP(S) load balancer with Cloud CDN. Resource options (`protect`, the GCP
+ * provider) reach every child.
+ */
 export class GcpStaticSite extends pulumi.ComponentResource {
+  /** The site's URL: the custom domain over HTTPS, else the load balancer's address over HTTP. */
   public readonly url: pulumi.Output<string>;
 
   constructor(name: string, args: GcpStaticSiteArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -26,11 +34,11 @@ export class GcpStaticSite extends pulumi.ComponentResource {
         name: args.bucketName,
         location: args.location,
         uniformBucketLevelAccess: true,
-        forceDestroy: args.protect !== true,
+        forceDestroy: args.deletionProtection !== true,
         website: { mainPageSuffix: "index.html", notFoundPage: "404.html" },
         labels: { ...args.labels },
       },
-      { parent: this, protect: args.protect === true },
+      { parent: this },
     );
     // A public site: objects are readable by anyone, listing is not.
     new gcp.storage.BucketIAMMember(`${name}-public-read`, { bucket: bucket.name, role: "roles/storage.objectViewer", member: "allUsers" }, { parent: this });

@@ -49,6 +49,7 @@ export interface LocalAppArgs {
 /**
  * An app served on this machine at a stable `http://127.0.0.1:<port>`: a supervisor process per stack proxies to the
  * current release; a new release starts, passes its health check and takes the traffic before the old one stops.
+ * Resource options (`protect`, ...) reach the endpoint; the release is never protected, because every deploy replaces it.
  */
 export class LocalApp extends pulumi.ComponentResource {
   /** The stable URL of the app. */
@@ -85,7 +86,8 @@ export class LocalApp extends pulumi.ComponentResource {
         secretEnv: pulumi.secret(pulumi.output(args.secretEnv ?? {})),
         endpointUrl,
       },
-      { parent: this, additionalSecretOutputs: ["secretEnv"] },
+      // Every deploy starts a new release in place of the old one; protecting it would block the next deploy.
+      { parent: this, additionalSecretOutputs: ["secretEnv"], protect: false },
     );
   }
 }

@@ -8,29 +8,45 @@ import { NetlifySite } from "./netlify-site";
 /** Type token of the component. */
 export const NETLIFY_APP_TYPE = "planner:netlify:NetlifyApp";
 
-/** A static site on Netlify: the site resource under a component, as every target has. */
-class NetlifyApp extends pulumi.ComponentResource {
+/** Arguments of `NetlifyApp`. */
+export interface NetlifyAppArgs {
+  /** Site name: the `<name>.netlify.app` subdomain (at most 63 characters). */
+  readonly siteName: string;
+  /** Custom domain. @default the netlify.app URL */
+  readonly domain?: string | null;
+  /** Plain variables. @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Secret variables; they stay Pulumi secrets. @default none */
+  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Directory of built files to deploy. @default no deploy (the site only) */
+  readonly publishDir?: string | null;
+  /** Content digest of the bundle; a new digest means a new deploy. @default none */
+  readonly digest?: string | null;
+}
+
+/**
+ * A static site on Netlify: the site resource under a component, as every target has. Resource options (`protect`,
+ * ...) reach the site.
+ */
+export class NetlifyApp extends pulumi.ComponentResource {
+  /** The site's URL (the custom domain's, else netlify.app). */
   public readonly url: pulumi.Output<string>;
+  /** The site's page in Netlify's dashboard. */
   public readonly dashboardUrl: pulumi.Output<string>;
 
-  constructor(name: string, spec: StackSpec, context: BuildContext) {
-    super(NETLIFY_APP_TYPE, name, {}, {});
-    const bundlePath = context.bundleDir
-      ? spec.build.output_dir
-        ? path.join(context.bundleDir, spec.build.output_dir)
-        : context.bundleDir
-      : null;
+  constructor(name: string, args: NetlifyAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(NETLIFY_APP_TYPE, name, {}, opts);
     const site = new NetlifySite(
       `${name}-site`,
       {
-        name: physicalName([spec.project_id, spec.environment], { maxLength: 63, separator: "-" }),
-        customDomain: spec.domain,
-        env: spec.env,
-        secretEnv: context.secrets,
-        bundlePath,
-        digest: spec.artifact?.digest ?? null,
+        name: args.siteName,
+        customDomain: args.domain,
+        env: args.env,
+        secretEnv: args.secrets,
+        bundlePath: args.publishDir,
+        digest: args.digest,
       },
-      { parent: this, protect: spec.protect },
+      { parent: this },
     );
     this.url = site.url;
     this.dashboardUrl = site.adminUrl;
@@ -39,7 +55,20 @@ class NetlifyApp extends pulumi.ComponentResource {
 }
 
 /** Declares the Netlify target's resources for a spec. */
-export function buildNetlify(spec: StackSpec, context: BuildContext): TargetOutputs {
-  const app = new NetlifyApp("app", spec, context);
+export function buildNetlify(spec: StackSpec, context: BuildContext, opts?: pulumi.ComponentResourceOptions): TargetOutputs {
+  // A build with an output directory is published from it; otherwise the bundle is the site as it is.
+  const publishDir = context.bundleDir ? (spec.build.output_dir ? path.join(context.bundleDir, spec.build.output_dir) : context.bundleDir) : null;
+  const app = new NetlifyApp(
+    "app",
+    {
+      siteName: physicalName([spec.project_id, spec.environment], { maxLength: 63, separator: "-" }),
+      domain: spec.domain,
+      env: spec.env,
+      secrets: context.secrets,
+      publishDir,
+      digest: spec.artifact?.digest ?? null,
+    },
+    opts,
+  );
   return { url: app.url, dashboardUrl: app.dashboardUrl, urls: { app: app.url, dashboard: app.dashboardUrl } };
 }

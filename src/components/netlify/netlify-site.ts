@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyDynamicProvider } from "../dynamic-provider";
+import { variableInputs, withSecretVariables } from "../variables";
 
 const siteProvider = lazyDynamicProvider("netlify", { create: "createSite", read: "readSite", update: "updateSite", delete: "deleteSite", diff: "diffSite" });
 
@@ -9,18 +10,23 @@ export interface NetlifySiteArgs {
   readonly name: string;
   /** Custom domain. @default the netlify.app URL */
   readonly customDomain?: string | null;
+  /** Plain variables. @default none */
   readonly env?: Readonly<Record<string, string>>;
   /** Secret variables; they stay Pulumi secrets. @default none */
   readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Directory to deploy. @default no deploy */
   readonly bundlePath?: string | null;
+  /** Content digest of the directory; a new digest means a new deploy. @default none */
   readonly digest?: string | null;
 }
 
 /** A Netlify site with its variables and a file-digest deploy of the bundle, through Netlify's HTTP API. */
 export class NetlifySite extends pulumi.dynamic.Resource {
+  /** Netlify's id of the site. */
   public declare readonly siteId: pulumi.Output<string>;
+  /** The site's URL. */
   public declare readonly url: pulumi.Output<string>;
+  /** The site's page in Netlify's dashboard. */
   public declare readonly adminUrl: pulumi.Output<string>;
 
   constructor(name: string, args: NetlifySiteArgs, opts?: pulumi.CustomResourceOptions) {
@@ -30,8 +36,7 @@ export class NetlifySite extends pulumi.dynamic.Resource {
       {
         name: args.name,
         customDomain: args.customDomain ?? null,
-        env: { ...(args.env ?? {}) },
-        secretEnv: pulumi.secret(pulumi.output(args.secretEnv ?? {})),
+        ...variableInputs(args.env, args.secretEnv),
         bundlePath: args.bundlePath ?? null,
         digest: args.digest ?? null,
         siteId: undefined,
@@ -39,7 +44,7 @@ export class NetlifySite extends pulumi.dynamic.Resource {
         adminUrl: undefined,
         deployId: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["secretEnv"] },
+      withSecretVariables(opts),
       "netlify",
       "Site",
     );

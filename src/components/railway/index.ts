@@ -8,26 +8,34 @@ import { RailwayProject } from "./railway-project";
 /** Type token of the component. */
 export const RAILWAY_APP_TYPE = "planner:railway:RailwayApp";
 
-/** The app on Railway: one project resource under a component, as every target has. */
-class RailwayApp extends pulumi.ComponentResource {
+/** Arguments of `RailwayApp`. */
+export interface RailwayAppArgs {
+  /** Railway project name (at most 63 characters). */
+  readonly projectName: string;
+  /** Railway environment, e.g. "production" or "staging". */
+  readonly environment: string;
+  /** Plain variables of the app service. @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Secret variables of the app service; they stay Pulumi secrets. @default none */
+  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Datastores Railway runs beside the app, wired in by reference variables. @default none */
+  readonly datastores?: readonly RailwayDatastore[];
+}
+
+/**
+ * The app on Railway: one project resource under a component, as every target has. Resource options (`protect`, ...)
+ * reach the project.
+ */
+export class RailwayApp extends pulumi.ComponentResource {
+  /** The project's page in Railway's dashboard. */
   public readonly dashboardUrl: pulumi.Output<string>;
 
-  constructor(name: string, spec: StackSpec, context: BuildContext) {
-    super(RAILWAY_APP_TYPE, name, {}, {});
-    const datastores: RailwayDatastore[] = spec.services
-      .filter((s) => s.provisioning === "managed" && s.connection_env && ["postgres", "mysql", "mongodb", "redis"].includes(s.engine ?? ""))
-      .map((s) => ({ engine: s.engine as RailwayDatastore["engine"], connectionEnv: s.connection_env! }));
+  constructor(name: string, args: RailwayAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(RAILWAY_APP_TYPE, name, {}, opts);
     const project = new RailwayProject(
       `${name}-project`,
-      {
-        name: physicalName([spec.project_id, spec.environment], { maxLength: 63, separator: "-" }),
-        environment: spec.tier,
-        serviceName: "app",
-        env: { ...spec.env, PORT: String(spec.build.port) },
-        secretEnv: context.secrets,
-        datastores,
-      },
-      { parent: this, protect: spec.protect },
+      { name: args.projectName, environment: args.environment, serviceName: "app", env: args.env, secretEnv: args.secrets, datastores: args.datastores },
+      { parent: this },
     );
     this.dashboardUrl = project.dashboardUrl;
     this.registerOutputs({ dashboardUrl: this.dashboardUrl });
@@ -38,7 +46,20 @@ class RailwayApp extends pulumi.ComponentResource {
  * Declares the Railway target's resources for a spec. The app service's source (a repository or an image) is connected
  * in Railway; its public URL is Railway's to assign, so the dashboard is reported as the URL until then.
  */
-export function buildRailway(spec: StackSpec, context: BuildContext): TargetOutputs {
-  const app = new RailwayApp("app", spec, context);
+export function buildRailway(spec: StackSpec, context: BuildContext, opts?: pulumi.ComponentResourceOptions): TargetOutputs {
+  const datastores: RailwayDatastore[] = spec.services
+    .filter((s) => s.provisioning === "managed" && s.connection_env && ["postgres", "mysql", "mongodb", "redis"].includes(s.engine ?? ""))
+    .map((s) => ({ engine: s.engine as RailwayDatastore["engine"], connectionEnv: s.connection_env! }));
+  const app = new RailwayApp(
+    "app",
+    {
+      projectName: physicalName([spec.project_id, spec.environment], { maxLength: 63, separator: "-" }),
+      environment: spec.tier,
+      env: { ...spec.env, PORT: String(spec.build.port) },
+      secrets: context.secrets,
+      datastores,
+    },
+    opts,
+  );
   return { url: app.dashboardUrl, dashboardUrl: app.dashboardUrl, urls: { dashboard: app.dashboardUrl } };
 }

@@ -1,17 +1,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyDynamicProvider } from "../dynamic-provider";
+import { variableInputs, withSecretVariables } from "../variables";
 import type { RailwayDatastore } from "./provider-impl";
 
 const projectProvider = lazyDynamicProvider("railway", { create: "createProject", read: "readProject", update: "updateProject", delete: "deleteProject", diff: "diffProject" });
 
 /** Arguments of `RailwayProject`. */
 export interface RailwayProjectArgs {
+  /** Project name. */
   readonly name: string;
   /** Railway environment, e.g. "production" or "staging". */
   readonly environment: string;
+  /** Name of the app's service in the project. */
   readonly serviceName: string;
   /** Image the app runs. @default none: connect the service to its repository in Railway */
   readonly image?: string | null;
+  /** Plain variables. @default none */
   readonly env?: Readonly<Record<string, string>>;
   /** Secret variables; they stay Pulumi secrets. @default none */
   readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
@@ -21,7 +25,9 @@ export interface RailwayProjectArgs {
 
 /** A Railway project with its environment, app service, datastore services and variables, through Railway's GraphQL API. */
 export class RailwayProject extends pulumi.dynamic.Resource {
+  /** Railway's id of the project. */
   public declare readonly projectId: pulumi.Output<string>;
+  /** The project's page in Railway's dashboard. */
   public declare readonly dashboardUrl: pulumi.Output<string>;
 
   constructor(name: string, args: RailwayProjectArgs, opts?: pulumi.CustomResourceOptions) {
@@ -33,8 +39,7 @@ export class RailwayProject extends pulumi.dynamic.Resource {
         environment: args.environment,
         serviceName: args.serviceName,
         image: args.image ?? null,
-        env: { ...(args.env ?? {}) },
-        secretEnv: pulumi.secret(pulumi.output(args.secretEnv ?? {})),
+        ...variableInputs(args.env, args.secretEnv),
         datastores: [...(args.datastores ?? [])],
         projectId: undefined,
         environmentId: undefined,
@@ -42,7 +47,7 @@ export class RailwayProject extends pulumi.dynamic.Resource {
         datastoreServiceIds: undefined,
         dashboardUrl: undefined,
       },
-      { ...opts, additionalSecretOutputs: ["secretEnv"] },
+      withSecretVariables(opts),
       "railway",
       "Project",
     );

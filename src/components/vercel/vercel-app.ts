@@ -13,8 +13,11 @@ export interface VercelAppArgs {
   readonly framework?: string | null;
   /** Region of the serverless functions, e.g. "iad1". */
   readonly functionRegion: string;
+  /** Command that installs dependencies. @default detected by Vercel */
   readonly installCommand?: string | null;
+  /** Command that builds the app. @default detected by Vercel */
   readonly buildCommand?: string | null;
+  /** Directory of the built static files. @default detected by Vercel */
   readonly outputDirectory?: string | null;
   /** Environment tier; sets which Vercel environments the variables apply to and whether the deployment is production. */
   readonly tier: EnvironmentTier;
@@ -33,8 +36,13 @@ function vercelTargets(tier: EnvironmentTier): string[] {
   return tier === "production" ? ["production"] : tier === "development" ? ["development"] : ["preview"];
 }
 
-/** A Vercel project with its variables, a deployment of the bundle and an optional custom domain. */
+/**
+ * A Vercel project with its variables, a deployment of the bundle and an optional custom domain. Resource options
+ * (`protect`, the Vercel provider and its team) reach every child; the deployment is never protected, because every
+ * release replaces it.
+ */
 export class VercelApp extends pulumi.ComponentResource {
+  /** Id of the Vercel project. */
   public readonly projectId: pulumi.Output<string>;
   /** The deployment's URL (or the custom domain's). */
   public readonly url: pulumi.Output<string>;
@@ -69,7 +77,7 @@ export class VercelApp extends pulumi.ComponentResource {
         buildCommand: args.buildCommand ?? undefined,
         outputDirectory: args.outputDirectory ?? undefined,
       },
-      { parent: this, protect: args.tier === "production" },
+      { parent: this },
     );
   }
 
@@ -101,7 +109,8 @@ export class VercelApp extends pulumi.ComponentResource {
     return new vercel.Deployment(
       `${name}-deployment`,
       { projectId, files: directory.files, pathPrefix: args.bundlePath!, production: args.tier === "production" },
-      { parent: this, dependsOn: variables },
+      // Every release is a new deployment; protecting it would block the next deploy.
+      { parent: this, dependsOn: variables, protect: false },
     );
   }
 }
