@@ -26,6 +26,26 @@ function sdkCommandTypes(): SdkCommandTypes {
   return { CommandResult: automation.CommandResult, createCommandError: automation.createCommandError, parseVersion: (v) => semver.parse(v) };
 }
 
+/** A handle on the CLI in the shape the Automation API calls (`command`, `version`, `run`). */
+export interface EngineCommand {
+  readonly command: string;
+  readonly version: unknown;
+  /** Runs one CLI command; rejects with the SDK's typed `CommandError`s on a non-zero exit. */
+  run(
+    args: string[],
+    cwd: string,
+    additionalEnv: Record<string, string>,
+    onOutput?: (data: string) => void,
+    onError?: (data: string) => void,
+    signal?: AbortSignal,
+  ): Promise<unknown>;
+}
+
+/** The handle as the SDK's `LocalWorkspace` takes it: the SDK's type declares `run` internal. */
+export function asSdkCommand(command: EngineCommand): PulumiCommand {
+  return command as unknown as PulumiCommand;
+}
+
 /**
  * The Automation API's handle on the toolchain's CLI, running each command itself so that cancelling ends the update
  * promptly and touches only that command's own process: an abort interrupts the CLI (it stops scheduling steps),
@@ -33,10 +53,10 @@ function sdkCommandTypes(): SdkCommandTypes {
  * `CANCEL_KILL_AFTER_MS` later is killed. The SDK's own handle sends a single interrupt, after which the engine waits
  * for the running step, however long it takes. It also spares the SDK's lookup, which runs `pulumi version` again.
  */
-export function engineCommandFor(toolchain: PulumiToolchain): PulumiCommand {
+export function engineCommandFor(toolchain: PulumiToolchain): EngineCommand {
   const sdk = sdkCommandTypes();
   const command = toolchain.cliPath;
-  const handle = {
+  return {
     command,
     version: sdk.parseVersion(toolchain.version),
     run(
@@ -46,7 +66,7 @@ export function engineCommandFor(toolchain: PulumiToolchain): PulumiCommand {
       onOutput?: (data: string) => void,
       onError?: (data: string) => void,
       signal?: AbortSignal,
-    ): Promise<unknown> {
+    ) {
       // As the SDK does: never prompt, the toolchain's own directory first on PATH, and tell the CLI who runs it.
       const fullArgs = args.includes("--non-interactive") ? args : [...args, "--non-interactive"];
       const env = {
@@ -97,5 +117,4 @@ export function engineCommandFor(toolchain: PulumiToolchain): PulumiCommand {
       });
     },
   };
-  return handle as unknown as PulumiCommand;
 }

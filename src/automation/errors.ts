@@ -30,6 +30,21 @@ export class StackLockedError extends AutomationError {
   }
 }
 
+/** A protected (production) stack was asked to be destroyed without `force`. */
+export class ProtectedStackError extends AutomationError {
+  readonly code = "STACK_PROTECTED" as const;
+  readonly stage = "validation" as const;
+  constructor(
+    readonly stackName: string,
+    readonly tier: string,
+  ) {
+    super(`stack '${stackName}' is protected (${tier}) and was not destroyed`);
+  }
+  get fixSuggestion(): string {
+    return "Pass --force (the library's `force: true`) to destroy a protected stack.";
+  }
+}
+
 /** The stack does not exist in the backend. */
 export class StackMissingError extends AutomationError {
   readonly code = "STACK_NOT_FOUND" as const;

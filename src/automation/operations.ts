@@ -10,8 +10,8 @@ import {
 } from "@pulumi/pulumi/automation";
 import type { StackSpec } from "../planner/spec";
 import { programFor } from "../stacks/program";
-import { engineCommandFor } from "./engine-command";
-import { classifyEngineError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
+import { asSdkCommand, engineCommandFor } from "./engine-command";
+import { classifyEngineError, ProtectedStackError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
 import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
@@ -150,7 +150,7 @@ function engineWorkspace(workspace: PlannerWorkspace): Promise<LocalWorkspace> {
         workDir: workspace.dir,
         envVars: workspace.envVars,
         pulumiHome: workspace.pulumiHome,
-        pulumiCommand: engineCommandFor(workspace.toolchain),
+        pulumiCommand: asSdkCommand(engineCommandFor(workspace.toolchain)),
       }),
     );
     existing.catch(() => engineWorkspaces.delete(workspace));
@@ -354,12 +354,28 @@ export async function updateCount(workspace: PlannerWorkspace, stackName: string
 export interface DestroyOptions extends OperationOptions {
   /** Also remove the stack, its history and its config file after its resources are gone. */
   readonly removeStack?: boolean;
+  /**
+   * Destroy a protected (production) stack: its resources are unprotected first. Without it, a protected stack is
+   * refused with `ProtectedStackError` and nothing changes.
+   */
+  readonly force?: boolean;
 }
 
-/** Deletes every resource of a stack; with `removeStack`, the stack itself too. */
+/** Deletes every resource of a stack; with `removeStack`, the stack itself too. Protected stacks need `force`. */
 export async function destroyStack(stackName: string, options: DestroyOptions): Promise<DestroyResult> {
   return inStackQueue(options.workspace, stackName, async () => {
+    const spec = await readStackSpec(options.workspace.stacksDir, stackName);
+    if (spec?.protect && options.force !== true) throw new ProtectedStackError(stackName, spec.tier);
     const stack = await existingStack(options.workspace, stackName);
+    if (options.force === true) {
+      // Pulumi refuses to delete a protected resource; a forced destroy lifts the protection the program set.
+      await runEngine("destroy", stackName, options, () =>
+        engineCommandFor(options.workspace.toolchain).run(["state", "unprotect", "--all", "--yes", "--stack", stackName], options.workspace.dir, {
+          ...options.workspace.envVars,
+          ...(options.workspace.pulumiHome ? { PULUMI_HOME: options.workspace.pulumiHome } : {}),
+        }),
+      );
+    }
     const result = await runEngine("destroy", stackName, options, async (hooks) => {
       const destroyed = await stack.destroy({
         ...OPERATION_FLAGS.destroy,

@@ -1,7 +1,7 @@
 import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HealthCheckError } from "../../src/automation/errors";
+import { HealthCheckError, ProtectedStackError } from "../../src/automation/errors";
 import { destroyStack, upStack } from "../../src/automation/operations";
 import { openWorkspace } from "../../src/automation/workspace";
 import { packageSource } from "../../src/packager/index";
@@ -20,7 +20,7 @@ describe("local target resources (below the planner)", () => {
   });
 
   afterEach(async () => {
-    for (const stack of stacks.splice(0)) await destroyStack(stack, { workspace: t.workspace, removeStack: true }).catch(() => undefined);
+    for (const stack of stacks.splice(0)) await destroyStack(stack, { workspace: t.workspace, removeStack: true, force: true }).catch(() => undefined);
     await t.cleanup();
   });
 
@@ -104,6 +104,28 @@ describe("local target resources (below the planner)", () => {
     const url = up.outputs.url as string;
     expect(await (await fetch(url)).text()).toContain("Deployment Planner example site");
     await destroyStack(spec.stack, { workspace, removeStack: true });
+    expect(await portRefuses(Number(new URL(url).port))).toBe(true);
+    expect(await processesUnder(t.root)).toEqual([]);
+  });
+
+  it("refuses to destroy a protected stack without force, and destroys it with force", async () => {
+    const source = path.join(t.root, "protected-site");
+    await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
+    const bundle = await packageSource(source, { bundlesDir: path.join(t.workspace.dataDir, "bundles") });
+    const spec = { ...localSpec({ project_id: uniqueId("protected"), artifact: { digest: bundle.digest, path: bundle.path } }), protect: true };
+    const up = await upStack(spec, {}, { workspace: t.workspace });
+    stacks.push(spec.stack);
+    const url = up.outputs.url as string;
+
+    const refused = await destroyStack(spec.stack, { workspace: t.workspace }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ProtectedStackError);
+    expect((await fetch(url)).status).toBe(200);
+
+    const destroyed = await destroyStack(spec.stack, { workspace: t.workspace, force: true });
+    expect(destroyed.changeSummary).toMatchObject({ delete: 4 });
     expect(await portRefuses(Number(new URL(url).port))).toBe(true);
     expect(await processesUnder(t.root)).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { destroyStack, refreshStack, stackHistory, stackOutputs, currentStackSpec } from "../../automation/operations";
+import { destroyStack, refreshStack, stackHistory, stackOutputs } from "../../automation/operations";
 import { openWorkspace } from "../../automation/workspace";
 import { appendAudit } from "../../automation/audit";
 import { failure, isFailure } from "../../outcome";
@@ -34,19 +34,10 @@ export const destroyCommand: CliCommand = {
   },
   async run(args, context) {
     return onStack(args, context, this.usage, async (stack, workspace) => {
-      const spec = await currentStackSpec(workspace, stack);
-      if (spec?.protect && args.flags.force !== true) {
-        return failureOutput(
-          failure(
-            "validation",
-            `stack '${stack}' is protected (${spec.tier}) and was not destroyed`,
-            "Pass --force to destroy a protected stack.",
-          ),
-        );
-      }
       const result = await destroyStack(stack, {
         workspace,
         removeStack: args.flags.remove === true,
+        force: args.flags.force === true,
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
         message: `destroy ${stack}`,
