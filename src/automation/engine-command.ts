@@ -59,14 +59,7 @@ export function engineCommandFor(toolchain: PulumiToolchain): EngineCommand {
   return {
     command,
     version: sdk.parseVersion(toolchain.version),
-    run(
-      args: string[],
-      cwd: string,
-      additionalEnv: Record<string, string>,
-      onOutput?: (data: string) => void,
-      onError?: (data: string) => void,
-      signal?: AbortSignal,
-    ) {
+    run(args, cwd, additionalEnv, onOutput, onError, signal) {
       // As the SDK does: never prompt, the toolchain's own directory first on PATH, and tell the CLI who runs it.
       const fullArgs = args.includes("--non-interactive") ? args : [...args, "--non-interactive"];
       const env = {
