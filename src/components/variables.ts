@@ -12,3 +12,24 @@ export function variableInputs(
 export function withSecretVariables(opts: pulumi.CustomResourceOptions | undefined): pulumi.CustomResourceOptions {
   return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "secretEnv"] };
 }
+
+/**
+ * A resource of one of our API-backed dynamic providers (Netlify, Railway): its inputs with the variables split into
+ * plain and secret, its output properties declared (as Pulumi needs them present, unset, at registration), and the
+ * secret variables kept secret in its outputs.
+ */
+export abstract class ApiBackedResource extends pulumi.dynamic.Resource {
+  protected constructor(
+    provider: pulumi.dynamic.ResourceProvider,
+    name: string,
+    inputs: Record<string, unknown> & { readonly env?: Readonly<Record<string, string>>; readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>> },
+    outputNames: readonly string[],
+    opts: pulumi.CustomResourceOptions | undefined,
+    typeModule: string,
+    typeName: string,
+  ) {
+    const { env, secretEnv, ...rest } = inputs;
+    const declaredOutputs = Object.fromEntries(outputNames.map((output) => [output, undefined]));
+    super(provider, name, { ...rest, ...variableInputs(env, secretEnv), ...declaredOutputs }, withSecretVariables(opts), typeModule, typeName);
+  }
+}

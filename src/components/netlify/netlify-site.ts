@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyDynamicProvider } from "../dynamic-provider";
-import { variableInputs, withSecretVariables } from "../variables";
+import { ApiBackedResource } from "../variables";
 
 const siteProvider = lazyDynamicProvider("netlify", { create: "createSite", read: "readSite", update: "updateSite", delete: "deleteSite", diff: "diffSite" });
 
@@ -21,7 +21,7 @@ export interface NetlifySiteArgs {
 }
 
 /** A Netlify site with its variables and a file-digest deploy of the bundle, through Netlify's HTTP API. */
-export class NetlifySite extends pulumi.dynamic.Resource {
+export class NetlifySite extends ApiBackedResource {
   /** Netlify's id of the site. */
   public declare readonly siteId: pulumi.Output<string>;
   /** The site's URL. */
@@ -30,23 +30,14 @@ export class NetlifySite extends pulumi.dynamic.Resource {
   public declare readonly adminUrl: pulumi.Output<string>;
 
   constructor(name: string, args: NetlifySiteArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      siteProvider,
-      name,
-      {
-        name: args.name,
-        customDomain: args.customDomain ?? null,
-        ...variableInputs(args.env, args.secretEnv),
-        bundlePath: args.bundlePath ?? null,
-        digest: args.digest ?? null,
-        siteId: undefined,
-        url: undefined,
-        adminUrl: undefined,
-        deployId: undefined,
-      },
-      withSecretVariables(opts),
-      "netlify",
-      "Site",
-    );
+    const inputs = {
+      name: args.name,
+      customDomain: args.customDomain ?? null,
+      env: args.env,
+      secretEnv: args.secretEnv,
+      bundlePath: args.bundlePath ?? null,
+      digest: args.digest ?? null,
+    };
+    super(siteProvider, name, inputs, ["siteId", "url", "adminUrl", "deployId"], opts, "netlify", "Site");
   }
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyDynamicProvider } from "../dynamic-provider";
-import { variableInputs, withSecretVariables } from "../variables";
+import { ApiBackedResource } from "../variables";
 import type { RailwayDatastore } from "./provider-impl";
 
 const projectProvider = lazyDynamicProvider("railway", { create: "createProject", read: "readProject", update: "updateProject", delete: "deleteProject", diff: "diffProject" });
@@ -24,32 +24,23 @@ export interface RailwayProjectArgs {
 }
 
 /** A Railway project with its environment, app service, datastore services and variables, through Railway's GraphQL API. */
-export class RailwayProject extends pulumi.dynamic.Resource {
+export class RailwayProject extends ApiBackedResource {
   /** Railway's id of the project. */
   public declare readonly projectId: pulumi.Output<string>;
   /** The project's page in Railway's dashboard. */
   public declare readonly dashboardUrl: pulumi.Output<string>;
 
   constructor(name: string, args: RailwayProjectArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      projectProvider,
-      name,
-      {
-        name: args.name,
-        environment: args.environment,
-        serviceName: args.serviceName,
-        image: args.image ?? null,
-        ...variableInputs(args.env, args.secretEnv),
-        datastores: [...(args.datastores ?? [])],
-        projectId: undefined,
-        environmentId: undefined,
-        serviceId: undefined,
-        datastoreServiceIds: undefined,
-        dashboardUrl: undefined,
-      },
-      withSecretVariables(opts),
-      "railway",
-      "Project",
-    );
+    const inputs = {
+      name: args.name,
+      environment: args.environment,
+      serviceName: args.serviceName,
+      image: args.image ?? null,
+      env: args.env,
+      secretEnv: args.secretEnv,
+      datastores: [...(args.datastores ?? [])],
+    };
+    const outputs = ["projectId", "environmentId", "serviceId", "datastoreServiceIds", "dashboardUrl"];
+    super(projectProvider, name, inputs, outputs, opts, "railway", "Project");
   }
 }
