@@ -22,6 +22,7 @@ export {
   type RefreshResult,
   type StackOutputs,
 } from "./automation/operations";
+export { unlockStack, lockHolders, type LockHolder, type UnlockResult } from "./automation/locks";
 export { openWorkspace, PROJECT_NAME, type PlannerWorkspace, type WorkspaceOptions } from "./automation/workspace";
 export { ensurePulumi, PULUMI_VERSION, FALLBACK_LANGUAGE_HOST_VERSION, type PulumiToolchain, type LanguageHost } from "./automation/toolchain";
 export * from "./automation/errors";

@@ -18,15 +18,24 @@ export abstract class AutomationError extends Error {
   }
 }
 
-/** Another update holds the stack's lock. */
+/** Another update holds the stack's lock, and still held it when the lock wait ran out. */
 export class StackLockedError extends AutomationError {
   readonly code = "STACK_LOCKED" as const;
   readonly stage = "deploy" as const;
-  constructor(readonly stackName: string) {
-    super(`stack '${stackName}' is locked by another update`);
+  /**
+   * @param holders who holds the lock, as the backend recorded it (`host, pid, since`); empty when the backend's
+   *   locks cannot be read from here
+   */
+  constructor(
+    readonly stackName: string,
+    readonly holders: readonly string[] = [],
+  ) {
+    super(`stack '${stackName}' is locked by another update${holders.length > 0 ? ` (held by ${holders.join("; ")})` : ""}`);
   }
   get fixSuggestion(): string {
-    return `Wait for the running update of '${this.stackName}' to finish and retry; if no update is running, the lock is stale: run 'pulumi cancel -s ${this.stackName}' (or remove the lock file from the state backend's .pulumi/locks directory).`;
+    const dot = this.stackName.indexOf(".");
+    const unlock = `deployment-planner unlock ${this.stackName.slice(0, dot)} ${this.stackName.slice(dot + 1)}`;
+    return `Wait for the running update of '${this.stackName}' to finish and retry. A lock whose holder died on this host is broken automatically; if the holder is gone on another host, run '${unlock} --force'.`;
   }
 }
 

@@ -12,6 +12,7 @@ import type { StackSpec } from "../planner/spec";
 import { programFor } from "../stacks/program";
 import { asSdkCommand, engineCommandFor } from "./engine-command";
 import { classifyEngineError, ProtectedStackError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
+import { breakStaleLocks, describeHolder } from "./locks";
 import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
@@ -509,16 +510,28 @@ async function runEngine<T>(
   // The Automation API interrupts its own CLI process on abort, so cancelling never touches another operation.
   if (options.signal?.aborted) throw classifyEngineError(new Error("aborted"), stack, true);
   const deadline = Date.now() + (options.lockWaitMs ?? 60_000);
+  let locksBroken = 0;
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await body(hooks);
       } catch (error) {
-        const typed: AutomationError = classifyEngineError(error, stack, options.signal?.aborted === true);
-        if (typed instanceof StackLockedError && Date.now() < deadline && !options.signal?.aborted) {
-          options.onProgress?.(`stack ${stack} is locked by another update; waiting`);
-          await delay(Math.min(2000 * (attempt + 1), 10_000));
-          continue;
+        let typed: AutomationError = classifyEngineError(error, stack, options.signal?.aborted === true);
+        if (typed instanceof StackLockedError && !options.signal?.aborted) {
+          // A lock whose holder died (a killed deploy) is broken at once instead of being waited out.
+          const { broken, held } = await breakStaleLocks(options.workspace, PROJECT_NAME, stack);
+          for (const lock of broken) options.onProgress?.(`broke the stale lock of ${stack}: ${lock.reason}`);
+          if (broken.length > 0 && locksBroken < 3) {
+            locksBroken += broken.length;
+            continue;
+          }
+          const remaining = deadline - Date.now();
+          if (remaining > 0) {
+            options.onProgress?.(`stack ${stack} is locked by another update; waiting`);
+            await delay(Math.min(2000 * (attempt + 1), 10_000, remaining));
+            continue;
+          }
+          typed = new StackLockedError(stack, held.map(describeHolder));
         }
         typed.message = masker.mask(typed.message);
         typed.logFile = logFile;

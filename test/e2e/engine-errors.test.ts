@@ -37,14 +37,25 @@ describe("engine failures map to typed errors", () => {
     const lockDir = path.join(t.workspace.dir, ".pulumi-state", ".pulumi", "locks", "organization", "deployment-planner", spec.stack);
     await mkdir(lockDir, { recursive: true });
     const lockFile = path.join(lockDir, "held-by-another-process.json");
-    await writeFile(lockFile, JSON.stringify({ pid: 1, username: "someone", hostname: "elsewhere", timestamp: new Date().toISOString() }));
+    const since = new Date().toISOString();
+    // A holder on another host cannot be checked from here, so its lock is waited for, never broken.
+    await writeFile(lockFile, JSON.stringify({ pid: 1, username: "someone", hostname: "elsewhere", timestamp: since }));
 
-    const error = await upStack(spec, {}, { workspace: t.workspace, lockWaitMs: 0 }).then(
+    const started = Date.now();
+    const error = await upStack(spec, {}, { workspace: t.workspace, lockWaitMs: 3000 }).then(
       () => null,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(StackLockedError);
-    expect((error as StackLockedError).toFailure()).toMatchObject({ stage: "deploy", reason: `stack '${spec.stack}' is locked by another update` });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const failure = (error as StackLockedError).toFailure();
+    expect(failure).toMatchObject({
+      stage: "deploy",
+      reason: `stack '${spec.stack}' is locked by another update (held by someone@elsewhere, pid 1, since ${since})`,
+    });
+    const [project, env] = spec.stack.split(".");
+    expect(failure.fix_suggestion).toContain(`deployment-planner unlock ${project} ${env} --force`);
+    expect(failure.fix_suggestion).not.toContain("pulumi cancel");
 
     const lines: string[] = [];
     setTimeout(() => void rm(lockFile, { force: true }), 3000);

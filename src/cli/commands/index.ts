@@ -3,7 +3,7 @@ import { deployCommand } from "./deploy";
 import { doctorCommand } from "./doctor";
 import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
-import { destroyCommand, historyCommand, outputsCommand, refreshCommand } from "./stack-ops";
+import { destroyCommand, historyCommand, outputsCommand, refreshCommand, unlockCommand } from "./stack-ops";
 
 /**
  * Every CLI command, in the order `--help` lists them. A command module exports one `CliCommand`;
@@ -17,5 +17,6 @@ export const COMMANDS: readonly CliCommand[] = [
   refreshCommand,
   historyCommand,
   outputsCommand,
+  unlockCommand,
   doctorCommand,
 ];

@@ -1,6 +1,7 @@
 import { destroyStack, refreshStack, stackHistory, stackOutputs } from "../../automation/operations";
 import { openWorkspace } from "../../automation/workspace";
 import { appendAudit } from "../../automation/audit";
+import { describeHolder, unlockStack } from "../../automation/locks";
 import { failure, isFailure } from "../../outcome";
 import type { PlannerWorkspace } from "../../automation/workspace";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
@@ -123,6 +124,32 @@ export const outputsCommand: CliCommand = {
         text: Object.entries(outputs)
           .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
           .join("\n"),
+      };
+    });
+  },
+};
+
+/** `unlock <project_id> <env>`: breaks a stack's lock whose holder is gone (`--force`: any lock). */
+export const unlockCommand: CliCommand = {
+  name: "unlock",
+  summary: "Break a stack's lock whose holder is gone (a killed deploy); --force breaks any lock.",
+  usage: "unlock <project_id> <env> [--force] [--json] [--workspace <dir>] [--backend <url>]",
+  flags: {
+    ...WORKSPACE_FLAGS,
+    force: { type: "boolean", description: "Also break a lock whose holder cannot be checked from here (another host) or still runs." },
+  },
+  async run(args, context) {
+    return onStack(args, context, this.usage, async (stack, workspace) => {
+      const result = await unlockStack(workspace, stack, { force: args.flags.force === true, actor: context.env.USER ?? null });
+      const held = result.held.map(describeHolder);
+      return {
+        exitCode: 0,
+        json: { status: "unlocked", stack, broken: result.broken.map((b) => ({ holder: describeHolder(b.holder), reason: b.reason })), held },
+        text: [
+          result.broken.length === 0 ? `no stale lock on ${stack}` : `broke ${result.broken.length} lock(s) of ${stack}`,
+          ...result.broken.map((b) => `  ${describeHolder(b.holder)}: ${b.reason}`),
+          ...held.map((h) => `  still held by ${h} (pass --force if that holder is gone)`),
+        ].join("\n"),
       };
     });
   },

@@ -1,0 +1,156 @@
+import { execFile } from "node:child_process";
+import { readdir, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { appendAudit } from "./audit";
+import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+
+/** Who holds a stack's lock, as the engine recorded it in the state backend. */
+export interface LockHolder {
+  /** The lock file in the backend. */
+  readonly file: string;
+  readonly pid: number | null;
+  readonly hostname: string | null;
+  readonly username: string | null;
+  /** When the lock was taken (ISO 8601), or null when the file does not say. */
+  readonly since: string | null;
+}
+
+/** What is known of a holder: alive, gone, or not decidable from here (another host). */
+export type HolderState = "alive" | "gone" | "unknown";
+
+/** A broken lock and why it could be broken. */
+export interface BrokenLock {
+  readonly holder: LockHolder;
+  readonly reason: string;
+}
+
+/**
+ * The directory of a stack's lock files in a file backend (`<state>/.pulumi/locks/organization/<project>/<stack>`),
+ * or null for backends whose locks this product cannot see (cloud object stores, PostgreSQL, Pulumi Cloud).
+ */
+export function stackLockDir(workspace: PlannerWorkspace, projectName: string, stack: string): string | null {
+  if (!workspace.backendUrl.startsWith("file://")) return null;
+  return path.join(new URL(workspace.backendUrl).pathname, ".pulumi", "locks", "organization", projectName, stack);
+}
+
+/** The holders of a stack's lock; empty when it is free or its backend's locks cannot be read. */
+export async function lockHolders(workspace: PlannerWorkspace, projectName: string, stack: string): Promise<LockHolder[]> {
+  const dir = stackLockDir(workspace, projectName, stack);
+  if (!dir) return [];
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const holders: LockHolder[] = [];
+  for (const name of files.filter((f) => f.endsWith(".json"))) {
+    const file = path.join(dir, name);
+    const raw = await readFile(file, "utf8").catch(() => null);
+    if (raw === null) continue;
+    let content: Record<string, unknown> = {};
+    try {
+      content = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      // A lock file cut short by a crash still holds the lock; it names no holder.
+    }
+    holders.push({
+      file,
+      pid: typeof content.pid === "number" ? content.pid : null,
+      hostname: typeof content.hostname === "string" ? content.hostname : null,
+      username: typeof content.username === "string" ? content.username : null,
+      since: typeof content.timestamp === "string" ? content.timestamp : null,
+    });
+  }
+  return holders;
+}
+
+/**
+ * Whether a holder still runs. On this host: its process exists and started before the lock was taken (a later start
+ * means the pid was reused by another program). A holder on another host cannot be checked from here.
+ */
+export async function holderState(holder: LockHolder): Promise<HolderState> {
+  if (holder.hostname !== os.hostname() || holder.pid === null) return "unknown";
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "ESRCH" ? "gone" : "alive";
+  }
+  const startedAt = await processStartTime(holder.pid);
+  const lockedAt = holder.since ? Date.parse(holder.since) : Number.NaN;
+  // A small allowance: `ps` reports whole seconds.
+  if (startedAt !== null && Number.isFinite(lockedAt) && startedAt > lockedAt + 2000) return "gone";
+  return "alive";
+}
+
+/** When a process started, in epoch milliseconds, from `ps` (portable; no /proc needed), or null when unknown. */
+function processStartTime(pid: number): Promise<number | null> {
+  return new Promise((resolve) => {
+    execFile("ps", ["-o", "etimes=", "-p", String(pid)], { timeout: 5000 }, (error, stdout) => {
+      const seconds = Number(stdout.trim());
+      resolve(error || !Number.isFinite(seconds) || stdout.trim() === "" ? null : Date.now() - seconds * 1000);
+    });
+  });
+}
+
+/**
+ * Breaks the stack's locks whose holders are gone (or every lock, with `force`), recording each in the audit log.
+ * A live holder's lock is never broken without `force`.
+ */
+export async function breakStaleLocks(
+  workspace: PlannerWorkspace,
+  projectName: string,
+  stack: string,
+  options: { readonly force?: boolean; readonly actor?: string | null } = {},
+): Promise<{ broken: BrokenLock[]; held: LockHolder[] }> {
+  const broken: BrokenLock[] = [];
+  const held: LockHolder[] = [];
+  for (const holder of await lockHolders(workspace, projectName, stack)) {
+    const state = await holderState(holder);
+    if (state !== "gone" && !options.force) {
+      held.push(holder);
+      continue;
+    }
+    const reason =
+      state === "gone"
+        ? `its holder, process ${holder.pid} on ${holder.hostname}, is gone`
+        : `broken by hand (--force) while its holder's state was ${state}`;
+    await rm(holder.file, { force: true });
+    broken.push({ holder, reason });
+    await appendAudit(workspace.dataDir, {
+      action: "unlock",
+      stack,
+      status: "success",
+      actor: options.actor ?? null,
+      reason: `lock taken ${holder.since ?? "at an unknown time"} by ${describeHolder(holder)} broken: ${reason}`,
+    }).catch(() => undefined);
+  }
+  return { broken, held };
+}
+
+/** A holder for a person: who, on which host, which process, since when. */
+export function describeHolder(holder: LockHolder): string {
+  const who = holder.username ? `${holder.username}@` : "";
+  const host = holder.hostname ?? "an unknown host";
+  const pid = holder.pid !== null ? `, pid ${holder.pid}` : "";
+  const since = holder.since ? `, since ${holder.since}` : "";
+  return `${who}${host}${pid}${since}`;
+}
+
+/** Result of `unlockStack`. */
+export interface UnlockResult {
+  readonly stack: string;
+  readonly broken: readonly BrokenLock[];
+  /** Locks left in place: their holders run (or, on another host, cannot be checked; `force` breaks those). */
+  readonly held: readonly LockHolder[];
+}
+
+/**
+ * Breaks a stack's lock by hand: locks whose holders are gone, or with `force` every lock (for a holder on another
+ * host known to be dead). Each broken lock is recorded in the audit log.
+ */
+export async function unlockStack(
+  workspace: PlannerWorkspace,
+  stack: string,
+  options: { readonly force?: boolean; readonly actor?: string | null } = {},
+): Promise<UnlockResult> {
+  const { broken, held } = await breakStaleLocks(workspace, PROJECT_NAME, stack, options);
+  return { stack, broken, held };
+}
