@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../planner/spec";
 import { managedServices, type ManagedDatastore, type ManagedService } from "./container-service";
+import { dockerProvider } from "./docker/provider";
 import type { BuildContext, TargetOutputs } from "./types";
 
 /** What a cloud target (AWS, GCP) declares; `buildCloudTarget` decides which of them a spec needs. */
@@ -33,7 +34,8 @@ export interface CloudTarget {
 export function buildCloudTarget(cloud: CloudTarget, spec: StackSpec, context: BuildContext, opts: pulumi.ComponentResourceOptions = {}): TargetOutputs {
   const dashboardUrl = cloud.dashboardUrl(spec);
   // One provider per stack, handed to every component; the components' children inherit it with `parent`.
-  const options: pulumi.ComponentResourceOptions = { ...opts, providers: [cloud.provider(spec)] };
+  const provider = cloud.provider(spec);
+  const options: pulumi.ComponentResourceOptions = { ...opts, providers: [provider] };
   if (spec.build.kind === "static") {
     const site = cloud.site(spec, options);
     return { url: site.url, dashboardUrl, urls: { app: site.url, dashboard: dashboardUrl } };
@@ -44,6 +46,8 @@ export function buildCloudTarget(cloud: CloudTarget, spec: StackSpec, context: B
     if (!cloud.datastoreEngines.includes(service.engine)) continue;
     secrets[service.connection_env] = cloud.datastore(spec, service, `db-${service.id}`, options).connectionString;
   }
-  const app = cloud.app(spec, context.bundleDir ?? spec.artifact.path, secrets, options);
+  // The app's image is built on the stack's Docker engine, through its own explicit provider too.
+  const appOptions = { ...options, providers: [provider, dockerProvider(spec)] };
+  const app = cloud.app(spec, context.bundleDir ?? spec.artifact.path, secrets, appOptions);
   return { url: app.url, dashboardUrl, urls: { app: app.url, dashboard: dashboardUrl } };
 }

@@ -32,7 +32,14 @@ describe("offline preview under Pulumi's mocks", () => {
   it("shows the stack's explicit provider with its region, and every cloud resource going through it", async () => {
     const preview = await previewOffline(exampleSpec("gcp-cloud-run.yaml", { region: "europe-west1" }));
     const providers = preview.resources.filter((r) => r.type.startsWith("pulumi:providers:"));
-    expect(providers.map((p) => [p.type, p.name, p.inputs.region])).toEqual([["pulumi:providers:gcp", "gcp", "europe-west1"]]);
+    // The app's image is built through the stack's explicit Docker provider, beside the GCP one.
+    expect(providers.map((p) => [p.type, p.name, p.inputs.region])).toEqual([
+      ["pulumi:providers:gcp", "gcp", "europe-west1"],
+      ["pulumi:providers:docker", "docker", undefined],
+    ]);
+    const images = preview.resources.filter((r) => r.type.startsWith("docker:"));
+    expect(images.length).toBeGreaterThan(0);
+    expect(images.every((r) => r.provider === "docker")).toBe(true);
     const cloud = preview.resources.filter((r) => r.custom && r.type.startsWith("gcp:"));
     expect(cloud.length).toBeGreaterThan(0);
     expect(cloud.every((r) => r.provider === "gcp")).toBe(true);
