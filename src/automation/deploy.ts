@@ -11,6 +11,7 @@ import { appendAudit } from "./audit";
 import { preDeploymentChecks } from "./checks";
 import { AutomationError, HealthCheckError } from "./errors";
 import { previewStack, stackHistory, upStack, type ChangeSummary, type StackOutputs } from "./operations";
+import { withIdempotency } from "./idempotency";
 import { healthUrl, waitForHealthy } from "./verify";
 import { openWorkspace, type PlannerWorkspace, type WorkspaceOptions } from "./workspace";
 
@@ -28,6 +29,14 @@ export interface DeployOptions extends WorkspaceOptions {
   readonly lockWaitMs?: number;
   /** A workspace opened earlier (skips opening one). */
   readonly workspace?: PlannerWorkspace;
+  /**
+   * The caller's key for this deployment: a repeated call with the same key and request within
+   * `idempotencyWindowMs` returns the first call's result without running the engine again (a retried HTTP call,
+   * a webhook delivered twice). The same key with a different request fails at stage `validation`.
+   */
+  readonly idempotencyKey?: string;
+  /** How long a key's result is kept; default 24 hours. */
+  readonly idempotencyWindowMs?: number;
 }
 
 /** The brief's success object, plus what a caller needs to follow up. */
@@ -76,6 +85,22 @@ export type DeployResult = DeploySuccess | PreviewOnlyResult | FailureResult;
  * the stage where it happened; nothing is thrown.
  */
 export async function planAndDeploy(request: unknown, options: DeployOptions = {}): Promise<DeployResult> {
+  if (options.idempotencyKey === undefined) return runDeployment(request, options);
+  const dataDir = options.workspace?.dataDir ?? path.join(path.resolve(options.workspaceDir ?? process.cwd()), ".deployment-planner");
+  return withIdempotency(
+    request,
+    {
+      key: options.idempotencyKey,
+      dataDir,
+      windowMs: options.idempotencyWindowMs,
+      // An internal error is a bug or a crash, not an answer: a retry with the same key runs again.
+      keep: (result) => !(isFailure(result as DeployResult) && (result as FailureResult).stage === "internal"),
+    },
+    () => runDeployment(request, options),
+  );
+}
+
+async function runDeployment(request: unknown, options: DeployOptions): Promise<DeployResult> {
   const started = Date.now();
   const progress = options.onProgress ?? (() => undefined);
   const masker = new SecretMasker();
