@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { TextMasker } from "./operations";
+import type { TextMasker } from "../secrets/masker";
 
 /** One audited action. Holds names, versions and digests only — never a secret value. */
 export interface AuditRecord {

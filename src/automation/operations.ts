@@ -9,6 +9,7 @@ import {
   type UpdateSummary,
 } from "@pulumi/pulumi/automation";
 import type { StackSpec } from "../planner/spec";
+import type { TextMasker } from "../secrets/masker";
 import { programFor } from "../stacks/program";
 import { asSdkCommand, engineCommandFor } from "./engine-command";
 import { classifyEngineError, ProtectedStackError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
@@ -16,10 +17,7 @@ import { breakStaleLocks, describeHolder } from "./locks";
 import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
-/** Anything that can hide secret values in text before it is shown or stored. */
-export interface TextMasker {
-  mask(text: string): string;
-}
+export type { TextMasker } from "../secrets/masker";
 
 const NO_MASK: TextMasker = { mask: (text) => text };
 

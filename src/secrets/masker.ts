@@ -15,6 +15,11 @@ export const MIN_MASKED_LENGTH = 4;
 /** Longest partial line a masking stream holds back while waiting for its newline. */
 const MAX_PENDING_CHARS = 1024 * 1024;
 
+/** Anything that can hide secret values in text before it is shown or stored. */
+export interface TextMasker {
+  mask(text: string): string;
+}
+
 /**
  * Replaces resolved secret values with `[secret]` in text: log lines, engine output that is stored, error messages
  * and CLI output. Besides each value it hides the forms a value commonly takes on its way into output — JSON string
