@@ -6,7 +6,7 @@ import type { TextMasker } from "../secrets/masker";
 /** One audited action. Holds names, versions and digests only — never a secret value. */
 export interface AuditRecord {
   readonly time: string;
-  readonly action: "deploy" | "preview" | "destroy" | "refresh" | "redeploy" | "unlock";
+  readonly action: "deploy" | "preview" | "destroy" | "refresh" | "redeploy" | "unlock" | "repair";
   readonly stack: string;
   readonly status: "success" | "error";
   readonly actor: string | null;

@@ -244,7 +244,7 @@ async function runDeployment(request: unknown, options: DeployOptions): Promise<
       artifact_digest: spec.artifact?.digest ?? null,
       changes: up.changeSummary,
       secrets: provenance,
-      warnings,
+      warnings: [...warnings, ...up.repairs],
       duration_ms: Date.now() - started,
       log_file: up.logFile,
     });

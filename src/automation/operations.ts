@@ -14,6 +14,7 @@ import { programFor } from "../stacks/program";
 import { asSdkCommand, engineCommandFor } from "./engine-command";
 import { classifyEngineError, ProtectedStackError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
 import { breakStaleLocks, describeHolder } from "./locks";
+import { repairInterruptedUpdate } from "./repair";
 import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
@@ -61,6 +62,8 @@ export interface UpResult {
   readonly version: number;
   readonly durationMs: number;
   readonly logFile: string;
+  /** What an interrupted earlier update had left and this one repaired first (see `repairInterruptedUpdate`). */
+  readonly repairs: readonly string[];
 }
 
 /** Result of `destroy`. */
@@ -264,6 +267,7 @@ export async function upStack(
     const stack = await inlineStack(options.workspace, spec.stack);
     return runEngine("up", spec.stack, options, async (hooks) => {
       const started = Date.now();
+      const repairs = await repairInterruptedUpdate(options.workspace, spec.stack, stack);
       const observed: ObservedUpdate = {};
       const result = await answeredFromEvents(stack, observed).up({
         ...OPERATION_FLAGS.up,
@@ -285,6 +289,7 @@ export async function upStack(
         version,
         durationMs: Date.now() - started,
         logFile: hooks.logFile,
+        repairs,
       };
     });
   });
@@ -376,6 +381,7 @@ export async function destroyStack(stackName: string, options: DestroyOptions): 
       );
     }
     const result = await runEngine("destroy", stackName, options, async (hooks) => {
+      await repairInterruptedUpdate(options.workspace, stackName, stack);
       const destroyed = await stack.destroy({
         ...OPERATION_FLAGS.destroy,
         signal: options.signal,
@@ -399,6 +405,7 @@ export async function refreshStack(stackName: string, options: OperationOptions)
   return inStackQueue(options.workspace, stackName, async () => {
     const stack = await existingStack(options.workspace, stackName);
     return runEngine("refresh", stackName, options, async (hooks) => {
+      await repairInterruptedUpdate(options.workspace, stackName, stack);
       const refreshed = await stack.refresh({
         ...OPERATION_FLAGS.refresh,
         signal: options.signal,

@@ -114,10 +114,10 @@ function probe(releasePort, healthPath) {
   });
 }
 
-async function startRelease(spec) {
+async function startRelease(spec, isAbandoned = () => false) {
   const id = spec.id;
   if (releases.has(id) && !releases.get(id).exited) {
-    return { id, port: releases.get(id).port, pid: releases.get(id).child.pid };
+    return { id, port: releases.get(id).port, pid: releases.get(id).child.pid, previous: activeId };
   }
   const releasePort = await freePort();
   const logFile = path.join(logsDir, `${id}.log`);
@@ -186,20 +186,29 @@ async function startRelease(spec) {
         logTail: tail(logFile, 20),
       });
     }
+    if (isAbandoned()) break;
     last = await probe(releasePort, spec.healthPath || "/");
-    if (last === "ok") {
+    if (last === "ok" && !isAbandoned()) {
       const previous = activeId;
       activeId = id;
       log(`release ${id} healthy on ${releasePort}; traffic switched from ${previous || "none"}`);
-      return { id, port: releasePort, pid: child.pid };
+      return { id, port: releasePort, pid: child.pid, previous };
     }
     await new Promise((r) => setTimeout(r, 150));
   }
   await stopProcess(release);
   await Promise.race([release.logsFlushed, new Promise((r) => setTimeout(r, 2000))]);
+  if (isAbandoned()) throw new Error(`release ${id} was abandoned by its creator before it became healthy`);
   throw Object.assign(new Error(`${spec.healthPath || "/"} did not answer 2xx/3xx within ${(spec.healthTimeoutMs || 30000) / 1000}s (last: ${last})`), {
     logTail: tail(logFile, 20),
   });
+}
+
+/** Undoes a release whose creator hung up: traffic goes back to the release it replaced, and it is stopped. */
+async function abandonRelease(id, previous) {
+  if (activeId === id) activeId = previous && releases.has(previous) && !releases.get(previous).exited ? previous : null;
+  log(`release ${id} abandoned by its creator; traffic back on ${activeId || "none"}`);
+  await stopRelease(id);
 }
 
 function stopProcess(release) {
@@ -303,8 +312,19 @@ const control = http.createServer(async (req, res) => {
     if (req.method === "GET" && req.url === "/status") return reply(res, 200, status());
     if (req.method === "POST" && req.url === "/releases") {
       const spec = await readBody(req);
+      // A creator that hangs up before the answer (its engine was killed) never records the release in its state:
+      // such a release is stopped instead of being left running unknown to anyone.
+      let abandoned = false;
+      res.on("close", () => {
+        if (!res.writableFinished) abandoned = true;
+      });
       try {
-        return reply(res, 200, await startRelease(spec));
+        const started = await startRelease(spec, () => abandoned);
+        if (abandoned) {
+          await abandonRelease(started.id, started.previous);
+          return;
+        }
+        return reply(res, 200, { id: started.id, port: started.port, pid: started.pid });
       } catch (error) {
         return reply(res, 500, { error: error.message, logTail: error.logTail || "" });
       }
@@ -312,6 +332,11 @@ const control = http.createServer(async (req, res) => {
     const match = /^\/releases\/([A-Za-z0-9_-]+)$/.exec(req.url || "");
     if (req.method === "DELETE" && match) {
       await stopRelease(match[1]);
+      // The engine deletes a release once its replacement serves; any other release still running then was started
+      // by an update that died before recording it, and no state will ever delete it.
+      const orphans = [...releases.values()].filter((r) => r.id !== activeId && !r.exited);
+      for (const orphan of orphans) log(`release ${orphan.id} is known to no state; stopping it`);
+      await Promise.all(orphans.map((orphan) => stopRelease(orphan.id)));
       return reply(res, 200, status());
     }
     if (req.method === "POST" && req.url === "/shutdown") {

@@ -1,0 +1,46 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { appendAudit } from "./audit";
+import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+
+/** One operation an interrupted update left in the checkpoint: what it was doing to which resource. */
+interface PendingOperation {
+  readonly type?: string;
+  readonly resource?: { readonly urn?: string };
+}
+
+/**
+ * Whether the file backend's checkpoint of a stack lists pending operations, read from the file (no CLI run), so the
+ * common case costs nothing. Other backends are asked through an export.
+ */
+async function mayHavePendingOperations(workspace: PlannerWorkspace, stackName: string): Promise<boolean> {
+  if (!workspace.backendUrl.startsWith("file://")) return true;
+  const file = path.join(new URL(workspace.backendUrl).pathname, ".pulumi", "stacks", PROJECT_NAME, `${stackName}.json`);
+  const text = await readFile(file, "utf8").catch(() => null);
+  // A compressed or unreadable checkpoint is asked through an export instead.
+  if (text === null) return false;
+  return /"pending_operations"\s*:\s*\[\s*\{/.test(text);
+}
+
+/**
+ * Repairs what an interrupted update (a killed process, a crash) left in the stack's checkpoint: its pending
+ * operations are cleared before the next operation runs, so the engine neither warns about them forever nor keeps
+ * them past a successful update. What they were doing is reconciled by the next operation itself (a `refresh` or an
+ * `up` reads and replaces what really exists; the local target's supervisor stops a release whose create was
+ * abandoned). Each repair is audited, and returned as a warning for the caller's result.
+ */
+export async function repairInterruptedUpdate(workspace: PlannerWorkspace, stackName: string, stack: Stack): Promise<string[]> {
+  if (!(await mayHavePendingOperations(workspace, stackName))) return [];
+  const state = await stack.exportStack();
+  const deployment = state.deployment as { pending_operations?: PendingOperation[] } | undefined;
+  const pending = deployment?.pending_operations ?? [];
+  if (pending.length === 0) return [];
+  const described = pending.map((op) => `${op.type ?? "operation"} ${op.resource?.urn?.split("::").pop() ?? "a resource"}`);
+  await stack.importStack({ ...state, deployment: { ...deployment, pending_operations: [] } });
+  const warning = `repaired ${stackName}: an interrupted update had left ${pending.length} pending operation(s) (${described.join(", ")}); cleared them`;
+  await appendAudit(workspace.dataDir, { action: "repair", stack: stackName, status: "success", actor: null, reason: warning }).catch(
+    () => undefined,
+  );
+  return [warning];
+}
