@@ -14,6 +14,7 @@ import { programFor } from "../stacks/program";
 import { asSdkCommand, engineCommandFor } from "./engine-command";
 import { classifyEngineError, ProtectedStackError, StackMissingError, StackLockedError, type AutomationError } from "./errors";
 import { breakStaleLocks, describeHolder } from "./locks";
+import { reapOrphanProviders } from "./orphans";
 import { repairInterruptedUpdate } from "./repair";
 import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
@@ -526,6 +527,8 @@ async function runEngine<T>(
           // A lock whose holder died (a killed deploy) is broken at once instead of being waited out.
           const { broken, held } = await breakStaleLocks(options.workspace, PROJECT_NAME, stack);
           for (const lock of broken) options.onProgress?.(`broke the stale lock of ${stack}: ${lock.reason}`);
+          // A holder that died mid-update leaves its engine's provider processes behind.
+          if (broken.length > 0) await reapOrphanProviders(options.workspace.toolchain);
           if (broken.length > 0 && locksBroken < 3) {
             locksBroken += broken.length;
             continue;

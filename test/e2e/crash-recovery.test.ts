@@ -16,6 +16,27 @@ const KILL_POINTS = [
   { name: "while the deployed URL is being verified", line: "verifying http" },
 ] as const;
 
+/** Pids of dynamic-provider shims whose engine is gone (their parent is no `pulumi` process), and their children. */
+function orphanProviderPids(): number[] {
+  const rows = spawnSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .stdout.split("\n")
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
+  const byPid = new Map(rows.map((row) => [row.pid, row]));
+  const shims = rows.filter((row) => row.args.includes("pulumi-resource-pulumi-nodejs") && !/(^|\/)pulumi$/.test(byPid.get(row.ppid)?.args.split(/\s+/)[0] ?? ""));
+  return shims.flatMap((shim) => [shim.pid, ...rows.filter((row) => row.ppid === shim.pid).map((row) => row.pid)]);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe("a deploy killed with SIGKILL of its whole process group", () => {
   let t: TestWorkspace;
   let projectId = "";
@@ -79,6 +100,7 @@ describe("a deploy killed with SIGKILL of its whole process group", () => {
 
     const request = await writeApp("v2");
     await killDeployAt(request, line);
+    const orphans = orphanProviderPids();
     // Never nothing for more than a moment: the endpoint keeps serving one of the two versions.
     expect(["v1", "v2"]).toContain(await (await fetch(url)).text());
 
@@ -95,5 +117,7 @@ describe("a deploy killed with SIGKILL of its whole process group", () => {
     // One app release serves; the half-started one of the killed deploy was stopped, not left running.
     const apps = (await processesUnder(t.root)).filter((pid) => /^node server\.js/.test(spawnSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).stdout.trim()));
     expect(apps).toHaveLength(1);
+    // The killed engine's provider processes did not outlive the recovery.
+    expect(orphans.filter(isAlive)).toEqual([]);
   });
 });
