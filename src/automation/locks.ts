@@ -3,7 +3,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { appendAudit } from "./audit";
-import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** Who holds a stack's lock, as the engine recorded it in the state backend. */
 export interface LockHolder {
@@ -30,8 +30,7 @@ export interface BrokenLock {
  * or null for backends whose locks this product cannot see (cloud object stores, PostgreSQL, Pulumi Cloud).
  */
 export function stackLockDir(workspace: PlannerWorkspace, projectName: string, stack: string): string | null {
-  if (!workspace.backendUrl.startsWith("file://")) return null;
-  return path.join(new URL(workspace.backendUrl).pathname, ".pulumi", "locks", "organization", projectName, stack);
+  return fileBackendPath(workspace, "locks", "organization", projectName, stack);
 }
 
 /** The holders of a stack's lock; empty when it is free or its backend's locks cannot be read. */

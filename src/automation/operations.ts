@@ -17,7 +17,7 @@ import { breakStaleLocks, describeHolder } from "./locks";
 import { reapOrphanProviders } from "./orphans";
 import { repairInterruptedUpdate } from "./repair";
 import { readStackSpec, specFromHistoryConfig, stackConfigPath, writeStackSpec } from "./stack-config";
-import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 export type { TextMasker } from "../secrets/masker";
 
@@ -180,8 +180,8 @@ function forgetStack(workspace: PlannerWorkspace, stackName: string): void {
  * selecting one first only checks that it exists; on the file backend that check needs no CLI run (about 0.3 s).
  */
 async function fileBackendHasStack(workspace: PlannerWorkspace, stack: string): Promise<boolean | undefined> {
-  if (!workspace.backendUrl.startsWith("file://")) return undefined;
-  const dir = path.join(new URL(workspace.backendUrl).pathname, ".pulumi", "stacks", PROJECT_NAME);
+  const dir = fileBackendPath(workspace, "stacks", PROJECT_NAME);
+  if (dir === null) return undefined;
   for (const suffix of [".json", ".json.gz"]) {
     if (await stat(path.join(dir, stack + suffix)).then(() => true, () => false)) return true;
   }
@@ -343,8 +343,8 @@ async function tagStack(stack: Stack, workspace: PlannerWorkspace, spec: StackSp
 /** Number of updates in a stack's history, i.e. the version number of its latest update. */
 export async function updateCount(workspace: PlannerWorkspace, stackName: string): Promise<number> {
   // A file backend keeps one history file per update; counting them spares a CLI run after every update.
-  if (workspace.backendUrl.startsWith("file://")) {
-    const dir = path.join(new URL(workspace.backendUrl).pathname, ".pulumi", "history", PROJECT_NAME, stackName);
+  const dir = fileBackendPath(workspace, "history", PROJECT_NAME, stackName);
+  if (dir !== null) {
     const files = await readdir(dir).catch(() => null);
     if (files) return files.filter((f) => f.endsWith(".history.json")).length;
   }

@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { appendAudit } from "./audit";
-import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** One operation an interrupted update left in the checkpoint: what it was doing to which resource. */
 interface PendingOperation {
@@ -15,10 +14,10 @@ interface PendingOperation {
  * common case costs nothing. Other backends are asked through an export.
  */
 async function mayHavePendingOperations(workspace: PlannerWorkspace, stackName: string): Promise<boolean> {
-  if (!workspace.backendUrl.startsWith("file://")) return true;
-  const file = path.join(new URL(workspace.backendUrl).pathname, ".pulumi", "stacks", PROJECT_NAME, `${stackName}.json`);
+  const file = fileBackendPath(workspace, "stacks", PROJECT_NAME, `${stackName}.json`);
+  if (file === null) return true;
   const text = await readFile(file, "utf8").catch(() => null);
-  // A compressed or unreadable checkpoint is asked through an export instead.
+  // No plain checkpoint (a new stack, or one the backend keeps compressed): nothing is repaired here.
   if (text === null) return false;
   return /"pending_operations"\s*:\s*\[\s*\{/.test(text);
 }

@@ -46,6 +46,15 @@ export interface PlannerWorkspace {
   readonly envVars: Record<string, string>;
 }
 
+/**
+ * A path inside a file backend's `.pulumi` directory (stacks, history, locks), or null when the workspace's backend is
+ * not a file backend, whose files this product can read directly.
+ */
+export function fileBackendPath(workspace: Pick<PlannerWorkspace, "backendUrl">, ...segments: string[]): string | null {
+  if (!workspace.backendUrl.startsWith("file://")) return null;
+  return path.join(new URL(workspace.backendUrl).pathname, ".pulumi", ...segments);
+}
+
 /** Path of the generated passphrase key file, outside any repository. */
 export function generatedKeyFilePath(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(os.homedir(), ".config");
