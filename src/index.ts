@@ -6,22 +6,19 @@ export { plan, type PlanOptions, type PlanResult, type PlannedResult, type Redep
 export * from "./planner/spec";
 export * from "./outcome";
 export { planAndDeploy, type DeployOptions, type DeployResult, type DeploySuccess, type PreviewOnlyResult } from "./automation/deploy";
-export {
-  previewStack,
-  upStack,
-  destroyStack,
-  refreshStack,
-  stackOutputs,
-  stackHistory,
-  currentStackSpec,
-  type HistoryEntry,
-  type OperationOptions,
-  type PreviewResult,
-  type UpResult,
-  type DestroyResult,
-  type RefreshResult,
-  type StackOutputs,
-} from "./automation/operations";
+export { previewStack, upStack, destroyStack, refreshStack, type DestroyOptions } from "./automation/operations";
+export { stackOutputs, currentStackSpec } from "./automation/stack-queries";
+export { stackHistory, type HistoryEntry } from "./automation/history";
+export type {
+  OperationOptions,
+  PreviewResult,
+  UpResult,
+  DestroyResult,
+  RefreshResult,
+  StackOutputs,
+  ChangeSummary,
+  PlannedStep,
+} from "./automation/operation-types";
 export { unlockStack, lockHolders, type LockHolder, type UnlockResult } from "./automation/locks";
 export { openWorkspace, PROJECT_NAME, type PlannerWorkspace, type WorkspaceOptions } from "./automation/workspace";
 export { ensurePulumi, PULUMI_VERSION, FALLBACK_LANGUAGE_HOST_VERSION, type PulumiToolchain, type LanguageHost } from "./automation/toolchain";

@@ -46,3 +46,39 @@ export async function readAudit(dataDir: string): Promise<AuditRecord[]> {
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line) as AuditRecord);
 }
+
+/** What an audited operation records besides its outcome. */
+export type AuditSubject = Omit<AuditRecord, "time" | "host" | "status" | "duration_ms" | "stage" | "reason">;
+
+/**
+ * Runs an operation and appends one audit record of its outcome: success, or error with the failing stage and the
+ * masked reason. An audit log that cannot be written never fails the operation itself.
+ */
+export async function audited<T>(
+  dataDir: string,
+  subject: AuditSubject,
+  masker: TextMasker | undefined,
+  run: () => Promise<T>,
+  details: (result: T) => Partial<AuditRecord> = () => ({}),
+): Promise<T> {
+  const started = Date.now();
+  try {
+    const result = await run();
+    await appendAudit(dataDir, { ...subject, status: "success", ...details(result), duration_ms: Date.now() - started }, masker).catch(() => undefined);
+    return result;
+  } catch (error) {
+    const failed = error as { stage?: string; message?: string };
+    await appendAudit(
+      dataDir,
+      {
+        ...subject,
+        status: "error",
+        stage: typeof failed.stage === "string" ? failed.stage : "internal",
+        reason: String(failed.message ?? error).split("\n")[0]?.slice(0, 500),
+        duration_ms: Date.now() - started,
+      },
+      masker,
+    ).catch(() => undefined);
+    throw error;
+  }
+}

@@ -35,7 +35,7 @@ export class StackLockedError extends AutomationError {
   get fixSuggestion(): string {
     const dot = this.stackName.indexOf(".");
     const unlock = `deployment-planner unlock ${this.stackName.slice(0, dot)} ${this.stackName.slice(dot + 1)}`;
-    return `Wait for the running update of '${this.stackName}' to finish and retry. A lock whose holder died on this host is broken automatically; if the holder is gone on another host, run '${unlock} --force'.`;
+    return `Wait for the running update of '${this.stackName}' to finish and retry. A lock whose holder is gone (a dead process on this host, or a host that stopped renewing its lease) is broken automatically; if a holder on another host that took no lease is gone, run '${unlock} --force'.`;
   }
 }
 
@@ -109,7 +109,7 @@ export class OperationCancelledError extends AutomationError {
     super(`the operation on stack '${stackName}' was cancelled`);
   }
   get fixSuggestion(): string {
-    return `Run 'deployment-planner refresh' for the stack to reconcile its state, then deploy again.`;
+    return `Deploy again when ready: what the cancelled update left is cleaned up, and the next operation reconciles the rest.`;
   }
 }
 

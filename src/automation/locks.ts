@@ -3,6 +3,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { appendAudit } from "./audit";
+import { hostLeaseState, removeExpiredLeases } from "./leases";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** Who holds a stack's lock, as the engine recorded it in the state backend. */
@@ -62,10 +63,15 @@ export async function lockHolders(workspace: PlannerWorkspace, projectName: stri
 
 /**
  * Whether a holder still runs. On this host: its process exists and started before the lock was taken (a later start
- * means the pid was reused by another program). A holder on another host cannot be checked from here.
+ * means the pid was reused by another program). On another host: whether that host still renews a lease on the stack
+ * (see `takeLease`); a lock from a host that never took one (a plain `pulumi` run) cannot be judged from here.
  */
-export async function holderState(holder: LockHolder): Promise<HolderState> {
-  if (holder.hostname !== os.hostname() || holder.pid === null) return "unknown";
+export async function holderState(workspace: PlannerWorkspace, stack: string, holder: LockHolder): Promise<HolderState> {
+  if (holder.hostname !== null && holder.hostname !== os.hostname()) {
+    const lease = await hostLeaseState(workspace, stack, holder.hostname);
+    return lease === "live" ? "alive" : lease === "expired" ? "gone" : "unknown";
+  }
+  if (holder.pid === null) return "unknown";
   try {
     process.kill(holder.pid, 0);
   } catch (error) {
@@ -102,16 +108,20 @@ export async function breakStaleLocks(
   const broken: BrokenLock[] = [];
   const held: LockHolder[] = [];
   for (const holder of await lockHolders(workspace, projectName, stack)) {
-    const state = await holderState(holder);
+    const state = await holderState(workspace, stack, holder);
     if (state !== "gone" && !options.force) {
       held.push(holder);
       continue;
     }
+    const elsewhere = holder.hostname !== null && holder.hostname !== os.hostname();
     const reason =
-      state === "gone"
-        ? `its holder, process ${holder.pid} on ${holder.hostname}, is gone`
-        : `broken by hand (--force) while its holder's state was ${state}`;
+      state !== "gone"
+        ? `broken by hand (--force) while its holder's state was ${state}`
+        : elsewhere
+          ? `its holder on ${holder.hostname} stopped renewing its lease`
+          : `its holder, process ${holder.pid} on ${holder.hostname}, is gone`;
     await rm(holder.file, { force: true });
+    if (elsewhere && state === "gone") await removeExpiredLeases(workspace, stack, holder.hostname!);
     broken.push({ holder, reason });
     await appendAudit(workspace.dataDir, {
       action: "unlock",

@@ -1,6 +1,8 @@
 import { readFile } from "node:fs/promises";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { appendAudit } from "./audit";
+import { breakStaleLocks } from "./locks";
+import { reapOrphanProviders } from "./orphans";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** One operation an interrupted update left in the checkpoint: what it was doing to which resource. */
@@ -42,4 +44,24 @@ export async function repairInterruptedUpdate(workspace: PlannerWorkspace, stack
     () => undefined,
   );
   return [warning];
+}
+
+/** How long the clean-up after a cancelled operation may take before it is left to the next operation. */
+const CANCEL_REPAIR_TIMEOUT_MS = 30_000;
+
+/**
+ * Leaves a cancelled operation's stack as clean as a finished one: an engine that had to be killed (it did not stop
+ * within the cancel bounds) leaves its lock, its provider processes and pending operations; the lock of a holder that
+ * is gone is broken, the orphans are stopped and the pending operations cleared. Bounded; whatever it cannot do in
+ * time, the next operation repairs.
+ */
+export async function repairAfterCancel(workspace: PlannerWorkspace, stackName: string, stack: Stack): Promise<void> {
+  const work = (async () => {
+    const { broken, held } = await breakStaleLocks(workspace, PROJECT_NAME, stackName);
+    if (broken.length > 0) await reapOrphanProviders(workspace.toolchain);
+    if (held.length === 0) await repairInterruptedUpdate(workspace, stackName, stack);
+  })().catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_REPAIR_TIMEOUT_MS)))]);
+  clearTimeout(timer);
 }

@@ -51,8 +51,14 @@ export interface PlannerWorkspace {
  * not a file backend, whose files this product can read directly.
  */
 export function fileBackendPath(workspace: Pick<PlannerWorkspace, "backendUrl">, ...segments: string[]): string | null {
+  const root = fileBackendRoot(workspace);
+  return root === null ? null : path.join(root, ".pulumi", ...segments);
+}
+
+/** The root directory of a file backend (beside its `.pulumi` directory), or null for other backends. */
+export function fileBackendRoot(workspace: Pick<PlannerWorkspace, "backendUrl">): string | null {
   if (!workspace.backendUrl.startsWith("file://")) return null;
-  return path.join(new URL(workspace.backendUrl).pathname, ".pulumi", ...segments);
+  return new URL(workspace.backendUrl).pathname;
 }
 
 /** Path of the generated passphrase key file, outside any repository. */

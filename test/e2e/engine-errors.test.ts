@@ -61,7 +61,7 @@ describe("engine failures map to typed errors", () => {
     setTimeout(() => void rm(lockFile, { force: true }), 3000);
     const waited = await upStack(spec, {}, { workspace: t.workspace, lockWaitMs: 60_000, onProgress: (l) => lines.push(l) });
     expect(waited.changeSummary).toMatchObject({ same: 4 });
-    expect(lines.some((l) => l.includes("is locked by another update; waiting"))).toBe(true);
+    expect(lines.some((l) => l.includes(`stack ${spec.stack} is locked by someone@elsewhere, pid 1`) && l.includes("waiting up to"))).toBe(true);
   });
 
   it("cancels a running update through its AbortSignal and leaves the stack unlocked for refresh and destroy", async () => {

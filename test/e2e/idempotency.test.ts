@@ -2,7 +2,8 @@ import { cp } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planAndDeploy } from "../../src/automation/deploy";
-import { destroyStack, stackHistory } from "../../src/automation/operations";
+import { destroyStack } from "../../src/automation/operations";
+import { stackHistory } from "../../src/automation/history";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");

@@ -3,8 +3,9 @@ import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planAndDeploy, type DeployResult, type DeploySuccess } from "../../src/automation/deploy";
-import { destroyStack, previewStack, refreshStack, stackHistory } from "../../src/automation/operations";
-import { currentStackSpec } from "../../src/automation/operations";
+import { destroyStack, previewStack, refreshStack } from "../../src/automation/operations";
+import { stackHistory } from "../../src/automation/history";
+import { currentStackSpec } from "../../src/automation/stack-queries";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { filesContaining, portRefuses, processesUnder, startPoller } from "../support/processes";
 

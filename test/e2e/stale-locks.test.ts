@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { cp, mkdir, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -48,11 +49,24 @@ describe("stale stack locks", () => {
     return path.join(t.workspace.dir, ".pulumi-state", ".pulumi", "locks", "organization", "deployment-planner", stack);
   }
 
-  async function writeLock(stack: string, holder: { pid: number; timestamp: string }): Promise<void> {
+  async function writeLock(stack: string, holder: { pid: number; timestamp: string; hostname?: string }): Promise<void> {
     await mkdir(lockDir(stack), { recursive: true });
     await writeFile(
       path.join(lockDir(stack), `left-behind-${holder.pid}.json`),
-      JSON.stringify({ ...holder, username: "deployer", hostname: os.hostname() }),
+      JSON.stringify({ hostname: os.hostname(), ...holder, username: "deployer" }),
+    );
+  }
+
+  function leaseDir(stack: string): string {
+    return path.join(t.workspace.dir, ".pulumi-state", ".deployment-planner", "leases", "deployment-planner", stack);
+  }
+
+  /** A lease as another host's deploy keeps it, last renewed `ageMs` ago. */
+  async function writeLease(stack: string, hostname: string, ageMs: number): Promise<void> {
+    await mkdir(leaseDir(stack), { recursive: true });
+    await writeFile(
+      path.join(leaseDir(stack), `${hostname}.4242.json`),
+      JSON.stringify({ hostname, pid: 4242, renewed_at: new Date(Date.now() - ageMs).toISOString(), ttl_ms: 60_000 }),
     );
   }
 
@@ -71,6 +85,52 @@ describe("stale stack locks", () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ stack: spec.stack, status: "success" });
     expect(audit[0]!.reason).toContain(`pid ${pid}`);
+    console.log(`stale lock of a dead process on this host broken and the update done in ${Date.now() - started} ms`);
+  });
+
+  it("breaks within seconds a lock from another host whose lease stopped being renewed, and audits it", async () => {
+    const spec = await deployedStatic("expired-lease");
+    await writeLock(spec.stack, { pid: 4242, hostname: "builder-7", timestamp: new Date(Date.now() - 300_000).toISOString() });
+    await writeLease(spec.stack, "builder-7", 120_000);
+    const lines: string[] = [];
+    const started = Date.now();
+    const up = await upStack(spec, {}, { workspace: t.workspace, lockWaitMs: 60_000, onProgress: (l) => lines.push(l) });
+    expect(up.changeSummary).toMatchObject({ same: 4 });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(lines).toContainEqual(expect.stringContaining(`broke the stale lock of ${spec.stack}: its holder on builder-7 stopped renewing its lease`));
+    expect((await readAudit(t.workspace.dataDir)).filter((r) => r.action === "unlock")).toHaveLength(1);
+    // The expired lease went with the lock; this process's own lease was released after its update.
+    expect(await readdir(leaseDir(spec.stack))).toEqual([]);
+    console.log(`stale lock of another host (expired lease) broken and the update done in ${Date.now() - started} ms`);
+  });
+
+  it("waits for a lock from another host that still renews its lease, naming the holder", async () => {
+    const spec = await deployedStatic("live-lease");
+    const since = new Date().toISOString();
+    await writeLock(spec.stack, { pid: 4242, hostname: "builder-8", timestamp: since });
+    await writeLease(spec.stack, "builder-8", 1_000);
+    expect((await unlockStack(t.workspace, spec.stack)).held).toHaveLength(1);
+    const error = await upStack(spec, {}, { workspace: t.workspace, lockWaitMs: 2000 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StackLockedError);
+    expect((error as StackLockedError).message).toContain(`deployer@builder-8, pid 4242, since ${since}`);
+    expect(await readdir(lockDir(spec.stack))).toHaveLength(1);
+    expect((await unlockStack(t.workspace, spec.stack, { force: true })).broken).toHaveLength(1);
+  });
+
+  it("holds a lease on the stack while its engine runs, and releases it after", async () => {
+    const spec = await deployedStatic("own-lease");
+    const seen: string[][] = [];
+    await upStack(spec, {}, {
+      workspace: t.workspace,
+      onEvent: () => {
+        if (seen.length === 0) seen.push(readdirSync(leaseDir(spec.stack)));
+      },
+    });
+    expect(seen[0]).toEqual([`${os.hostname()}.${process.pid}.json`]);
+    expect(await readdir(leaseDir(spec.stack))).toEqual([]);
   });
 
   it("breaks a lock whose pid now belongs to a process started after the lock was taken", async () => {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeployResult } from "../../src/automation/deploy";
-import type { DestroyResult } from "../../src/automation/operations";
+import type { DestroyResult } from "../../src/automation/operation-types";
 import {
   OTHER_NODE_RELEASES,
   PULUMI_SDK_VERSION,

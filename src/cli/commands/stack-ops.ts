@@ -1,6 +1,7 @@
-import { destroyStack, refreshStack, stackHistory, stackOutputs } from "../../automation/operations";
+import { destroyStack, refreshStack } from "../../automation/operations";
+import { stackHistory } from "../../automation/history";
+import { stackOutputs } from "../../automation/stack-queries";
 import { openWorkspace } from "../../automation/workspace";
-import { appendAudit } from "../../automation/audit";
 import { describeHolder, unlockStack } from "../../automation/locks";
 import { failure, isFailure } from "../../outcome";
 import type { PlannerWorkspace } from "../../automation/workspace";
@@ -41,9 +42,8 @@ export const destroyCommand: CliCommand = {
         force: args.flags.force === true,
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
-        message: `destroy ${stack}`,
+        actor: context.env.USER ?? null,
       });
-      await appendAudit(workspace.dataDir, { action: "destroy", stack, status: "success", actor: context.env.USER ?? null });
       return {
         exitCode: 0,
         json: { status: "destroyed", stack, changes: result.changeSummary, stack_removed: result.stackRemoved, log_file: result.logFile },
@@ -65,7 +65,7 @@ export const refreshCommand: CliCommand = {
         workspace,
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
-        message: `refresh ${stack}`,
+        actor: context.env.USER ?? null,
       });
       return {
         exitCode: 0,

@@ -1,0 +1,74 @@
+import path from "node:path";
+import { isFailure, type FailureResult } from "../outcome";
+import type { StackSpec } from "../planner/spec";
+import { SecretMasker } from "../secrets/index";
+import { appendAudit } from "./audit";
+import type { DeployOptions } from "./deploy-types";
+import { openWorkspace, type PlannerWorkspace } from "./workspace";
+
+/** What the whole deployment audits: the kind of run and the spec it is about, once known. */
+type DeployAction = "deploy" | "preview" | "redeploy";
+
+/**
+ * The state one `planAndDeploy` run carries through its stages: its options, start time, the masker that learns each
+ * resolved secret, the workspace once opened, and what its single audit record will say.
+ */
+export class DeploymentRun {
+  readonly started = Date.now();
+  readonly masker = new SecretMasker();
+  action: DeployAction = "deploy";
+  /** The stack the run is about, once the plan named it; a run that fails before that is not audited. */
+  stack: string | undefined;
+  spec: StackSpec | undefined;
+  private openedWorkspace: PlannerWorkspace | undefined;
+
+  constructor(readonly options: DeployOptions) {
+    this.openedWorkspace = options.workspace;
+  }
+
+  /** Progress lines for a person. */
+  progress = (line: string): void => this.options.onProgress?.(line);
+
+  /** The workspace, opened on first use (finding or building the toolchain). */
+  async workspace(): Promise<PlannerWorkspace> {
+    this.openedWorkspace ??= await openWorkspace({ ...this.options, onProgress: this.progress });
+    return this.openedWorkspace;
+  }
+
+  /** Records the spec the run applies from here on (after planning, after packaging). */
+  about(spec: StackSpec): void {
+    this.spec = spec;
+    this.stack = spec.stack;
+  }
+
+  /** Milliseconds since the run started. */
+  elapsed(): number {
+    return Date.now() - this.started;
+  }
+
+  /** Ends the run with its result: one audit record of the outcome (when the run named a stack), then the result. */
+  async finish<T extends { status: string }>(result: T): Promise<T> {
+    if (this.stack === undefined) return result;
+    // Checks that fail before the workspace is opened are audited in its data directory all the same.
+    const dataDir = this.openedWorkspace?.dataDir ?? path.join(path.resolve(this.options.workspaceDir ?? process.cwd()), ".deployment-planner");
+    const failed = isFailure(result) ? (result as unknown as FailureResult) : undefined;
+    const version = (result as { version?: unknown }).version;
+    await appendAudit(
+      dataDir,
+      {
+        action: this.action,
+        stack: this.stack,
+        status: failed ? "error" : "success",
+        actor: this.spec?.deployer_id ?? this.spec?.user_id ?? null,
+        version_name: this.spec?.version_name ?? null,
+        artifact_digest: this.spec?.artifact?.digest ?? null,
+        target: this.spec?.target,
+        ...(failed ? { stage: failed.stage, reason: failed.reason } : {}),
+        ...(typeof version === "number" ? { update_version: version } : {}),
+        duration_ms: this.elapsed(),
+      },
+      this.masker,
+    ).catch(() => undefined);
+    return result;
+  }
+}

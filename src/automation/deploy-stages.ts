@@ -1,0 +1,162 @@
+import path from "node:path";
+import { failure, isFailure, type FailureResult } from "../outcome";
+import { packageSource } from "../packager/index";
+import { plan } from "../planner/index";
+import type { StackSpec } from "../planner/spec";
+import type { SecretProvenance } from "../secrets/types";
+import { preDeploymentChecks } from "./checks";
+import type { DeploySuccess, PreviewOnlyResult } from "./deploy-types";
+import type { DeploymentRun } from "./deploy-run";
+import { HealthCheckError } from "./errors";
+import type { OperationOptions, UpResult } from "./operation-types";
+import { previewStack, upStack } from "./operations";
+import { specForRedeploy } from "./redeploy";
+import { healthUrl, waitForHealthy } from "./verify";
+
+/** A planned spec, the planner's warnings, and whether it re-applies a recorded update (no packaging then). */
+export interface PlannedDeployment {
+  readonly spec: StackSpec;
+  readonly warnings: readonly string[];
+  readonly fromHistory: boolean;
+}
+
+/** Resolved secret values (in memory only) and where each came from. */
+export interface CheckedSecrets {
+  readonly values: Readonly<Record<string, string>>;
+  readonly provenance: readonly SecretProvenance[];
+}
+
+/** Stage `validation`/`plan`: the request becomes a spec; a redeploy request takes its spec from the stack's history. */
+export async function planStage(run: DeploymentRun, request: unknown): Promise<PlannedDeployment | FailureResult> {
+  run.progress("planning");
+  const planned = plan(request, { baseDir: run.options.baseDir ?? process.cwd() });
+  if (isFailure(planned)) return planned;
+  if (planned.status !== "redeploy") {
+    run.about(planned.spec);
+    if (planned.spec.deployment_type === "preview_only") run.action = "preview";
+    return { spec: planned.spec, warnings: planned.warnings, fromHistory: false };
+  }
+  run.action = "redeploy";
+  run.stack = `${planned.intent.project_id}.${planned.intent.environment}`;
+  // A redeploy reads the stack's history, so the workspace (and the engine) is needed before the checks.
+  const spec = await specForRedeploy(await run.workspace(), planned.intent);
+  if (isFailure(spec)) return spec;
+  run.about(spec);
+  return { spec, warnings: [], fromHistory: true };
+}
+
+/** Stage `env_setup`: target packages and credentials present, every secret resolved, before any engine process. */
+export async function checkStage(run: DeploymentRun, spec: StackSpec): Promise<CheckedSecrets | FailureResult> {
+  run.progress(`pre-deployment checks for ${spec.stack} on ${spec.target}`);
+  const checked = await preDeploymentChecks(spec, { env: run.options.env ?? process.env, baseDir: run.options.baseDir, signal: run.options.signal });
+  if (isFailure(checked)) return checked;
+  for (const secret of checked.secrets) run.masker.add(secret.value);
+  return { values: Object.fromEntries(checked.secrets.map((s) => [s.name, s.value])), provenance: checked.provenance };
+}
+
+/** Stage `package`: the source becomes a content-addressed bundle recorded in the spec (relative to the workspace). */
+export async function packageStage(run: DeploymentRun, planned: PlannedDeployment): Promise<StackSpec | FailureResult> {
+  let spec = planned.spec;
+  if (!planned.fromHistory && spec.build.source) {
+    run.progress(`packaging ${spec.build.source}`);
+    const workspace = await run.workspace();
+    const bundle = await packageSource(spec.build.source, { bundlesDir: path.join(workspace.dataDir, "bundles") }).catch((error: Error) =>
+      failure("package", run.masker.mask(error.message), "Check that the source directory exists, is readable and holds the app."),
+    );
+    if (isFailure(bundle)) return bundle;
+    // Recorded relative to the workspace, so the stack file and the state hold no machine path.
+    const relative = path.relative(workspace.dir, bundle.path).split(path.sep).join("/");
+    spec = { ...spec, artifact: { digest: bundle.digest, path: relative } };
+    run.about(spec);
+  }
+  if (spec.target === "local" && !spec.artifact) {
+    return failure("package", `the local target needs the app's source, and the request for ${spec.stack} names none`, "Add 'source' (the app's directory) to the request.");
+  }
+  return spec;
+}
+
+/** The options the engine stages pass to each stack operation; the run audits itself, so the operation does not. */
+async function operationOptions(run: DeploymentRun, spec: StackSpec): Promise<OperationOptions> {
+  return {
+    workspace: await run.workspace(),
+    onEvent: run.options.onEvent,
+    onProgress: run.progress,
+    signal: run.options.signal,
+    masker: run.masker,
+    lockWaitMs: run.options.lockWaitMs,
+    message: updateMessage(spec, run.action),
+    actor: spec.deployer_id,
+    audit: false,
+  };
+}
+
+/** Stage `deploy` for `preview_only`: the changes an update would make. */
+export async function previewStage(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets, warnings: readonly string[]): Promise<PreviewOnlyResult> {
+  run.progress(`previewing ${spec.stack}`);
+  const preview = await previewStack(spec, secrets.values, await operationOptions(run, spec));
+  return {
+    status: "previewed",
+    deployed_to: spec.target,
+    stack: spec.stack,
+    has_changes: preview.hasChanges,
+    changes: preview.changeSummary,
+    steps: preview.steps,
+    env_configured: true,
+    next_steps: spec.next_steps,
+    warnings,
+    duration_ms: run.elapsed(),
+    log_file: preview.logFile,
+  };
+}
+
+/** Stage `deploy`: the update. */
+export async function upStage(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets): Promise<UpResult> {
+  run.progress(`deploying ${spec.stack} to ${spec.target}`);
+  return upStack(spec, secrets.values, await operationOptions(run, spec));
+}
+
+/** Stage `verify`: the URL the app itself serves answers its health check (a target may report just its dashboard). */
+export async function verifyStage(run: DeploymentRun, spec: StackSpec, up: UpResult): Promise<true | FailureResult> {
+  const url = typeof up.outputs.url === "string" ? up.outputs.url : "";
+  const appUrl = (up.outputs.urls as Record<string, string> | undefined)?.app;
+  if (!url || !appUrl) return true;
+  const target = healthUrl(url, spec.build.health_check_path);
+  run.progress(`verifying ${target}`);
+  const health = await waitForHealthy(target, { timeoutMs: run.options.healthTimeoutMs, signal: run.options.signal });
+  if (health.healthy) return true;
+  const error = new HealthCheckError(`health check failed: ${target} did not answer 2xx/3xx (${health.lastError})`, target);
+  error.logFile = up.logFile;
+  return error.toFailure();
+}
+
+/** The brief's success object for a verified update. */
+export function successResult(run: DeploymentRun, spec: StackSpec, up: UpResult, secrets: CheckedSecrets, warnings: readonly string[]): DeploySuccess {
+  const url = typeof up.outputs.url === "string" ? up.outputs.url : "";
+  return {
+    status: "success",
+    deployed_to: spec.target,
+    dashboard_url: typeof up.outputs.dashboardUrl === "string" ? up.outputs.dashboardUrl : url,
+    env_configured: true,
+    next_steps: spec.next_steps,
+    stack: spec.stack,
+    url,
+    urls: (up.outputs.urls as Record<string, string> | undefined) ?? (url ? { app: url } : {}),
+    version: up.version,
+    version_name: spec.version_name,
+    artifact_digest: spec.artifact?.digest ?? null,
+    changes: up.changeSummary,
+    secrets: secrets.provenance,
+    warnings: [...warnings, ...up.repairs],
+    duration_ms: run.elapsed(),
+    log_file: up.logFile,
+  };
+}
+
+/** Update message recorded in the stack history: what, which version, by whom, which bundle. */
+export function updateMessage(spec: StackSpec, action: string): string {
+  const parts = [`${action} ${spec.stack}`];
+  if (spec.version_name) parts.push(`version ${spec.version_name}`);
+  if (spec.deployer_id) parts.push(`by ${spec.deployer_id}`);
+  if (spec.artifact) parts.push(`bundle ${spec.artifact.digest.slice(0, 19)}`);
+  return parts.join(" ");
+}

@@ -1,0 +1,105 @@
+import { appendFile, mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { describeEvent } from "./engine-events";
+import { classifyEngineError, OperationCancelledError, StackLockedError, type AutomationError } from "./errors";
+import { takeLease } from "./leases";
+import { delay, waitForFreeLock } from "./lock-wait";
+import { describeHolder, lockHolders } from "./locks";
+import type { OperationOptions, TextMasker } from "./operation-types";
+import { fileBackendPath, PROJECT_NAME } from "./workspace";
+
+const NO_MASK: TextMasker = { mask: (text) => text };
+
+/** Default of `OperationOptions.lockWaitMs`. */
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
+
+/** The engine operations, by the name their log files and messages use. */
+export type EngineOperation = "preview" | "up" | "refresh" | "destroy";
+
+/** What an operation's body hands the Automation API: where output and events go. */
+export interface EngineHooks {
+  readonly onOutput: (text: string) => void;
+  readonly onEvent: (event: EngineEvent) => void;
+  readonly logFile: string;
+}
+
+/**
+ * Runs one engine operation with what every operation needs: a masked log file of the engine's output, progress
+ * lines from engine events, a lease on the stack while its engine runs, waiting (bounded by `lockWaitMs`) for another
+ * update's lock, cancellation and typed errors. `body` may run more than once when another process takes the lock
+ * between the wait and the engine's start.
+ */
+export async function runEngine<T>(
+  operation: EngineOperation,
+  stack: string,
+  options: OperationOptions,
+  body: (hooks: EngineHooks) => Promise<T>,
+): Promise<T> {
+  const masker = options.masker ?? NO_MASK;
+  const log = await openEngineLog(options, stack, operation, masker);
+  const hooks: EngineHooks = {
+    logFile: log.file,
+    onOutput: log.write,
+    onEvent: (event) => {
+      options.onEvent?.(event);
+      const line = describeEvent(event);
+      if (line) options.onProgress?.(masker.mask(line));
+    },
+  };
+  const deadline = Date.now() + (options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+  const readableLocks = fileBackendPath(options.workspace, "locks") !== null;
+  try {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        // The Automation API interrupts only its own CLI process on abort, so cancelling never touches another stack.
+        if (options.signal?.aborted) throw new OperationCancelledError(stack);
+        await waitForFreeLock(options.workspace, stack, { deadline, signal: options.signal, onProgress: options.onProgress });
+        const lease = await takeLease(options.workspace, stack);
+        try {
+          return await body(hooks);
+        } finally {
+          await lease.release();
+        }
+      } catch (error) {
+        let typed: AutomationError = classifyEngineError(error, stack, options.signal?.aborted === true);
+        if (typed instanceof StackLockedError && typed.holders.length === 0 && !options.signal?.aborted) {
+          // Another process took the lock between the wait and the engine's start: wait again, within the deadline.
+          if (Date.now() < deadline) {
+            await delay(readableLocks ? 50 + Math.random() * 200 : Math.min(2000 * (attempt + 1), 10_000, deadline - Date.now()), options.signal);
+            continue;
+          }
+          typed = new StackLockedError(stack, (await lockHolders(options.workspace, PROJECT_NAME, stack)).map(describeHolder));
+        }
+        typed.message = masker.mask(typed.message);
+        typed.logFile = log.file;
+        log.write(`\n# error\n${error instanceof Error ? error.message : String(error)}\n`);
+        throw typed;
+      }
+    }
+  } finally {
+    await log.close();
+  }
+}
+
+/** An operation's log file: the engine's output, masked, written in order. */
+interface EngineLog {
+  readonly file: string;
+  write(text: string): void;
+  close(): Promise<void>;
+}
+
+async function openEngineLog(options: OperationOptions, stack: string, operation: EngineOperation, masker: TextMasker): Promise<EngineLog> {
+  const dir = path.join(options.workspace.dataDir, "logs", stack);
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${operation}.log`);
+  let pending: Promise<void> = appendFile(file, `# ${operation} ${stack}\n`);
+  return {
+    file,
+    write(text) {
+      const masked = masker.mask(text);
+      pending = pending.then(() => appendFile(file, masked)).catch(() => undefined);
+    },
+    close: () => pending,
+  };
+}
