@@ -15,7 +15,7 @@ export interface DeployOptions extends WorkspaceOptions {
   readonly signal?: AbortSignal;
   /** How long the deployed URL may take to pass its health check; default 30 s. */
   readonly healthTimeoutMs?: number;
-  /** How long to wait for another update's lock on the stack; default 60 s. */
+  /** How long to wait for another operation on the stack; default 5 minutes. */
   readonly lockWaitMs?: number;
   /** A workspace opened earlier (skips opening one). */
   readonly workspace?: PlannerWorkspace;

@@ -3,8 +3,9 @@ import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { describeEvent } from "./engine-events";
 import { classifyEngineError, OperationCancelledError, StackLockedError, type AutomationError } from "./errors";
-import { takeLease } from "./leases";
-import { delay, waitForFreeLock } from "./lock-wait";
+import { delay } from "./delay";
+import { waitForFreeLock } from "./lock-wait";
+import { acquireStackMutex } from "./stack-mutex";
 import { describeHolder, lockHolders } from "./locks";
 import type { OperationOptions, TextMasker } from "./operation-types";
 import { fileBackendPath, PROJECT_NAME } from "./workspace";
@@ -12,7 +13,7 @@ import { fileBackendPath, PROJECT_NAME } from "./workspace";
 const NO_MASK: TextMasker = { mask: (text) => text };
 
 /** Default of `OperationOptions.lockWaitMs`. */
-export const DEFAULT_LOCK_WAIT_MS = 60_000;
+export const DEFAULT_LOCK_WAIT_MS = 300_000;
 
 /** The engine operations, by the name their log files and messages use. */
 export type EngineOperation = "preview" | "up" | "refresh" | "destroy";
@@ -26,9 +27,9 @@ export interface EngineHooks {
 
 /**
  * Runs one engine operation with what every operation needs: a masked log file of the engine's output, progress
- * lines from engine events, a lease on the stack while its engine runs, waiting (bounded by `lockWaitMs`) for another
- * update's lock, cancellation and typed errors. `body` may run more than once when another process takes the lock
- * between the wait and the engine's start.
+ * lines from engine events, the stack's mutex (and lease) for the whole body, waiting (bounded by `lockWaitMs`) for
+ * another operation, cancellation and typed errors. `body` may run more than once when a process outside this product
+ * takes the engine's lock between the wait and the engine's start.
  */
 export async function runEngine<T>(
   operation: EngineOperation,
@@ -54,12 +55,14 @@ export async function runEngine<T>(
       try {
         // The Automation API interrupts only its own CLI process on abort, so cancelling never touches another stack.
         if (options.signal?.aborted) throw new OperationCancelledError(stack);
-        await waitForFreeLock(options.workspace, stack, { deadline, signal: options.signal, onProgress: options.onProgress });
-        const lease = await takeLease(options.workspace, stack);
+        const wait = { deadline, signal: options.signal, onProgress: options.onProgress };
+        const mutex = await acquireStackMutex(options.workspace, stack, wait);
         try {
+          // Under the mutex only a plain `pulumi` run or a killed engine can still hold the engine's own lock.
+          await waitForFreeLock(options.workspace, stack, wait);
           return await body(hooks);
         } finally {
-          await lease.release();
+          await mutex.release();
         }
       } catch (error) {
         let typed: AutomationError = classifyEngineError(error, stack, options.signal?.aborted === true);

@@ -8,6 +8,9 @@ import { existingStack } from "./stack-handles";
 import { specFromHistoryConfig } from "./stack-config";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
+/** A page size that holds a stack's whole history. */
+const ALL_UPDATES = 1_000_000;
+
 /** One update in a stack's history: who deployed what, when, with what result. */
 export interface HistoryEntry {
   readonly version: number;
@@ -33,12 +36,13 @@ export async function stackHistory(
   const stack = await existingStack(options.workspace, stackName);
   let updates: UpdateSummary[];
   try {
-    updates = await stack.history(options.limit);
+    // The CLI pages history by 10 unless told otherwise; secrets stay blinded (the spec holds references only).
+    updates = await stack.history(options.limit ?? ALL_UPDATES, 1, false);
   } catch (error) {
     throw classifyEngineError(error, stackName, false);
   }
   // The file backend of this engine version does not number updates; their position in the history does.
-  const total = options.limit === undefined ? updates.length : await stack.history().then((all) => all.length, () => updates.length);
+  const total = options.limit === undefined ? updates.length : await updateCount(options.workspace, stackName);
   return updates.map((update, index) => {
     const spec = specFromHistoryConfig(update.config as Record<string, { value: string; secret?: boolean }>);
     return {
@@ -67,7 +71,7 @@ export async function updateCount(workspace: PlannerWorkspace, stackName: string
     if (files) return files.filter((f) => f.endsWith(".history.json")).length;
   }
   const stack = await existingStack(workspace, stackName);
-  return stack.history().then(
+  return stack.history(ALL_UPDATES, 1, false).then(
     (all) => all[0]?.version || all.length,
     () => 0,
   );

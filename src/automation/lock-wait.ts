@@ -1,3 +1,4 @@
+import { delay } from "./delay";
 import { OperationCancelledError, StackLockedError } from "./errors";
 import { breakStaleLocks, describeHolder, lockHolders, type LockHolder } from "./locks";
 import { reapOrphanProviders } from "./orphans";
@@ -48,17 +49,4 @@ export async function waitForFreeLock(workspace: PlannerWorkspace, stack: string
     // Jitter keeps many waiters from all starting an engine in the same instant.
     await delay(Math.min(POLL_MS / 2 + Math.random() * POLL_MS, remaining), options.signal);
   }
-}
-
-/** Resolves after `ms`, or early when the signal aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,9 +1,10 @@
-import { execFile } from "node:child_process";
 import { readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { appendAudit } from "./audit";
 import { hostLeaseState, removeExpiredLeases } from "./leases";
+import { isSameProcess } from "./process-liveness";
+import { breakStackMutex } from "./stack-mutex";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** Who holds a stack's lock, as the engine recorded it in the state backend. */
@@ -72,27 +73,7 @@ export async function holderState(workspace: PlannerWorkspace, stack: string, ho
     return lease === "live" ? "alive" : lease === "expired" ? "gone" : "unknown";
   }
   if (holder.pid === null) return "unknown";
-  try {
-    process.kill(holder.pid, 0);
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === "ESRCH" ? "gone" : "alive";
-  }
-  const startedAt = await processStartTime(holder.pid);
-  const lockedAt = holder.since ? Date.parse(holder.since) : Number.NaN;
-  // A small allowance: `ps` reports whole seconds.
-  if (startedAt !== null && Number.isFinite(lockedAt) && startedAt > lockedAt + 2000) return "gone";
-  return "alive";
-}
-
-/** When a process started, in epoch milliseconds, from `ps` (portable; no /proc needed), or null when unknown. */
-function processStartTime(pid: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    execFile("ps", ["-o", "etimes=", "-p", String(pid)], { timeout: 5000 }, (error, stdout) => {
-      const seconds = Number(stdout.trim());
-      resolve(error || !Number.isFinite(seconds) || stdout.trim() === "" ? null : Date.now() - seconds * 1000);
-    });
-  });
+  return (await isSameProcess(holder.pid, holder.since ? Date.parse(holder.since) : Number.NaN)) ? "alive" : "gone";
 }
 
 /**
@@ -149,6 +130,8 @@ export interface UnlockResult {
   readonly broken: readonly BrokenLock[];
   /** Locks left in place: their holders run (or, on another host, cannot be checked; `force` breaks those). */
   readonly held: readonly LockHolder[];
+  /** Whether the product's own deployment lock on the stack (see `acquireStackMutex`) was broken too. */
+  readonly mutexBroken: boolean;
 }
 
 /**
@@ -161,5 +144,10 @@ export async function unlockStack(
   options: { readonly force?: boolean; readonly actor?: string | null } = {},
 ): Promise<UnlockResult> {
   const { broken, held } = await breakStaleLocks(workspace, PROJECT_NAME, stack, options);
-  return { stack, broken, held };
+  const mutexHolder = await breakStackMutex(workspace, stack, options.force === true);
+  if (mutexHolder !== null) {
+    const reason = options.force ? "broken by hand (--force)" : "its holder is gone";
+    await appendAudit(workspace.dataDir, { action: "unlock", stack, status: "success", actor: options.actor ?? null, reason: `deployment lock of ${mutexHolder} broken: ${reason}` }).catch(() => undefined);
+  }
+  return { stack, broken, held, mutexBroken: mutexHolder !== null };
 }

@@ -15,7 +15,7 @@ export interface OperationOptions {
   readonly signal?: AbortSignal;
   /** Hides resolved secret values in progress lines, logs and errors. */
   readonly masker?: TextMasker;
-  /** How long to wait for another update's lock on the stack before failing; default 60 s. */
+  /** How long to wait for another operation on the stack before failing; default 5 minutes. */
   readonly lockWaitMs?: number;
   /** Update message recorded in the stack history. */
   readonly message?: string;

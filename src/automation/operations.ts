@@ -50,9 +50,10 @@ export async function previewStack(
 ): Promise<PreviewResult> {
   return auditedOperation(options, specSubject("preview", spec), () =>
     inStackQueue(options.workspace, spec.stack, async () => {
-      await writeStackSpec(options.workspace.stacksDir, spec);
       const stack = await inlineStack(options.workspace, spec.stack);
       return runEngine("preview", spec.stack, options, async (hooks) => {
+        // Written under the stack's mutex, so the file the engine reads is this operation's own.
+        await writeStackSpec(options.workspace.stacksDir, spec);
         const steps: PlannedStep[] = [];
         const result = await stack.preview({
           ...OPERATION_FLAGS.preview,
@@ -83,10 +84,11 @@ export async function upStack(
     specSubject("deploy", spec),
     () =>
       inStackQueue(options.workspace, spec.stack, async () => {
-        await writeStackSpec(options.workspace.stacksDir, spec);
         const stack = await inlineStack(options.workspace, spec.stack);
         return runEngine("up", spec.stack, options, async (hooks) => {
           const started = Date.now();
+          // Written under the stack's mutex, so the spec the engine records in history is this update's own.
+          await writeStackSpec(options.workspace.stacksDir, spec);
           const repairs = await repairInterruptedUpdate(options.workspace, spec.stack, stack);
           const observed: ObservedUpdate = {};
           const result = await cleanOnCancel(options, spec.stack, stack, () =>

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { LocalWorkspace, Stack, StackNotFoundError } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack, StackAlreadyExistsError, StackNotFoundError } from "@pulumi/pulumi/automation";
 import { asSdkCommand, engineCommandFor } from "./engine-command";
 import { classifyEngineError } from "./errors";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
@@ -75,6 +75,8 @@ export async function inlineStack(workspace: PlannerWorkspace, stack: string): P
     return rememberStack(
       workspace,
       await Stack.create(stack, engine).catch((error) => {
+        // Another process created it first (concurrent first deploys): it exists now, which is all that was needed.
+        if (error instanceof StackAlreadyExistsError) return knownStack(engine, stack);
         throw classifyEngineError(error, stack, false);
       }),
     );

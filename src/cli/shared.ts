@@ -10,6 +10,25 @@ export const WORKSPACE_FLAGS = {
   backend: { type: "string", description: "Pulumi state backend URL (default: PULUMI_BACKEND_URL, else file://<workspace>/.pulumi-state)." },
 } as const satisfies Record<string, FlagSpec>;
 
+/** Flags of every command that runs an engine operation on a stack. */
+export const LOCK_WAIT_FLAGS = {
+  "lock-wait": { type: "string", description: "Seconds to wait for another operation on the same stack (default 300)." },
+} as const satisfies Record<string, FlagSpec>;
+
+/** Longest lock wait the command line accepts: one day. */
+const MAX_LOCK_WAIT_SECONDS = 86_400;
+
+/** `--lock-wait <seconds>` in milliseconds, undefined when absent, or a validation failure. */
+export function lockWaitFromArgs(args: CommandArgs): number | undefined | FailureResult {
+  const raw = args.flags["lock-wait"];
+  if (typeof raw !== "string") return undefined;
+  const seconds = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_LOCK_WAIT_SECONDS) {
+    return failure("validation", `--lock-wait: expected seconds from 0 to ${MAX_LOCK_WAIT_SECONDS} but got '${raw.slice(0, 40)}'`, "Pass --lock-wait 120, for example.");
+  }
+  return Math.round(seconds * 1000);
+}
+
 /** Workspace options from the command line. */
 export function workspaceOptions(args: CommandArgs, context: CliContext): WorkspaceOptions {
   const workspace = typeof args.flags.workspace === "string" ? args.flags.workspace : undefined;

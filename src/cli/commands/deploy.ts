@@ -3,7 +3,7 @@ import { planAndDeploy, type DeployResult } from "../../automation/deploy";
 import { isFailure } from "../../outcome";
 import { readRequestDocument } from "../../planner/index";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
-import { WORKSPACE_FLAGS, failureOutput, formatChanges, workspaceOptions } from "../shared";
+import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, formatChanges, lockWaitFromArgs, workspaceOptions } from "../shared";
 
 /** Renders a deploy or preview result for a person. */
 export function renderDeployResult(result: DeployResult): CommandOutput {
@@ -39,9 +39,12 @@ export async function deployFromArgs(args: CommandArgs, context: CliContext, pre
   if (previewOnly && typeof request === "object" && request !== null && !Array.isArray(request)) {
     request = { ...(request as Record<string, unknown>), deployment_type: "preview_only" };
   }
+  const lockWaitMs = lockWaitFromArgs(args);
+  if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
   const options = workspaceOptions(args, context);
   const result = await planAndDeploy(request, {
     ...options,
+    lockWaitMs,
     baseDir: document.baseDir ?? path.resolve(context.cwd),
     signal: context.signal,
     onProgress: (line) => context.stderr.write(`${line}\n`),
@@ -53,7 +56,7 @@ export async function deployFromArgs(args: CommandArgs, context: CliContext, pre
 export const deployCommand: CliCommand = {
   name: "deploy",
   summary: "Plan a request and deploy it: checks, packaging, pulumi up, health check; prints the URL.",
-  usage: "deploy <file|-> [--json] [--workspace <dir>] [--backend <url>]",
-  flags: { ...WORKSPACE_FLAGS },
+  usage: "deploy <file|-> [--json] [--lock-wait <seconds>] [--workspace <dir>] [--backend <url>]",
+  flags: { ...WORKSPACE_FLAGS, ...LOCK_WAIT_FLAGS },
   run: (args, context) => deployFromArgs(args, context, false),
 };

@@ -2,16 +2,17 @@ import path from "node:path";
 import { failure, isFailure } from "../../outcome";
 import { plan, readRequestDocument } from "../../planner/index";
 import type { CliCommand } from "../command";
-import { WORKSPACE_FLAGS, errorOutput, failureOutput } from "../shared";
+import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput } from "../shared";
 import { deployFromArgs } from "./deploy";
 
 /** `preview <file|-> [--offline]`: what a deploy would change, through the engine or offline under mocks. */
 export const previewCommand: CliCommand = {
   name: "preview",
   summary: "Show what deploying a request would change (--offline: the resource graph under mocks, no credentials).",
-  usage: "preview <file|-> [--offline] [--json] [--workspace <dir>] [--backend <url>]",
+  usage: "preview <file|-> [--offline] [--json] [--lock-wait <seconds>] [--workspace <dir>] [--backend <url>]",
   flags: {
     ...WORKSPACE_FLAGS,
+    ...LOCK_WAIT_FLAGS,
     offline: { type: "boolean", description: "Run the program under Pulumi's mocks: no engine, credentials or network." },
   },
   async run(args, context) {

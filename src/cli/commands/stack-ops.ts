@@ -6,7 +6,7 @@ import { describeHolder, unlockStack } from "../../automation/locks";
 import { failure, isFailure } from "../../outcome";
 import type { PlannerWorkspace } from "../../automation/workspace";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
-import { WORKSPACE_FLAGS, errorOutput, failureOutput, formatChanges, stackFromArgs, workspaceOptions } from "../shared";
+import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, formatChanges, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
 
 /** Validates `<project_id> <env>`, opens the workspace and runs `body`; typed errors become the brief's error object. */
 async function onStack(
@@ -28,16 +28,20 @@ async function onStack(
 export const destroyCommand: CliCommand = {
   name: "destroy",
   summary: "Delete every resource of a stack (history is kept unless --remove).",
-  usage: "destroy <project_id> <env> [--remove] [--force] [--json] [--workspace <dir>] [--backend <url>]",
+  usage: "destroy <project_id> <env> [--remove] [--force] [--json] [--lock-wait <seconds>] [--workspace <dir>] [--backend <url>]",
   flags: {
     ...WORKSPACE_FLAGS,
+    ...LOCK_WAIT_FLAGS,
     remove: { type: "boolean", description: "Also remove the stack, its history and its config file." },
     force: { type: "boolean", description: "Destroy a protected (production) stack." },
   },
   async run(args, context) {
+    const lockWaitMs = lockWaitFromArgs(args);
+    if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
     return onStack(args, context, this.usage, async (stack, workspace) => {
       const result = await destroyStack(stack, {
         workspace,
+        lockWaitMs,
         removeStack: args.flags.remove === true,
         force: args.flags.force === true,
         signal: context.signal,
@@ -57,12 +61,15 @@ export const destroyCommand: CliCommand = {
 export const refreshCommand: CliCommand = {
   name: "refresh",
   summary: "Reconcile a stack's state with what really runs (notices stopped releases).",
-  usage: "refresh <project_id> <env> [--json] [--workspace <dir>] [--backend <url>]",
-  flags: { ...WORKSPACE_FLAGS },
+  usage: "refresh <project_id> <env> [--json] [--lock-wait <seconds>] [--workspace <dir>] [--backend <url>]",
+  flags: { ...WORKSPACE_FLAGS, ...LOCK_WAIT_FLAGS },
   async run(args, context) {
+    const lockWaitMs = lockWaitFromArgs(args);
+    if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
     return onStack(args, context, this.usage, async (stack, workspace) => {
       const result = await refreshStack(stack, {
         workspace,
+        lockWaitMs,
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
         actor: context.env.USER ?? null,
@@ -144,9 +151,17 @@ export const unlockCommand: CliCommand = {
       const held = result.held.map(describeHolder);
       return {
         exitCode: 0,
-        json: { status: "unlocked", stack, broken: result.broken.map((b) => ({ holder: describeHolder(b.holder), reason: b.reason })), held },
+        json: {
+          status: "unlocked",
+          stack,
+          broken: result.broken.map((b) => ({ holder: describeHolder(b.holder), reason: b.reason })),
+          deployment_lock_broken: result.mutexBroken,
+          held,
+        },
         text: [
-          result.broken.length === 0 ? `no stale lock on ${stack}` : `broke ${result.broken.length} lock(s) of ${stack}`,
+          result.broken.length === 0 && !result.mutexBroken
+            ? `no stale lock on ${stack}`
+            : `broke ${result.broken.length + (result.mutexBroken ? 1 : 0)} lock(s) of ${stack}`,
           ...result.broken.map((b) => `  ${describeHolder(b.holder)}: ${b.reason}`),
           ...held.map((h) => `  still held by ${h} (pass --force if that holder is gone)`),
         ].join("\n"),

@@ -257,8 +257,14 @@ export async function deleteRelease(id: string, props: ReleaseOutputs): Promise<
   await callSupervisor(props.stateDir, "DELETE", `/releases/${id}`);
 }
 
-/** Any change to what runs, or where, replaces the release (the new one starts before the old one stops). */
-export function diffRelease(_id: string, olds: ReleaseOutputs, news: ReleaseInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
+/**
+ * Any change to what runs, or where, replaces the release (the new one starts before the old one stops). The engine
+ * diffs every release its state records, so the supervisor is told this one is known: once a new release serves, the
+ * supervisor stops the releases no state knows (started by an update that was killed before recording them).
+ */
+export async function diffRelease(id: string, olds: ReleaseOutputs, news: ReleaseInputs): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
+  // Best effort: with no supervisor running there is nothing to protect, and an older supervisor lacks the command.
+  await callSupervisor(olds.stateDir, "POST", `/releases/${encodeURIComponent(id)}/known`, undefined, 5000).catch(() => undefined);
   const keys: (keyof ReleaseInputs)[] = ["stateDir", "cwd", "digest", "command", "healthPath", "env", "secretEnv", "endpointUrl"];
   const replaces = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };

@@ -143,7 +143,8 @@ async function startRelease(spec, isAbandoned = () => false) {
       });
   // One keep-alive pool per release, closed when the release stops so its server can exit at once.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const release = { id, child, port: releasePort, inflight: 0, exited: false, exitCode: null, logFile, mask, agent };
+  // `known`: some stack state has recorded this release (its provider was asked to diff it); see stopUnknownReleases.
+  const release = { id, child, port: releasePort, inflight: 0, exited: false, exitCode: null, logFile, mask, agent, known: false };
   releases.set(id, release);
   const out = fs.createWriteStream(logFile, { flags: "a", mode: 0o600 });
   let openPipes = 2;
@@ -249,6 +250,19 @@ async function stopRelease(id) {
   recordReleases();
 }
 
+/**
+ * Stops every release but `keepId` that no stack state has recorded. Called once a new release took the traffic and
+ * its creator got the answer: a release the state records is diffed by the engine before it is replaced (the provider
+ * marks it known then), so any other one was started by an update that died before recording it. On a redeploy such
+ * releases are also stopped when the replaced release is deleted, but a stack's first deploy replaces nothing, so a
+ * release left by a killed first deploy would otherwise run, unknown to anyone, until the stack is destroyed.
+ */
+async function stopUnknownReleases(keepId) {
+  const unknown = [...releases.values()].filter((r) => r.id !== keepId && !r.known && !r.exited);
+  for (const release of unknown) log(`release ${release.id} is known to no state; stopping it`);
+  await Promise.all(unknown.map((release) => stopRelease(release.id)));
+}
+
 function status() {
   return {
     pid: process.pid,
@@ -324,10 +338,19 @@ const control = http.createServer(async (req, res) => {
           await abandonRelease(started.id, started.previous);
           return;
         }
-        return reply(res, 200, { id: started.id, port: started.port, pid: started.pid });
+        reply(res, 200, { id: started.id, port: started.port, pid: started.pid });
+        // Not awaited by the creator: the new release already serves, the others serve nothing.
+        stopUnknownReleases(started.id).catch((error) => log(`stopping releases known to no state failed: ${error.message}`));
+        return;
       } catch (error) {
         return reply(res, 500, { error: error.message, logTail: error.logTail || "" });
       }
+    }
+    const known = /^\/releases\/([A-Za-z0-9_-]+)\/known$/.exec(req.url || "");
+    if (req.method === "POST" && known) {
+      const release = releases.get(known[1]);
+      if (release) release.known = true;
+      return reply(res, 200, { known: Boolean(release) });
     }
     const match = /^\/releases\/([A-Za-z0-9_-]+)$/.exec(req.url || "");
     if (req.method === "DELETE" && match) {
