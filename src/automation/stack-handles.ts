@@ -74,9 +74,10 @@ export async function inlineStack(workspace: PlannerWorkspace, stack: string): P
   if (exists === false) {
     return rememberStack(
       workspace,
-      await Stack.create(stack, engine).catch((error) => {
-        // Another process created it first (concurrent first deploys): it exists now, which is all that was needed.
-        if (error instanceof StackAlreadyExistsError) return knownStack(engine, stack);
+      await Stack.create(stack, engine).catch(async (error) => {
+        // Another process created it first (concurrent first deploys), and may be updating it already: it exists
+        // now, which is all that was needed.
+        if (error instanceof StackAlreadyExistsError || (await fileBackendHasStack(workspace, stack)) === true) return knownStack(engine, stack);
         throw classifyEngineError(error, stack, false);
       }),
     );
