@@ -28,15 +28,6 @@ function orphanProviderPids(): number[] {
   return shims.flatMap((shim) => [shim.pid, ...rows.filter((row) => row.ppid === shim.pid).map((row) => row.pid)]);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe("a deploy killed with SIGKILL of its whole process group", () => {
   let t: TestWorkspace;
   let projectId = "";
@@ -100,7 +91,10 @@ describe("a deploy killed with SIGKILL of its whole process group", () => {
 
     const request = await writeApp("v2");
     await killDeployAt(request, line);
-    const orphans = orphanProviderPids();
+    // The killed engine's provider processes notice it is gone and exit by themselves, before any next command.
+    const deadline = Date.now() + 10_000;
+    while (orphanProviderPids().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(orphanProviderPids()).toEqual([]);
     // Never nothing for more than a moment: the endpoint keeps serving one of the two versions.
     expect(["v1", "v2"]).toContain(await (await fetch(url)).text());
 
@@ -117,7 +111,5 @@ describe("a deploy killed with SIGKILL of its whole process group", () => {
     // One app release serves; the half-started one of the killed deploy was stopped, not left running.
     const apps = (await processesUnder(t.root)).filter((pid) => /^node server\.js/.test(spawnSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).stdout.trim()));
     expect(apps).toHaveLength(1);
-    // The killed engine's provider processes did not outlive the recovery.
-    expect(orphans.filter(isAlive)).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { exitWhenEngineGone } from "../engine-watchdog";
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -5,6 +6,9 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+
+// Loaded only in the provider process the engine starts: it must not outlive that engine.
+exitWhenEngineGone();
 
 /**
  * The local target's provider logic, loaded by the dynamic providers at run time. An endpoint is a per-stack

@@ -1,4 +1,8 @@
+import { exitWhenEngineGone } from "../engine-watchdog";
 import { NetlifyClient, type NetlifySite } from "./api";
+
+// Loaded only in the provider process the engine starts: it must not outlive that engine.
+exitWhenEngineGone();
 
 /**
  * The Netlify site provider's logic, loaded by the dynamic provider at run time. Credentials come from the deploying

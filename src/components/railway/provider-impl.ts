@@ -1,4 +1,8 @@
+import { exitWhenEngineGone } from "../engine-watchdog";
 import { RailwayClient } from "./api";
+
+// Loaded only in the provider process the engine starts: it must not outlive that engine.
+exitWhenEngineGone();
 
 /**
  * The Railway project provider's logic, loaded by the dynamic provider at run time. The token comes from the deploying
