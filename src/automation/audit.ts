@@ -1,12 +1,17 @@
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import lockfile from "proper-lockfile";
 import type { TextMasker } from "../secrets/masker";
+
+/** Every action the audit trail records. */
+export type AuditAction = "deploy" | "preview" | "destroy" | "refresh" | "redeploy" | "rollback" | "promote" | "sync" | "gc" | "unlock" | "repair";
 
 /** One audited action. Holds names, versions and digests only — never a secret value. */
 export interface AuditRecord {
   readonly time: string;
-  readonly action: "deploy" | "preview" | "destroy" | "refresh" | "redeploy" | "unlock" | "repair";
+  readonly action: AuditAction;
   readonly stack: string;
   readonly status: "success" | "error";
   readonly actor: string | null;
@@ -16,8 +21,22 @@ export interface AuditRecord {
   readonly stage?: string;
   readonly reason?: string;
   readonly update_version?: number;
+  /** For a rollback or promotion: the version it replaced and the version it applied. */
+  readonly from_version?: number | string | null;
+  readonly to_version?: number | string | null;
   readonly host: string;
   readonly duration_ms?: number;
+}
+
+/** Hash of the entry before the first one. */
+export const AUDIT_GENESIS = "0".repeat(64);
+
+/** An audit record as stored: chained to the one before it by hash. */
+export interface AuditEntry extends AuditRecord {
+  /** Hash of the previous entry (`AUDIT_GENESIS` for the first). */
+  readonly prev_hash: string;
+  /** SHA-256 of this entry's JSON without `hash`, so editing, removing or reordering any entry breaks the chain. */
+  readonly hash: string;
 }
 
 /** Path of a workspace's append-only audit log (JSON Lines). */
@@ -25,26 +44,76 @@ export function auditLogPath(dataDir: string): string {
   return path.join(dataDir, "audit.log");
 }
 
-/** Appends one record to the audit log; text fields pass through the masker first. */
+/** Path of the file holding the chain's head (entry count and last hash), which catches a removed last entry. */
+export function auditHeadPath(dataDir: string): string {
+  return path.join(dataDir, "audit.head");
+}
+
+/** The hash of an entry: SHA-256 of its JSON (fields in stored order) without the `hash` field. */
+export function entryHash(entry: Omit<AuditEntry, "hash">): string {
+  return createHash("sha256").update(JSON.stringify(entry)).digest("hex");
+}
+
+/** The chain's head as recorded after the last append. */
+export interface AuditHead {
+  readonly count: number;
+  readonly hash: string;
+}
+
+async function readHead(dataDir: string): Promise<AuditHead> {
+  try {
+    const head = JSON.parse(await readFile(auditHeadPath(dataDir), "utf8")) as Partial<AuditHead>;
+    if (typeof head.count === "number" && typeof head.hash === "string") return head as AuditHead;
+  } catch {
+    // No head yet: an empty trail.
+  }
+  return { count: 0, hash: AUDIT_GENESIS };
+}
+
+/** Reads the recorded head of the chain. */
+export function auditHead(dataDir: string): Promise<AuditHead> {
+  return readHead(dataDir);
+}
+
+/**
+ * Appends one record to the audit log, chained to the previous entry. Text fields pass through the masker before they
+ * are hashed and written. Appends from concurrent processes are serialized by a lock on the log, held for the few
+ * milliseconds one append takes (a crashed holder's lock goes stale after 10 s).
+ */
 export async function appendAudit(
   dataDir: string,
   record: Omit<AuditRecord, "time" | "host">,
   masker?: TextMasker,
 ): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  const full: AuditRecord = { time: new Date().toISOString(), host: os.hostname(), ...record };
-  const line = JSON.stringify(full);
-  // O_APPEND writes of one line are atomic for lines this short, so concurrent deploys do not interleave records.
-  await appendFile(auditLogPath(dataDir), (masker ? masker.mask(line) : line) + "\n", { mode: 0o600 });
+  const file = auditLogPath(dataDir);
+  await writeFile(file, "", { flag: "a", mode: 0o600 });
+  const release = await lockfile.lock(file, { realpath: false, stale: 10_000, retries: { retries: 200, minTimeout: 5, maxTimeout: 100, factor: 1.5 } });
+  try {
+    const head = await readHead(dataDir);
+    const full: AuditRecord = { time: new Date().toISOString(), host: os.hostname(), ...record };
+    const masked = Object.fromEntries(
+      Object.entries(full).map(([key, value]) => [key, typeof value === "string" && masker ? masker.mask(value) : value]),
+    ) as unknown as AuditRecord;
+    const entry = { ...masked, prev_hash: head.hash };
+    const hash = entryHash(entry);
+    await appendFile(file, JSON.stringify({ ...entry, hash }) + "\n", { mode: 0o600 });
+    const next: AuditHead = { count: head.count + 1, hash };
+    const temporary = `${auditHeadPath(dataDir)}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify(next), { mode: 0o600 });
+    await rename(temporary, auditHeadPath(dataDir));
+  } finally {
+    await release();
+  }
 }
 
 /** Reads the audit log, oldest first. */
-export async function readAudit(dataDir: string): Promise<AuditRecord[]> {
+export async function readAudit(dataDir: string): Promise<AuditEntry[]> {
   const text = await readFile(auditLogPath(dataDir), "utf8").catch(() => "");
   return text
     .split("\n")
     .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as AuditRecord);
+    .map((line) => JSON.parse(line) as AuditEntry);
 }
 
 /** What an audited operation records besides its outcome. */

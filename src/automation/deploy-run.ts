@@ -1,10 +1,9 @@
-import path from "node:path";
 import { isFailure, type FailureResult } from "../outcome";
 import type { StackSpec } from "../planner/spec";
 import { SecretMasker } from "../secrets/index";
 import { appendAudit } from "./audit";
 import type { DeployOptions } from "./deploy-types";
-import { openWorkspace, type PlannerWorkspace } from "./workspace";
+import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "./workspace";
 
 /** What the whole deployment audits: the kind of run and the spec it is about, once known. */
 type DeployAction = "deploy" | "preview" | "redeploy";
@@ -50,7 +49,7 @@ export class DeploymentRun {
   async finish<T extends { status: string }>(result: T): Promise<T> {
     if (this.stack === undefined) return result;
     // Checks that fail before the workspace is opened are audited in its data directory all the same.
-    const dataDir = this.openedWorkspace?.dataDir ?? path.join(path.resolve(this.options.workspaceDir ?? process.cwd()), ".deployment-planner");
+    const dataDir = this.openedWorkspace?.dataDir ?? workspaceDataDir(this.options.workspaceDir ?? process.cwd());
     const failed = isFailure(result) ? (result as unknown as FailureResult) : undefined;
     const version = (result as { version?: unknown }).version;
     await appendAudit(

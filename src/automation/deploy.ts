@@ -1,10 +1,10 @@
-import path from "node:path";
 import { failure, isFailure, type FailureResult } from "../outcome";
 import type { DeployOptions, DeployResult } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { checkStage, packageStage, planStage, previewStage, successResult, upStage, verifyStage } from "./deploy-stages";
 import { AutomationError } from "./errors";
 import { withIdempotency } from "./idempotency";
+import { workspaceDataDir } from "./workspace";
 
 export type { DeployOptions, DeployResult, DeploySuccess, PreviewOnlyResult } from "./deploy-types";
 
@@ -15,7 +15,7 @@ export type { DeployOptions, DeployResult, DeploySuccess, PreviewOnlyResult } fr
  */
 export async function planAndDeploy(request: unknown, options: DeployOptions = {}): Promise<DeployResult> {
   if (options.idempotencyKey === undefined) return runDeployment(request, options);
-  const dataDir = options.workspace?.dataDir ?? path.join(path.resolve(options.workspaceDir ?? process.cwd()), ".deployment-planner");
+  const dataDir = options.workspace?.dataDir ?? workspaceDataDir(options.workspaceDir ?? process.cwd());
   return withIdempotency(
     request,
     {

@@ -61,6 +61,11 @@ export function fileBackendRoot(workspace: Pick<PlannerWorkspace, "backendUrl">)
   return new URL(workspace.backendUrl).pathname;
 }
 
+/** The product's data directory of a workspace (bundles, logs, the audit trail): `<workspace>/.deployment-planner`. */
+export function workspaceDataDir(workspaceDir: string): string {
+  return path.join(path.resolve(workspaceDir), ".deployment-planner");
+}
+
 /** Path of the generated passphrase key file, outside any repository. */
 export function generatedKeyFilePath(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(os.homedir(), ".config");
@@ -75,7 +80,7 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
   const env = options.env ?? process.env;
   const dir = path.resolve(options.workspaceDir ?? process.cwd());
   const stacksDir = path.join(dir, "stacks");
-  const dataDir = path.join(dir, ".deployment-planner");
+  const dataDir = workspaceDataDir(dir);
   await mkdir(stacksDir, { recursive: true });
   await mkdir(dataDir, { recursive: true });
   await ensureProjectFile(dir);

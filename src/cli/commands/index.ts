@@ -1,4 +1,5 @@
 import type { CliCommand } from "../command";
+import { auditCommand } from "./audit";
 import { deployCommand } from "./deploy";
 import { doctorCommand } from "./doctor";
 import { planCommand } from "./plan";
@@ -18,5 +19,6 @@ export const COMMANDS: readonly CliCommand[] = [
   historyCommand,
   outputsCommand,
   unlockCommand,
+  auditCommand,
   doctorCommand,
 ];
