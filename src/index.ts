@@ -6,6 +6,9 @@ export { plan, type PlanOptions, type PlanResult, type PlannedResult, type Redep
 export * from "./planner/spec";
 export * from "./outcome";
 export { planAndDeploy, type DeployOptions, type DeployResult, type DeploySuccess, type PreviewOnlyResult } from "./automation/deploy";
+export { rollback, type RollbackOptions, type RollbackSuccess } from "./automation/rollback";
+export { verifyAudit, queryAudit, type AuditVerification, type AuditQuery } from "./automation/audit-verify";
+export type { AuditEntry, AuditRecord, AuditAction } from "./automation/audit";
 export { previewStack, upStack, destroyStack, refreshStack, type DestroyOptions } from "./automation/operations";
 export { stackOutputs, currentStackSpec } from "./automation/stack-queries";
 export { stackHistory, type HistoryEntry } from "./automation/history";

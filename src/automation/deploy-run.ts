@@ -1,12 +1,12 @@
 import { isFailure, type FailureResult } from "../outcome";
 import type { StackSpec } from "../planner/spec";
 import { SecretMasker } from "../secrets/index";
-import { appendAudit } from "./audit";
+import { appendAudit, type AuditRecord } from "./audit";
 import type { DeployOptions } from "./deploy-types";
 import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "./workspace";
 
 /** What the whole deployment audits: the kind of run and the spec it is about, once known. */
-type DeployAction = "deploy" | "preview" | "redeploy";
+type DeployAction = "deploy" | "preview" | "redeploy" | "rollback";
 
 /**
  * The state one `planAndDeploy` run carries through its stages: its options, start time, the masker that learns each
@@ -19,6 +19,10 @@ export class DeploymentRun {
   /** The stack the run is about, once the plan named it; a run that fails before that is not audited. */
   stack: string | undefined;
   spec: StackSpec | undefined;
+  /** The update message for the stack's history; default one naming the action, version, deployer and bundle. */
+  message: string | undefined;
+  /** More fields for the audit record (a rollback's from and to versions). */
+  auditDetails: Partial<AuditRecord> = {};
   private openedWorkspace: PlannerWorkspace | undefined;
 
   constructor(readonly options: DeployOptions) {
@@ -64,6 +68,7 @@ export class DeploymentRun {
         target: this.spec?.target,
         ...(failed ? { stage: failed.stage, reason: failed.reason } : {}),
         ...(typeof version === "number" ? { update_version: version } : {}),
+        ...this.auditDetails,
         duration_ms: this.elapsed(),
       },
       this.masker,

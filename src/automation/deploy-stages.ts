@@ -84,7 +84,7 @@ async function operationOptions(run: DeploymentRun, spec: StackSpec): Promise<Op
     signal: run.options.signal,
     masker: run.masker,
     lockWaitMs: run.options.lockWaitMs,
-    message: updateMessage(spec, run.action),
+    message: run.message ?? updateMessage(spec, run.action),
     actor: spec.deployer_id,
     audit: false,
   };
@@ -124,6 +124,8 @@ export async function verifyStage(run: DeploymentRun, spec: StackSpec, up: UpRes
   run.progress(`verifying ${target}`);
   const health = await waitForHealthy(target, { timeoutMs: run.options.healthTimeoutMs, signal: run.options.signal });
   if (health.healthy) return true;
+  // Recorded so that a rollback never picks this update as a healthy version.
+  run.auditDetails = { ...run.auditDetails, update_version: up.version };
   const error = new HealthCheckError(`health check failed: ${target} did not answer 2xx/3xx (${health.lastError})`, target);
   error.logFile = up.logFile;
   return error.toFailure();

@@ -62,6 +62,27 @@ async function listFiles(root: string): Promise<SourceFile[]> {
   return files.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
 }
 
+/** The content digest of a file list: sorted relative paths, executable bits and contents. */
+async function digestOf(files: readonly SourceFile[]): Promise<string> {
+  const digest = createHash("sha256");
+  for (const file of files) {
+    const content = await readFile(file.absolute);
+    digest.update(`${file.relative}\0${file.executable ? "755" : "644"}\0${content.length}\0`);
+    digest.update(content);
+  }
+  return digest.digest("hex");
+}
+
+/**
+ * Whether a bundle directory still holds exactly the content its digest names (`sha256:<hex>`): false when it is gone
+ * or was changed after packaging.
+ */
+export async function bundleMatches(bundleDir: string, digest: string): Promise<boolean> {
+  const info = await stat(bundleDir).catch(() => null);
+  if (!info?.isDirectory()) return false;
+  return `sha256:${await digestOf(await listFiles(bundleDir))}` === digest;
+}
+
 /**
  * Turns a source directory into a content-addressed bundle under `bundlesDir`. An unchanged source gives the same
  * digest and the same path, so a later preview shows no changes; bundles are written once, atomically.
@@ -77,13 +98,7 @@ export async function packageSource(sourceDir: string, options: PackageOptions):
   const maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
   if (bytes > maxBytes) throw new PackageError(`source directory ${root} holds ${bytes} bytes, over the ${maxBytes}-byte limit`);
 
-  const digest = createHash("sha256");
-  for (const file of files) {
-    const content = await readFile(file.absolute);
-    digest.update(`${file.relative}\0${file.executable ? "755" : "644"}\0${content.length}\0`);
-    digest.update(content);
-  }
-  const hex = digest.digest("hex");
+  const hex = await digestOf(files);
   const target = path.join(path.resolve(options.bundlesDir), hex);
   if (await stat(target).catch(() => null)) return { digest: `sha256:${hex}`, path: target, files: files.length, bytes };
 

@@ -4,6 +4,7 @@ import { deployCommand } from "./deploy";
 import { doctorCommand } from "./doctor";
 import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
+import { rollbackCommand } from "./rollback";
 import { destroyCommand, historyCommand, outputsCommand, refreshCommand, unlockCommand } from "./stack-ops";
 
 /**
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CliCommand[] = [
   planCommand,
   deployCommand,
   previewCommand,
+  rollbackCommand,
   destroyCommand,
   refreshCommand,
   historyCommand,
