@@ -8,6 +8,7 @@ import { DeploymentRun } from "./deploy-run";
 import { checkStage, successResult, upStage, verifyStage } from "./deploy-stages";
 import { AutomationError } from "./errors";
 import { stackHistory, type HistoryEntry } from "./history";
+import type { PlannerWorkspace } from "./workspace";
 
 /** Options of `rollback`. */
 export interface RollbackOptions extends Omit<DeployOptions, "idempotencyKey" | "idempotencyWindowMs"> {
@@ -114,6 +115,16 @@ async function chooseVersions(
     return failure("rollback", `cannot roll back ${stack} to ${to ?? target.version}: update ${target.version} is the current version`, "Pick an earlier update from 'deployment-planner history'.");
   }
   return { from: current, to: target };
+}
+
+/**
+ * The newest update of a stack that succeeded, passed its health check and is not `excluding` (the update that just
+ * failed), with its spec; null when there is none (a first deploy that failed).
+ */
+export async function lastHealthyUpdate(workspace: PlannerWorkspace, stack: string, excluding: number | null): Promise<HistoryEntry | null> {
+  const unhealthy = await unhealthyVersions(workspace.dataDir, stack);
+  const history = await stackHistory(stack, { workspace });
+  return history.find((e) => e.kind === "update" && e.result === "succeeded" && e.spec !== null && e.version !== excluding && !unhealthy.has(e.version)) ?? null;
 }
 
 /** Update numbers of a stack whose deployment failed its health check, from the audit trail. */

@@ -71,6 +71,7 @@ export const tierDefaultsSchema = resourcesSpecSchema
   .extend({
     ttl_hours: z.number().int().positive().nullable().describe("Hours after which the environment may be destroyed; null: never."),
     protect: z.boolean().describe("Protect the stack's resources from accidental destroy."),
+    auto_rollback: z.boolean().describe("Roll back by itself when an update fails its health check."),
   })
   .refine((tier) => tier.min_instances <= tier.max_instances, { message: "min_instances is more than max_instances" });
 /** The defaults of one environment tier. */

@@ -126,6 +126,10 @@ export const deploymentRequestSchema = z
     rollout: rolloutRequestSchema.optional().describe("all_at_once (default) or canary with percentage steps."),
     public: z.boolean().optional().describe("Whether anyone may reach the app. @default true"),
     ttl_hours: z.number().int().min(1).max(24 * 90).optional().describe("Hours after which a preview may be destroyed."),
+    auto_rollback: z
+      .boolean()
+      .optional()
+      .describe("Roll back to the previous healthy version by itself when the new one fails its health check. @default true for staging and production"),
     version_name: z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).optional().describe("Release name, e.g. 'v3.2'."),
     deployer_id: z.string().min(1).max(128).optional().describe("Who asked for the deployment, e.g. 'user_129'."),
   })

@@ -203,6 +203,10 @@ export const stackSpecSchema = z.object({
   domain: z.string().nullable().describe("Custom domain, or null for the target's own URL."),
   public: z.boolean().describe("Whether the app is reachable by anyone (true) or only by authenticated callers."),
   protect: z.boolean().describe("Protect resources from accidental deletion (production)."),
+  auto_rollback: z
+    .boolean()
+    .default(false)
+    .describe("Roll back to the previous healthy version when an update fails its health check (on by default for staging and production)."),
   ttl_hours: z.number().int().positive().nullable().describe("Hours after which a preview environment may be destroyed."),
   version_name: z.string().nullable().describe("Release name, e.g. 'v3.2'."),
   deployer_id: z.string().nullable().describe("Who asked for the deployment."),

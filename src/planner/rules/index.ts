@@ -95,6 +95,7 @@ export function planDeployment(request: DeploymentRequest, catalog: Catalog, bas
     domain: request.domain ?? null,
     public: request.public ?? true,
     protect: lifecycle.protect,
+    auto_rollback: lifecycle.auto_rollback,
     ttl_hours: lifecycle.ttl_hours,
     version_name: request.version_name ?? null,
     deployer_id: request.deployer_id ?? null,

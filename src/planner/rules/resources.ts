@@ -25,7 +25,7 @@ export function planResources(intent: TargetedIntent): RuleOutcome<ResourcesSpec
 }
 
 /** The lifecycle rule: the environment's time-to-live and whether it is protected from accidental destroy. */
-export function planLifecycle(intent: TargetedIntent): RuleResult<{ ttl_hours: number | null; protect: boolean }> {
+export function planLifecycle(intent: TargetedIntent): RuleResult<{ ttl_hours: number | null; protect: boolean; auto_rollback: boolean }> {
   const { tier } = intent;
   const defaults = intent.catalog.tiers[tier];
   const ttl = intent.request.ttl_hours ?? defaults.ttl_hours;
@@ -36,5 +36,16 @@ export function planLifecycle(intent: TargetedIntent): RuleResult<{ ttl_hours: n
     choice: defaults.protect ? "protected" : "unprotected",
     reason: defaults.protect ? "production is protected from accidental destroy (destroy needs --force)" : `${tier} may be destroyed freely`,
   });
-  return ruled({ ttl_hours: ttl, protect: defaults.protect }, { decisions });
+  const autoRollback = intent.request.auto_rollback ?? defaults.auto_rollback;
+  decisions.push({
+    topic: "auto_rollback",
+    choice: autoRollback ? "on" : "off",
+    reason:
+      intent.request.auto_rollback !== undefined
+        ? "as requested"
+        : autoRollback
+          ? `${tier} rolls back to its previous healthy version by itself when an update fails its health check`
+          : `${tier} keeps a failed update in place for inspection`,
+  });
+  return ruled({ ttl_hours: ttl, protect: defaults.protect, auto_rollback: autoRollback }, { decisions });
 }
