@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, copyFile, lstat, mkdir, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import ignore, { type Ignore } from "ignore";
 
 /** A content-addressed bundle of an app's source. */
 export interface Bundle {
@@ -42,15 +43,45 @@ interface SourceFile {
   readonly size: number;
 }
 
+/** Ignore files the packager honours: git's in every directory, Docker's at the root (as `docker build` reads it). */
+const IGNORE_FILES = { everywhere: ".gitignore", rootOnly: ".dockerignore" } as const;
+
+/** The rules of one ignore file, for the paths below the directory holding it. */
+interface IgnoreScope {
+  /** Path of that directory relative to the source root ("" for the root). */
+  readonly base: string;
+  readonly rules: Ignore;
+}
+
+async function readIgnoreScope(dir: string, base: string, names: readonly string[]): Promise<IgnoreScope | null> {
+  const texts = await Promise.all(names.map((name) => readFile(path.join(dir, name), "utf8").catch(() => null)));
+  const present = texts.filter((text): text is string => text !== null);
+  if (present.length === 0) return null;
+  // `add` takes a file's text, or an array of single patterns: each file is added as its text.
+  const rules = ignore();
+  for (const text of present) rules.add(text);
+  return { base, rules };
+}
+
+function isIgnored(scopes: readonly IgnoreScope[], relative: string, isDirectory: boolean): boolean {
+  return scopes.some((scope) => {
+    const below = scope.base === "" ? relative : relative.slice(scope.base.length + 1);
+    return scope.rules.ignores(isDirectory ? `${below}/` : below);
+  });
+}
+
 async function listFiles(root: string): Promise<SourceFile[]> {
   const files: SourceFile[] = [];
-  const walk = async (dir: string, prefix: string): Promise<void> => {
+  const walk = async (dir: string, prefix: string, inherited: readonly IgnoreScope[]): Promise<void> => {
+    const own = await readIgnoreScope(dir, prefix, prefix === "" ? [IGNORE_FILES.everywhere, IGNORE_FILES.rootOnly] : [IGNORE_FILES.everywhere]);
+    const scopes = own ? [...inherited, own] : inherited;
     const entries = await readdir(dir, { withFileTypes: true });
     for (const entry of entries) {
       if (EXCLUDED.some((pattern) => pattern.test(entry.name))) continue;
       const absolute = path.join(dir, entry.name);
       const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(absolute, relative);
+      if (isIgnored(scopes, relative, entry.isDirectory())) continue;
+      if (entry.isDirectory()) await walk(absolute, relative, scopes);
       else if (entry.isFile()) {
         const info = await lstat(absolute);
         files.push({ relative, absolute, executable: (info.mode & 0o111) !== 0, size: info.size });
@@ -58,7 +89,7 @@ async function listFiles(root: string): Promise<SourceFile[]> {
       // Symbolic links and special files are left out: a bundle must not point outside itself.
     }
   };
-  await walk(root, "");
+  await walk(root, "", []);
   return files.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
 }
 

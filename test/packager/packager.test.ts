@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { packageSource, PackageError } from "../../src/packager/index";
+import { bundleMatches, packageSource, PackageError } from "../../src/packager/index";
 
 describe("packageSource", () => {
   let root: string;
@@ -62,6 +62,39 @@ describe("packageSource", () => {
     const second = await packageSource(source, { bundlesDir });
     expect(second.digest).toBe(first.digest);
     expect(second.files).toBe(2);
+  });
+
+  it("honours .gitignore in every directory and .dockerignore at the root, so local clutter never changes the digest", async () => {
+    await writeFile(path.join(source, ".gitignore"), "*.log\ncoverage/\n!keep.log\n");
+    await writeFile(path.join(source, ".dockerignore"), "scratch.txt\n");
+    await writeFile(path.join(source, "assets", ".gitignore"), "generated-*.js\n");
+    const first = await packageSource(source, { bundlesDir });
+
+    await writeFile(path.join(source, "debug.log"), "noise");
+    await mkdir(path.join(source, "coverage"), { recursive: true });
+    await writeFile(path.join(source, "coverage", "lcov.info"), "noise");
+    await writeFile(path.join(source, "scratch.txt"), "noise");
+    await writeFile(path.join(source, "assets", "generated-123.js"), "noise");
+    const cluttered = await packageSource(source, { bundlesDir });
+    expect(cluttered.digest).toBe(first.digest);
+
+    // What the rules do not exclude is shipped: a negated pattern, and the same name outside the nested rule's directory.
+    await writeFile(path.join(source, "keep.log"), "kept");
+    await writeFile(path.join(source, "generated-top.js"), "kept");
+    const shipped = await packageSource(source, { bundlesDir });
+    expect(shipped.digest).not.toBe(first.digest);
+    expect(await readFile(path.join(shipped.path, "keep.log"), "utf8")).toBe("kept");
+    expect(await readFile(path.join(shipped.path, "generated-top.js"), "utf8")).toBe("kept");
+    await expect(readFile(path.join(shipped.path, "debug.log"))).rejects.toThrow();
+    await expect(readFile(path.join(shipped.path, "assets", "generated-123.js"))).rejects.toThrow();
+  });
+
+  it("checks that a bundle still matches its digest", async () => {
+    const bundle = await packageSource(source, { bundlesDir });
+    expect(await bundleMatches(bundle.path, bundle.digest)).toBe(true);
+    await writeFile(path.join(bundle.path, "index.html"), "tampered");
+    expect(await bundleMatches(bundle.path, bundle.digest)).toBe(false);
+    expect(await bundleMatches(path.join(root, "gone"), bundle.digest)).toBe(false);
   });
 
   it("rejects a missing source directory with a package error naming it", async () => {
