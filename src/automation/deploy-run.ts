@@ -1,6 +1,7 @@
 import { isFailure, type FailureResult } from "../outcome";
 import type { StackSpec } from "../planner/spec";
 import { SecretMasker } from "../secrets/index";
+import { retainArtifact } from "./artifact-retention";
 import { appendAudit, type AuditRecord } from "./audit";
 import type { DeployOptions } from "./deploy-types";
 import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "./workspace";
@@ -73,6 +74,10 @@ export class DeploymentRun {
       },
       this.masker,
     ).catch(() => undefined);
+    if (result.status === "success" && this.spec?.artifact && this.openedWorkspace) {
+      // Keeps this version's bundle for rollback and prunes what no stack keeps; a failure here never fails the deploy.
+      await retainArtifact(this.openedWorkspace, this.spec.stack, this.spec.artifact.digest, this.options.retainVersions).catch(() => undefined);
+    }
     return result;
   }
 }

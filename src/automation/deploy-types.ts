@@ -25,6 +25,11 @@ export interface DeployOptions extends WorkspaceOptions {
    * a webhook delivered twice). The same key with a different request fails at stage `validation`.
    */
   readonly idempotencyKey?: string;
+  /**
+   * How many successful versions per stack keep their bundles in the artifact store (for rollback); default 10. Older
+   * bundles no stack keeps are pruned after each successful update.
+   */
+  readonly retainVersions?: number;
   /** How long a key's result is kept; default 24 hours. */
   readonly idempotencyWindowMs?: number;
 }

@@ -92,6 +92,37 @@ describe("rollback on the local target", () => {
     ]);
   });
 
+  it("keeps the bundles of the last N successful versions, and a rollback past them fails its pre-check", async () => {
+    const { planAndDeploy } = await import("../../src/automation/deploy");
+    const { pruneArtifacts } = await import("../../src/automation/artifact-retention");
+    const retained = uniqueId("keep");
+    const digests: string[] = [];
+    for (const version of ["k1", "k2", "k3", "k4"]) {
+      const source = path.join(t.root, `retain-${version}`);
+      await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
+      await writeFile(path.join(source, "index.html"), `<h1>${version}</h1>`);
+      const request = { project_id: retained, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: "development" }, source, version_name: version };
+      const result = await planAndDeploy(request, { workspace: t.workspace, retainVersions: 2 });
+      expect(result).toMatchObject({ status: "success" });
+      digests.push((result as { artifact_digest: string }).artifact_digest);
+    }
+    const bundle = (digest: string) => path.join(t.workspace.dataDir, "bundles", digest.slice("sha256:".length));
+    const exists = (digest: string) => import("node:fs").then((fs) => fs.existsSync(bundle(digest)));
+    // Bundles just written are never pruned (a deploy in flight may use them); an hour later the old ones go.
+    expect(await Promise.all(digests.map(exists))).toEqual([true, true, true, true]);
+    const removed = await pruneArtifacts(t.workspace, Date.now() + 2 * 3600_000);
+    expect(removed).toEqual(expect.arrayContaining([digests[0], digests[1]]));
+    expect(removed).not.toContain(digests[2]);
+    expect(removed).not.toContain(digests[3]);
+    expect(await Promise.all(digests.map(exists))).toEqual([false, false, true, true]);
+
+    const tooOld = await rollback(retained, "development", { workspace: t.workspace, to: "k1" });
+    expect(tooOld).toMatchObject({ status: "error", stage: "rollback", reason: expect.stringContaining("no longer in the artifact store") });
+    const recent = await rollback(retained, "development", { workspace: t.workspace, to: "k3" });
+    expect(recent).toMatchObject({ status: "success", rolled_back_to: 3 });
+    await destroyStack(`${retained}.development`, { workspace: t.workspace, removeStack: true, force: true });
+  });
+
   it("fails its pre-checks at stage rollback, before any engine run, and changes nothing", async () => {
     const before = (await stackHistory(stack, { workspace: t.workspace })).length;
     const missing = await rollback(projectId, "development", { workspace: t.workspace, to: 99 });
