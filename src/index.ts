@@ -9,6 +9,8 @@ export { planAndDeploy, type DeployOptions, type DeployResult, type DeploySucces
 export { rollback, type RollbackOptions, type RollbackSuccess } from "./automation/rollback";
 export { verifyAudit, queryAudit, type AuditVerification, type AuditQuery } from "./automation/audit-verify";
 export type { AuditEntry, AuditRecord, AuditAction } from "./automation/audit";
+export { listStacks, type StackSummary } from "./automation/stack-list";
+export { collectExpiredPreviews, type GcOptions, type GcResult } from "./automation/gc";
 export { previewStack, upStack, destroyStack, refreshStack, type DestroyOptions } from "./automation/operations";
 export { stackOutputs, currentStackSpec } from "./automation/stack-queries";
 export { stackHistory, type HistoryEntry } from "./automation/history";

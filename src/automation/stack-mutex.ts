@@ -162,6 +162,12 @@ async function breakMutex(file: string, judged: MutexRecord | "gone"): Promise<b
   return true;
 }
 
+/** Whether an operation holds the stack's deployment lock now. */
+export async function stackMutexHeld(workspace: PlannerWorkspace, stack: string): Promise<boolean> {
+  const file = mutexFile(workspace, stack);
+  return file !== null && (await stat(file).then(() => true, () => false));
+}
+
 /**
  * Breaks a stack's mutex by hand: when its holder is gone, or with `force` whoever holds it (a holder on another host
  * known to be dead). Returns the holder it broke, or null.

@@ -2,6 +2,7 @@ import type { CliCommand } from "../command";
 import { auditCommand } from "./audit";
 import { deployCommand } from "./deploy";
 import { doctorCommand } from "./doctor";
+import { gcCommand, listCommand } from "./environments";
 import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
 import { rollbackCommand } from "./rollback";
@@ -19,6 +20,8 @@ export const COMMANDS: readonly CliCommand[] = [
   destroyCommand,
   refreshCommand,
   historyCommand,
+  listCommand,
+  gcCommand,
   outputsCommand,
   unlockCommand,
   auditCommand,

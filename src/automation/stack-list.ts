@@ -1,0 +1,112 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import type { StackSpec } from "../planner/spec";
+import { stackHistory } from "./history";
+import { lockHolders } from "./locks";
+import { readStackSpec } from "./stack-config";
+import { stackOutputs } from "./stack-queries";
+import { stackMutexHeld } from "./stack-mutex";
+import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+
+/** One stack as `list` shows it. */
+export interface StackSummary {
+  readonly stack: string;
+  readonly project_id: string;
+  readonly environment: string;
+  readonly target: StackSpec["target"];
+  /** Number of the latest update, or null when the stack was never updated. */
+  readonly version: number | null;
+  readonly version_name: string | null;
+  readonly url: string | null;
+  readonly last_update: { readonly kind: string; readonly result: string; readonly time: string } | null;
+  /** When a preview environment may be destroyed by `gc` (last update + its time to live), or null. */
+  readonly expires_at: string | null;
+  /** Whether an operation holds the stack now (its deployment lock or the engine's lock). */
+  readonly locked: boolean;
+}
+
+/** The latest entry of a stack's history as the file backend stores it. */
+interface StoredUpdate {
+  readonly kind?: string;
+  readonly result?: string;
+  readonly startTime?: number;
+  readonly endTime?: number;
+}
+
+/**
+ * Lists the workspace's stacks (optionally one project's) from their stack files, newest state first read from the
+ * file backend's own files: the latest history entry (one small file), the checkpoint's stack outputs and the lock
+ * directories, so a thousand stacks list without an engine run. Other backends are asked through the engine, per stack.
+ */
+export async function listStacks(workspace: PlannerWorkspace, options: { readonly projectId?: string } = {}): Promise<StackSummary[]> {
+  const names = (await readdir(workspace.stacksDir).catch(() => [] as string[]))
+    .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+    .filter((stack): stack is string => stack !== undefined && (options.projectId === undefined || stack.startsWith(`${options.projectId}.`)))
+    .sort();
+  const summaries: StackSummary[] = [];
+  // Bounded parallelism: quick on a local disk, gentle on a network one.
+  for (let i = 0; i < names.length; i += 32) {
+    const batch = await Promise.all(names.slice(i, i + 32).map((stack) => summarize(workspace, stack)));
+    summaries.push(...batch.filter((summary): summary is StackSummary => summary !== null));
+  }
+  return summaries;
+}
+
+async function summarize(workspace: PlannerWorkspace, stack: string): Promise<StackSummary | null> {
+  const spec = await readStackSpec(workspace.stacksDir, stack).catch(() => null);
+  if (!spec) return null;
+  const facts = fileBackendPath(workspace, "history") !== null ? await fileBackendFacts(workspace, stack) : await engineFacts(workspace, stack);
+  const lastTime = facts.last?.time ? Date.parse(facts.last.time) : Number.NaN;
+  return {
+    stack,
+    project_id: spec.project_id,
+    environment: spec.environment,
+    target: spec.target,
+    version: facts.version,
+    version_name: spec.version_name,
+    url: facts.url,
+    last_update: facts.last,
+    expires_at: spec.ttl_hours !== null && Number.isFinite(lastTime) ? new Date(lastTime + spec.ttl_hours * 3_600_000).toISOString() : null,
+    locked: await isLocked(workspace, stack),
+  };
+}
+
+interface StackFacts {
+  readonly version: number | null;
+  readonly url: string | null;
+  readonly last: StackSummary["last_update"];
+}
+
+async function fileBackendFacts(workspace: PlannerWorkspace, stack: string): Promise<StackFacts> {
+  const historyDir = fileBackendPath(workspace, "history", PROJECT_NAME, stack)!;
+  const entries = (await readdir(historyDir).catch(() => [] as string[])).filter((f) => f.endsWith(".history.json"));
+  // Each entry's name ends in its time in nanoseconds; the longest, then greatest, name is the newest.
+  const newest = entries.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)).at(-1);
+  let last: StackSummary["last_update"] = null;
+  if (newest) {
+    const update = JSON.parse(await readFile(path.join(historyDir, newest), "utf8")) as StoredUpdate;
+    const seconds = update.endTime ?? update.startTime;
+    last = { kind: update.kind ?? "update", result: update.result ?? "unknown", time: seconds ? new Date(seconds * 1000).toISOString() : "" };
+  }
+  const checkpoint = await readFile(fileBackendPath(workspace, "stacks", PROJECT_NAME, `${stack}.json`)!, "utf8").then(
+    (text) => JSON.parse(text) as { checkpoint?: { latest?: { resources?: { type: string; outputs?: Record<string, unknown> }[] } } },
+    () => null,
+  );
+  const root = checkpoint?.checkpoint?.latest?.resources?.find((resource) => resource.type === "pulumi:pulumi:Stack");
+  const url = typeof root?.outputs?.url === "string" ? root.outputs.url : null;
+  return { version: entries.length > 0 ? entries.length : null, url, last };
+}
+
+async function engineFacts(workspace: PlannerWorkspace, stack: string): Promise<StackFacts> {
+  const [latest] = await stackHistory(stack, { workspace, limit: 1 }).catch(() => []);
+  const outputs = await stackOutputs(stack, { workspace }).catch(() => ({}) as Record<string, unknown>);
+  return {
+    version: latest?.version ?? null,
+    url: typeof outputs.url === "string" ? outputs.url : null,
+    last: latest ? { kind: latest.kind, result: latest.result, time: latest.endTime ?? latest.startTime } : null,
+  };
+}
+
+async function isLocked(workspace: PlannerWorkspace, stack: string): Promise<boolean> {
+  return (await stackMutexHeld(workspace, stack)) || (await lockHolders(workspace, PROJECT_NAME, stack)).length > 0;
+}

@@ -1,0 +1,65 @@
+import { collectExpiredPreviews } from "../../automation/gc";
+import { listStacks } from "../../automation/stack-list";
+import { openWorkspace } from "../../automation/workspace";
+import { failure } from "../../outcome";
+import { identifierSchema } from "../../planner/spec";
+import type { CliCommand } from "../command";
+import { WORKSPACE_FLAGS, errorOutput, failureOutput, workspaceOptions } from "../shared";
+
+/** `list [--project <id>]`: every stack with its version, URL and last update. */
+export const listCommand: CliCommand = {
+  name: "list",
+  summary: "List stacks: project, environment, target, version, URL, last update and result, expiry, lock.",
+  usage: "list [--project <id>] [--json] [--workspace <dir>] [--backend <url>]",
+  flags: { ...WORKSPACE_FLAGS, project: { type: "string", description: "Only this project's stacks." } },
+  async run(args, context) {
+    const projectId = typeof args.flags.project === "string" ? args.flags.project : undefined;
+    if (projectId !== undefined && !identifierSchema.safeParse(projectId).success) {
+      return failureOutput(failure("validation", `--project: not a project id: '${projectId.slice(0, 80)}'`, "Pass the project_id the stacks were deployed with."));
+    }
+    try {
+      const stacks = await listStacks(await openWorkspace(workspaceOptions(args, context)), { projectId });
+      return {
+        exitCode: 0,
+        json: { stacks },
+        text: [
+          "stack                                    target   version  name        last update               result      url",
+          ...stacks.map(
+            (s) =>
+              `${s.stack.padEnd(40)} ${s.target.padEnd(8)} ${String(s.version ?? "-").padEnd(8)} ${(s.version_name ?? "-").padEnd(11)} ${(s.last_update?.time ?? "-").padEnd(25)} ${(s.last_update?.result ?? "-").padEnd(11)} ${s.url ?? "-"}${s.locked ? "  (locked)" : ""}${s.expires_at ? `  expires ${s.expires_at}` : ""}`,
+          ),
+        ].join("\n"),
+      };
+    } catch (error) {
+      return errorOutput(error);
+    }
+  },
+};
+
+/** `gc [--dry-run]`: destroys preview environments past their time to live. */
+export const gcCommand: CliCommand = {
+  name: "gc",
+  summary: "Destroy preview environments past their time to live (idempotent; safe from cron).",
+  usage: "gc [--dry-run] [--json] [--workspace <dir>] [--backend <url>]",
+  flags: { ...WORKSPACE_FLAGS, "dry-run": { type: "boolean", description: "List the expired previews, change nothing." } },
+  async run(args, context) {
+    try {
+      const result = await collectExpiredPreviews(await openWorkspace(workspaceOptions(args, context)), {
+        dryRun: args.flags["dry-run"] === true,
+        actor: context.env.USER ?? null,
+        signal: context.signal,
+        onProgress: (line) => context.stderr.write(`${line}\n`),
+      });
+      const lines = result.dry_run
+        ? [`${result.expired.length} expired preview stack(s) would be destroyed`, ...result.expired.map((e) => `  ${e.stack} (expired ${e.expired_at})`)]
+        : [
+            `destroyed ${result.destroyed.length} expired preview stack(s)`,
+            ...result.destroyed.map((s) => `  ${s}`),
+            ...result.failed.map((f) => `  left ${f.stack} for the next run: ${f.reason}`),
+          ];
+      return { exitCode: result.failed.length === 0 ? 0 : 2, json: result, text: lines.join("\n") };
+    } catch (error) {
+      return errorOutput(error);
+    }
+  },
+};
