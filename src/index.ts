@@ -9,6 +9,7 @@ export { planAndDeploy, type DeployOptions, type DeployResult, type DeploySucces
 export { rollback, type RollbackOptions, type RollbackSuccess } from "./automation/rollback";
 export { verifyAudit, queryAudit, type AuditVerification, type AuditQuery } from "./automation/audit-verify";
 export type { AuditEntry, AuditRecord, AuditAction } from "./automation/audit";
+export { promote, type PromoteOptions, type PromoteSuccess, type PromoteDryRun, type PromotedVersion } from "./automation/promote";
 export { listStacks, type StackSummary } from "./automation/stack-list";
 export { collectExpiredPreviews, type GcOptions, type GcResult } from "./automation/gc";
 export { previewStack, upStack, destroyStack, refreshStack, type DestroyOptions } from "./automation/operations";

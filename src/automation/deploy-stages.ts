@@ -91,9 +91,15 @@ async function operationOptions(run: DeploymentRun, spec: StackSpec): Promise<Op
 }
 
 /** Stage `deploy` for `preview_only`: the changes an update would make. */
-export async function previewStage(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets, warnings: readonly string[]): Promise<PreviewOnlyResult> {
+export async function previewStage(
+  run: DeploymentRun,
+  spec: StackSpec,
+  secrets: CheckedSecrets,
+  warnings: readonly string[],
+  keepStackFile = false,
+): Promise<PreviewOnlyResult> {
   run.progress(`previewing ${spec.stack}`);
-  const preview = await previewStack(spec, secrets.values, await operationOptions(run, spec));
+  const preview = await previewStack(spec, secrets.values, { ...(await operationOptions(run, spec)), keepStackFile });
   return {
     status: "previewed",
     deployed_to: spec.target,

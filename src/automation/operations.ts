@@ -42,18 +42,27 @@ async function cleanOnCancel<T>(options: OperationOptions, stackName: string, st
   }
 }
 
-/** Shows what `up` would change for a spec, without changing anything. */
+/** Options of `previewStack`. */
+export interface PreviewOptions extends OperationOptions {
+  /**
+   * Leave the stack file as it is (a dry run that must change nothing). By default the preview writes the spec into
+   * it, so that a `pulumi preview` by hand shows the same.
+   */
+  readonly keepStackFile?: boolean;
+}
+
+/** Shows what `up` would change for a spec, without changing any resource. */
 export async function previewStack(
   spec: StackSpec,
   resolvedSecrets: Readonly<Record<string, string>>,
-  options: OperationOptions,
+  options: PreviewOptions,
 ): Promise<PreviewResult> {
   return auditedOperation(options, specSubject("preview", spec), () =>
     inStackQueue(options.workspace, spec.stack, async () => {
       const stack = await inlineStack(options.workspace, spec.stack);
       return runEngine("preview", spec.stack, options, async (hooks) => {
         // Written under the stack's mutex, so the file the engine reads is this operation's own.
-        await writeStackSpec(options.workspace.stacksDir, spec);
+        if (options.keepStackFile !== true) await writeStackSpec(options.workspace.stacksDir, spec);
         const steps: PlannedStep[] = [];
         const result = await stack.preview({
           ...OPERATION_FLAGS.preview,

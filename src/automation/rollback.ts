@@ -128,7 +128,7 @@ export async function lastHealthyUpdate(workspace: PlannerWorkspace, stack: stri
 }
 
 /** Update numbers of a stack whose deployment failed its health check, from the audit trail. */
-async function unhealthyVersions(dataDir: string, stack: string): Promise<Set<number>> {
+export async function unhealthyVersions(dataDir: string, stack: string): Promise<Set<number>> {
   const entries = await readAudit(dataDir).catch(() => []);
   return new Set(entries.filter((e) => e.stack === stack && e.stage === "verify" && typeof e.update_version === "number").map((e) => e.update_version!));
 }

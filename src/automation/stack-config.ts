@@ -14,15 +14,16 @@ export function stackConfigPath(stacksDir: string, stack: string): string {
 }
 
 /**
- * Writes the spec as structured config into the stack's file, keeping everything else Pulumi put there (the
- * secrets provider's salt, other config), so the file reads well in a pull request and `pulumi preview` uses it.
- * Paths are written relative to the workspace (the stacks directory's parent), so the file holds no machine path.
+ * The stack file's text now (empty when there is none) and as `writeStackSpec` would write it for `spec`, for a
+ * reviewable diff before anything changes.
  */
-export async function writeStackSpec(stacksDir: string, spec: StackSpec): Promise<string> {
+export async function renderStackSpec(stacksDir: string, spec: StackSpec): Promise<{ before: string; after: string }> {
   const file = stackConfigPath(stacksDir, spec.stack);
+  let before = "";
   let document: YAML.Document;
   try {
-    document = YAML.parseDocument(await readFile(file, "utf8"));
+    before = await readFile(file, "utf8");
+    document = YAML.parseDocument(before);
     if (document.errors.length > 0) throw document.errors[0];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
@@ -34,8 +35,19 @@ export async function writeStackSpec(stacksDir: string, spec: StackSpec): Promis
   // A key that older versions wrote with the workspace's absolute state directory; the program no longer reads it.
   document.deleteIn(["config", `${PROJECT_NAME}:stateDir`]);
   document.setIn(["config", SPEC_CONFIG_FQ_KEY], document.createNode(stackSpecSchema.parse(portableSpec(spec, path.dirname(stacksDir)))));
+  return { before, after: document.toString({ lineWidth: 0 }) };
+}
+
+/**
+ * Writes the spec as structured config into the stack's file, keeping everything else Pulumi put there (the
+ * secrets provider's salt, other config), so the file reads well in a pull request and `pulumi preview` uses it.
+ * Paths are written relative to the workspace (the stacks directory's parent), so the file holds no machine path.
+ */
+export async function writeStackSpec(stacksDir: string, spec: StackSpec): Promise<string> {
+  const file = stackConfigPath(stacksDir, spec.stack);
+  const { after } = await renderStackSpec(stacksDir, spec);
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, document.toString({ lineWidth: 0 }));
+  await writeFile(temp, after);
   await rename(temp, file);
   return file;
 }

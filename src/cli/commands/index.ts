@@ -5,6 +5,7 @@ import { doctorCommand } from "./doctor";
 import { gcCommand, listCommand } from "./environments";
 import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
+import { promoteCommand } from "./promote";
 import { rollbackCommand } from "./rollback";
 import { destroyCommand, historyCommand, outputsCommand, refreshCommand, unlockCommand } from "./stack-ops";
 
@@ -17,6 +18,7 @@ export const COMMANDS: readonly CliCommand[] = [
   deployCommand,
   previewCommand,
   rollbackCommand,
+  promoteCommand,
   destroyCommand,
   refreshCommand,
   historyCommand,

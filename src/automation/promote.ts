@@ -1,0 +1,171 @@
+import { createTwoFilesPatch } from "diff";
+import { failure, isFailure, type FailureResult } from "../outcome";
+import { loadCatalog } from "../planner/catalog";
+import { ENVIRONMENT_TIERS, identifierSchema, stackNameFor, type EnvironmentTier, type StackSpec } from "../planner/spec";
+import { bundleMatches } from "../packager/index";
+import { rollBackAfterFailedCheck } from "./auto-rollback";
+import type { DeployOptions, DeploySuccess } from "./deploy-types";
+import { DeploymentRun } from "./deploy-run";
+import { checkStage, previewStage, successResult, upStage, verifyStage } from "./deploy-stages";
+import { AutomationError, HealthCheckError } from "./errors";
+import { stackHistory } from "./history";
+import { unhealthyVersions } from "./rollback";
+import { readStackSpec, renderStackSpec } from "./stack-config";
+import type { PlannedStep, ChangeSummary, UpResult } from "./operation-types";
+import path from "node:path";
+
+/** Options of `promote`. */
+export interface PromoteOptions extends Omit<DeployOptions, "idempotencyKey" | "idempotencyWindowMs"> {
+  /** The environment whose current version is promoted, e.g. `staging`. */
+  readonly from: string;
+  /** The environment that receives it, e.g. `production`. */
+  readonly to: string;
+  /** Show the stack-file diff and the engine's preview; change nothing. */
+  readonly dryRun?: boolean;
+  /** Who promotes (the update's deployer and the audit trail's actor). */
+  readonly actor?: string | null;
+}
+
+/** What the source environment's version was. */
+export interface PromotedVersion {
+  readonly stack: string;
+  readonly version: number;
+  readonly version_name: string | null;
+  readonly artifact_digest: string | null;
+}
+
+/** The success object of a promotion: the target's new update, and what it took from the source. */
+export interface PromoteSuccess extends DeploySuccess {
+  readonly promoted_from: PromotedVersion;
+}
+
+/** What `promote --dry-run` shows: the stack-file diff and the engine's preview of the target. */
+export interface PromoteDryRun {
+  readonly status: "planned";
+  readonly stack: string;
+  readonly promoted_from: PromotedVersion;
+  /** Unified diff of the target's stack file (empty when it would not change). */
+  readonly stack_file_diff: string;
+  readonly has_changes: boolean;
+  readonly changes: ChangeSummary;
+  readonly steps: readonly PlannedStep[];
+}
+
+/**
+ * Promotes a project's current version from one environment to another: the target gets the source's artifact (by
+ * digest), build, services, technologies and plain settings, and keeps what belongs to it (tier, resources, domain,
+ * protection, region and placement, secret references, time to live, automatic rollback). Only a version that
+ * succeeded and passed its health check in the source environment is promoted. Runs the deploy pipeline's checks,
+ * update and verification on the target; `dryRun` returns the stack-file diff and the engine's preview instead.
+ */
+export async function promote(projectId: string, options: PromoteOptions): Promise<PromoteSuccess | PromoteDryRun | FailureResult> {
+  for (const [field, value] of [["project_id", projectId], ["from", options.from], ["to", options.to]] as const) {
+    if (!identifierSchema.safeParse(value).success) {
+      return failure("validation", `${field}: not a valid identifier: '${String(value).slice(0, 80)}'`, "Use the project_id and environment names the stacks were deployed with.");
+    }
+  }
+  if (options.from === options.to) return failure("validation", `from and to are both '${options.from}'`, "Promote between two different environments, e.g. --from staging --to production.");
+  const run = new DeploymentRun(options);
+  run.action = "promote";
+  run.stack = stackNameFor(projectId, options.to);
+  try {
+    const workspace = await run.workspace();
+    const source = await currentHealthyVersion(run, stackNameFor(projectId, options.from));
+    if (isFailure(source)) return await run.finish(source);
+    const existing = await readStackSpec(workspace.stacksDir, run.stack);
+    const spec = promotedSpec(source.spec, existing, projectId, options.to, source.version, options.actor ?? null);
+    const promotedFrom: PromotedVersion = { stack: source.spec.stack, version: source.version, version_name: source.spec.version_name, artifact_digest: source.spec.artifact?.digest ?? null };
+    run.about(spec);
+    run.auditDetails = { from_version: `${source.spec.stack}@${source.version}`, to_version: null };
+    run.message = `promote ${source.spec.stack} update ${source.version}${source.spec.version_name ? ` (version ${source.spec.version_name})` : ""} to ${run.stack}`;
+
+    if (spec.artifact && !(await bundleMatches(path.resolve(workspace.dir, spec.artifact.path), spec.artifact.digest))) {
+      return await run.finish(failure("plan", `the bundle ${spec.artifact.digest} of ${source.spec.stack} update ${source.version} is no longer in the artifact store`, `Deploy ${options.from} again from source, then promote.`));
+    }
+    const secrets = await checkStage(run, spec);
+    if (isFailure(secrets)) return await run.finish(secrets);
+
+    if (options.dryRun) {
+      const { before, after } = await renderStackSpec(workspace.stacksDir, spec);
+      const diff = before === after ? "" : createTwoFilesPatch(`stacks/Pulumi.${run.stack}.yaml`, `stacks/Pulumi.${run.stack}.yaml`, before, after, "current", "promoted");
+      const preview = await previewStage(run, spec, secrets, [], true);
+      return { status: "planned", stack: run.stack, promoted_from: promotedFrom, stack_file_diff: diff, has_changes: preview.has_changes, changes: preview.changes, steps: preview.steps };
+    }
+
+    let up: UpResult;
+    try {
+      up = await upStage(run, spec, secrets);
+    } catch (error) {
+      if (!(error instanceof HealthCheckError)) throw error;
+      return await run.finish(await rollBackAfterFailedCheck(run, spec, error.toFailure(), null));
+    }
+    run.auditDetails = { ...run.auditDetails, to_version: up.version };
+    const verified = await verifyStage(run, spec, up);
+    if (isFailure(verified)) return await run.finish(await rollBackAfterFailedCheck(run, spec, verified, up.version));
+    return await run.finish({ ...successResult(run, spec, up, secrets, []), promoted_from: promotedFrom });
+  } catch (error) {
+    if (error instanceof AutomationError) return await run.finish(error.toFailure());
+    const message = run.masker.mask(error instanceof Error ? error.message : String(error));
+    return await run.finish(failure("internal", `unexpected error: ${message.split("\n")[0]?.slice(0, 500)}`, "This is a bug in deployment-planner; please report it."));
+  }
+}
+
+/** The source stack's current version, when it succeeded and passed its health check. */
+async function currentHealthyVersion(run: DeploymentRun, stack: string): Promise<{ spec: StackSpec; version: number } | FailureResult> {
+  const workspace = await run.workspace();
+  const history = await stackHistory(stack, { workspace }).catch((error: unknown) => {
+    if (error instanceof AutomationError && error.code === "STACK_NOT_FOUND") return [];
+    throw error;
+  });
+  const current = history.find((entry) => entry.kind === "update");
+  if (!current) return failure("plan", `cannot promote from ${stack}: it has never been deployed`, "Deploy the source environment first.");
+  if (current.result !== "succeeded" || !current.spec) {
+    return failure("plan", `cannot promote from ${stack}: its current update ${current.version} did not succeed (${current.result})`, "Fix and redeploy the source environment, then promote.");
+  }
+  if ((await unhealthyVersions(workspace.dataDir, stack)).has(current.version)) {
+    return failure("plan", `cannot promote from ${stack}: its current update ${current.version} failed its health check`, "Fix and redeploy the source environment, then promote.");
+  }
+  return { spec: current.spec, version: current.version };
+}
+
+/** The tier an environment name belongs to: the name itself, or its prefix before a suffix (`preview-pr-42`). */
+function tierOf(environment: string): EnvironmentTier {
+  const prefix = environment.split("-")[0] as EnvironmentTier;
+  return (ENVIRONMENT_TIERS as readonly string[]).includes(prefix) ? prefix : "development";
+}
+
+/** The source's app on the target's own settings (or, for a target never deployed, its tier's defaults). */
+function promotedSpec(source: StackSpec, target: StackSpec | null, projectId: string, environment: string, version: number, actor: string | null): StackSpec {
+  const tier = target?.tier ?? tierOf(environment);
+  const defaults = loadCatalog().tiers[tier];
+  const own = target ?? {
+    ...source,
+    environment,
+    tier,
+    resources: { memory_mb: defaults.memory_mb, cpu: defaults.cpu, min_instances: defaults.min_instances, max_instances: defaults.max_instances },
+    domain: null,
+    protect: defaults.protect,
+    ttl_hours: defaults.ttl_hours,
+    auto_rollback: defaults.auto_rollback,
+  };
+  return {
+    ...source,
+    stack: stackNameFor(projectId, environment),
+    environment: own.environment,
+    tier: own.tier,
+    region: own.region,
+    request_region: own.request_region,
+    target_settings: own.target_settings,
+    resources: own.resources,
+    domain: own.domain,
+    protect: own.protect,
+    ttl_hours: own.ttl_hours,
+    auto_rollback: own.auto_rollback,
+    secrets: own.secrets,
+    deployer_id: actor ?? source.deployer_id,
+    decisions: [
+      ...source.decisions.filter((d) => d.topic !== "promotion" && d.topic !== "rollback" && d.topic !== "redeploy"),
+      { topic: "promotion", choice: `${source.stack} update ${version}`, reason: `promoted: the app of ${source.stack} update ${version} on ${environment}'s own settings` },
+    ],
+  };
+}
