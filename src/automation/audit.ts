@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rename, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import lockfile from "proper-lockfile";
@@ -90,7 +90,8 @@ export async function appendAudit(
   await writeFile(file, "", { flag: "a", mode: 0o600 });
   const release = await lockfile.lock(file, { realpath: false, stale: 10_000, retries: { retries: 200, minTimeout: 5, maxTimeout: 100, factor: 1.5 } });
   try {
-    const head = await readHead(dataDir);
+    await dropTornTail(file);
+    const head = await reconcileHead(dataDir, await readHead(dataDir));
     const full: AuditRecord = { time: new Date().toISOString(), host: os.hostname(), ...record };
     const masked = Object.fromEntries(
       Object.entries(full).map(([key, value]) => [key, typeof value === "string" && masker ? masker.mask(value) : value]),
@@ -105,6 +106,37 @@ export async function appendAudit(
   } finally {
     await release();
   }
+}
+
+/**
+ * Drops a last line that a crash cut short mid-append (no newline at its end): that entry was never completed, and the
+ * head, written after the line, still names the entry before it, so the chain stays verifiable.
+ */
+async function dropTornTail(file: string): Promise<void> {
+  const text = await readFile(file, "utf8");
+  if (text === "" || text.endsWith("\n")) return;
+  await truncate(file, Buffer.byteLength(text.slice(0, text.lastIndexOf("\n") + 1)));
+}
+
+/**
+ * A crash between appending an entry and recording the head leaves a complete entry the head does not count yet: it
+ * links to the head and its own hash holds, so the head is moved on to it.
+ */
+async function reconcileHead(dataDir: string, head: AuditHead): Promise<AuditHead> {
+  const text = await readFile(auditLogPath(dataDir), "utf8");
+  const lastLine = text.trimEnd().split("\n").at(-1);
+  if (!lastLine) return head;
+  let last: AuditEntry;
+  try {
+    last = JSON.parse(lastLine) as AuditEntry;
+  } catch {
+    return head;
+  }
+  const { hash, ...entry } = last;
+  if (hash === head.hash || entry.prev_hash !== head.hash || entryHash(entry) !== hash) return head;
+  const next = { count: head.count + 1, hash };
+  await writeFile(auditHeadPath(dataDir), JSON.stringify(next), { mode: 0o600 });
+  return next;
 }
 
 /** Reads the audit log, oldest first. */

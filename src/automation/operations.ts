@@ -178,12 +178,14 @@ export async function destroyStack(stackName: string, options: DestroyOptions): 
       const stack = await existingStack(options.workspace, stackName);
       if (options.force === true) {
         // Pulumi refuses to delete a protected resource; a forced destroy lifts the protection the program set.
-        await runEngine("destroy", stackName, options, () =>
-          engineCommandFor(options.workspace.toolchain).run(["state", "unprotect", "--all", "--yes", "--stack", stackName], options.workspace.dir, {
+        await runEngine("destroy", stackName, options, async () => {
+          // The unprotect step reads the checkpoint, so what a crash left is repaired before it.
+          await repairInterruptedUpdate(options.workspace, stackName, stack);
+          return engineCommandFor(options.workspace.toolchain).run(["state", "unprotect", "--all", "--yes", "--stack", stackName], options.workspace.dir, {
             ...options.workspace.envVars,
             ...(options.workspace.pulumiHome ? { PULUMI_HOME: options.workspace.pulumiHome } : {}),
-          }),
-        );
+          });
+        });
       }
       const result = await runEngine("destroy", stackName, options, async (hooks) => {
         const repairs = await repairInterruptedUpdate(options.workspace, stackName, stack);

@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { appendAudit } from "./audit";
 import { breakStaleLocks } from "./locks";
@@ -32,7 +33,8 @@ async function mayHavePendingOperations(workspace: PlannerWorkspace, stackName: 
  * abandoned). Each repair is audited, and returned as a warning for the caller's result.
  */
 export async function repairInterruptedUpdate(workspace: PlannerWorkspace, stackName: string, stack: Stack): Promise<string[]> {
-  if (!(await mayHavePendingOperations(workspace, stackName))) return [];
+  const attrs = await removeTornMetadata(workspace, stackName);
+  if (!(await mayHavePendingOperations(workspace, stackName))) return attrs;
   const state = await stack.exportStack();
   const deployment = state.deployment as { pending_operations?: PendingOperation[] } | undefined;
   const pending = deployment?.pending_operations ?? [];
@@ -43,6 +45,33 @@ export async function repairInterruptedUpdate(workspace: PlannerWorkspace, stack
   await appendAudit(workspace.dataDir, { action: "repair", stack: stackName, status: "success", actor: null, reason: warning }).catch(
     () => undefined,
   );
+  return [...attrs, warning];
+}
+
+/**
+ * Removes metadata files a kill cut short beside the stack's state files. The file backend keeps a small `.attrs`
+ * JSON file next to each checkpoint and writes it in place, so a kill mid-write leaves it empty or torn, and every
+ * later engine run on the stack then fails to load the checkpoint. A missing one is read as default metadata, so a
+ * torn one is removed (and audited); the checkpoint itself is written atomically and stays.
+ */
+async function removeTornMetadata(workspace: PlannerWorkspace, stackName: string): Promise<string[]> {
+  const dir = fileBackendPath(workspace, "stacks", PROJECT_NAME);
+  if (dir === null) return [];
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith(`${stackName}.json`) && name.endsWith(".attrs"));
+  const torn: string[] = [];
+  for (const name of names) {
+    const text = await readFile(path.join(dir, name), "utf8").catch(() => null);
+    if (text === null) continue;
+    try {
+      JSON.parse(text);
+    } catch {
+      await rm(path.join(dir, name), { force: true });
+      torn.push(name);
+    }
+  }
+  if (torn.length === 0) return [];
+  const warning = `repaired ${stackName}: removed ${torn.length} state metadata file(s) an interrupted write had cut short (${torn.join(", ")})`;
+  await appendAudit(workspace.dataDir, { action: "repair", stack: stackName, status: "success", actor: null, reason: warning }).catch(() => undefined);
   return [warning];
 }
 

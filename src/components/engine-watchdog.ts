@@ -9,7 +9,8 @@ let watching = false;
  * In a dynamic-provider process started by the Pulumi engine, exits once that engine is gone. A killed deploy (a
  * crash, `kill -9` of its process group) takes the engine down but not its providers, which the engine starts in
  * process groups of their own; without this they would wait forever for calls that never come. The engine is the
- * provider's parent, or its grandparent when the SDK's shell shim sits between them. Does nothing in any other
+ * provider's parent, or its grandparent when the SDK's shell shim sits between them (the shim's process is named
+ * after the plugin). Does nothing in any other
  * process (a test importing the implementation, the deploying program itself). Needs `ps`, not /proc.
  */
 export function exitWhenEngineGone(): void {
@@ -19,7 +20,8 @@ export function exitWhenEngineGone(): void {
   execFile("ps", ["-o", "ppid=,comm=", "-p", String(parent)], { timeout: 5_000 }, (error, stdout) => {
     if (error) return;
     const [grandparent, command] = stdout.trim().split(/\s+/);
-    const engine = /^(sh|bash|dash)$/.test(command ?? "") ? Number(grandparent) : parent;
+    // Started straight by the engine, or through the SDK's shell shim (named after the plugin, not after the shell).
+    const engine = command === "pulumi" ? parent : Number(grandparent);
     if (!Number.isInteger(engine) || engine <= 1) return;
     const timer = setInterval(() => {
       try {

@@ -62,6 +62,22 @@ describe("the tamper-evident audit trail", () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ status: "tampered", first_bad_entry: { line } });
   });
 
+  it("heals what a crash mid-append leaves: a cut-off last line is dropped, a complete uncounted entry is counted", async () => {
+    const lines = await writeTrail(3);
+    // Killed while writing the fourth line: half a line, no newline, head still at three.
+    await writeFile(auditLogPath(dataDir), lines.join("\n") + "\n" + lines[2]!.slice(0, 40));
+    await appendAudit(dataDir, { action: "deploy", stack: "alpha.staging", status: "success", actor: "after-crash" });
+    expect(await verifyAudit(dataDir)).toEqual({ intact: true, entries: 4 });
+
+    // Killed after writing a whole line but before recording the head.
+    const head = await readFile(path.join(dataDir, "audit.head"), "utf8");
+    await appendAudit(dataDir, { action: "deploy", stack: "alpha.staging", status: "success", actor: "fifth" });
+    await writeFile(path.join(dataDir, "audit.head"), head);
+    await appendAudit(dataDir, { action: "deploy", stack: "alpha.staging", status: "success", actor: "sixth" });
+    expect(await verifyAudit(dataDir)).toEqual({ intact: true, entries: 6 });
+    expect((await readAudit(dataDir)).map((e) => e.actor).slice(3)).toEqual(["after-crash", "fifth", "sixth"]);
+  });
+
   it("masks secrets before hashing, and exports by project and time", async () => {
     const masker = new SecretMasker();
     masker.add("sk_live_audit_secret_value");

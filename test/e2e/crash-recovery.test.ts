@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readAudit } from "../../src/automation/audit";
 import { destroyStack } from "../../src/automation/operations";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
-import { processesUnder } from "../support/processes";
+import { orphanedProviders, processesUnder } from "../support/processes";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
@@ -15,18 +15,6 @@ const KILL_POINTS = [
   { name: "while the release is being created", line: "app-release create" },
   { name: "while the deployed URL is being verified", line: "verifying http" },
 ] as const;
-
-/** Pids of dynamic-provider shims whose engine is gone (their parent is no `pulumi` process), and their children. */
-function orphanProviderPids(): number[] {
-  const rows = spawnSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
-    .stdout.split("\n")
-    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
-  const byPid = new Map(rows.map((row) => [row.pid, row]));
-  const shims = rows.filter((row) => row.args.includes("pulumi-resource-pulumi-nodejs") && !/(^|\/)pulumi$/.test(byPid.get(row.ppid)?.args.split(/\s+/)[0] ?? ""));
-  return shims.flatMap((shim) => [shim.pid, ...rows.filter((row) => row.ppid === shim.pid).map((row) => row.pid)]);
-}
 
 describe("a deploy killed with SIGKILL of its whole process group", () => {
   let t: TestWorkspace;
@@ -93,8 +81,8 @@ describe("a deploy killed with SIGKILL of its whole process group", () => {
     await killDeployAt(request, line);
     // The killed engine's provider processes notice it is gone and exit by themselves, before any next command.
     const deadline = Date.now() + 10_000;
-    while (orphanProviderPids().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(orphanProviderPids()).toEqual([]);
+    while ((await orphanedProviders(t.root)).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await orphanedProviders(t.root)).toEqual([]);
     // Never nothing for more than a moment: the endpoint keeps serving one of the two versions.
     expect(["v1", "v2"]).toContain(await (await fetch(url)).text());
 

@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { readdir, readFile, readlink } from "node:fs/promises";
+import path from "node:path";
 import net from "node:net";
 
 /** Pids of live processes whose working directory or command line lies under `root`. */
@@ -63,7 +65,6 @@ export function startPoller(url: string, intervalMs = 20): { stop(): Promise<{ o
 /** Every file under `dir` whose bytes contain `needle` (the scan a secret must pass). */
 export async function filesContaining(dir: string, needle: string): Promise<string[]> {
   const { readdir: readDir, readFile: read, lstat } = await import("node:fs/promises");
-  const path = await import("node:path");
   const hits: string[] = [];
   const walk = async (current: string): Promise<void> => {
     let entries: string[];
@@ -85,4 +86,57 @@ export async function filesContaining(dir: string, needle: string): Promise<stri
   };
   await walk(dir);
   return hits;
+}
+
+/** One live process as `ps` shows it. */
+export interface ProcessRow {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly stat: string;
+  readonly args: string;
+}
+
+/** Live (non-zombie) processes, from `ps`. */
+export function liveProcesses(): Promise<ProcessRow[]> {
+  return new Promise((resolve, reject) => {
+    execFile("ps", ["-eo", "pid=,ppid=,pgid=,stat=,args="], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      if (error) return reject(error);
+      resolve(
+        stdout
+          .split("\n")
+          .map((line) => /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
+          .filter((m): m is RegExpExecArray => m !== null)
+          .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), pgid: Number(m[3]), stat: m[4]!, args: m[5]! }))
+          // Zombies have exited; they only wait for a parent to reap them.
+          .filter((row) => !row.stat.startsWith("Z")),
+      );
+    });
+  });
+}
+
+/** Whether a process belongs to a test root: its working directory or environment names it. */
+async function belongsTo(pid: number, root: string): Promise<boolean> {
+  const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => "");
+  if (cwd.startsWith(root)) return true;
+  const environ = await readFile(`/proc/${pid}/environ`, "latin1").catch(() => "");
+  return environ.includes(root);
+}
+
+/**
+ * Dynamic-provider shims of this test root whose engine is gone (their parent is no `pulumi` process), with their
+ * children: what a killed engine leaves behind, since the engine starts each provider in a group of its own.
+ */
+export async function orphanedProviders(root: string, rows?: ProcessRow[]): Promise<ProcessRow[]> {
+  const all = rows ?? (await liveProcesses());
+  const byPid = new Map(all.map((row) => [row.pid, row]));
+  const found: ProcessRow[] = [];
+  for (const row of all) {
+    if (!row.args.includes("pulumi-resource-pulumi-nodejs")) continue;
+    const parentCommand = byPid.get(row.ppid)?.args.split(/\s+/)[0] ?? "";
+    if (path.basename(parentCommand) === "pulumi") continue;
+    if (!(await belongsTo(row.pid, root))) continue;
+    found.push(row, ...all.filter((child) => child.ppid === row.pid));
+  }
+  return found;
 }
