@@ -10,6 +10,7 @@ export { rollback, type RollbackOptions, type RollbackSuccess } from "./automati
 export { verifyAudit, queryAudit, type AuditVerification, type AuditQuery } from "./automation/audit-verify";
 export type { AuditEntry, AuditRecord, AuditAction } from "./automation/audit";
 export { promote, type PromoteOptions, type PromoteSuccess, type PromoteDryRun, type PromotedVersion } from "./automation/promote";
+export { sync, type SyncOptions, type SyncOutcome } from "./automation/sync";
 export { listStacks, type StackSummary } from "./automation/stack-list";
 export { collectExpiredPreviews, type GcOptions, type GcResult } from "./automation/gc";
 export { previewStack, upStack, destroyStack, refreshStack, type DestroyOptions } from "./automation/operations";

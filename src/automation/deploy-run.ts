@@ -7,7 +7,7 @@ import type { DeployOptions } from "./deploy-types";
 import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "./workspace";
 
 /** What the whole deployment audits: the kind of run and the spec it is about, once known. */
-type DeployAction = "deploy" | "preview" | "redeploy" | "rollback" | "promote";
+type DeployAction = "deploy" | "preview" | "redeploy" | "rollback" | "promote" | "sync";
 
 /**
  * The state one `planAndDeploy` run carries through its stages: its options, start time, the masker that learns each

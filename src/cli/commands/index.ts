@@ -6,6 +6,7 @@ import { gcCommand, listCommand } from "./environments";
 import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
 import { promoteCommand } from "./promote";
+import { syncCommand } from "./sync";
 import { rollbackCommand } from "./rollback";
 import { destroyCommand, historyCommand, outputsCommand, refreshCommand, unlockCommand } from "./stack-ops";
 
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CliCommand[] = [
   previewCommand,
   rollbackCommand,
   promoteCommand,
+  syncCommand,
   destroyCommand,
   refreshCommand,
   historyCommand,

@@ -1,0 +1,128 @@
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { isFailure, type FailureResult } from "../outcome";
+import { ENVIRONMENT_TIERS, type StackSpec } from "../planner/spec";
+import { rollBackAfterFailedCheck } from "./auto-rollback";
+import type { DeployOptions, DeploySuccess } from "./deploy-types";
+import { DeploymentRun } from "./deploy-run";
+import { checkStage, successResult, upStage, verifyStage } from "./deploy-stages";
+import { AutomationError, HealthCheckError } from "./errors";
+import { stackHistory } from "./history";
+import type { UpResult } from "./operation-types";
+import { readStackSpec, specFromHistoryConfig } from "./stack-config";
+import { fileBackendPath, openWorkspace, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+
+/** Options of `sync`. */
+export interface SyncOptions extends Omit<DeployOptions, "idempotencyKey" | "idempotencyWindowMs"> {
+  /** Only this stack (`<project_id>.<env>`); default every stack file. */
+  readonly stack?: string;
+  /** Say which stacks would be deployed; change nothing. */
+  readonly dryRun?: boolean;
+  readonly actor?: string | null;
+}
+
+/** What `sync` did for one stack. */
+export type SyncOutcome =
+  | { readonly stack: string; readonly status: "unchanged" }
+  | { readonly stack: string; readonly status: "would_deploy" }
+  | { readonly stack: string; readonly status: "deployed"; readonly result: DeploySuccess }
+  | { readonly stack: string; readonly status: "failed"; readonly result: FailureResult };
+
+/**
+ * The GitOps reconciler: for every stack file whose desired spec differs from the spec its stack last deployed
+ * successfully, runs the update (checks, `up`, verify, automatic rollback as configured), lower environments of a
+ * project before higher ones (staging before production). A stack whose file matches what it runs costs no engine
+ * run: the last successful spec is read from the file backend's history files. What a CI job runs after a merge.
+ */
+export async function sync(options: SyncOptions = {}): Promise<SyncOutcome[]> {
+  const workspace = options.workspace ?? (await openWorkspace(options));
+  const stacks = options.stack ? [options.stack] : await stackFileNames(workspace);
+  const desired: StackSpec[] = [];
+  for (const stack of stacks) {
+    const spec = await readStackSpec(workspace.stacksDir, stack);
+    if (spec) desired.push(spec);
+  }
+  desired.sort((a, b) => a.project_id.localeCompare(b.project_id) || ENVIRONMENT_TIERS.indexOf(a.tier) - ENVIRONMENT_TIERS.indexOf(b.tier) || a.stack.localeCompare(b.stack));
+  const outcomes: SyncOutcome[] = [];
+  for (const spec of desired) {
+    const deployed = await lastSucceededSpec(workspace, spec.stack);
+    if (deployed !== null && sameSpec(deployed, spec)) {
+      outcomes.push({ stack: spec.stack, status: "unchanged" });
+      continue;
+    }
+    if (options.dryRun) {
+      outcomes.push({ stack: spec.stack, status: "would_deploy" });
+      continue;
+    }
+    options.onProgress?.(`syncing ${spec.stack}: its stack file differs from what it runs`);
+    const result = await applyDesired({ ...options, workspace }, spec);
+    outcomes.push(isFailure(result) ? { stack: spec.stack, status: "failed", result } : { stack: spec.stack, status: "deployed", result });
+  }
+  return outcomes;
+}
+
+async function applyDesired(options: SyncOptions & { workspace: PlannerWorkspace }, spec: StackSpec): Promise<DeploySuccess | FailureResult> {
+  const run = new DeploymentRun(options);
+  run.action = "sync";
+  run.about(spec);
+  run.message = `sync ${spec.stack} to its stack file${spec.version_name ? ` (version ${spec.version_name})` : ""}`;
+  try {
+    const secrets = await checkStage(run, spec);
+    if (isFailure(secrets)) return await run.finish(secrets);
+    let up: UpResult;
+    try {
+      up = await upStage(run, spec, secrets);
+    } catch (error) {
+      if (!(error instanceof HealthCheckError)) throw error;
+      return await run.finish(await rollBackAfterFailedCheck(run, spec, error.toFailure(), null));
+    }
+    const verified = await verifyStage(run, spec, up);
+    if (isFailure(verified)) return await run.finish(await rollBackAfterFailedCheck(run, spec, verified, up.version));
+    return await run.finish(successResult(run, spec, up, secrets, []));
+  } catch (error) {
+    if (error instanceof AutomationError) return await run.finish(error.toFailure());
+    throw error;
+  }
+}
+
+async function stackFileNames(workspace: PlannerWorkspace): Promise<string[]> {
+  return (await readdir(workspace.stacksDir).catch(() => [] as string[]))
+    .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+    .filter((stack): stack is string => stack !== undefined);
+}
+
+/**
+ * The spec of a stack's newest successful update: from the file backend's history files, newest first (no CLI run),
+ * or through the engine for other backends. Null for a stack never deployed successfully.
+ */
+async function lastSucceededSpec(workspace: PlannerWorkspace, stack: string): Promise<StackSpec | null> {
+  const dir = fileBackendPath(workspace, "history", PROJECT_NAME, stack);
+  if (dir === null) {
+    const history = await stackHistory(stack, { workspace }).catch(() => []);
+    return history.find((entry) => entry.kind === "update" && entry.result === "succeeded")?.spec ?? null;
+  }
+  const entries = (await readdir(dir).catch(() => [] as string[]))
+    .filter((f) => f.endsWith(".history.json"))
+    .sort((a, b) => b.length - a.length || (a < b ? 1 : a > b ? -1 : 0));
+  for (const name of entries) {
+    const update = JSON.parse(await readFile(path.join(dir, name), "utf8")) as { kind?: string; result?: string; config?: Record<string, unknown> };
+    if (update.kind !== "update" || update.result !== "succeeded") continue;
+    // The file backend stores structured config as the object itself; the CLI's history output wraps it as `value`.
+    const config = Object.fromEntries(Object.entries(update.config ?? {}).map(([key, stored]) => [key, { value: typeof stored === "string" ? stored : JSON.stringify(stored) }]));
+    return specFromHistoryConfig(config);
+  }
+  return null;
+}
+
+/** Whether two specs describe the same deployment (the record of why each choice was made aside). */
+function sameSpec(a: StackSpec, b: StackSpec): boolean {
+  const comparable = ({ decisions: _decisions, ...rest }: StackSpec) => JSON.stringify(canonical(rest));
+  return comparable(a) === comparable(b);
+}
+
+/** A value with every object's keys in sorted order, so equal content serializes equally. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
+}
