@@ -1,5 +1,5 @@
 import { exitWhenEngineGone } from "../engine-watchdog";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -207,7 +207,7 @@ export async function readEndpoint(id: string, props: EndpointOutputs): Promise<
 /** Stops the supervisor, every release under it, and frees the port. */
 export async function deleteEndpoint(_id: string, props: EndpointOutputs): Promise<void> {
   const status = await supervisorStatus(props.stateDir);
-  if (!status) return;
+  if (!status) return finishShutdown(props);
   await callSupervisor(props.stateDir, "POST", "/shutdown").catch(() => undefined);
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
@@ -218,6 +218,29 @@ export async function deleteEndpoint(_id: string, props: EndpointOutputs): Promi
     process.kill(status.pid, "SIGKILL");
   } catch {
     // Already gone.
+  }
+}
+
+/**
+ * A supervisor that no longer answers may still be shutting down (a destroy killed after it asked the supervisor to
+ * stop, while requests drain): the port is free only once it exits. Waits for that, and stops the stack's own
+ * supervisor process (named in its state directory) if it does not exit in time.
+ */
+async function finishShutdown(props: EndpointOutputs): Promise<void> {
+  if (!props.port) return;
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (await portIsFree(props.port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const stateDir = workspacePath(props.stateDir);
+  try {
+    const pid = Number(readFileSync(path.join(stateDir, "supervisor.pid"), "utf8").trim());
+    // Only this stack's supervisor: a recorded pid may since belong to another program.
+    const command = execFileSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8", timeout: 5_000 });
+    if (Number.isInteger(pid) && pid > 1 && command.includes("supervisor.cjs") && command.includes(stateDir)) process.kill(pid, "SIGKILL");
+  } catch {
+    // No record, or the process is already gone.
   }
 }
 
