@@ -9,7 +9,7 @@ export { planAndDeploy, type DeployOptions, type DeployResult, type DeploySucces
 export { rollback, type RollbackOptions, type RollbackSuccess } from "./automation/rollback";
 export { verifyAudit, queryAudit, type AuditVerification, type AuditQuery } from "./automation/audit-verify";
 export type { AuditEntry, AuditRecord, AuditAction } from "./automation/audit";
-export { promote, type PromoteOptions, type PromoteSuccess, type PromoteDryRun, type PromotedVersion } from "./automation/promote";
+export { promote, type PromoteOptions, type PromoteSuccess, type PromoteDryRun, type PromoteCommitted, type PromotedVersion } from "./automation/promote";
 export { sync, type SyncOptions, type SyncOutcome } from "./automation/sync";
 export { listStacks, type StackSummary } from "./automation/stack-list";
 export { collectExpiredPreviews, type GcOptions, type GcResult } from "./automation/gc";

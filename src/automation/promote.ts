@@ -10,7 +10,8 @@ import { checkStage, previewStage, successResult, upStage, verifyStage } from ".
 import { AutomationError, HealthCheckError } from "./errors";
 import { stackHistory } from "./history";
 import { unhealthyVersions } from "./rollback";
-import { readStackSpec, renderStackSpec } from "./stack-config";
+import { readStackSpec, renderStackSpec, stackConfigPath } from "./stack-config";
+import { commitFileOnBranch, GitError } from "./git-commit";
 import type { PlannedStep, ChangeSummary, UpResult } from "./operation-types";
 import path from "node:path";
 
@@ -22,6 +23,11 @@ export interface PromoteOptions extends Omit<DeployOptions, "idempotencyKey" | "
   readonly to: string;
   /** Show the stack-file diff and the engine's preview; change nothing. */
   readonly dryRun?: boolean;
+  /**
+   * Instead of deploying, commit the target's new stack file on a new branch of the workspace's git repository, ready
+   * for a pull request (`sync` deploys it once merged). Never pushes.
+   */
+  readonly git?: boolean;
   /** Who promotes (the update's deployer and the audit trail's actor). */
   readonly actor?: string | null;
 }
@@ -51,6 +57,18 @@ export interface PromoteDryRun {
   readonly steps: readonly PlannedStep[];
 }
 
+/** What `promote --git` made: the branch and its one commit. */
+export interface PromoteCommitted {
+  readonly status: "committed";
+  readonly stack: string;
+  readonly promoted_from: PromotedVersion;
+  readonly branch: string;
+  readonly commit: string;
+  /** The commit message: what changes. */
+  readonly message: string;
+  readonly stack_file_diff: string;
+}
+
 /**
  * Promotes a project's current version from one environment to another: the target gets the source's artifact (by
  * digest), build, services, technologies and plain settings, and keeps what belongs to it (tier, resources, domain,
@@ -58,7 +76,7 @@ export interface PromoteDryRun {
  * succeeded and passed its health check in the source environment is promoted. Runs the deploy pipeline's checks,
  * update and verification on the target; `dryRun` returns the stack-file diff and the engine's preview instead.
  */
-export async function promote(projectId: string, options: PromoteOptions): Promise<PromoteSuccess | PromoteDryRun | FailureResult> {
+export async function promote(projectId: string, options: PromoteOptions): Promise<PromoteSuccess | PromoteDryRun | PromoteCommitted | FailureResult> {
   for (const [field, value] of [["project_id", projectId], ["from", options.from], ["to", options.to]] as const) {
     if (!identifierSchema.safeParse(value).success) {
       return failure("validation", `${field}: not a valid identifier: '${String(value).slice(0, 80)}'`, "Use the project_id and environment names the stacks were deployed with.");
@@ -82,6 +100,7 @@ export async function promote(projectId: string, options: PromoteOptions): Promi
     if (spec.artifact && !(await bundleMatches(path.resolve(workspace.dir, spec.artifact.path), spec.artifact.digest))) {
       return await run.finish(failure("plan", `the bundle ${spec.artifact.digest} of ${source.spec.stack} update ${source.version} is no longer in the artifact store`, `Deploy ${options.from} again from source, then promote.`));
     }
+    if (options.git && !options.dryRun) return await run.finish(await commitPromotion(workspace.stacksDir, spec, existing, promotedFrom, run.stack));
     const secrets = await checkStage(run, spec);
     if (isFailure(secrets)) return await run.finish(secrets);
 
@@ -168,4 +187,27 @@ function promotedSpec(source: StackSpec, target: StackSpec | null, projectId: st
       { topic: "promotion", choice: `${source.stack} update ${version}`, reason: `promoted: the app of ${source.stack} update ${version} on ${environment}'s own settings` },
     ],
   };
+}
+
+/** Writes the promoted stack file as one commit on a new branch; the message says what changes. */
+async function commitPromotion(stacksDir: string, spec: StackSpec, current: StackSpec | null, from: PromotedVersion, stack: string): Promise<PromoteCommitted | FailureResult> {
+  const { before, after } = await renderStackSpec(stacksDir, spec);
+  if (before === after) return failure("plan", `${stack} already runs ${from.stack} update ${from.version}: nothing to promote`, "Deploy a new version to the source environment first.");
+  const changes = [
+    `version: ${current?.version_name ?? "none"} -> ${spec.version_name ?? "none"}`,
+    `artifact: ${current?.artifact?.digest ?? "none"} -> ${spec.artifact?.digest ?? "none"}`,
+    ...(["build", "services", "env", "tech_stack", "deployment_type"] as const)
+      .filter((key) => JSON.stringify(current?.[key] ?? null) !== JSON.stringify(spec[key]))
+      .map((key) => `${key} changed`),
+  ];
+  const message = [`Promote ${from.stack} update ${from.version} to ${stack}`, "", ...changes.map((line) => `- ${line}`), ""].join("\n");
+  const branch = `promote/${stack.replace(/\./g, "-")}-${(spec.artifact?.digest ?? "spec").replace(/^sha256:/, "").slice(0, 12)}`;
+  try {
+    const committed = await commitFileOnBranch(stackConfigPath(stacksDir, stack), after, branch, message);
+    const diff = createTwoFilesPatch(`stacks/Pulumi.${stack}.yaml`, `stacks/Pulumi.${stack}.yaml`, before, after, "current", "promoted");
+    return { status: "committed", stack, promoted_from: from, branch: committed.branch, commit: committed.commit, message, stack_file_diff: diff };
+  } catch (error) {
+    if (error instanceof GitError) return failure("plan", error.message, "Run promote --git inside the git repository that holds the workspace's stacks/ directory, with a branch name not taken.");
+    throw error;
+  }
 }

@@ -8,13 +8,14 @@ import { renderDeployResult } from "./deploy";
 export const promoteCommand: CliCommand = {
   name: "promote",
   summary: "Give one environment another's current healthy version (artifact, build, services), keeping its own settings.",
-  usage: "promote <project_id> --from <env> --to <env> [--dry-run] [--json] [--lock-wait <seconds>] [--workspace <dir>] [--backend <url>]",
+  usage: "promote <project_id> --from <env> --to <env> [--dry-run] [--git] [--json] [--lock-wait <seconds>] [--workspace <dir>] [--backend <url>]",
   flags: {
     ...WORKSPACE_FLAGS,
     ...LOCK_WAIT_FLAGS,
     from: { type: "string", description: "The environment whose current version is promoted, e.g. staging." },
     to: { type: "string", description: "The environment that receives it, e.g. production." },
     "dry-run": { type: "boolean", description: "Print the stack-file diff and the engine's preview; change nothing." },
+    git: { type: "boolean", description: "Commit the new stack file on a new branch (for a pull request) instead of deploying; never pushes." },
   },
   async run(args, context) {
     const [projectId, ...extra] = args.positionals;
@@ -30,12 +31,16 @@ export const promoteCommand: CliCommand = {
       from,
       to,
       dryRun: args.flags["dry-run"] === true,
+      git: args.flags.git === true,
       lockWaitMs,
       actor: context.env.USER ?? null,
       signal: context.signal,
       onProgress: (line) => context.stderr.write(`${line}\n`),
     });
     if (isFailure(result) || result.status === "success") return renderDeployResult(result);
+    if (result.status === "committed") {
+      return { exitCode: 0, json: result, text: `committed ${result.commit.slice(0, 12)} on branch ${result.branch} (not pushed):\n${result.message}` };
+    }
     return {
       exitCode: 0,
       json: result,
