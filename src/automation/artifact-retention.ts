@@ -14,7 +14,7 @@ function indexPath(workspace: PlannerWorkspace, stack: string): string {
 }
 
 function bundlesDir(workspace: PlannerWorkspace): string {
-  return path.join(workspace.dataDir, "bundles");
+  return workspace.bundlesDir;
 }
 
 async function readIndex(file: string): Promise<string[]> {

@@ -60,7 +60,7 @@ export async function packageStage(run: DeploymentRun, planned: PlannedDeploymen
   if (!planned.fromHistory && spec.build.source) {
     run.progress(`packaging ${spec.build.source}`);
     const workspace = await run.workspace();
-    const bundle = await packageSource(spec.build.source, { bundlesDir: path.join(workspace.dataDir, "bundles") }).catch((error: Error) =>
+    const bundle = await packageSource(spec.build.source, { bundlesDir: workspace.bundlesDir }).catch((error: Error) =>
       failure("package", run.masker.mask(error.message), "Check that the source directory exists, is readable and holds the app."),
     );
     if (isFailure(bundle)) return bundle;

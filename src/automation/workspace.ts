@@ -20,6 +20,12 @@ export interface WorkspaceOptions {
   readonly workspaceDir?: string;
   /** Any backend URL Pulumi accepts; default `PULUMI_BACKEND_URL`, else `file://<workspace>/.pulumi-state`. */
   readonly backendUrl?: string;
+  /**
+   * The artifact store: where packaged bundles are kept (a directory, relative to the workspace or absolute); default
+   * `DEPLOYMENT_PLANNER_ARTIFACT_STORE`, else `<workspace>/.deployment-planner/bundles`. Specs reference bundles by
+   * digest and by a path relative to the workspace.
+   */
+  readonly artifactStore?: string;
   /** Environment to read settings from and pass on; default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** `PULUMI_HOME` for the engine (plugins, credentials); default Pulumi's own (`~/.pulumi`). */
@@ -36,6 +42,8 @@ export interface PlannerWorkspace {
   readonly stacksDir: string;
   /** Product state that is not Pulumi state: bundles, logs, the audit log, local-target processes. */
   readonly dataDir: string;
+  /** The artifact store's directory (see `WorkspaceOptions.artifactStore`). */
+  readonly bundlesDir: string;
   readonly backendUrl: string;
   readonly pulumiHome?: string;
   readonly passphraseSource: PassphraseSource;
@@ -114,6 +122,7 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
     dir,
     stacksDir,
     dataDir,
+    bundlesDir: path.resolve(dir, options.artifactStore ?? env.DEPLOYMENT_PLANNER_ARTIFACT_STORE ?? path.join(dataDir, "bundles")),
     backendUrl,
     pulumiHome: options.pulumiHome,
     passphraseSource: passphrase.source,

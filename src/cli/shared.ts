@@ -8,6 +8,10 @@ import type { WorkspaceOptions } from "../automation/workspace";
 export const WORKSPACE_FLAGS = {
   workspace: { type: "string", description: "Directory holding Pulumi.yaml and stacks/ (default: the current directory)." },
   backend: { type: "string", description: "Pulumi state backend URL (default: PULUMI_BACKEND_URL, else file://<workspace>/.pulumi-state)." },
+  "artifact-store": {
+    type: "string",
+    description: "Directory of packaged bundles (default: DEPLOYMENT_PLANNER_ARTIFACT_STORE, else <workspace>/.deployment-planner/bundles).",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** Flags of every command that runs an engine operation on a stack. */
@@ -36,6 +40,7 @@ export function workspaceOptions(args: CommandArgs, context: CliContext): Worksp
   return {
     workspaceDir: workspace ? (workspace.startsWith("/") ? workspace : `${context.cwd}/${workspace}`) : context.cwd,
     backendUrl: backend,
+    artifactStore: typeof args.flags["artifact-store"] === "string" ? args.flags["artifact-store"] : undefined,
     env: context.env,
     onProgress: (line) => context.stderr.write(`${line}\n`),
   };

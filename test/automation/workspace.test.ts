@@ -34,6 +34,14 @@ describe("a workspace's project file", () => {
     expect((await stat(path.resolve(dir, main))).isFile()).toBe(true);
   });
 
+  it("keeps bundles in the configured artifact store, by default inside the workspace", async () => {
+    const dir = path.join(root, "ws");
+    expect((await openWorkspace({ workspaceDir: dir, env, toolchain })).bundlesDir).toBe(path.join(dir, ".deployment-planner", "bundles"));
+    expect((await openWorkspace({ workspaceDir: dir, env, toolchain, artifactStore: "../shared-artifacts" })).bundlesDir).toBe(path.join(root, "shared-artifacts"));
+    const fromEnv = await openWorkspace({ workspaceDir: dir, env: { ...env, DEPLOYMENT_PLANNER_ARTIFACT_STORE: "/srv/artifacts" }, toolchain });
+    expect(fromEnv.bundlesDir).toBe("/srv/artifacts");
+  });
+
   it("points an entry left by a moved or removed install at this one, keeping the rest of the file", async () => {
     const dir = path.join(root, "ws");
     await mkdir(dir, { recursive: true });
