@@ -1,7 +1,10 @@
-import type { FailureResult } from "../outcome";
+import { isFailure, type FailureResult } from "../outcome";
 import type { StackSpec } from "../planner/spec";
 import { appendAudit } from "./audit";
 import type { DeploymentRun } from "./deploy-run";
+import { upStage, verifyStage, type CheckedSecrets } from "./deploy-stages";
+import { HealthCheckError } from "./errors";
+import type { UpResult } from "./operation-types";
 import { lastHealthyUpdate, rollback } from "./rollback";
 import { writeStackSpec } from "./stack-config";
 
@@ -47,4 +50,26 @@ export async function rollBackAfterFailedCheck(
   });
   if (result.status === "error") return { ...failed, reason: `${failed.reason}; the automatic rollback failed: ${result.reason}` };
   return { ...failed, reason: `${failed.reason}; rolled back to update ${healthy.version}`, rolled_back_to: result.rolled_back_to };
+}
+
+/**
+ * Stages `deploy` and `verify` together: the update, its health check, and on a failed check the automatic rollback
+ * the spec asks for. A release that fails its health check fails the update itself (nothing new took traffic).
+ */
+export async function updateAndVerify(
+  run: DeploymentRun,
+  spec: StackSpec,
+  secrets: CheckedSecrets,
+  onUpdated: (up: UpResult) => void = () => undefined,
+): Promise<UpResult | FailureResult> {
+  let up: UpResult;
+  try {
+    up = await upStage(run, spec, secrets);
+  } catch (error) {
+    if (!(error instanceof HealthCheckError)) throw error;
+    return rollBackAfterFailedCheck(run, spec, error.toFailure(), null);
+  }
+  onUpdated(up);
+  const verified = await verifyStage(run, spec, up);
+  return isFailure(verified) ? rollBackAfterFailedCheck(run, spec, verified, up.version) : up;
 }

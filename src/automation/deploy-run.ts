@@ -1,4 +1,5 @@
-import { isFailure, type FailureResult } from "../outcome";
+import { failure, isFailure, type FailureResult } from "../outcome";
+import { AutomationError } from "./errors";
 import type { StackSpec } from "../planner/spec";
 import { SecretMasker } from "../secrets/index";
 import { retainArtifact } from "./artifact-retention";
@@ -48,6 +49,15 @@ export class DeploymentRun {
   /** Milliseconds since the run started. */
   elapsed(): number {
     return Date.now() - this.started;
+  }
+
+  /** Ends the run on a thrown error: a typed error becomes its failure object, anything else an internal error. */
+  async fail(error: unknown): Promise<FailureResult> {
+    if (error instanceof AutomationError) return this.finish(error.toFailure());
+    const message = this.masker.mask(error instanceof Error ? error.message : String(error));
+    return this.finish(
+      failure("internal", `unexpected error: ${message.split("\n")[0]?.slice(0, 500)}`, "This is a bug in deployment-planner; the log file has details. Please report it."),
+    );
   }
 
   /** Ends the run with its result: one audit record of the outcome (when the run named a stack), then the result. */

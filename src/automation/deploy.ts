@@ -1,10 +1,8 @@
-import { failure, isFailure, type FailureResult } from "../outcome";
+import { isFailure, type FailureResult } from "../outcome";
 import type { DeployOptions, DeployResult } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
-import { checkStage, packageStage, planStage, previewStage, successResult, upStage, verifyStage } from "./deploy-stages";
-import { rollBackAfterFailedCheck } from "./auto-rollback";
-import { AutomationError, HealthCheckError } from "./errors";
-import type { UpResult } from "./operation-types";
+import { updateAndVerify } from "./auto-rollback";
+import { checkStage, packageStage, planStage, previewStage, successResult } from "./deploy-stages";
 import { withIdempotency } from "./idempotency";
 import { workspaceDataDir } from "./workspace";
 
@@ -42,22 +40,10 @@ async function runDeployment(request: unknown, options: DeployOptions): Promise<
     const spec = await packageStage(run, planned);
     if (isFailure(spec)) return await run.finish(spec);
     if (spec.deployment_type === "preview_only") return await run.finish(await previewStage(run, spec, secrets, planned.warnings));
-    let up: UpResult;
-    try {
-      up = await upStage(run, spec, secrets);
-    } catch (error) {
-      // A release that fails its health check fails the update itself: nothing new took traffic.
-      if (!(error instanceof HealthCheckError)) throw error;
-      return await run.finish(await rollBackAfterFailedCheck(run, spec, error.toFailure(), null));
-    }
-    const verified = await verifyStage(run, spec, up);
-    if (isFailure(verified)) return await run.finish(await rollBackAfterFailedCheck(run, spec, verified, up.version));
+    const up = await updateAndVerify(run, spec, secrets);
+    if (isFailure(up)) return await run.finish(up);
     return await run.finish(successResult(run, spec, up, secrets, planned.warnings));
   } catch (error) {
-    if (error instanceof AutomationError) return await run.finish(error.toFailure());
-    const message = run.masker.mask(error instanceof Error ? error.message : String(error));
-    return await run.finish(
-      failure("internal", `unexpected error: ${message.split("\n")[0]?.slice(0, 500)}`, "This is a bug in deployment-planner; the log file has details. Please report it."),
-    );
+    return run.fail(error);
   }
 }

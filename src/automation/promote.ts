@@ -3,16 +3,16 @@ import { failure, isFailure, type FailureResult } from "../outcome";
 import { loadCatalog } from "../planner/catalog";
 import { ENVIRONMENT_TIERS, identifierSchema, stackNameFor, type EnvironmentTier, type StackSpec } from "../planner/spec";
 import { bundleMatches } from "../packager/index";
-import { rollBackAfterFailedCheck } from "./auto-rollback";
+import { updateAndVerify } from "./auto-rollback";
 import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
-import { checkStage, previewStage, successResult, upStage, verifyStage } from "./deploy-stages";
-import { AutomationError, HealthCheckError } from "./errors";
+import { checkStage, previewStage, successResult } from "./deploy-stages";
+import { AutomationError } from "./errors";
 import { stackHistory } from "./history";
 import { unhealthyVersions } from "./rollback";
 import { readStackSpec, renderStackSpec, stackConfigPath } from "./stack-config";
 import { commitFileOnBranch, GitError } from "./git-commit";
-import type { PlannedStep, ChangeSummary, UpResult } from "./operation-types";
+import type { PlannedStep, ChangeSummary } from "./operation-types";
 import path from "node:path";
 
 /** Options of `promote`. */
@@ -111,21 +111,13 @@ export async function promote(projectId: string, options: PromoteOptions): Promi
       return { status: "planned", stack: run.stack, promoted_from: promotedFrom, stack_file_diff: diff, has_changes: preview.has_changes, changes: preview.changes, steps: preview.steps };
     }
 
-    let up: UpResult;
-    try {
-      up = await upStage(run, spec, secrets);
-    } catch (error) {
-      if (!(error instanceof HealthCheckError)) throw error;
-      return await run.finish(await rollBackAfterFailedCheck(run, spec, error.toFailure(), null));
-    }
-    run.auditDetails = { ...run.auditDetails, to_version: up.version };
-    const verified = await verifyStage(run, spec, up);
-    if (isFailure(verified)) return await run.finish(await rollBackAfterFailedCheck(run, spec, verified, up.version));
+    const up = await updateAndVerify(run, spec, secrets, (updated) => {
+      run.auditDetails = { ...run.auditDetails, to_version: updated.version };
+    });
+    if (isFailure(up)) return await run.finish(up);
     return await run.finish({ ...successResult(run, spec, up, secrets, []), promoted_from: promotedFrom });
   } catch (error) {
-    if (error instanceof AutomationError) return await run.finish(error.toFailure());
-    const message = run.masker.mask(error instanceof Error ? error.message : String(error));
-    return await run.finish(failure("internal", `unexpected error: ${message.split("\n")[0]?.slice(0, 500)}`, "This is a bug in deployment-planner; please report it."));
+    return run.fail(error);
   }
 }
 

@@ -68,9 +68,7 @@ export async function rollback(projectId: string, environment: string, options: 
     if (isFailure(verified)) return await run.finish(verified);
     return await run.finish({ ...successResult(run, spec, up, secrets, []), rolled_back_from: from.version, rolled_back_to: to.version });
   } catch (error) {
-    if (error instanceof AutomationError) return await run.finish(error.toFailure());
-    const message = run.masker.mask(error instanceof Error ? error.message : String(error));
-    return await run.finish(failure("internal", `unexpected error: ${message.split("\n")[0]?.slice(0, 500)}`, "This is a bug in deployment-planner; please report it."));
+    return run.fail(error);
   }
 }
 

@@ -2,13 +2,11 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { isFailure, type FailureResult } from "../outcome";
 import { ENVIRONMENT_TIERS, type StackSpec } from "../planner/spec";
-import { rollBackAfterFailedCheck } from "./auto-rollback";
+import { updateAndVerify } from "./auto-rollback";
 import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
-import { checkStage, successResult, upStage, verifyStage } from "./deploy-stages";
-import { AutomationError, HealthCheckError } from "./errors";
+import { checkStage, successResult } from "./deploy-stages";
 import { stackHistory } from "./history";
-import type { UpResult } from "./operation-types";
 import { readStackSpec, specFromHistoryConfig } from "./stack-config";
 import { fileBackendPath, openWorkspace, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
@@ -69,19 +67,11 @@ async function applyDesired(options: SyncOptions & { workspace: PlannerWorkspace
   try {
     const secrets = await checkStage(run, spec);
     if (isFailure(secrets)) return await run.finish(secrets);
-    let up: UpResult;
-    try {
-      up = await upStage(run, spec, secrets);
-    } catch (error) {
-      if (!(error instanceof HealthCheckError)) throw error;
-      return await run.finish(await rollBackAfterFailedCheck(run, spec, error.toFailure(), null));
-    }
-    const verified = await verifyStage(run, spec, up);
-    if (isFailure(verified)) return await run.finish(await rollBackAfterFailedCheck(run, spec, verified, up.version));
+    const up = await updateAndVerify(run, spec, secrets);
+    if (isFailure(up)) return await run.finish(up);
     return await run.finish(successResult(run, spec, up, secrets, []));
   } catch (error) {
-    if (error instanceof AutomationError) return await run.finish(error.toFailure());
-    throw error;
+    return run.fail(error);
   }
 }
 

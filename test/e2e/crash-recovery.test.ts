@@ -27,6 +27,14 @@ describe("a deploy killed with SIGKILL of its whole process group", () => {
 
   afterEach(async () => {
     await destroyStack(`${projectId}.development`, { workspace: t.workspace, removeStack: true, force: true }).catch(() => undefined);
+    // Whatever a failed clean-up left (a supervisor whose destroy did not finish) must not outlive the test.
+    for (const pid of await processesUnder(t.root)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
     await t.cleanup();
   });
 
