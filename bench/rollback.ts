@@ -1,7 +1,8 @@
 /**
  * Rollback speed on the local target, through the CLI as a user runs it: from the command's start to the old content
  * being served, and to the command's completion, against a plain redeploy of the same version (`deploy` of its request)
- * measured in the same run, alternating. Versions v1 and v2 of the static example are deployed first; each round
+ * measured in the same run, alternating, and against a rollback on a stack that keeps no replaced release warm (what
+ * every rollback cost before warm releases). Versions v1 and v2 of the static example are deployed first; each round
  * rolls back to v1 (or redeploys v1) from v2 and then moves to v2 again.
  *
  *   npx tsx bench/rollback.ts [rounds]
@@ -13,7 +14,7 @@ import path from "node:path";
 import { planAndDeploy } from "../src/automation/deploy";
 import { destroyStack } from "../src/automation/operations";
 import { ensurePulumi } from "../src/automation/toolchain";
-import { openWorkspace } from "../src/automation/workspace";
+import { openWorkspace, type PlannerWorkspace } from "../src/automation/workspace";
 
 const rounds = Math.max(5, Number(process.argv[2] ?? 5));
 const packageRoot = path.resolve(__dirname, "..");
@@ -54,48 +55,70 @@ function measure(args: string[], env: NodeJS.ProcessEnv, url: string, marker: st
   });
 }
 
+/** Deploys v1 then v2 of the static example as `projectId`; returns the URL and the request file of each version. */
+async function deployTwoVersions(root: string, workspace: PlannerWorkspace, projectId: string): Promise<{ url: string; requests: Record<string, string> }> {
+  const requests: Record<string, string> = {};
+  let url = "";
+  for (const version of ["v1", "v2"]) {
+    const source = path.join(root, `${projectId}-site-${version}`);
+    await cp(path.join(packageRoot, "examples", "apps", "static-site"), source, { recursive: true });
+    await writeFile(path.join(source, "index.html"), `<h1>release ${version}</h1>`);
+    const request = { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: "development" }, source, version_name: version };
+    requests[version] = path.join(root, `${projectId}-request-${version}.json`);
+    await writeFile(requests[version]!, JSON.stringify(request));
+    const result = await planAndDeploy(request, { workspace });
+    if (result.status !== "success") throw new Error(`deploy ${version} failed: ${JSON.stringify(result)}`);
+    url = result.url;
+  }
+  return { url, requests };
+}
+
 async function main(): Promise<void> {
   const root = await mkdtemp(path.join(os.tmpdir(), "dp-bench-rollback-"));
   const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: "bench-passphrase", PULUMI_HOME: path.join(root, "pulumi-home") };
   const toolchain = await ensurePulumi({ env });
   const workspaceDir = path.join(root, "workspace");
   const workspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain });
+  // The baseline stack keeps no replaced release warm: a rollback there starts the old release anew.
+  const coldWorkspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain, warmReleases: 0 });
   const cliEnv = { ...env, PULUMI_BACKEND_URL: workspace.backendUrl };
-  const requests: Record<string, string> = {};
-  let url = "";
-  for (const version of ["v1", "v2"]) {
-    const source = path.join(root, `site-${version}`);
-    await cp(path.join(packageRoot, "examples", "apps", "static-site"), source, { recursive: true });
-    await writeFile(path.join(source, "index.html"), `<h1>release ${version}</h1>`);
-    const request = { project_id: "bench-rollback", deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: "development" }, source, version_name: version };
-    requests[version] = path.join(root, `request-${version}.json`);
-    await writeFile(requests[version]!, JSON.stringify(request));
-    const result = await planAndDeploy(request, { workspace });
-    if (result.status !== "success") throw new Error(`deploy ${version} failed: ${JSON.stringify(result)}`);
-    url = result.url;
-  }
+  const coldEnv = { ...cliEnv, DEPLOYMENT_PLANNER_WARM_RELEASES: "0" };
+  const warm = await deployTwoVersions(root, workspace, "bench-rollback");
+  const cold = await deployTwoVersions(root, coldWorkspace, "bench-rollback-cold");
   const common = ["--workspace", workspaceDir, "--json"];
   const rollback = { served: [] as number[], done: [] as number[] };
   const redeploy = { served: [] as number[], done: [] as number[] };
+  const coldRollback = { served: [] as number[], done: [] as number[] };
   try {
     for (let round = 0; round < rounds; round += 1) {
-      const back = await measure(["rollback", "bench-rollback", "development", "--to", "v1", ...common], cliEnv, url, "release v1");
+      const back = await measure(["rollback", "bench-rollback", "development", "--to", "v1", ...common], cliEnv, warm.url, "release v1");
       rollback.served.push(back.servedMs);
       rollback.done.push(back.doneMs);
-      await measure(["deploy", requests.v2!, ...common], cliEnv, url, "release v2");
-      const plain = await measure(["deploy", requests.v1!, ...common], cliEnv, url, "release v1");
+      await measure(["deploy", warm.requests.v2!, ...common], cliEnv, warm.url, "release v2");
+      const plain = await measure(["deploy", warm.requests.v1!, ...common], cliEnv, warm.url, "release v1");
       redeploy.served.push(plain.servedMs);
       redeploy.done.push(plain.doneMs);
-      await measure(["deploy", requests.v2!, ...common], cliEnv, url, "release v2");
-      console.log(`round ${round + 1}: rollback served v1 after ${back.servedMs.toFixed(0)} ms, done ${back.doneMs.toFixed(0)} ms; redeploy served after ${plain.servedMs.toFixed(0)} ms, done ${plain.doneMs.toFixed(0)} ms`);
+      await measure(["deploy", warm.requests.v2!, ...common], cliEnv, warm.url, "release v2");
+      const slow = await measure(["rollback", "bench-rollback-cold", "development", "--to", "v1", ...common], coldEnv, cold.url, "release v1");
+      coldRollback.served.push(slow.servedMs);
+      coldRollback.done.push(slow.doneMs);
+      await measure(["deploy", cold.requests.v2!, ...common], coldEnv, cold.url, "release v2");
+      console.log(
+        `round ${round + 1}: rollback served v1 after ${back.servedMs.toFixed(0)} ms, done ${back.doneMs.toFixed(0)} ms; ` +
+          `redeploy served after ${plain.servedMs.toFixed(0)} ms, done ${plain.doneMs.toFixed(0)} ms; ` +
+          `rollback with no warm release served after ${slow.servedMs.toFixed(0)} ms, done ${slow.doneMs.toFixed(0)} ms`,
+      );
     }
     const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
     console.log(`\nmedian of ${rounds}, from the command's start:`);
     console.log(`  rollback: old content served ${median(rollback.served).toFixed(0)} ms, command done ${median(rollback.done).toFixed(0)} ms`);
     console.log(`  redeploy of the same version: served ${median(redeploy.served).toFixed(0)} ms, done ${median(redeploy.done).toFixed(0)} ms`);
+    console.log(`  rollback with no warm release (baseline): served ${median(coldRollback.served).toFixed(0)} ms, done ${median(coldRollback.done).toFixed(0)} ms`);
     console.log(`  ratio rollback / redeploy: served ${ratio(rollback.served, redeploy.served)}x, done ${ratio(rollback.done, redeploy.done)}x`);
+    console.log(`  ratio rollback / rollback with no warm release: served ${ratio(rollback.served, coldRollback.served)}x, done ${ratio(rollback.done, coldRollback.done)}x`);
   } finally {
     await destroyStack("bench-rollback.development", { workspace, removeStack: true }).catch(() => undefined);
+    await destroyStack("bench-rollback-cold.development", { workspace: coldWorkspace, removeStack: true }).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
   }
 }

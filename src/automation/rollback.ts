@@ -5,9 +5,11 @@ import { identifierSchema, stackNameFor, type StackSpec } from "../planner/spec"
 import { readAudit } from "./audit";
 import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
-import { checkStage, successResult, upStage, verifyStage } from "./deploy-stages";
+import { checkStage, successResult, upStage, verifyStage, type CheckedSecrets } from "./deploy-stages";
 import { AutomationError } from "./errors";
 import { stackHistory, type HistoryEntry } from "./history";
+import { stackMutexHeld } from "./stack-mutex";
+import { switchAheadToWarmRelease, switchBackFromWarmRelease } from "./warm-switch";
 import type { PlannerWorkspace } from "./workspace";
 
 /** Options of `rollback`. */
@@ -63,7 +65,7 @@ export async function rollback(projectId: string, environment: string, options: 
     const secrets = await checkStage(run, spec);
     if (isFailure(secrets)) return await run.finish(failure("rollback", secrets.reason, secrets.fix_suggestion, { problems: secrets.problems }));
 
-    const up = await upStage(run, spec, secrets);
+    const up = await updateServingWarmReleaseFirst(run, spec, secrets);
     const verified = await verifyStage(run, spec, up);
     if (isFailure(verified)) return await run.finish(verified);
     return await run.finish({ ...successResult(run, spec, up, secrets, []), rolled_back_from: from.version, rolled_back_to: to.version });
@@ -142,4 +144,21 @@ async function checkArtifact(run: DeploymentRun, spec: StackSpec, target: Histor
     `the bundle ${spec.artifact.digest} of update ${target.version} is no longer in the artifact store (or no longer matches its digest)`,
     "Deploy that version again from source with a full deployment request.",
   );
+}
+
+/**
+ * The rollback's engine update. On the local target the URL serves the old version before the engine starts when
+ * the supervisor still runs it warm (and no other operation holds the stack); the update then records that same
+ * process. Should the update fail, the traffic goes back to the release the state still records.
+ */
+async function updateServingWarmReleaseFirst(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets) {
+  const workspace = await run.workspace();
+  const warm = (await stackMutexHeld(workspace, spec.stack)) ? null : await switchAheadToWarmRelease(workspace.dir, spec, secrets.values);
+  if (warm) run.progress(`${spec.stack} serves the earlier version again (a warm release); recording it`);
+  try {
+    return await upStage(run, spec, secrets);
+  } catch (error) {
+    if (warm) await switchBackFromWarmRelease(workspace.dir, spec, warm);
+    throw error;
+  }
 }

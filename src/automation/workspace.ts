@@ -5,7 +5,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import YAML from "yaml";
 import { PACKAGE_ROOT_ENV } from "../components/dynamic-provider";
-import { WORKSPACE_DIR_ENV } from "../components/local/provider-impl";
+import { WARM_RELEASES_ENV, WORKSPACE_DIR_ENV } from "../components/local/supervisor-client";
 import { PACKAGE_ROOT, SDK_NODE_MODULES, ensurePulumi, type PulumiToolchain } from "./toolchain";
 
 /** The Pulumi project every stack belongs to. */
@@ -26,6 +26,11 @@ export interface WorkspaceOptions {
    * digest and by a path relative to the workspace.
    */
   readonly artifactStore?: string;
+  /**
+   * How many replaced releases a local-target stack keeps running so a rollback to them is instant (0 to 10); default
+   * `DEPLOYMENT_PLANNER_WARM_RELEASES`, else 2. Read when a stack's supervisor starts.
+   */
+  readonly warmReleases?: number;
   /** Environment to read settings from and pass on; default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** `PULUMI_HOME` for the engine (plugins, credentials); default Pulumi's own (`~/.pulumi`). */
@@ -117,6 +122,8 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
     ...passphrase.vars,
   };
   if (options.pulumiHome) envVars.PULUMI_HOME = options.pulumiHome;
+  const warmReleases = options.warmReleases ?? env[WARM_RELEASES_ENV];
+  if (warmReleases !== undefined && warmReleases !== "") envVars[WARM_RELEASES_ENV] = String(warmReleases);
 
   return {
     dir,

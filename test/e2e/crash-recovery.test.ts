@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { readAudit } from "../../src/automation/audit";
 import { destroyStack } from "../../src/automation/operations";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
-import { orphanedProviders, processesUnder } from "../support/processes";
+import { orphanedProviders, processesUnder, releaseAccounting } from "../support/processes";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
@@ -104,8 +104,11 @@ describe("a deploy killed with SIGKILL of its whole process group", () => {
     expect(checkpoint).not.toMatch(/"pending_operations"\s*:\s*\[\s*\{/);
     const repaired = (await readAudit(t.workspace.dataDir)).filter((r) => r.action === "repair");
     if (repaired.length > 0) expect(result.warnings.some((w: string) => w.startsWith("repaired "))).toBe(true);
-    // One app release serves; the half-started one of the killed deploy was stopped, not left running.
-    const apps = (await processesUnder(t.root)).filter((pid) => /^node server\.js/.test(spawnSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8" }).stdout.trim()));
-    expect(apps).toHaveLength(1);
+    // One app release serves (v1's stays warm for a rollback); the half-started one of the killed deploy was stopped,
+    // not left running.
+    const releases = await releaseAccounting(t.root, t.workspace.dir, `${projectId}.development`, /^node server\.js/);
+    expect(releases.unaccounted).toEqual([]);
+    expect(releases.serving).toBe(1);
+    expect(releases.warm).toBeLessThanOrEqual(1);
   });
 });

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
-import { liveProcesses, orphanedProviders, portRefuses, processesUnder } from "../support/processes";
+import { liveProcesses, orphanedProviders, portRefuses, processesUnder, releaseAccounting } from "../support/processes";
 
 /*
  * Fault injection: the whole process group of a running `deploy` or `destroy` (the CLI, its Pulumi engine and
@@ -20,6 +20,8 @@ const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
 const FAILURE_STREAK_BOUND_MS = 1500;
 /** How long a replaced release's process may take to exit after the deploy that replaced it returned. */
 const RELEASE_EXIT_GRACE_MS = 3000;
+/** Command line of the example app's server, one per running release. */
+const APP_COMMAND = /^node server\.js$/;
 /** Files in each app's source, so packaging (hashing, and copying a new bundle) takes a moment. */
 const SOURCE_FILES = 3000;
 /** Header the poller sends; every other request (the supervisor's health probe, the CLI's verify step) is slowed. */
@@ -284,27 +286,6 @@ async function leftoversOf(pgid: number, root: string): Promise<string[]> {
   return [...group, ...orphans.filter((row) => row.pgid !== pgid)].map((row) => `${row.pid} (pgid ${row.pgid}, ppid ${row.ppid}): ${row.args}`);
 }
 
-/** Pids of the app's server processes (one per running release) under the root. */
-async function appServers(root: string): Promise<number[]> {
-  const servers: number[] = [];
-  for (const pid of await processesUnder(root)) {
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).replace(/\0/g, " ").trim();
-    if (/^node server\.js$/.test(cmdline)) servers.push(pid);
-  }
-  return servers;
-}
-
-/** The app servers under the root once replaced releases had `RELEASE_EXIT_GRACE_MS` to exit. */
-async function settledAppServers(root: string): Promise<number[]> {
-  const deadline = Date.now() + RELEASE_EXIT_GRACE_MS;
-  let servers = await appServers(root);
-  while (servers.length !== 1 && Date.now() < deadline) {
-    await sleep(100);
-    servers = await appServers(root);
-  }
-  return servers;
-}
-
 /** Processes left under the root once a destroy's last processes had a moment to exit. */
 async function settledProcessesUnder(root: string): Promise<string[]> {
   const deadline = Date.now() + RELEASE_EXIT_GRACE_MS;
@@ -496,7 +477,10 @@ describe.concurrent("fault injection: a deploy of the next version killed with S
         const leftovers = await leftoversOf(kill.pgid, w.root);
         tally.orphans += leftovers.length;
         expect(leftovers, "processes of the killed deploy still running after the recovery").toEqual([]);
-        expect(await settledAppServers(w.root), "app releases running after the recovery").toHaveLength(1);
+        const releases = await releaseAccounting(w.root, w.workspace.dir, stack, APP_COMMAND, RELEASE_EXIT_GRACE_MS);
+        expect(releases.unaccounted, "app servers no release accounts for after the recovery").toEqual([]);
+        expect(releases.serving, "releases serving after the recovery").toBe(1);
+        expect(releases.warm).toBeLessThanOrEqual(2);
         expect(poller!.violations).toEqual([]);
         expect(poller!.currentLongestMs(), poller!.failureSamples.join("\n")).toBeLessThanOrEqual(FAILURE_STREAK_BOUND_MS);
         tally.recovered += 1;
@@ -571,7 +555,9 @@ describe.concurrent("fault injection: a stack's first deploy, then its destroy, 
       const deployLeftovers = await leftoversOf(deployKill.pgid, w.root);
       tally.orphans += deployLeftovers.length;
       expect(deployLeftovers, "processes of the killed first deploy still running after the recovery").toEqual([]);
-      expect(await settledAppServers(w.root), "app releases running after the recovery").toHaveLength(1);
+      const releases = await releaseAccounting(w.root, w.workspace.dir, stack, APP_COMMAND, RELEASE_EXIT_GRACE_MS);
+      expect(releases.unaccounted, "app servers no release accounts for after the recovery").toEqual([]);
+      expect([releases.serving, releases.warm], "releases serving and warm after the recovery").toEqual([1, 0]);
       if (deployKill.killed) tally.recovered += 1;
       console.log(`[fault] first deploy ${deployKill.killed ? "killed" : "(missed)"} at ${describeMoment(deploy)}: recovered in ${(deployed.ms / 1000).toFixed(1)}s`);
 

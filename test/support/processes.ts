@@ -140,3 +140,37 @@ export async function orphanedProviders(root: string, rows?: ProcessRow[]): Prom
   }
   return found;
 }
+
+/** The app's server processes of a local-target stack against what its supervisor accounts for. */
+export interface ReleaseAccounting {
+  /** Live releases taking traffic (exactly one on a deployed stack). */
+  readonly serving: number;
+  /** Replaced releases the supervisor keeps warm for a rollback. */
+  readonly warm: number;
+  /** App server processes under the root that belong to no release the supervisor knows (leaks). */
+  readonly unaccounted: string[];
+}
+
+/**
+ * Matches every process under `root` whose command line matches `appCommand` to a live release of the stack's
+ * supervisor (a release runs in a process group of its own, led by the pid the supervisor reports). Waits up to
+ * `graceMs` for replaced releases to exit.
+ */
+export async function releaseAccounting(root: string, workspaceDir: string, stack: string, appCommand: RegExp, graceMs = 3000): Promise<ReleaseAccounting> {
+  const { supervisorStatus } = await import("../../src/components/local/supervisor-client");
+  const { localStateDir } = await import("../../src/components/local/release-settings");
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const under = new Set(await processesUnder(root));
+    const servers = (await liveProcesses()).filter((row) => under.has(row.pid) && appCommand.test(row.args));
+    const releases = (await supervisorStatus(localStateDir(stack), workspaceDir))?.releases.filter((r) => r.alive) ?? [];
+    const groups = new Set(releases.map((r) => r.pid));
+    const accounting = {
+      serving: releases.filter((r) => !r.warm).length,
+      warm: releases.filter((r) => r.warm).length,
+      unaccounted: servers.filter((row) => !groups.has(row.pgid)).map((row) => `${row.pid} (pgid ${row.pgid}): ${row.args}`),
+    };
+    if ((accounting.serving === 1 && accounting.unaccounted.length === 0) || Date.now() >= deadline) return accounting;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

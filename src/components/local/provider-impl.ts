@@ -1,10 +1,9 @@
 import { exitWhenEngineGone } from "../engine-watchdog";
+import { callSupervisor, controlSocket, releaseFingerprint, supervisorStatus, WARM_RELEASES_ENV, workspacePath } from "./supervisor-client";
 import { execFileSync, spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 
 // Loaded only in the provider process the engine starts: it must not outlive that engine.
@@ -55,80 +54,7 @@ export interface ReleaseOutputs extends ReleaseInputs {
 
 const SUPERVISOR = path.join(__dirname, "supervisor.cjs");
 
-/** Environment variable naming the workspace that relative paths in the local target's inputs are relative to. */
-export const WORKSPACE_DIR_ENV = "DEPLOYMENT_PLANNER_WORKSPACE";
-
-/**
- * Resolves a path from a resource's inputs. The program records the stack's state directory and bundle relative to
- * the workspace, so the state holds no machine path; the automation layer names the workspace for every engine run,
- * and a `pulumi` command run by hand in the workspace resolves them against its working directory.
- */
-export function workspacePath(recorded: string): string {
-  return path.resolve(process.env[WORKSPACE_DIR_ENV] || process.cwd(), recorded);
-}
-
-/** Longest Unix socket path Linux accepts: `sun_path` holds 108 bytes with the terminating NUL. */
-const MAX_SOCKET_PATH_BYTES = 107;
-
-/**
- * The supervisor's control socket: in the stack's state directory, or, when that path is too long for a Unix socket
- * (a deep workspace), in a private directory under the temp dir, named by the state directory so every later
- * operation finds the same socket.
- */
-export function controlSocket(stateDir: string): string {
-  const dir = workspacePath(stateDir);
-  const inside = path.join(dir, "control.sock");
-  if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH_BYTES) return inside;
-  const owner = typeof process.getuid === "function" ? process.getuid() : "user";
-  return path.join(os.tmpdir(), `deployment-planner-${owner}`, `${createHash("sha256").update(dir).digest("hex").slice(0, 32)}.sock`);
-}
-
-/** Sends one command to a stack's supervisor over its control socket. */
-export function callSupervisor<T>(stateDir: string, method: string, urlPath: string, body?: unknown, timeoutMs = 60_000): Promise<{ status: number; body: T }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      {
-        socketPath: controlSocket(stateDir),
-        method,
-        path: urlPath,
-        headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
-        timeout: timeoutMs,
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (chunk: Buffer) => (text += chunk.toString()));
-        res.on("end", () => {
-          try {
-            resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : {}) as T });
-          } catch (error) {
-            reject(error);
-          }
-        });
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error(`the local supervisor did not answer ${method} ${urlPath}`)));
-    req.on("error", reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
-interface SupervisorStatus {
-  pid: number;
-  port: number;
-  active: string | null;
-  releases: { id: string; pid: number; port: number; alive: boolean }[];
-}
-
-async function supervisorStatus(stateDir: string): Promise<SupervisorStatus | null> {
-  try {
-    const answer = await callSupervisor<SupervisorStatus>(stateDir, "GET", "/status", undefined, 3000);
-    return answer.status === 200 ? answer.body : null;
-  } catch {
-    return null;
-  }
-}
+export { WORKSPACE_DIR_ENV, controlSocket, callSupervisor, workspacePath } from "./supervisor-client";
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -161,6 +87,11 @@ async function stablePort(stateDir: string): Promise<number> {
   return port;
 }
 
+function warmReleaseCount(): number {
+  const configured = Number(process.env[WARM_RELEASES_ENV]);
+  return Number.isInteger(configured) && configured >= 0 && process.env[WARM_RELEASES_ENV] !== "" ? Math.min(configured, 10) : 2;
+}
+
 /** Starts the stack's supervisor (or adopts a live one) and returns its stable URL. */
 export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: string; outs: EndpointOutputs }> {
   const stateDir = workspacePath(inputs.stateDir);
@@ -174,7 +105,8 @@ export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: stri
   const logFd = openSync(path.join(stateDir, "supervisor.log"), "a", 0o600);
   try {
     // Detached with its own session and no pipes to us, so it keeps serving after the CLI exits.
-    const child = spawn(process.execPath, [SUPERVISOR, `--state-dir=${stateDir}`, `--port=${port}`, `--control-socket=${controlSocket(inputs.stateDir)}`], {
+    const args = [SUPERVISOR, `--state-dir=${stateDir}`, `--port=${port}`, `--control-socket=${controlSocket(inputs.stateDir)}`, `--warm=${warmReleaseCount()}`];
+    const child = spawn(process.execPath, args, {
       cwd: stateDir,
       detached: true,
       stdio: ["ignore", logFd, logFd],
@@ -247,15 +179,16 @@ async function finishShutdown(props: EndpointOutputs): Promise<void> {
 /** Starts a release under the endpoint; resolves once it passed its health check and takes the traffic. */
 export async function createRelease(inputs: ReleaseInputs): Promise<{ id: string; outs: ReleaseOutputs }> {
   const releaseId = `r${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
+  const settings = { cwd: workspacePath(inputs.cwd), command: inputs.command, healthPath: inputs.healthPath, env: { ...inputs.env, ...inputs.secretEnv } };
   const answer = await callSupervisor<{ pid?: number; error?: string; logTail?: string }>(
     inputs.stateDir,
     "POST",
     "/releases",
     {
       id: releaseId,
-      cwd: workspacePath(inputs.cwd),
-      command: inputs.command,
-      env: { ...inputs.env, ...inputs.secretEnv },
+      ...settings,
+      // A warm release with the same fingerprint (a rollback, or a redeploy of a recent version) serves at once.
+      fingerprint: releaseFingerprint(settings),
       secretValues: Object.values(inputs.secretEnv),
       healthPath: inputs.healthPath,
       healthTimeoutMs: 30_000,

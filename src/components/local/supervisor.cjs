@@ -3,6 +3,7 @@
 // - listens on the stack's stable port and reverse-proxies every request to the active release;
 // - takes commands on a unix socket in the stack's state directory (start a release, wait for its health check,
 //   switch traffic, stop a release after draining it, report status, shut down);
+// - keeps the last few replaced releases running ("warm"), so a rollback to one of them takes the traffic at once;
 // - writes each release's output to a log file with known secret values masked.
 // Release environments (secrets included) arrive over the socket and live only in memory.
 // Plain JavaScript with no dependencies, so it starts fast and does not depend on the package being installed.
@@ -23,11 +24,13 @@ const args = Object.fromEntries(
 const stateDir = args["state-dir"];
 const port = Number(args.port);
 if (!stateDir || !Number.isInteger(port)) {
-  process.stderr.write("usage: supervisor.cjs --state-dir=<dir> --port=<port> [--control-socket=<path>]\n");
+  process.stderr.write("usage: supervisor.cjs --state-dir=<dir> --port=<port> [--control-socket=<path>] [--warm=<count>]\n");
   process.exit(2);
 }
 // The provider names the socket when the state directory's own path is too long for a Unix socket.
 const socketPath = args["control-socket"] || path.join(stateDir, "control.sock");
+// How many replaced releases stay running for an instant rollback.
+const warmLimit = Number.isInteger(Number(args.warm)) && args.warm !== "" && args.warm !== undefined ? Math.max(0, Number(args.warm)) : 2;
 const releasesFile = path.join(stateDir, "releases.json");
 const logsDir = path.join(stateDir, "logs");
 fs.mkdirSync(logsDir, { recursive: true });
@@ -59,7 +62,8 @@ function reapRecordedReleases() {
 }
 
 function recordReleases() {
-  const list = [...releases.values()].filter((r) => !r.exited).map((r) => ({ id: r.id, pid: r.child.pid, port: r.port }));
+  // `processId` is the id the process was started under (its environment names it); a reused warm release keeps it.
+  const list = [...releases.values()].filter((r) => !r.exited).map((r) => ({ id: r.processId, pid: r.child.pid, port: r.port }));
   fs.writeFileSync(releasesFile + ".tmp", JSON.stringify(list));
   fs.renameSync(releasesFile + ".tmp", releasesFile);
 }
@@ -114,11 +118,55 @@ function probe(releasePort, healthPath) {
   });
 }
 
+/** A warm release that runs exactly the settings with this fingerprint, if any is alive. */
+function warmReleaseFor(fingerprint) {
+  if (!fingerprint) return null;
+  return [...releases.values()].find((r) => r.warm && !r.exited && r.fingerprint === fingerprint) || null;
+}
+
+/** Answers true once the release passes its health check, trying for up to `timeoutMs`. */
+async function healthyWithin(release, healthPath, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (release.exited) return false;
+    if ((await probe(release.port, healthPath)) === "ok") return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Serves a new release id from a warm release that runs the same settings: no process start, only a health check.
+ * Null when there is none, or it no longer passes its health check (then it is stopped).
+ */
+async function reuseWarmRelease(spec) {
+  const warm = warmReleaseFor(spec.fingerprint);
+  if (!warm) return null;
+  if (!(await healthyWithin(warm, spec.healthPath || "/", 2000))) {
+    log(`warm release ${warm.id} failed its health check; starting a new one`);
+    await stopRelease(warm.id);
+    return null;
+  }
+  // Switched ahead by a rollback, it serves already; the release it took over from is the one to fall back to.
+  const previous = activeId === warm.id ? warm.previousActive || null : activeId;
+  releases.delete(warm.id);
+  log(`release ${spec.id} reuses warm release ${warm.id}`);
+  warm.id = spec.id;
+  warm.warm = false;
+  warm.known = false;
+  releases.set(spec.id, warm);
+  activeId = spec.id;
+  recordReleases();
+  return { id: spec.id, port: warm.port, pid: warm.child.pid, previous };
+}
+
 async function startRelease(spec, isAbandoned = () => false) {
   const id = spec.id;
   if (releases.has(id) && !releases.get(id).exited) {
     return { id, port: releases.get(id).port, pid: releases.get(id).child.pid, previous: activeId };
   }
+  const reused = await reuseWarmRelease(spec);
+  if (reused) return reused;
   const releasePort = await freePort();
   const logFile = path.join(logsDir, `${id}.log`);
   const mask = makeMasker(spec.secretValues);
@@ -144,7 +192,23 @@ async function startRelease(spec, isAbandoned = () => false) {
   // One keep-alive pool per release, closed when the release stops so its server can exit at once.
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   // `known`: some stack state has recorded this release (its provider was asked to diff it); see stopUnknownReleases.
-  const release = { id, child, port: releasePort, inflight: 0, exited: false, exitCode: null, logFile, mask, agent, known: false };
+  // `warm`: replaced, kept running for an instant rollback; `fingerprint`: a digest of its settings (memory only).
+  const release = {
+    id,
+    processId: id,
+    child,
+    port: releasePort,
+    inflight: 0,
+    exited: false,
+    exitCode: null,
+    logFile,
+    mask,
+    agent,
+    known: false,
+    warm: false,
+    warmSince: 0,
+    fingerprint: typeof spec.fingerprint === "string" ? spec.fingerprint : null,
+  };
   releases.set(id, release);
   const out = fs.createWriteStream(logFile, { flags: "a", mode: 0o600 });
   let openPipes = 2;
@@ -237,8 +301,9 @@ async function stopRelease(id) {
   const release = releases.get(id);
   if (!release) return;
   if (activeId === id) {
-    // Traffic goes to the newest other live release, if any; otherwise the endpoint answers 503.
-    const others = [...releases.values()].filter((r) => r.id !== id && !r.exited);
+    // Traffic goes to the newest other live release, if any; otherwise the endpoint answers 503. A warm release is an
+    // older version, never a fallback.
+    const others = [...releases.values()].filter((r) => r.id !== id && !r.exited && !r.warm);
     activeId = others.length > 0 ? others[others.length - 1].id : null;
   }
   // Let requests already sent to this release finish before it stops.
@@ -258,7 +323,7 @@ async function stopRelease(id) {
  * release left by a killed first deploy would otherwise run, unknown to anyone, until the stack is destroyed.
  */
 async function stopUnknownReleases(keepId) {
-  const unknown = [...releases.values()].filter((r) => r.id !== keepId && !r.known && !r.exited);
+  const unknown = [...releases.values()].filter((r) => r.id !== keepId && !r.known && !r.exited && !r.warm);
   for (const release of unknown) log(`release ${release.id} is known to no state; stopping it`);
   await Promise.all(unknown.map((release) => stopRelease(release.id)));
 }
@@ -268,8 +333,50 @@ function status() {
     pid: process.pid,
     port,
     active: activeId,
-    releases: [...releases.values()].map((r) => ({ id: r.id, pid: r.child.pid, port: r.port, alive: !r.exited })),
+    releases: [...releases.values()].map((r) => ({ id: r.id, pid: r.child.pid, port: r.port, alive: !r.exited, warm: r.warm })),
   };
+}
+
+/**
+ * The engine deletes a release once its replacement serves. Up to `warmLimit` such releases stay running, newest
+ * first, so a rollback can switch to one at once; the oldest beyond that, and any that serves traffic, stop.
+ */
+async function retireRelease(id) {
+  const release = releases.get(id);
+  if (!release) return;
+  if (warmLimit === 0 || release.exited || activeId === id || !release.fingerprint) {
+    await stopRelease(id);
+    return;
+  }
+  release.warm = true;
+  release.warmSince = Date.now();
+  log(`release ${id} replaced; kept warm for a rollback`);
+  const warm = [...releases.values()].filter((r) => r.warm && r.id !== activeId).sort((a, b) => b.warmSince - a.warmSince);
+  await Promise.all(warm.slice(warmLimit).map((r) => stopRelease(r.id)));
+}
+
+/**
+ * Switches the traffic to the warm release with this fingerprint once it passes its health check, ahead of the
+ * engine update that will record it (a rollback). It stays marked warm until that update reuses it.
+ */
+async function switchToWarm(fingerprint, healthPath) {
+  const warm = warmReleaseFor(fingerprint);
+  if (!warm) return { switched: false, reason: "no warm release runs these settings" };
+  if (!(await healthyWithin(warm, healthPath || "/", 2000))) return { switched: false, reason: "the warm release failed its health check" };
+  const previous = activeId;
+  warm.previousActive = previous;
+  activeId = warm.id;
+  log(`traffic switched ahead to warm release ${warm.id} from ${previous || "none"}`);
+  return { switched: true, id: warm.id, previous };
+}
+
+/** Undoes `switchToWarm` when the update that followed it failed: traffic back on the release that served before. */
+function switchBack(id, previous) {
+  const release = previous ? releases.get(previous) : null;
+  if (activeId !== id || !release || release.exited) return { switched: false };
+  activeId = previous;
+  log(`traffic switched back to ${previous}`);
+  return { switched: true };
 }
 
 const proxy = http.createServer((req, res) => {
@@ -354,13 +461,21 @@ const control = http.createServer(async (req, res) => {
     }
     const match = /^\/releases\/([A-Za-z0-9_-]+)$/.exec(req.url || "");
     if (req.method === "DELETE" && match) {
-      await stopRelease(match[1]);
-      // The engine deletes a release once its replacement serves; any other release still running then was started
-      // by an update that died before recording it, and no state will ever delete it.
-      const orphans = [...releases.values()].filter((r) => r.id !== activeId && !r.exited);
+      await retireRelease(match[1]);
+      // The engine deletes a release once its replacement serves; any other release still running then (warm ones
+      // aside) was started by an update that died before recording it, and no state will ever delete it.
+      const orphans = [...releases.values()].filter((r) => r.id !== activeId && !r.exited && !r.warm);
       for (const orphan of orphans) log(`release ${orphan.id} is known to no state; stopping it`);
       await Promise.all(orphans.map((orphan) => stopRelease(orphan.id)));
       return reply(res, 200, status());
+    }
+    if (req.method === "POST" && req.url === "/switch") {
+      const body = await readBody(req);
+      return reply(res, 200, await switchToWarm(String(body.fingerprint || ""), body.healthPath));
+    }
+    if (req.method === "POST" && req.url === "/switch-back") {
+      const body = await readBody(req);
+      return reply(res, 200, switchBack(String(body.id || ""), String(body.previous || "")));
     }
     if (req.method === "POST" && req.url === "/shutdown") {
       reply(res, 200, { stopping: true });
