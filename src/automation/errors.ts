@@ -1,4 +1,4 @@
-import { CommandError, ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automation";
+import { automationSdk } from "./sdk";
 import { failure, type FailureResult, type FailureStage } from "../outcome";
 
 /** Marker the local target puts at the start of a failed health check's message. */
@@ -140,6 +140,7 @@ export function engineErrorLines(output: string): string[] {
 export function classifyEngineError(error: unknown, stack: string, aborted: boolean): AutomationError {
   if (error instanceof AutomationError) return error;
   if (aborted) return new OperationCancelledError(stack);
+  const { CommandError, ConcurrentUpdateError, StackNotFoundError } = automationSdk();
   if (error instanceof ConcurrentUpdateError) return new StackLockedError(stack);
   if (error instanceof StackNotFoundError) return new StackMissingError(stack);
   const text = error instanceof CommandError || error instanceof Error ? error.message : String(error);

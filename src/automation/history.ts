@@ -1,4 +1,5 @@
-import { readdir } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
+import path from "node:path";
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import type { StackSpec } from "../planner/spec";
 import { normalizeSummary } from "./engine-events";
@@ -31,8 +32,14 @@ export interface HistoryEntry {
 /** The stack's update history, newest first. */
 export async function stackHistory(
   stackName: string,
-  options: Pick<OperationOptions, "workspace"> & { readonly limit?: number },
+  options: Pick<OperationOptions, "workspace"> & {
+    readonly limit?: number;
+    /** Ask the engine even where the file backend's files can be read directly (they list the same entries). */
+    readonly fromEngine?: boolean;
+  },
 ): Promise<HistoryEntry[]> {
+  const fromFiles = options.fromEngine === true ? null : await historyFromFiles(options.workspace, stackName);
+  if (fromFiles !== null) return options.limit === undefined ? fromFiles : fromFiles.slice(0, options.limit);
   const stack = await existingStack(options.workspace, stackName);
   let updates: UpdateSummary[];
   try {
@@ -43,23 +50,82 @@ export async function stackHistory(
   }
   // The file backend of this engine version does not number updates; their position in the history does.
   const total = options.limit === undefined ? updates.length : await updateCount(options.workspace, stackName);
-  return updates.map((update, index) => {
-    const spec = specFromHistoryConfig(update.config as Record<string, { value: string; secret?: boolean }>);
-    return {
-      version: update.version || total - index,
-      kind: update.kind,
-      result: update.result,
-      startTime: new Date(update.startTime).toISOString(),
-      endTime: update.endTime ? new Date(update.endTime).toISOString() : null,
-      message: update.message ?? "",
-      deployer: spec?.deployer_id ?? null,
-      versionName: spec?.version_name ?? null,
-      artifactDigest: spec?.artifact?.digest ?? null,
-      target: spec?.target ?? null,
-      resourceChanges: normalizeSummary(update.resourceChanges),
-      spec,
-    };
-  });
+  return updates.map((update, index) =>
+    historyEntry(
+      update.version || total - index,
+      update,
+      new Date(update.startTime),
+      update.endTime ? new Date(update.endTime) : null,
+      update.config as Record<string, { value: string; secret?: boolean }>,
+    ),
+  );
+}
+
+function historyEntry(
+  version: number,
+  update: Pick<UpdateSummary, "kind" | "result" | "resourceChanges"> & { readonly message?: string },
+  startTime: Date,
+  endTime: Date | null,
+  config: Record<string, { value: string; secret?: boolean }>,
+): HistoryEntry {
+  const spec = specFromHistoryConfig(config);
+  return {
+    version,
+    kind: update.kind,
+    result: update.result,
+    startTime: startTime.toISOString(),
+    endTime: endTime ? endTime.toISOString() : null,
+    message: update.message ?? "",
+    deployer: spec?.deployer_id ?? null,
+    versionName: spec?.version_name ?? null,
+    artifactDigest: spec?.artifact?.digest ?? null,
+    target: spec?.target ?? null,
+    resourceChanges: normalizeSummary(update.resourceChanges),
+    spec,
+  };
+}
+
+/** One update as a file backend stores it in `<stack>-<unix nanoseconds>.history.json`. */
+interface StoredUpdate {
+  readonly kind: UpdateSummary["kind"];
+  readonly result: UpdateSummary["result"];
+  readonly message?: string;
+  /** Unix seconds. */
+  readonly startTime: number;
+  readonly endTime?: number;
+  readonly config?: Record<string, unknown>;
+  readonly resourceChanges?: UpdateSummary["resourceChanges"];
+}
+
+/**
+ * A stack's history read straight from a file backend's history files, newest first: the same entries the CLI
+ * lists, without starting it (or loading the SDK), which keeps `rollback`, `list` and `sync` quick. Null for other
+ * backends, a stack without a checkpoint, or files this reader does not know (compressed ones), so the caller asks
+ * the CLI.
+ */
+async function historyFromFiles(workspace: PlannerWorkspace, stackName: string): Promise<HistoryEntry[] | null> {
+  const dir = fileBackendPath(workspace, "history", PROJECT_NAME, stackName);
+  const checkpoint = fileBackendPath(workspace, "stacks", PROJECT_NAME, `${stackName}.json`);
+  if (dir === null || checkpoint === null || !(await stat(checkpoint).then(() => true, () => false))) return null;
+  const files = await readdir(dir).catch(() => [] as string[]);
+  if (files.some((file) => file.endsWith(".history.json.gz"))) return null;
+  // Named by their start in nanoseconds: oldest first when ordered by length, then text.
+  const names = files.filter((file) => file.endsWith(".history.json")).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  const entries: HistoryEntry[] = [];
+  for (const [index, name] of names.entries()) {
+    let stored: StoredUpdate;
+    try {
+      stored = JSON.parse(await readFile(path.join(dir, name), "utf8")) as StoredUpdate;
+    } catch {
+      return null;
+    }
+    // Structured config is stored as the object itself; the CLI's history output wraps every value as a string.
+    const config = Object.fromEntries(
+      Object.entries(stored.config ?? {}).map(([key, value]) => [key, { value: typeof value === "string" ? value : JSON.stringify(value) }]),
+    );
+    entries.push(historyEntry(index + 1, stored, new Date(stored.startTime * 1000), stored.endTime ? new Date(stored.endTime * 1000) : null, config));
+  }
+  return entries.reverse();
 }
 
 /** Number of updates in a stack's history, i.e. the version number of its latest update. */

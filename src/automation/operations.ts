@@ -1,7 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { StackSpec } from "../planner/spec";
-import { programFor } from "../stacks/program";
 import { audited, type AuditSubject } from "./audit";
 import { engineCommandFor } from "./engine-command";
 import { hasChanges, normalizeSummary, observeEvent, plainOutputs, plannedStep, type ObservedUpdate } from "./engine-events";
@@ -67,7 +66,7 @@ export async function previewStack(
         const result = await stack.preview({
           ...OPERATION_FLAGS.preview,
           signal: options.signal,
-          program: programFor(spec, { resolvedSecrets, workspaceDir: options.workspace.dir }),
+          program: await inlineProgram(spec, resolvedSecrets, options),
           onOutput: hooks.onOutput,
           onEvent: (event) => {
             hooks.onEvent(event);
@@ -100,11 +99,12 @@ export async function upStack(
           await writeStackSpec(options.workspace.stacksDir, spec);
           const repairs = await repairInterruptedUpdate(options.workspace, spec.stack, stack);
           const observed: ObservedUpdate = {};
+          const program = await inlineProgram(spec, resolvedSecrets, options);
           const result = await cleanOnCancel(options, spec.stack, stack, () =>
             answeredFromEvents(stack, observed).up({
               ...OPERATION_FLAGS.up,
               signal: options.signal,
-              program: programFor(spec, { resolvedSecrets, workspaceDir: options.workspace.dir }),
+              program,
               message: options.message,
               onOutput: hooks.onOutput,
               onEvent: (event) => {
@@ -234,4 +234,10 @@ export async function refreshStack(stackName: string, options: OperationOptions)
 
 function specSubject(action: "deploy" | "preview", spec: StackSpec): AuditSubject {
   return { action, stack: spec.stack, actor: spec.deployer_id ?? spec.user_id ?? null, version_name: spec.version_name, artifact_digest: spec.artifact?.digest ?? null, target: spec.target };
+}
+
+/** The program an engine run executes in this process; its components (and the Pulumi SDK) load with the first run. */
+async function inlineProgram(spec: StackSpec, resolvedSecrets: Readonly<Record<string, string>>, options: OperationOptions) {
+  const { programFor } = await import("../stacks/program");
+  return programFor(spec, { resolvedSecrets, workspaceDir: options.workspace.dir });
 }

@@ -2,7 +2,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import YAML from "yaml";
 import { stackSpecSchema, type StackSpec } from "../planner/spec";
-import { SPEC_CONFIG_KEY } from "../stacks/program";
+import { SPEC_CONFIG_KEY } from "../stacks/config-keys";
 import { PROJECT_NAME } from "./workspace";
 
 /** Fully qualified config key of the spec in a stack file. */

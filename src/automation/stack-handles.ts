@@ -1,8 +1,9 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { LocalWorkspace, Stack, StackAlreadyExistsError, StackNotFoundError } from "@pulumi/pulumi/automation";
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { asSdkCommand, engineCommandFor } from "./engine-command";
 import { classifyEngineError } from "./errors";
+import { automationSdk } from "./sdk";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 const engineWorkspaces = new WeakMap<PlannerWorkspace, Promise<LocalWorkspace>>();
@@ -17,7 +18,7 @@ function engineWorkspace(workspace: PlannerWorkspace): Promise<LocalWorkspace> {
     // The SDK does not find the CLI through `envVars.PATH`, so it is handed the toolchain's own, through a handle
     // that also makes cancellation prompt.
     existing = Promise.resolve().then(() =>
-      LocalWorkspace.create({
+      automationSdk().LocalWorkspace.create({
         workDir: workspace.dir,
         envVars: workspace.envVars,
         pulumiHome: workspace.pulumiHome,
@@ -61,7 +62,7 @@ async function fileBackendHasStack(workspace: PlannerWorkspace, stack: string): 
 function knownStack(engine: LocalWorkspace, stack: string): Promise<Stack> {
   // Everything but the existence check, which the caller has just made, is the engine workspace's own.
   const withoutSelect = Object.create(engine, { selectStack: { value: async () => undefined } }) as LocalWorkspace;
-  return Stack.select(stack, withoutSelect);
+  return automationSdk().Stack.select(stack, withoutSelect);
 }
 
 /** Opens a stack for an inline program run, creating it when absent. Handles are kept for the next operation. */
@@ -74,19 +75,19 @@ export async function inlineStack(workspace: PlannerWorkspace, stack: string): P
   if (exists === false) {
     return rememberStack(
       workspace,
-      await Stack.create(stack, engine).catch(async (error) => {
+      await automationSdk().Stack.create(stack, engine).catch(async (error) => {
         // Another process created it first (concurrent first deploys), and may be updating it already: it exists
         // now, which is all that was needed.
-        if (error instanceof StackAlreadyExistsError || (await fileBackendHasStack(workspace, stack)) === true) return knownStack(engine, stack);
+        if (error instanceof automationSdk().StackAlreadyExistsError || (await fileBackendHasStack(workspace, stack)) === true) return knownStack(engine, stack);
         throw classifyEngineError(error, stack, false);
       }),
     );
   }
   try {
-    return rememberStack(workspace, await Stack.select(stack, engine));
+    return rememberStack(workspace, await automationSdk().Stack.select(stack, engine));
   } catch (error) {
-    if (!(error instanceof StackNotFoundError)) throw classifyEngineError(error, stack, false);
-    return rememberStack(workspace, await Stack.create(stack, engine));
+    if (!(error instanceof automationSdk().StackNotFoundError)) throw classifyEngineError(error, stack, false);
+    return rememberStack(workspace, await automationSdk().Stack.create(stack, engine));
   }
 }
 
@@ -98,7 +99,7 @@ export async function existingStack(workspace: PlannerWorkspace, stack: string):
     return rememberStack(workspace, await knownStack(await engineWorkspace(workspace), stack));
   }
   try {
-    return rememberStack(workspace, await Stack.select(stack, await engineWorkspace(workspace)));
+    return rememberStack(workspace, await automationSdk().Stack.select(stack, await engineWorkspace(workspace)));
   } catch (error) {
     throw classifyEngineError(error, stack, false);
   }

@@ -1,5 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
+import { readdir } from "node:fs/promises";
 import { isFailure, type FailureResult } from "../outcome";
 import { ENVIRONMENT_TIERS, type StackSpec } from "../planner/spec";
 import { updateAndVerify } from "./auto-rollback";
@@ -7,8 +6,8 @@ import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { checkStage, successResult } from "./deploy-stages";
 import { stackHistory } from "./history";
-import { readStackSpec, specFromHistoryConfig } from "./stack-config";
-import { fileBackendPath, openWorkspace, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { readStackSpec } from "./stack-config";
+import { openWorkspace, type PlannerWorkspace } from "./workspace";
 
 /** Options of `sync`. */
 export interface SyncOptions extends Omit<DeployOptions, "idempotencyKey" | "idempotencyWindowMs"> {
@@ -81,27 +80,10 @@ async function stackFileNames(workspace: PlannerWorkspace): Promise<string[]> {
     .filter((stack): stack is string => stack !== undefined);
 }
 
-/**
- * The spec of a stack's newest successful update: from the file backend's history files, newest first (no CLI run),
- * or through the engine for other backends. Null for a stack never deployed successfully.
- */
+/** The spec of a stack's newest successful update; null for a stack never deployed successfully. */
 async function lastSucceededSpec(workspace: PlannerWorkspace, stack: string): Promise<StackSpec | null> {
-  const dir = fileBackendPath(workspace, "history", PROJECT_NAME, stack);
-  if (dir === null) {
-    const history = await stackHistory(stack, { workspace }).catch(() => []);
-    return history.find((entry) => entry.kind === "update" && entry.result === "succeeded")?.spec ?? null;
-  }
-  const entries = (await readdir(dir).catch(() => [] as string[]))
-    .filter((f) => f.endsWith(".history.json"))
-    .sort((a, b) => b.length - a.length || (a < b ? 1 : a > b ? -1 : 0));
-  for (const name of entries) {
-    const update = JSON.parse(await readFile(path.join(dir, name), "utf8")) as { kind?: string; result?: string; config?: Record<string, unknown> };
-    if (update.kind !== "update" || update.result !== "succeeded") continue;
-    // The file backend stores structured config as the object itself; the CLI's history output wraps it as `value`.
-    const config = Object.fromEntries(Object.entries(update.config ?? {}).map(([key, stored]) => [key, { value: typeof stored === "string" ? stored : JSON.stringify(stored) }]));
-    return specFromHistoryConfig(config);
-  }
-  return null;
+  const history = await stackHistory(stack, { workspace }).catch(() => []);
+  return history.find((entry) => entry.kind === "update" && entry.result === "succeeded")?.spec ?? null;
 }
 
 /** Whether two specs describe the same deployment (the record of why each choice was made aside). */

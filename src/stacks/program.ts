@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { stackSpecSchema, type StackSpec } from "../planner/spec";
 import { TARGET_BUILDERS } from "../components/registry";
 
-/** Stack config key under which the spec is stored as structured config. */
-export const SPEC_CONFIG_KEY = "spec";
+import { SPEC_CONFIG_KEY } from "./config-keys";
+
+export { SPEC_CONFIG_KEY } from "./config-keys";
 
 /** Outputs of the program, as `pulumi stack output` shows them. */
 export interface ProgramOutputs {

@@ -49,6 +49,17 @@ describe("automatic rollback when an update fails its health check", () => {
     expect(await (await fetch(url)).text()).toBe("good");
     // The desired state is the healthy version again, not the failed one.
     expect((await currentStackSpec(t.workspace, `${projectId}.staging`))?.version_name).toBe("v1");
+
+    // The history read from the file backend's files is the one the engine lists: updates, a failed one, a refresh.
+    const { refreshStack } = await import("../../src/automation/operations");
+    await refreshStack(`${projectId}.staging`, { workspace: t.workspace });
+    const fromFiles = await stackHistory(`${projectId}.staging`, { workspace: t.workspace });
+    expect(fromFiles.map((e) => [e.version, e.kind, e.result])).toEqual([
+      [3, "refresh", "succeeded"],
+      [2, "update", "failed"],
+      [1, "update", "succeeded"],
+    ]);
+    expect(fromFiles).toEqual(await stackHistory(`${projectId}.staging`, { workspace: t.workspace, fromEngine: true }));
   });
 
   it("rolls back with a new update when the new release took traffic and then failed verification", async () => {

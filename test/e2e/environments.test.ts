@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { cp, writeFile } from "node:fs/promises";
+import { cp } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
