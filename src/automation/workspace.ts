@@ -96,6 +96,7 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
   const dataDir = workspaceDataDir(dir);
   await mkdir(stacksDir, { recursive: true });
   await mkdir(dataDir, { recursive: true });
+  await keepOutOfGit(dataDir);
   await ensureProjectFile(dir);
 
   const backendUrl = options.backendUrl ?? env.PULUMI_BACKEND_URL ?? pathToFileURL(path.join(dir, ".pulumi-state")).href;
@@ -137,6 +138,18 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
     toolchain,
     envVars,
   };
+}
+
+/**
+ * The data directory holds this machine's working files (bundles, logs, local-target processes, the audit trail), not
+ * desired state: a `.gitignore` inside it keeps a workspace that is a git repository committing only its stack files.
+ */
+async function keepOutOfGit(dataDir: string): Promise<void> {
+  await writeFile(path.join(dataDir, ".gitignore"), "# Deployment Planner's working files on this machine; stack files under stacks/ are the desired state.\n*\n", {
+    flag: "wx",
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
 }
 
 /** Path of the directory program's entry in this install, relative to a workspace. */

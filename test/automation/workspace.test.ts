@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -40,6 +41,22 @@ describe("a workspace's project file", () => {
     expect((await openWorkspace({ workspaceDir: dir, env, toolchain, artifactStore: "../shared-artifacts" })).bundlesDir).toBe(path.join(root, "shared-artifacts"));
     const fromEnv = await openWorkspace({ workspaceDir: dir, env: { ...env, DEPLOYMENT_PLANNER_ARTIFACT_STORE: "/srv/artifacts" }, toolchain });
     expect(fromEnv.bundlesDir).toBe("/srv/artifacts");
+  });
+
+  it("keeps its working files out of git, so a workspace repository shows only its desired state", async () => {
+    const dir = path.join(root, "ws");
+    await mkdir(dir, { recursive: true });
+    execFileSync("git", ["init", "-q", dir]);
+    const workspace = await openWorkspace({ workspaceDir: dir, env, toolchain });
+    await mkdir(path.join(workspace.bundlesDir, "abc"), { recursive: true });
+    await writeFile(path.join(workspace.bundlesDir, "abc", "index.html"), "<h1>bundle</h1>");
+    await writeFile(path.join(workspace.stacksDir, "Pulumi.site.production.yaml"), "config: {}\n");
+    const untracked = execFileSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: dir, encoding: "utf8" });
+    expect(untracked.split("\n").filter(Boolean).map((line) => line.slice(3)).sort()).toEqual(["Pulumi.yaml", "stacks/Pulumi.site.production.yaml"]);
+    // An edited ignore file is the user's: opening the workspace again keeps it.
+    await writeFile(path.join(workspace.dataDir, ".gitignore"), "bundles/\n");
+    await openWorkspace({ workspaceDir: dir, env, toolchain });
+    expect(await readFile(path.join(workspace.dataDir, ".gitignore"), "utf8")).toBe("bundles/\n");
   });
 
   it("points an entry left by a moved or removed install at this one, keeping the rest of the file", async () => {
