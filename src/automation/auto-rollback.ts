@@ -6,6 +6,7 @@ import { upStage, verifyStage, type CheckedSecrets } from "./deploy-stages";
 import { HealthCheckError } from "./errors";
 import type { UpResult } from "./operation-types";
 import { lastHealthyUpdate, rollback } from "./rollback";
+import { localRollout, watchCanary, type RolloutStatus } from "./canary-watch";
 import { writeStackSpec } from "./stack-config";
 
 /** The brief's error object of a failed health check, with the version the stack was rolled back to, if any. */
@@ -23,8 +24,9 @@ export async function rollBackAfterFailedCheck(
   spec: StackSpec,
   failed: FailureResult,
   failedVersion: number | null,
+  options: { readonly always?: boolean } = {},
 ): Promise<VerifyFailure> {
-  if (!spec.auto_rollback) return failed;
+  if (!spec.auto_rollback && options.always !== true) return failed;
   const workspace = await run.workspace();
   const healthy = await lastHealthyUpdate(workspace, spec.stack, failedVersion).catch(() => null);
   if (!healthy?.spec) return { ...failed, reason: `${failed.reason}; no earlier healthy version to roll back to` };
@@ -63,13 +65,38 @@ export async function updateAndVerify(
   onUpdated: (up: UpResult) => void = () => undefined,
 ): Promise<UpResult | FailureResult> {
   let up: UpResult;
+  const workspace = await run.workspace();
   try {
-    up = await upStage(run, spec, secrets);
+    up = await watchCanary(workspace.dir, spec, run.progress, () => upStage(run, spec, secrets));
   } catch (error) {
     if (!(error instanceof HealthCheckError)) throw error;
-    return rollBackAfterFailedCheck(run, spec, error.toFailure(), null);
+    const aborted = await abortedCanary(workspace.dir, spec);
+    if (aborted === null) return rollBackAfterFailedCheck(run, spec, error.toFailure(), null);
+    // An aborted canary is a rollback by itself: the stable release kept (or took back) all traffic.
+    run.progress(`canary aborted: ${aborted.reason}`);
+    return rollBackAfterFailedCheck(run, spec, { ...error.toFailure(), canary: canaryFigures(aborted) } as FailureResult, null, { always: true });
   }
   onUpdated(up);
   const verified = await verifyStage(run, spec, up);
   return isFailure(verified) ? rollBackAfterFailedCheck(run, spec, verified, up.version) : up;
+}
+
+/** The rollout of this update when it aborted (local target), else null. */
+async function abortedCanary(workspaceDir: string, spec: StackSpec): Promise<RolloutStatus | null> {
+  if (spec.target !== "local" || spec.rollout.strategy !== "canary") return null;
+  const rollout = await localRollout(workspaceDir, spec.stack).catch(() => null);
+  return rollout?.status === "aborted" ? rollout : null;
+}
+
+/** What the error object says about an aborted canary: where it stopped and what was observed of the new release. */
+function canaryFigures(rollout: RolloutStatus) {
+  return {
+    step: rollout.step,
+    weight_percent: rollout.steps[rollout.step - 1] ?? null,
+    error_rate: rollout.step_counts.canary.error_rate,
+    requests: rollout.step_counts.canary.requests,
+    errors: rollout.step_counts.canary.errors,
+    max_error_rate: rollout.max_error_rate,
+    reason: rollout.reason,
+  };
 }

@@ -55,7 +55,9 @@ export const targetEntrySchema = z.object({
   datastores: z.array(z.string()).describe("Datastore engines it can provide itself."),
   embedded_datastores: z.array(z.string()).describe("Engines that live inside the app (SQLite) it supports."),
   datastore_provisioning: z.enum(["managed", "container"]).optional().describe("How it provides datastores."),
-  canary: z.boolean().describe("Supports gradual rollouts."),
+  canary: z
+    .array(z.enum(["static", "node", "container"]))
+    .describe("Kinds of build it can roll out gradually (splitting traffic between two releases); empty: none."),
   custom_domains: z.boolean(),
   dashboard: z.string().optional().describe("Console URL."),
   regions: z
@@ -72,6 +74,7 @@ export const tierDefaultsSchema = resourcesSpecSchema
     ttl_hours: z.number().int().positive().nullable().describe("Hours after which the environment may be destroyed; null: never."),
     protect: z.boolean().describe("Protect the stack's resources from accidental destroy."),
     auto_rollback: z.boolean().describe("Roll back by itself when an update fails its health check."),
+    rollout: z.enum(["all_at_once", "canary"]).describe("Default rollout where the target can do it (else all at once, with a warning)."),
   })
   .refine((tier) => tier.min_instances <= tier.max_instances, { message: "min_instances is more than max_instances" });
 /** The defaults of one environment tier. */

@@ -52,6 +52,19 @@ const rolloutRequestSchema = z.union([
       .optional()
       .describe("Traffic percentages per step, increasing, ending at 100. @default [10, 50, 100]"),
     step_interval_seconds: z.number().int().min(0).max(86400).optional().describe("Observation time per step. @default 300"),
+    max_error_rate: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("Highest share of the new release's requests that may fail (5xx or no answer) before the rollout aborts. @default 0.05"),
+    min_requests: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .describe("Requests the new release must have served in a step before the step can pass or fail on its error rate. @default 20"),
   }),
 ]);
 

@@ -151,6 +151,8 @@ export const rolloutSpecSchema = z.discriminatedUnion("strategy", [
       .min(1)
       .describe("Percentages of traffic at each step, increasing, ending at 100."),
     step_interval_seconds: z.number().int().min(0).max(86400).describe("How long each step is observed before the next."),
+    max_error_rate: z.number().min(0).max(1).describe("Share of the new release's requests that may fail (5xx or no answer) before the rollout aborts."),
+    min_requests: z.number().int().min(1).describe("Requests the new release must have served in a step before its error rate counts."),
   }),
 ]);
 /** How a new release replaces the old one. */

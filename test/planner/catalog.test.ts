@@ -10,7 +10,7 @@ const shipped = () => YAML.parse(readFileSync(path.join(__dirname, "..", "..", "
 describe("catalog", () => {
   it("carries the tier defaults that TIER_DEFAULTS exports", () => {
     expect({ ...TIER_DEFAULTS }).toEqual(loadCatalog().tiers);
-    expect(TIER_DEFAULTS.production).toEqual({ memory_mb: 1024, cpu: 1, min_instances: 2, max_instances: 10, ttl_hours: null, protect: true, auto_rollback: true });
+    expect(TIER_DEFAULTS.production).toEqual({ memory_mb: 1024, cpu: 1, min_instances: 2, max_instances: 10, ttl_hours: null, protect: true, auto_rollback: true, rollout: "canary" });
     expect(TIER_DEFAULTS.development.auto_rollback).toBe(false);
     expect(Object.keys(TIER_DEFAULTS)).toEqual(["development", "preview", "staging", "production"]);
   });

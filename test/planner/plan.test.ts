@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { plan } from "../../src/planner/plan";
 import { parseRequestText } from "../../src/planner/input";
 import { loadCatalog } from "../../src/planner/catalog";
-import { briefRequest as base, failed, planned, redeployRequest } from "../support/requests";
+import { briefRequest as base, failed, planned, plannedResult, redeployRequest } from "../support/requests";
 
 describe("plan: the brief's examples", () => {
   it("plans the brief's sample input to Vercel with STRIPE_SECRET_KEY and MONGODB_URI as secrets", () => {
@@ -63,9 +63,22 @@ describe("plan: target rules", () => {
     expect(result.fix_suggestion).toContain("docker, railway, aws, gcp");
   });
 
-  it("rejects a canary rollout on a target without canary support", () => {
+  it("rejects a canary asked of a target that cannot split traffic, naming the targets that can", () => {
     const result = failed(base({ deployment_type: "fullstack", tech_stack: ["Remix", "PostgreSQL"], rollout: "canary" }));
-    expect(result).toMatchObject({ stage: "plan", reason: "rollout: Railway does not support canary rollouts" });
+    expect(result).toMatchObject({ stage: "plan", reason: "rollout: Railway cannot split traffic between two releases of a node build, so it cannot run a canary" });
+    expect(result.fix_suggestion).toBe("Use all_at_once, or a target that can run a canary of a node build (local, gcp).");
+    const appRunner = failed(base({ deployment_type: "container", tech_stack: ["Django"], target: "aws", rollout: { strategy: "canary", steps: [50, 100] } }));
+    expect(appRunner.reason).toContain("AWS cannot split traffic between two releases of a container build");
+  });
+
+  it("falls back to all at once with a warning where production's default canary cannot run", () => {
+    const result = plannedResult(base());
+    expect(result.spec.target).toBe("vercel");
+    expect(result.spec.rollout).toEqual({ strategy: "all_at_once" });
+    expect(result.warnings).toContain(
+      "rollout: production defaults to a canary, but Vercel cannot split traffic between two releases of a node build; the new release takes all traffic at once (canary-capable targets for node: local, gcp)",
+    );
+    expect(result.spec.decisions.find((d) => d.topic === "rollout")?.reason).toBe("production defaults to a canary, but Vercel cannot split traffic between two releases of a node build");
   });
 
   it("rejects a custom domain on the local target", () => {
@@ -147,8 +160,24 @@ describe("plan: environments and defaults", () => {
     expect(failed(base({ resources: { min_instances: 5, max_instances: 2 } })).reason).toContain("more than max_instances 2");
   });
 
-  it("plans a canary with the default steps from the shorthand", () => {
-    expect(planned(base({ rollout: "canary" })).rollout).toEqual({ strategy: "canary", steps: [10, 50, 100], step_interval_seconds: 300 });
+  it("plans a canary with the default steps and gates from the shorthand", () => {
+    const spec = planned(base({ deployment_type: "api", tech_stack: ["Node.js"], target: "gcp", rollout: "canary" }));
+    expect(spec.rollout).toEqual({ strategy: "canary", steps: [10, 50, 100], step_interval_seconds: 60, max_error_rate: 0.05, min_requests: 20 });
+    expect(spec.decisions.find((d) => d.topic === "rollout")).toEqual({
+      topic: "rollout",
+      choice: "canary 10% → 50% → 100%",
+      reason: "as requested; each step observed 60s and ≥ 20 requests, abort above 5.0% errors",
+    });
+  });
+
+  it("keeps the gates a request names, and defaults production to a canary where the target can split traffic", () => {
+    const asked = { strategy: "canary", steps: [25, 100], step_interval_seconds: 5, max_error_rate: 0.2, min_requests: 3 };
+    const local = { deployment_type: "static_site", tech_stack: ["HTML"], target: "local", source: "./site" };
+    expect(planned(base({ ...local, rollout: asked })).rollout).toEqual(asked);
+    const byDefault = planned(base(local));
+    expect(byDefault.rollout).toMatchObject({ strategy: "canary", steps: [10, 50, 100] });
+    expect(byDefault.decisions.find((d) => d.topic === "rollout")?.reason).toMatch(/^default for production; /);
+    expect(planned(base({ ...local, environment: { ENV: "staging" } })).rollout).toEqual({ strategy: "all_at_once" });
   });
 
   it("resolves a relative source against the request's directory", () => {

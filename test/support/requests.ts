@@ -33,6 +33,8 @@ export function regionRequest(target: Target | undefined, region: string | undef
     tech_stack: ["HTML"],
     ...(target ? { target } : {}),
     environment: { ENV: "production", ...(region === undefined ? {} : { REGION: region }) },
+    // Production's default canary would add a fallback warning on most targets; only the region matters here.
+    rollout: "all_at_once",
     ...overrides,
   });
 }

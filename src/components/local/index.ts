@@ -22,6 +22,15 @@ export function buildLocal(spec: StackSpec, context: BuildContext, opts?: pulumi
       healthCheckPath: localHealthPath(spec),
       env: spec.env,
       secretEnv: context.secrets,
+      canary:
+        spec.rollout.strategy === "canary"
+          ? {
+              steps: spec.rollout.steps,
+              stepIntervalMs: spec.rollout.step_interval_seconds * 1000,
+              maxErrorRate: spec.rollout.max_error_rate,
+              minRequests: spec.rollout.min_requests,
+            }
+          : undefined,
     },
     opts,
   );

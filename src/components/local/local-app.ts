@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { CanaryRollout } from "./provider-impl";
 import { endpointProvider, releaseProvider } from "./providers";
 
 /** The per-stack supervisor on a stable port (a dynamic resource). */
@@ -44,6 +45,11 @@ export interface LocalAppArgs {
   readonly env?: Readonly<Record<string, string>>;
   /** Secret environment variables; they stay Pulumi secrets and reach the app only through its environment. @default none */
   readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * A canary rollout: a new release takes these shares of the traffic step by step, each step gated on its error rate,
+   * and is aborted (the old release keeps all traffic) when it fails. @default all traffic at once once healthy
+   */
+  readonly canary?: CanaryRollout;
 }
 
 /**
@@ -85,6 +91,7 @@ export class LocalApp extends pulumi.ComponentResource {
         env: { ...(args.env ?? {}) },
         secretEnv: pulumi.secret(pulumi.output(args.secretEnv ?? {})),
         endpointUrl,
+        rollout: args.canary ?? null,
       },
       // Every deploy starts a new release in place of the old one; protecting it would block the next deploy.
       { parent: this, additionalSecretOutputs: ["secretEnv"], protect: false },

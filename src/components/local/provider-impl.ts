@@ -44,6 +44,22 @@ export interface ReleaseInputs {
   readonly secretEnv: Record<string, string>;
   /** The endpoint's URL, so a release depends on its endpoint. */
   readonly endpointUrl: string;
+  /** How the release takes the traffic from the one it replaces: at once (null) or as a canary in steps. */
+  readonly rollout?: CanaryRollout | null;
+}
+
+/** A canary rollout's steps and gates, as the supervisor runs them. */
+export interface CanaryRollout {
+  /** Percentages of traffic, increasing, ending at 100. */
+  readonly steps: readonly number[];
+  readonly stepIntervalMs: number;
+  readonly maxErrorRate: number;
+  readonly minRequests: number;
+}
+
+/** How long the supervisor may take over a canary: every step observed, plus time for slow request counts. */
+function rolloutBudgetMs(rollout: CanaryRollout | null | undefined): number {
+  return rollout ? rollout.steps.length * (rollout.stepIntervalMs + 120_000) : 0;
 }
 
 /** Outputs of a release. */
@@ -192,8 +208,9 @@ export async function createRelease(inputs: ReleaseInputs): Promise<{ id: string
       secretValues: Object.values(inputs.secretEnv),
       healthPath: inputs.healthPath,
       healthTimeoutMs: 30_000,
+      rollout: inputs.rollout ?? null,
     },
-    90_000,
+    90_000 + rolloutBudgetMs(inputs.rollout),
   );
   if (answer.status !== 200 || !answer.body.pid) {
     // One line, so the engine's error output keeps it whole.
@@ -201,6 +218,11 @@ export async function createRelease(inputs: ReleaseInputs): Promise<{ id: string
     throw new Error(`${HEALTH_CHECK_MARKER} ${answer.body.error ?? "the release did not start"}${logTail}`);
   }
   return { id: releaseId, outs: { ...inputs, releaseId, pid: answer.body.pid } };
+}
+
+/** A change of the rollout policy alone needs no new release: it applies to the next one. */
+export async function updateRelease(_id: string, olds: ReleaseOutputs, news: ReleaseInputs): Promise<{ outs: ReleaseOutputs }> {
+  return { outs: { ...news, releaseId: olds.releaseId, pid: olds.pid } };
 }
 
 /** Reports the release gone when its process is no longer running. */
@@ -227,7 +249,8 @@ export async function diffRelease(id: string, olds: ReleaseOutputs, news: Releas
   await callSupervisor(olds.stateDir, "POST", `/releases/${encodeURIComponent(id)}/known`, undefined, 5000).catch(() => undefined);
   const keys: (keyof ReleaseInputs)[] = ["stateDir", "cwd", "digest", "command", "healthPath", "env", "secretEnv", "endpointUrl"];
   const replaces = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
-  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
+  const rolloutChanged = JSON.stringify(olds.rollout ?? null) !== JSON.stringify(news.rollout ?? null);
+  return { changes: replaces.length > 0 || rolloutChanged, replaces, deleteBeforeReplace: false };
 }
 
 /** An endpoint only moves when its stack or state directory does. */

@@ -14,4 +14,5 @@ export const releaseProvider = lazyDynamicProvider("local", {
   read: "readRelease",
   delete: "deleteRelease",
   diff: "diffRelease",
+  update: "updateRelease",
 });

@@ -4,6 +4,7 @@
 // - takes commands on a unix socket in the stack's state directory (start a release, wait for its health check,
 //   switch traffic, stop a release after draining it, report status, shut down);
 // - keeps the last few replaced releases running ("warm"), so a rollback to one of them takes the traffic at once;
+// - runs canary rollouts: a new release takes a growing share of the traffic, gated on its observed error rate;
 // - writes each release's output to a log file with known secret values masked.
 // Release environments (secrets included) arrive over the socket and live only in memory.
 // Plain JavaScript with no dependencies, so it starts fast and does not depend on the package being installed.
@@ -14,6 +15,8 @@ const net = require("node:net");
 const fs = require("node:fs");
 const path = require("node:path");
 const { spawn } = require("node:child_process");
+const { createProxy } = require("./supervisor-proxy.cjs");
+const { Rollout } = require("./supervisor-rollout.cjs");
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((arg) => {
@@ -38,6 +41,8 @@ fs.mkdirSync(logsDir, { recursive: true });
 /** @type {Map<string, {id: string, child: import('node:child_process').ChildProcess, port: number, inflight: number, exited: boolean, exitCode: number|null, logFile: string, mask: (s: string) => string}>} */
 const releases = new Map();
 let activeId = null;
+/** The current or last canary rollout (kept for `status` once it has ended). */
+let rollout = null;
 
 function log(message) {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);
@@ -139,7 +144,7 @@ async function healthyWithin(release, healthPath, timeoutMs) {
  * Serves a new release id from a warm release that runs the same settings: no process start, only a health check.
  * Null when there is none, or it no longer passes its health check (then it is stopped).
  */
-async function reuseWarmRelease(spec) {
+async function reuseWarmRelease(spec, isAbandoned) {
   const warm = warmReleaseFor(spec.fingerprint);
   if (!warm) return null;
   if (!(await healthyWithin(warm, spec.healthPath || "/", 2000))) {
@@ -149,15 +154,20 @@ async function reuseWarmRelease(spec) {
   }
   // Switched ahead by a rollback, it serves already; the release it took over from is the one to fall back to.
   const previous = activeId === warm.id ? warm.previousActive || null : activeId;
+  const switchedAhead = activeId === warm.id;
   releases.delete(warm.id);
   log(`release ${spec.id} reuses warm release ${warm.id}`);
   warm.id = spec.id;
   warm.warm = false;
   warm.known = false;
   releases.set(spec.id, warm);
-  activeId = spec.id;
   recordReleases();
-  return { id: spec.id, port: warm.port, pid: warm.child.pid, previous };
+  if (switchedAhead) {
+    // A rollback moved the traffic already; the update only records it.
+    activeId = spec.id;
+    return { id: spec.id, port: warm.port, pid: warm.child.pid, previous };
+  }
+  return { id: spec.id, port: warm.port, pid: warm.child.pid, previous: await takeTraffic(warm, spec, isAbandoned) };
 }
 
 async function startRelease(spec, isAbandoned = () => false) {
@@ -165,7 +175,8 @@ async function startRelease(spec, isAbandoned = () => false) {
   if (releases.has(id) && !releases.get(id).exited) {
     return { id, port: releases.get(id).port, pid: releases.get(id).child.pid, previous: activeId };
   }
-  const reused = await reuseWarmRelease(spec);
+  abortHeldRollout("a new release was started");
+  const reused = await reuseWarmRelease(spec, isAbandoned);
   if (reused) return reused;
   const releasePort = await freePort();
   const logFile = path.join(logsDir, `${id}.log`);
@@ -190,7 +201,8 @@ async function startRelease(spec, isAbandoned = () => false) {
         stdio: ["ignore", "pipe", "pipe"],
       });
   // One keep-alive pool per release, closed when the release stops so its server can exit at once.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // No socket limit: a release's slow responses must not hold back its other requests.
+  const agent = new http.Agent({ keepAlive: true });
   // `known`: some stack state has recorded this release (its provider was asked to diff it); see stopUnknownReleases.
   // `warm`: replaced, kept running for an instant rollback; `fingerprint`: a digest of its settings (memory only).
   const release = {
@@ -254,10 +266,8 @@ async function startRelease(spec, isAbandoned = () => false) {
     if (isAbandoned()) break;
     last = await probe(releasePort, spec.healthPath || "/");
     if (last === "ok" && !isAbandoned()) {
-      const previous = activeId;
-      activeId = id;
-      log(`release ${id} healthy on ${releasePort}; traffic switched from ${previous || "none"}`);
-      return { id, port: releasePort, pid: child.pid, previous };
+      log(`release ${id} healthy on ${releasePort}`);
+      return { id, port: releasePort, pid: child.pid, previous: await takeTraffic(release, spec, isAbandoned) };
     }
     await new Promise((r) => setTimeout(r, 150));
   }
@@ -267,6 +277,60 @@ async function startRelease(spec, isAbandoned = () => false) {
   throw Object.assign(new Error(`${spec.healthPath || "/"} did not answer 2xx/3xx within ${(spec.healthTimeoutMs || 30000) / 1000}s (last: ${last})`), {
     logTail: tail(logFile, 20),
   });
+}
+
+/**
+ * A healthy new release takes the traffic: at once, or, when the spec asks for a canary and another release serves,
+ * step by step (see supervisor-rollout.cjs). Returns the release that served before. An aborted rollout stops the
+ * release and throws, with the rollout's figures; a rollout whose creator went away is held (weights kept).
+ */
+async function takeTraffic(release, spec, isAbandoned) {
+  const previous = activeId;
+  const stable = previous ? releases.get(previous) : null;
+  if (!spec.rollout || !stable || stable.exited || previous === release.id) {
+    activeId = release.id;
+    log(`traffic switched to ${release.id} from ${previous || "none"}`);
+    return previous;
+  }
+  const current = new Rollout({
+    stableId: previous,
+    canaryId: release.id,
+    steps: spec.rollout.steps,
+    stepIntervalMs: spec.rollout.stepIntervalMs,
+    maxErrorRate: spec.rollout.maxErrorRate,
+    minRequests: spec.rollout.minRequests,
+    probe: () => probe(release.port, spec.healthPath || "/"),
+    log,
+    // A held rollout that times out, or is aborted by another command, has nobody left to stop its canary.
+    onAbort: () => {
+      if (current.heldSince !== null) stopRelease(release.id).catch(() => undefined);
+    },
+  });
+  rollout = current;
+  const outcome = await current.run(isAbandoned);
+  if (outcome === "held") return previous;
+  if (outcome === "aborted") {
+    await stopRelease(release.id);
+    throw Object.assign(new Error(`canary aborted: ${current.reason}`), { rollout: current.snapshot() });
+  }
+  activeId = release.id;
+  log(`canary ${release.id} completed; traffic switched from ${previous}`);
+  return previous;
+}
+
+/** Aborts a rollout whose deployer went away (the next operation on the stack decides: it aborts). */
+function abortHeldRollout(why) {
+  if (rollout && rollout.status === "held") rollout.abort(why);
+}
+
+/** Which release serves a request: the canary or the stable one during a rollout, else the active one. */
+function route() {
+  if (rollout && (rollout.status === "running" || rollout.status === "held")) {
+    const chosen = releases.get(rollout.pick() === "canary" ? rollout.canaryId : rollout.stableId);
+    if (chosen && !chosen.exited) return chosen;
+  }
+  const release = activeId ? releases.get(activeId) : null;
+  return release && !release.exited ? release : null;
 }
 
 /** Undoes a release whose creator hung up: traffic goes back to the release it replaced, and it is stopped. */
@@ -334,6 +398,7 @@ function status() {
     port,
     active: activeId,
     releases: [...releases.values()].map((r) => ({ id: r.id, pid: r.child.pid, port: r.port, alive: !r.exited, warm: r.warm })),
+    rollout: rollout ? rollout.snapshot() : null,
   };
 }
 
@@ -379,37 +444,26 @@ function switchBack(id, previous) {
   return { switched: true };
 }
 
-const proxy = http.createServer((req, res) => {
-  const release = activeId ? releases.get(activeId) : null;
-  if (!release || release.exited) {
-    res.writeHead(503, { "content-type": "text/plain" });
-    res.end("no release is running\n");
-    return;
-  }
-  release.inflight += 1;
-  let done = false;
-  const finish = () => {
-    if (!done) {
-      done = true;
-      release.inflight -= 1;
+const proxy = createProxy({
+  route,
+  retryTarget: (release) => {
+    if (!rollout || release.id !== rollout.canaryId) return null;
+    const stable = releases.get(rollout.stableId);
+    return stable && !stable.exited ? stable : null;
+  },
+  onOutcome: (release, outcome) => {
+    if (rollout && (rollout.status === "running" || rollout.status === "held")) {
+      if (release.id === rollout.canaryId) rollout.record("canary", outcome);
+      else if (release.id === rollout.stableId) rollout.record("stable", outcome);
     }
-  };
-  res.on("close", finish);
-  const upstream = http.request(
-    { host: "127.0.0.1", port: release.port, method: req.method, path: req.url, headers: req.headers, agent: release.agent },
-    (upstreamRes) => {
-      res.writeHead(upstreamRes.statusCode || 502, upstreamRes.headers);
-      upstreamRes.pipe(res);
-    },
-  );
-  upstream.on("error", () => {
-    if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
-    res.end("release unavailable\n");
-    finish();
-  });
-  req.pipe(upstream);
+  },
+  onStart: (release) => {
+    release.inflight += 1;
+  },
+  onEnd: (release) => {
+    release.inflight -= 1;
+  },
 });
-proxy.keepAliveTimeout = 5000;
 
 function readBody(req) {
   return new Promise((resolve, reject) => {
@@ -441,6 +495,7 @@ const control = http.createServer(async (req, res) => {
       });
       try {
         const started = await startRelease(spec, () => abandoned);
+        if (rollout && rollout.canaryId === started.id && rollout.status === "held") return;
         if (abandoned) {
           await abandonRelease(started.id, started.previous);
           return;
@@ -450,7 +505,7 @@ const control = http.createServer(async (req, res) => {
         stopUnknownReleases(started.id).catch((error) => log(`stopping releases known to no state failed: ${error.message}`));
         return;
       } catch (error) {
-        return reply(res, 500, { error: error.message, logTail: error.logTail || "" });
+        return reply(res, 500, { error: error.message, logTail: error.logTail || "", rollout: error.rollout || null });
       }
     }
     const known = /^\/releases\/([A-Za-z0-9_-]+)\/known$/.exec(req.url || "");
@@ -461,6 +516,7 @@ const control = http.createServer(async (req, res) => {
     }
     const match = /^\/releases\/([A-Za-z0-9_-]+)$/.exec(req.url || "");
     if (req.method === "DELETE" && match) {
+      abortHeldRollout("the release it replaces was deleted");
       await retireRelease(match[1]);
       // The engine deletes a release once its replacement serves; any other release still running then (warm ones
       // aside) was started by an update that died before recording it, and no state will ever delete it.
@@ -469,7 +525,14 @@ const control = http.createServer(async (req, res) => {
       await Promise.all(orphans.map((orphan) => stopRelease(orphan.id)));
       return reply(res, 200, status());
     }
+    if (req.method === "POST" && req.url === "/rollout/abort") {
+      const body = await readBody(req);
+      const running = rollout && (rollout.status === "running" || rollout.status === "held");
+      if (running) rollout.abort(String(body.reason || "aborted by request").slice(0, 200));
+      return reply(res, 200, { aborted: Boolean(running), rollout: rollout ? rollout.snapshot() : null });
+    }
     if (req.method === "POST" && req.url === "/switch") {
+      abortHeldRollout("a rollback switched to an earlier release");
       const body = await readBody(req);
       return reply(res, 200, await switchToWarm(String(body.fingerprint || ""), body.healthPath));
     }

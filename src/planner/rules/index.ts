@@ -59,7 +59,7 @@ export function planDeployment(request: DeploymentRequest, catalog: Catalog, bas
   const resources = planResources(intent);
   if (isFailure(resources)) return resources;
   const resourcesSpec = log.take(resources);
-  const rollout = chooseRollout(intent);
+  const rollout = chooseRollout(intent, build.kind);
   if (isFailure(rollout)) return rollout;
   const rolloutSpec = log.take(rollout);
   const domain = planDomain(intent);

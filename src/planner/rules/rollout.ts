@@ -1,35 +1,53 @@
 import { failure } from "../../outcome";
-import { TARGETS, type RolloutSpec } from "../spec";
+import { TARGETS, type BuildSpec, type RolloutSpec } from "../spec";
 import { decided, type RuleOutcome, type TargetedIntent } from "./result";
 
 /** Canary steps when the request asks for a canary without naming them, in percent of traffic. */
 export const DEFAULT_CANARY_STEPS: readonly number[] = [10, 50, 100];
 
 /** Seconds each canary step is observed when the request does not say. */
-export const DEFAULT_CANARY_INTERVAL_SECONDS = 300;
+export const DEFAULT_CANARY_INTERVAL_SECONDS = 60;
+
+/** Share of the new release's requests that may fail before a canary aborts, when the request does not say. */
+export const DEFAULT_CANARY_MAX_ERROR_RATE = 0.05;
+
+/** Requests the new release must serve in a step before its error rate counts, when the request does not say. */
+export const DEFAULT_CANARY_MIN_REQUESTS = 20;
 
 /**
- * The rollout rule: all at once (the default) or a canary in percentage steps. A canary on a target without canary
- * support fails at stage `plan`, naming those that have it.
+ * The rollout rule: all at once, or a canary in percentage steps gated on the new release's error rate. The
+ * environment tier gives the default (a canary for production). A canary needs a target that can split traffic for
+ * this kind of build: asked for explicitly on one that cannot, it fails at stage `plan` naming the targets that can;
+ * as a tier default there, the rollout falls back to all at once with a warning.
  */
-export function chooseRollout(intent: TargetedIntent): RuleOutcome<RolloutSpec> {
+export function chooseRollout(intent: TargetedIntent, buildKind: BuildSpec["kind"]): RuleOutcome<RolloutSpec> {
   const { catalog, target } = intent;
   const asked = intent.request.rollout;
-  let rollout: RolloutSpec;
-  if (asked === undefined || asked === "all_at_once" || (typeof asked === "object" && asked.strategy === "all_at_once")) {
-    rollout = { strategy: "all_at_once" };
-  } else {
-    const steps = asked === "canary" ? DEFAULT_CANARY_STEPS : (asked.steps ?? DEFAULT_CANARY_STEPS);
-    const interval = asked === "canary" ? DEFAULT_CANARY_INTERVAL_SECONDS : (asked.step_interval_seconds ?? DEFAULT_CANARY_INTERVAL_SECONDS);
-    rollout = { strategy: "canary", steps: [...steps], step_interval_seconds: interval };
-    if (!catalog.targets[target].canary) {
-      return failure(
-        "plan",
-        `rollout: ${catalog.targets[target].name} does not support canary rollouts`,
-        `Use all_at_once, or a target with canary support (${TARGETS.filter((t) => catalog.targets[t].canary).join(", ")}).`,
-      );
-    }
+  const tierDefault = catalog.tiers[intent.tier].rollout;
+  const wantsCanary = asked === undefined ? tierDefault === "canary" : asked === "canary" || (typeof asked === "object" && asked.strategy === "canary");
+  if (!wantsCanary) {
+    return decided({ strategy: "all_at_once" }, "rollout", "all at once", asked === undefined ? `default for ${intent.tier}: the new release takes all traffic once healthy` : "as requested");
   }
-  const choice = rollout.strategy === "canary" ? `canary ${rollout.steps.join("% → ")}%` : "all at once";
-  return decided(rollout, "rollout", choice, asked === undefined ? "default: the new release takes all traffic once healthy" : "as requested");
+  const options: { steps?: readonly number[]; step_interval_seconds?: number; max_error_rate?: number; min_requests?: number } =
+    typeof asked === "object" && asked.strategy === "canary" ? asked : {};
+  const rollout: RolloutSpec = {
+    strategy: "canary",
+    steps: [...(options.steps ?? DEFAULT_CANARY_STEPS)],
+    step_interval_seconds: options.step_interval_seconds ?? DEFAULT_CANARY_INTERVAL_SECONDS,
+    max_error_rate: options.max_error_rate ?? DEFAULT_CANARY_MAX_ERROR_RATE,
+    min_requests: options.min_requests ?? DEFAULT_CANARY_MIN_REQUESTS,
+  };
+  const entry = catalog.targets[target];
+  if (!entry.canary.includes(buildKind)) {
+    const able = TARGETS.filter((t) => catalog.targets[t].canary.includes(buildKind));
+    const why = `${entry.name} cannot split traffic between two releases of a ${buildKind} build`;
+    if (asked !== undefined) {
+      return failure("plan", `rollout: ${why}, so it cannot run a canary`, `Use all_at_once, or a target that can run a canary of a ${buildKind} build (${able.join(", ") || "none"}).`);
+    }
+    return decided({ strategy: "all_at_once" }, "rollout", "all at once", `${intent.tier} defaults to a canary, but ${why}`, {
+      warnings: [`rollout: ${intent.tier} defaults to a canary, but ${why}; the new release takes all traffic at once (canary-capable targets for ${buildKind}: ${able.join(", ") || "none"})`],
+    });
+  }
+  const gates = `each step observed ${rollout.step_interval_seconds}s and ≥ ${rollout.min_requests} requests, abort above ${(rollout.max_error_rate * 100).toFixed(1)}% errors`;
+  return decided(rollout, "rollout", `canary ${rollout.steps.join("% → ")}%`, `${asked === undefined ? `default for ${intent.tier}` : "as requested"}; ${gates}`);
 }
