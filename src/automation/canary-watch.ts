@@ -1,5 +1,5 @@
 import { localStateDir } from "../components/local/release-settings";
-import { supervisorStatus } from "../components/local/supervisor-client";
+import { callSupervisor, supervisorStatus } from "../components/local/supervisor-client";
 import type { StackSpec } from "../planner/spec";
 
 /** Requests and failures of one release, as a rollout counts them. */
@@ -81,4 +81,10 @@ export async function watchCanary<T>(workspaceDir: string, spec: StackSpec, onPr
   } finally {
     clearInterval(timer);
   }
+}
+
+/** Aborts a running (or held) local rollout: the stable release takes all traffic, the new one stops. True if one was. */
+export async function abortLocalRollout(workspaceDir: string, stack: string, reason: string): Promise<boolean> {
+  const answer = await callSupervisor<{ aborted?: boolean }>(localStateDir(stack), "POST", "/rollout/abort", { reason }, 5_000, workspaceDir).catch(() => null);
+  return answer?.status === 200 && answer.body.aborted === true;
 }

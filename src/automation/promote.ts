@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from "diff";
 import { failure, isFailure, type FailureResult } from "../outcome";
+import { defaultRollout } from "../planner/rules/rollout";
 import { loadCatalog } from "../planner/catalog";
 import { ENVIRONMENT_TIERS, identifierSchema, stackNameFor, type EnvironmentTier, type StackSpec } from "../planner/spec";
 import { bundleMatches } from "../packager/index";
@@ -158,6 +159,7 @@ function promotedSpec(source: StackSpec, target: StackSpec | null, projectId: st
     protect: defaults.protect,
     ttl_hours: defaults.ttl_hours,
     auto_rollback: defaults.auto_rollback,
+    rollout: defaultRollout(loadCatalog(), tier, source.target, source.build.kind),
   };
   return {
     ...source,
@@ -172,6 +174,7 @@ function promotedSpec(source: StackSpec, target: StackSpec | null, projectId: st
     protect: own.protect,
     ttl_hours: own.ttl_hours,
     auto_rollback: own.auto_rollback,
+    rollout: own.rollout,
     secrets: own.secrets,
     deployer_id: actor ?? source.deployer_id,
     decisions: [

@@ -8,6 +8,9 @@ import { DeploymentRun } from "./deploy-run";
 import { checkStage, successResult, upStage, verifyStage, type CheckedSecrets } from "./deploy-stages";
 import { AutomationError } from "./errors";
 import { stackHistory, type HistoryEntry } from "./history";
+import { abortLocalRollout, localRollout, rolloutInProgress } from "./canary-watch";
+import { delay } from "./delay";
+import { DEFAULT_LOCK_WAIT_MS } from "./engine-run";
 import { stackMutexHeld } from "./stack-mutex";
 import { switchAheadToWarmRelease, switchBackFromWarmRelease } from "./warm-switch";
 import type { PlannerWorkspace } from "./workspace";
@@ -45,7 +48,9 @@ export async function rollback(projectId: string, environment: string, options: 
   run.action = "rollback";
   run.stack = stackNameFor(projectId, environment);
   try {
-    const chosen = await chooseVersions(run, run.stack, options.to);
+    // A canary still deciding where traffic goes is what a rollback undoes first: the stable release takes it all.
+    const abortedRollout = await abortRollout(run, run.stack);
+    const chosen = await chooseVersions(run, run.stack, abortedRollout ? (options.to ?? "current") : options.to);
     if (isFailure(chosen)) return await run.finish(chosen);
     const { from, to } = chosen;
     const spec: StackSpec = {
@@ -78,7 +83,7 @@ export async function rollback(projectId: string, environment: string, options: 
 async function chooseVersions(
   run: DeploymentRun,
   stack: string,
-  to: number | string | undefined,
+  to: number | string | "current" | undefined,
 ): Promise<{ from: HistoryEntry; to: HistoryEntry } | FailureResult> {
   const workspace = await run.workspace();
   let history: HistoryEntry[];
@@ -98,6 +103,12 @@ async function chooseVersions(
   const known = updates.map((entry) => `${entry.version}${entry.versionName ? ` (${entry.versionName})` : ""}`).join(", ");
 
   let target: HistoryEntry | undefined;
+  if (to === "current") {
+    // After an aborted rollout: from the update that was rolling out (now failed) back to the stable one.
+    const aborted = updates[0];
+    if (aborted && aborted.version > current.version) return { from: aborted, to: current };
+    return failure("rollback", `cannot roll back ${stack}: the aborted rollout left no update to roll back from`, "Run 'deployment-planner status' to see what serves.");
+  }
   if (to === undefined) {
     target = updates.find((entry) => entry.version < current.version && usable(entry));
     if (!target) return failure("rollback", `cannot roll back ${stack}: no healthy successful update before the current one (${current.version})`, "Deploy the version you want with a full deployment request.");
@@ -161,4 +172,20 @@ async function updateServingWarmReleaseFirst(run: DeploymentRun, spec: StackSpec
     if (warm) await switchBackFromWarmRelease(workspace.dir, spec, warm);
     throw error;
   }
+}
+
+/**
+ * Aborts the stack's canary rollout on the local target when one is running (or held after its deployer died), and
+ * waits (within the lock wait) for the deploy that ran it to end, so its failed update is in the history. True when
+ * a rollout was aborted.
+ */
+async function abortRollout(run: DeploymentRun, stack: string): Promise<boolean> {
+  const workspace = await run.workspace();
+  const rollout = await localRollout(workspace.dir, stack).catch(() => null);
+  if (!rolloutInProgress(rollout)) return false;
+  run.progress(`aborting the canary rollout of ${stack} (step ${rollout!.step}/${rollout!.steps.length}); the stable release takes all traffic`);
+  if (!(await abortLocalRollout(workspace.dir, stack, "aborted by a rollback"))) return false;
+  const deadline = Date.now() + (run.options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+  while ((await stackMutexHeld(workspace, stack)) && Date.now() < deadline) await delay(200, run.options.signal);
+  return true;
 }

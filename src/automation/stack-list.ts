@@ -2,6 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { StackSpec } from "../planner/spec";
 import { stackHistory } from "./history";
+import { localRollout, rolloutInProgress, type RolloutStatus } from "./canary-watch";
 import { lockHolders } from "./locks";
 import { readStackSpec } from "./stack-config";
 import { stackOutputs } from "./stack-queries";
@@ -23,6 +24,8 @@ export interface StackSummary {
   readonly expires_at: string | null;
   /** Whether an operation holds the stack now (its deployment lock or the engine's lock). */
   readonly locked: boolean;
+  /** A canary rollout deciding where traffic goes now (local target), or null. */
+  readonly rollout: RolloutStatus | null;
 }
 
 /** The latest entry of a stack's history as the file backend stores it. */
@@ -46,13 +49,14 @@ export async function listStacks(workspace: PlannerWorkspace, options: { readonl
   const summaries: StackSummary[] = [];
   // Bounded parallelism: quick on a local disk, gentle on a network one.
   for (let i = 0; i < names.length; i += 32) {
-    const batch = await Promise.all(names.slice(i, i + 32).map((stack) => summarize(workspace, stack)));
+    const batch = await Promise.all(names.slice(i, i + 32).map((stack) => summarizeStack(workspace, stack)));
     summaries.push(...batch.filter((summary): summary is StackSummary => summary !== null));
   }
   return summaries;
 }
 
-async function summarize(workspace: PlannerWorkspace, stack: string): Promise<StackSummary | null> {
+/** One stack's summary, as `list` shows it, or null when it has no stack file. */
+export async function summarizeStack(workspace: PlannerWorkspace, stack: string): Promise<StackSummary | null> {
   const spec = await readStackSpec(workspace.stacksDir, stack).catch(() => null);
   if (!spec) return null;
   const facts = fileBackendPath(workspace, "history") !== null ? await fileBackendFacts(workspace, stack) : await engineFacts(workspace, stack);
@@ -68,6 +72,7 @@ async function summarize(workspace: PlannerWorkspace, stack: string): Promise<St
     last_update: facts.last,
     expires_at: spec.ttl_hours !== null && Number.isFinite(lastTime) ? new Date(lastTime + spec.ttl_hours * 3_600_000).toISOString() : null,
     locked: await isLocked(workspace, stack),
+    rollout: spec.target === "local" ? await runningRollout(workspace, stack) : null,
   };
 }
 
@@ -109,4 +114,10 @@ async function engineFacts(workspace: PlannerWorkspace, stack: string): Promise<
 
 async function isLocked(workspace: PlannerWorkspace, stack: string): Promise<boolean> {
   return (await stackMutexHeld(workspace, stack)) || (await lockHolders(workspace, PROJECT_NAME, stack)).length > 0;
+}
+
+/** The stack's rollout while it decides where traffic goes; a local stack whose supervisor is not running has none. */
+async function runningRollout(workspace: PlannerWorkspace, stack: string): Promise<RolloutStatus | null> {
+  const rollout = await localRollout(workspace.dir, stack).catch(() => null);
+  return rolloutInProgress(rollout) ? rollout : null;
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planAndDeploy } from "../../src/automation/deploy";
 import { destroyStack } from "../../src/automation/operations";
+import { FAST_CANARY } from "../support/requests";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -34,7 +35,7 @@ describe("GitOps: promote --git, merge, sync", () => {
     await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
     await writeFile(path.join(source, "index.html"), `<h1>${version}</h1>`);
     const result = await planAndDeploy(
-      { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: env }, source, version_name: version },
+      { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: env }, source, version_name: version, ...(env === "production" ? { rollout: FAST_CANARY } : {}) },
       { workspace: t.workspace },
     );
     expect(result).toMatchObject({ status: "success" });

@@ -7,6 +7,7 @@ import { stackHistory } from "../../src/automation/history";
 import { destroyStack } from "../../src/automation/operations";
 import { promote } from "../../src/automation/promote";
 import { currentStackSpec } from "../../src/automation/stack-queries";
+import { FAST_CANARY } from "../support/requests";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -32,7 +33,7 @@ describe("promotion between environments", () => {
     await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
     await writeFile(path.join(source, "index.html"), `<h1>${version}</h1>`);
     return planAndDeploy(
-      { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: env }, source, version_name: version, ...extra },
+      { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: env }, source, version_name: version, ...(env === "production" ? { rollout: FAST_CANARY } : {}), ...extra },
       { workspace: t.workspace },
     ) as Promise<{ status: string; url: string; artifact_digest: string; version: number }>;
   }

@@ -7,6 +7,7 @@ import { destroyStack } from "../../src/automation/operations";
 import { writeStackSpec } from "../../src/automation/stack-config";
 import { currentStackSpec } from "../../src/automation/stack-queries";
 import { sync } from "../../src/automation/sync";
+import { FAST_CANARY } from "../support/requests";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");
@@ -31,7 +32,7 @@ describe("sync: the GitOps reconciler", () => {
     await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
     await writeFile(path.join(source, "index.html"), `<h1>${version}</h1>`);
     const result = await planAndDeploy(
-      { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: env }, source, version_name: version },
+      { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: env }, source, version_name: version, ...(env === "production" ? { rollout: FAST_CANARY } : {}) },
       { workspace: t.workspace },
     );
     expect(result).toMatchObject({ status: "success" });

@@ -57,3 +57,9 @@ export function failed(request: unknown): FailureResult {
   if (!isFailure(result)) throw new Error(`expected a failure, got ${JSON.stringify(result)}`);
   return result;
 }
+
+/**
+ * Production's canary in a few seconds: tests that deploy production on the local target twice use it, so the second
+ * deploy still runs a real rollout without the default's minutes of observation.
+ */
+export const FAST_CANARY = { strategy: "canary", steps: [50, 100], step_interval_seconds: 1, max_error_rate: 0.05, min_requests: 3 } as const;

@@ -1,15 +1,16 @@
 import { collectExpiredPreviews } from "../../automation/gc";
 import { listStacks } from "../../automation/stack-list";
+import { describeRollout, stackStatus } from "../../automation/stack-status";
 import { openWorkspace } from "../../automation/workspace";
-import { failure } from "../../outcome";
+import { failure, isFailure } from "../../outcome";
 import { identifierSchema } from "../../planner/spec";
 import type { CliCommand } from "../command";
-import { WORKSPACE_FLAGS, errorOutput, failureOutput, workspaceOptions } from "../shared";
+import { WORKSPACE_FLAGS, errorOutput, failureOutput, stackFromArgs, workspaceOptions } from "../shared";
 
 /** `list [--project <id>]`: every stack with its version, URL and last update. */
 export const listCommand: CliCommand = {
   name: "list",
-  summary: "List stacks: project, environment, target, version, URL, last update and result, expiry, lock.",
+  summary: "List stacks: project, environment, target, version, URL, last update and result, expiry, lock, rollout.",
   usage: "list [--project <id>] [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS, project: { type: "string", description: "Only this project's stacks." } },
   async run(args, context) {
@@ -26,7 +27,7 @@ export const listCommand: CliCommand = {
           "stack                                    target   version  name        last update               result      url",
           ...stacks.map(
             (s) =>
-              `${s.stack.padEnd(40)} ${s.target.padEnd(8)} ${String(s.version ?? "-").padEnd(8)} ${(s.version_name ?? "-").padEnd(11)} ${(s.last_update?.time ?? "-").padEnd(25)} ${(s.last_update?.result ?? "-").padEnd(11)} ${s.url ?? "-"}${s.locked ? "  (locked)" : ""}${s.expires_at ? `  expires ${s.expires_at}` : ""}`,
+              `${s.stack.padEnd(40)} ${s.target.padEnd(8)} ${String(s.version ?? "-").padEnd(8)} ${(s.version_name ?? "-").padEnd(11)} ${(s.last_update?.time ?? "-").padEnd(25)} ${(s.last_update?.result ?? "-").padEnd(11)} ${s.url ?? "-"}${s.locked ? "  (locked)" : ""}${s.rollout ? `  (rollout: step ${s.rollout.step}/${s.rollout.steps.length}, ${s.rollout.weight}%)` : ""}${s.expires_at ? `  expires ${s.expires_at}` : ""}`,
           ),
         ].join("\n"),
       };
@@ -58,6 +59,32 @@ export const gcCommand: CliCommand = {
             ...result.failed.map((f) => `  left ${f.stack} for the next run: ${f.reason}`),
           ];
       return { exitCode: result.failed.length === 0 ? 0 : 2, json: result, text: lines.join("\n") };
+    } catch (error) {
+      return errorOutput(error);
+    }
+  },
+};
+
+/** `status <project_id> <env>`: one stack's version, URL, lock and its rollout (weights, error rates, step, time left). */
+export const statusCommand: CliCommand = {
+  name: "status",
+  summary: "Show one stack: version, URL, last update, lock, and a rollout in progress (weights, error rates, step, time left).",
+  usage: "status <project_id> <env> [--json] [--workspace <dir>] [--backend <url>]",
+  flags: { ...WORKSPACE_FLAGS },
+  async run(args, context) {
+    const target = stackFromArgs(args, this.usage);
+    if (isFailure(target)) return failureOutput(target);
+    try {
+      const status = await stackStatus(await openWorkspace(workspaceOptions(args, context)), target.stack);
+      if (status === null) {
+        return failureOutput(failure("validation", `no stack file for ${target.stack} in this workspace`, "Check the project_id and environment with 'deployment-planner list'."));
+      }
+      const lines = [
+        `${status.stack} on ${status.target}: update ${status.version ?? "-"}${status.version_name ? ` (version ${status.version_name})` : ""}, ${status.last_update ? `${status.last_update.kind} ${status.last_update.result} at ${status.last_update.time}` : "never updated"}`,
+        `url: ${status.url ?? "-"}${status.locked ? "  (an operation holds the stack)" : ""}`,
+        ...(status.last_rollout ? describeRollout(status.last_rollout) : []),
+      ];
+      return { exitCode: 0, json: status, text: lines.join("\n") };
     } catch (error) {
       return errorOutput(error);
     }

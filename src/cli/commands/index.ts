@@ -2,7 +2,7 @@ import type { CliCommand } from "../command";
 import { auditCommand } from "./audit";
 import { deployCommand } from "./deploy";
 import { doctorCommand } from "./doctor";
-import { gcCommand, listCommand } from "./environments";
+import { gcCommand, listCommand, statusCommand } from "./environments";
 import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
 import { promoteCommand } from "./promote";
@@ -25,6 +25,7 @@ export const COMMANDS: readonly CliCommand[] = [
   refreshCommand,
   historyCommand,
   listCommand,
+  statusCommand,
   gcCommand,
   outputsCommand,
   unlockCommand,

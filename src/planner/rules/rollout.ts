@@ -1,5 +1,6 @@
 import { failure } from "../../outcome";
-import { TARGETS, type BuildSpec, type RolloutSpec } from "../spec";
+import type { Catalog } from "../catalog";
+import { TARGETS, type BuildSpec, type EnvironmentTier, type RolloutSpec, type Target } from "../spec";
 import { decided, type RuleOutcome, type TargetedIntent } from "./result";
 
 /** Canary steps when the request asks for a canary without naming them, in percent of traffic. */
@@ -13,6 +14,18 @@ export const DEFAULT_CANARY_MAX_ERROR_RATE = 0.05;
 
 /** Requests the new release must serve in a step before its error rate counts, when the request does not say. */
 export const DEFAULT_CANARY_MIN_REQUESTS = 20;
+
+/** The rollout an environment tier gets by default on a target for a kind of build: its tier's, where it can run. */
+export function defaultRollout(catalog: Catalog, tier: EnvironmentTier, target: Target, buildKind: BuildSpec["kind"]): RolloutSpec {
+  if (catalog.tiers[tier].rollout !== "canary" || !catalog.targets[target].canary.includes(buildKind)) return { strategy: "all_at_once" };
+  return {
+    strategy: "canary",
+    steps: [...DEFAULT_CANARY_STEPS],
+    step_interval_seconds: DEFAULT_CANARY_INTERVAL_SECONDS,
+    max_error_rate: DEFAULT_CANARY_MAX_ERROR_RATE,
+    min_requests: DEFAULT_CANARY_MIN_REQUESTS,
+  };
+}
 
 /**
  * The rollout rule: all at once, or a canary in percentage steps gated on the new release's error rate. The
