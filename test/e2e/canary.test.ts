@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +9,9 @@ import { stackHistory } from "../../src/automation/history";
 import { destroyStack } from "../../src/automation/operations";
 import { currentStackSpec } from "../../src/automation/stack-queries";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
+import { releaseAccounting } from "../support/processes";
+
+const BIN = path.join(__dirname, "..", "..", "bin", "deployment-planner.cjs");
 
 /** Steps short enough for a test; the gates as a user would set them. */
 const ROLLOUT = { strategy: "canary", steps: [10, 50, 100], step_interval_seconds: 4, max_error_rate: 0.05, min_requests: 20 };
@@ -150,5 +154,105 @@ describe("canary rollouts on the local target", () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ stage: "verify", reason: expect.stringContaining("canary aborted: error rate") });
     expect((await localRollout(t.workspace.dir, stack))?.status).toBe("aborted");
+  });
+
+  /** Runs the CLI in a process group of its own; `whenRollingOut` runs once the stack's rollout is in progress. */
+  function cli(args: string[]): { pid: number; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+    const child = spawn(process.execPath, [BIN, ...args, "--workspace", t.workspace.dir], { env: t.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
+    return {
+      pid: child.pid!,
+      done: new Promise((resolve) =>
+        child.on("close", (code) => {
+          clearTimeout(timer);
+          resolve({ code, stdout, stderr });
+        }),
+      ),
+    };
+  }
+
+  async function rollingOut(stack: string, timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if ((await localRollout(t.workspace.dir, stack))?.status === "running") return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no rollout of ${stack} started within ${timeoutMs} ms`);
+  }
+
+  it("shows a rollout in status and list while it runs, and a rollback then aborts it back to the stable release", async () => {
+    const projectId = uniqueId("canary-rb");
+    const stack = `${projectId}.development`;
+    stacks.push(stack);
+    expect(await planAndDeploy(await app(projectId, "v1", "stable"), { workspace: t.workspace })).toMatchObject({ status: "success" });
+    const slow = { ...(await app(projectId, "v2", "canary")), rollout: { ...ROLLOUT, step_interval_seconds: 120 } };
+    const requestFile = path.join(t.root, `${projectId}-v2.json`);
+    await writeFile(requestFile, JSON.stringify(slow));
+    const deploy = cli(["deploy", requestFile, "--json"]);
+    await rollingOut(stack);
+
+    const status = await cli(["status", projectId, "development", "--json"]).done;
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ stack, last_rollout: { status: "running", step: 1, weight: 10, steps: [10, 50, 100] } });
+    const text = await cli(["status", projectId, "development"]).done;
+    expect(text.stdout).toMatch(/rollout running: step 1\/3 \(10% → 50% → 100%\), new release 10% \/ stable 90% of traffic/);
+    expect(text.stdout).toMatch(/about \d+s left if every step passes/);
+    const listed = await cli(["list", "--project", projectId, "--json"]).done;
+    expect(JSON.parse(listed.stdout).stacks[0]).toMatchObject({ stack, locked: true, rollout: { status: "running", weight: 10 } });
+
+    const back = await cli(["rollback", projectId, "development", "--json"]).done;
+    expect(back.code, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout)).toMatchObject({ status: "success", rolled_back_from: 2, rolled_back_to: 1, version: 3 });
+    const deployed = await deploy.done;
+    expect(deployed.code).not.toBe(0);
+    expect(JSON.parse(deployed.stdout)).toMatchObject({ status: "error", stage: "verify", reason: expect.stringContaining("aborted by a rollback") });
+    expect(await (await fetch(JSON.parse(back.stdout).url)).text()).toBe("stable");
+    const history = await stackHistory(stack, { workspace: t.workspace });
+    expect(history.slice(0, 3).map((e) => [e.version, e.result])).toEqual([
+      [3, "succeeded"],
+      [2, "failed"],
+      [1, "succeeded"],
+    ]);
+    expect(history[0]!.message).toContain(`rollback ${stack} from 2 to 1`);
+  });
+
+  it("keeps serving with the last weights when the deploying process is killed mid-rollout, and the next deploy aborts it and starts over", async () => {
+    const projectId = uniqueId("canary-kill");
+    const stack = `${projectId}.development`;
+    stacks.push(stack);
+    const first = await planAndDeploy(await app(projectId, "v1", "stable"), { workspace: t.workspace });
+    expect(first).toMatchObject({ status: "success" });
+    const url = (first as { url: string }).url;
+    const requestFile = path.join(t.root, `${projectId}-v2.json`);
+    await writeFile(requestFile, JSON.stringify({ ...(await app(projectId, "v2", "canary")), rollout: { ...ROLLOUT, steps: [50, 100], step_interval_seconds: 3 } }));
+    const killed = cli(["deploy", requestFile, "--json"]);
+    await rollingOut(stack);
+    process.kill(-killed.pid, "SIGKILL");
+    await killed.done;
+
+    // The supervisor holds the weights: both versions still answer, nothing fails.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await localRollout(t.workspace.dir, stack))?.status).toBe("held");
+    const bodies = new Set<string>();
+    for (let i = 0; i < 60; i += 1) {
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      bodies.add(await response.text());
+    }
+    expect([...bodies].sort()).toEqual(["canary", "stable"]);
+
+    // The next plain deploy aborts the held rollout and runs its own to the end.
+    const again = await cli(["deploy", requestFile, "--json"]).done;
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: "success" });
+    expect(await (await fetch(url)).text()).toBe("canary");
+    expect((await localRollout(t.workspace.dir, stack))?.status).toBe("completed");
+    const releases = await releaseAccounting(t.root, t.workspace.dir, stack, /^node server\.js$/);
+    expect(releases.unaccounted).toEqual([]);
+    expect(releases.serving).toBe(1);
   });
 });

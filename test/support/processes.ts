@@ -152,9 +152,9 @@ export interface ReleaseAccounting {
 }
 
 /**
- * Matches every process under `root` whose command line matches `appCommand` to a live release of the stack's
- * supervisor (a release runs in a process group of its own, led by the pid the supervisor reports). Waits up to
- * `graceMs` for replaced releases to exit.
+ * Matches every process under `root` whose command line matches `appCommand` (and that runs under this stack's
+ * supervisor, or under none) to a live release of the stack's supervisor (a release runs in a process group of its
+ * own, led by the pid the supervisor reports). Waits up to `graceMs` for replaced releases to exit.
  */
 export async function releaseAccounting(root: string, workspaceDir: string, stack: string, appCommand: RegExp, graceMs = 3000): Promise<ReleaseAccounting> {
   const { supervisorStatus } = await import("../../src/components/local/supervisor-client");
@@ -162,8 +162,21 @@ export async function releaseAccounting(root: string, workspaceDir: string, stac
   const deadline = Date.now() + graceMs;
   for (;;) {
     const under = new Set(await processesUnder(root));
-    const servers = (await liveProcesses()).filter((row) => under.has(row.pid) && appCommand.test(row.args));
-    const releases = (await supervisorStatus(localStateDir(stack), workspaceDir))?.releases.filter((r) => r.alive) ?? [];
+    const rows = await liveProcesses();
+    const status = await supervisorStatus(localStateDir(stack), workspaceDir);
+    // Servers that run under another stack's supervisor are that stack's business; orphans count for every stack.
+    const parents = new Map(rows.map((row) => [row.pid, row.ppid]));
+    const supervisors = new Set(rows.filter((row) => row.args.includes("supervisor.cjs")).map((row) => row.pid));
+    const supervisorOf = (pid: number): number | null => {
+      for (let current = parents.get(pid); current !== undefined && current > 1; current = parents.get(current)) if (supervisors.has(current)) return current;
+      return null;
+    };
+    const servers = rows.filter((row) => {
+      if (!under.has(row.pid) || !appCommand.test(row.args)) return false;
+      const owner = supervisorOf(row.pid);
+      return owner === null || owner === status?.pid;
+    });
+    const releases = status?.releases.filter((r) => r.alive) ?? [];
     const groups = new Set(releases.map((r) => r.pid));
     const accounting = {
       serving: releases.filter((r) => !r.warm).length,
