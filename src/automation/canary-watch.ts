@@ -32,6 +32,8 @@ export interface RolloutStatus {
   readonly total_counts: { readonly canary: ReleaseCounts; readonly stable: ReleaseCounts };
   readonly first_canary_error_at: string | null;
   readonly aborted_at: string | null;
+  /** When the rollout completed or aborted. */
+  readonly ended_at: string | null;
 }
 
 /** How often a deploy reports a running canary's progress. */

@@ -2,7 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../planner/spec";
 import { managedServices, type ManagedDatastore, type ManagedService } from "./container-service";
 import { dockerProvider } from "./docker/provider";
-import type { BuildContext, TargetOutputs } from "./types";
+import type { BuildContext, TargetOutputs, TrafficStep } from "./types";
 
 /** What a cloud target (AWS, GCP) declares; `buildCloudTarget` decides which of them a spec needs. */
 export interface CloudTarget {
@@ -24,7 +24,8 @@ export interface CloudTarget {
     bundlePath: string,
     secrets: Readonly<Record<string, pulumi.Input<string>>>,
     opts: pulumi.ComponentResourceOptions,
-  ) => { readonly url: pulumi.Output<string> };
+    trafficStep?: TrafficStep,
+  ) => { readonly url: pulumi.Output<string>; readonly revision?: pulumi.Output<string> };
 }
 
 /**
@@ -48,6 +49,6 @@ export function buildCloudTarget(cloud: CloudTarget, spec: StackSpec, context: B
   }
   // The app's image is built on the stack's Docker engine, through its own explicit provider too.
   const appOptions = { ...options, providers: [provider, dockerProvider(spec)] };
-  const app = cloud.app(spec, context.bundleDir ?? spec.artifact.path, secrets, appOptions);
-  return { url: app.url, dashboardUrl, urls: { app: app.url, dashboard: dashboardUrl } };
+  const app = cloud.app(spec, context.bundleDir ?? spec.artifact.path, secrets, appOptions, context.trafficStep);
+  return { url: app.url, dashboardUrl, urls: { app: app.url, dashboard: dashboardUrl }, ...(app.revision ? { revision: app.revision } : {}) };
 }

@@ -14,6 +14,19 @@ export interface BuildContext {
    * file uploads); null when the spec has no artifact. The spec itself records the bundle relative to the workspace.
    */
   readonly bundleDir: string | null;
+  /**
+   * The canary step a stepped rollout is at, on targets that split traffic in their own service (Cloud Run); absent,
+   * the new release takes all traffic.
+   */
+  readonly trafficStep?: TrafficStep;
+}
+
+/** One step of a canary run by the automation layer: the new release's share, and the revision serving before it. */
+export interface TrafficStep {
+  /** The new release's share of the traffic, in percent (100 ends the rollout; 0 takes it back). */
+  readonly canaryPercent: number;
+  /** The revision that served before the rollout; null on a first deploy, which takes all traffic. */
+  readonly stableRevision: string | null;
 }
 
 /** The stack outputs every target produces; the automation layer reads them after `up`. */
@@ -24,6 +37,8 @@ export interface TargetOutputs {
   readonly dashboardUrl: pulumi.Input<string>;
   /** Every URL worth reporting, by role (`app`, `dashboard`, `custom_domain`, ...). */
   readonly urls: Readonly<Record<string, pulumi.Input<string>>>;
+  /** The newest revision, on targets whose releases are named revisions (Cloud Run); a stepped canary splits from it. */
+  readonly revision?: pulumi.Input<string>;
 }
 
 /**

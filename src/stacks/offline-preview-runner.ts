@@ -10,6 +10,8 @@ import type { OfflineResource } from "./offline-preview";
 
 const SECRET_PLACEHOLDER = "__deployment_planner_offline_secret__";
 const MASK = "[secret]";
+/** What the offline graph names the revision serving before a canary: only the deploy knows it. */
+const SERVING_REVISION = "(the revision serving now)";
 /** What a secret value that reached a resource without Pulumi's secret marking shows as: a bug in a component. */
 export const UNPROTECTED_SECRET = "[UNPROTECTED SECRET]";
 
@@ -92,7 +94,9 @@ async function main(): Promise<void> {
       return undefined;
     });
     const secrets = Object.fromEntries(spec.secrets.map((s) => [s.name, `${SECRET_PLACEHOLDER}${s.name}`]));
-    return programFor(withArtifact, { resolvedSecrets: secrets })();
+    // A canary's first step, split from the revision that serves when the deploy runs.
+    const trafficStep = spec.rollout.strategy === "canary" ? { canaryPercent: spec.rollout.steps[0]!, stableRevision: SERVING_REVISION } : undefined;
+    return programFor(withArtifact, { resolvedSecrets: secrets, trafficStep })();
   });
   await Promise.race([run.then(() => pulumi.runtime.disconnect()), unmocked]);
 

@@ -2,6 +2,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { stackSpecSchema, type StackSpec } from "../planner/spec";
 import { TARGET_BUILDERS } from "../components/registry";
+import type { TrafficStep } from "../components/types";
 
 import { SPEC_CONFIG_KEY } from "./config-keys";
 
@@ -15,6 +16,8 @@ export interface ProgramOutputs {
   target: string;
   stack: string;
   artifactDigest: string | null;
+  /** The newest revision, on targets that name them (Cloud Run). */
+  revision?: pulumi.Output<string>;
 }
 
 /** Options of `programFor`. */
@@ -29,6 +32,8 @@ export interface ProgramOptions {
    * the workspace when `pulumi` runs the directory program.
    */
   readonly workspaceDir?: string;
+  /** The canary step a stepped rollout is at (Cloud Run); absent, the new release takes all traffic. */
+  readonly trafficStep?: TrafficStep;
 }
 
 /**
@@ -50,7 +55,7 @@ export function programFor(spec: StackSpec, options: ProgramOptions = {}): () =>
     const bundleDir = spec.artifact ? path.resolve(options.workspaceDir ?? process.cwd(), spec.artifact.path) : null;
     // Resource options reach every component and, through `parent`, every child: a protected (production) stack
     // protects all its resources. The builder adds the stack's one explicit provider, made from the spec.
-    const built = build(spec, { secrets, baseName: `${spec.project_id}-${spec.environment}`, bundleDir }, { protect: spec.protect });
+    const built = build(spec, { secrets, baseName: `${spec.project_id}-${spec.environment}`, bundleDir, trafficStep: options.trafficStep }, { protect: spec.protect });
     return {
       url: pulumi.output(built.url) as pulumi.Output<string>,
       dashboardUrl: pulumi.output(built.dashboardUrl) as pulumi.Output<string>,
@@ -58,6 +63,7 @@ export function programFor(spec: StackSpec, options: ProgramOptions = {}): () =>
       target: spec.target,
       stack: spec.stack,
       artifactDigest: spec.artifact?.digest ?? null,
+      ...(built.revision ? { revision: pulumi.output(built.revision) as pulumi.Output<string> } : {}),
     };
   };
 }

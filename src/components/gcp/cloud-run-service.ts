@@ -2,6 +2,7 @@ import * as docker from "@pulumi/docker";
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { ContainerServiceArgs } from "../container-service";
+import type { TrafficStep } from "../types";
 
 /** Type token of the component. */
 export const GCP_CLOUD_RUN_SERVICE_TYPE = "planner:gcp:CloudRunService";
@@ -14,6 +15,25 @@ export interface CloudRunServiceArgs extends ContainerServiceArgs {
   readonly public?: boolean;
   /** Labels put on every resource that takes them. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Suffix of the new revision's name (`<service>-<suffix>`), e.g. from the bundle digest. @default Cloud Run names it */
+  readonly revisionSuffix?: string;
+  /**
+   * A canary step: the new revision gets `canaryPercent` of the traffic (tag `canary`) and the stable revision the rest
+   * (tag `stable`). @default the newest revision takes all traffic
+   */
+  readonly trafficStep?: TrafficStep;
+}
+
+/** Cloud Run's traffic targets for a step: a split between two named revisions, or all to the newest one. */
+export function trafficTargets(revision: string | undefined, step: TrafficStep | undefined) {
+  if (!revision || !step || step.stableRevision === null || step.stableRevision === revision || step.canaryPercent >= 100) {
+    return [{ type: "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", percent: 100 }];
+  }
+  const canary = Math.max(0, Math.min(100, Math.round(step.canaryPercent)));
+  return [
+    { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision: step.stableRevision, percent: 100 - canary, tag: "stable" },
+    { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision, percent: canary, tag: "canary" },
+  ];
 }
 
 /**
@@ -24,6 +44,8 @@ export interface CloudRunServiceArgs extends ContainerServiceArgs {
 export class CloudRunService extends pulumi.ComponentResource {
   /** The service's HTTPS URL. */
   public readonly url: pulumi.Output<string>;
+  /** The newest revision's name. */
+  public readonly revision: pulumi.Output<string>;
 
   constructor(name: string, args: CloudRunServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super(GCP_CLOUD_RUN_SERVICE_TYPE, name, {}, opts);
@@ -40,6 +62,7 @@ export class CloudRunService extends pulumi.ComponentResource {
     );
     const image = this.createImage(name, args, repository);
     const secretEnvs = this.createSecrets(name, args, account, labels);
+    const revision = args.revisionSuffix ? `${args.serviceName}-${args.revisionSuffix}` : undefined;
     const service = new gcp.cloudrunv2.Service(
       `${name}-service`,
       {
@@ -48,7 +71,9 @@ export class CloudRunService extends pulumi.ComponentResource {
         ingress: "INGRESS_TRAFFIC_ALL",
         deletionProtection: args.deletionProtection === true,
         labels,
+        traffics: trafficTargets(revision, args.trafficStep),
         template: {
+          ...(revision ? { revision } : {}),
           serviceAccount: account.email,
           scaling: { minInstanceCount: args.minInstances, maxInstanceCount: args.maxInstances },
           containers: [
@@ -71,7 +96,8 @@ export class CloudRunService extends pulumi.ComponentResource {
       );
     }
     this.url = service.uri;
-    this.registerOutputs({ url: this.url });
+    this.revision = revision ? pulumi.output(revision) : service.latestReadyRevision;
+    this.registerOutputs({ url: this.url, revision: this.revision });
   }
 
   private createImage(name: string, args: CloudRunServiceArgs, repository: gcp.artifactregistry.Repository) {

@@ -32,7 +32,7 @@ const GCP: CloudTarget = {
     const engine = service.engine as GcpDatastoreArgs["engine"];
     return new GcpDatastore(name, { engine, name: instanceName, region: spec.region, labels: gcpLabels(spec), production: spec.protect }, opts);
   },
-  app: (spec, bundlePath, secrets, opts) =>
+  app: (spec, bundlePath, secrets, opts, trafficStep) =>
     new CloudRunService(
       "app",
       {
@@ -40,6 +40,9 @@ const GCP: CloudTarget = {
         region: spec.region,
         public: spec.public,
         labels: gcpLabels(spec),
+        // Named by the bundle, so a canary step can address the new revision and the one before it.
+        revisionSuffix: spec.artifact ? spec.artifact.digest.replace(/^sha256:/, "").slice(0, 12) : undefined,
+        trafficStep,
       },
       opts,
     ),

@@ -1,7 +1,8 @@
 // A canary rollout under the local supervisor: the new release takes a growing share of the traffic in steps, each
 // gated on what the supervisor observes of it (responses, 5xx, connection failures, and its own health probes).
 // A step advances once it was observed for its interval with enough requests and an error rate within the limit; the
-// rollout aborts as soon as the error rate goes over the limit with enough requests seen. Plain JavaScript.
+// rollout aborts as soon as the error rate is over the limit with enough requests seen, or is certain to be once they
+// are (more errors than the limit allows of min_requests). Plain JavaScript.
 "use strict";
 
 /** How often the canary's health path is probed during a rollout; probes count as requests to it. */
@@ -45,6 +46,7 @@ class Rollout {
     this.total = { canary: emptyCounts(), stable: emptyCounts() };
     this.firstCanaryErrorAt = null;
     this.abortedAt = null;
+    this.endedAt = null;
     this.waiters = [];
   }
 
@@ -86,7 +88,9 @@ class Rollout {
           this.record("canary", answer === "ok" ? 200 : /^HTTP (\d+)$/.test(answer) ? Number(answer.slice(5)) : "connection");
         }
         const counts = this.step.canary;
-        if (counts.requests >= this.minRequests && this.errorRate(counts) > this.maxErrorRate) {
+        // Errors only add up: once they exceed the limit's share of min_requests, the step's rate is over the limit by
+        // the time min_requests is reached, so the abort need not wait for it.
+        if (counts.errors > 0 && counts.errors > this.maxErrorRate * Math.max(this.minRequests, counts.requests)) {
           this.abort(`error rate ${(this.errorRate(counts) * 100).toFixed(1)}% over ${counts.requests} requests at ${this.weight}% of traffic (limit ${(this.maxErrorRate * 100).toFixed(1)}%)`);
           return this.status;
         }
@@ -95,6 +99,7 @@ class Rollout {
       }
     }
     this.status = "completed";
+    this.endedAt = Date.now();
     this.weight = 100;
     this.log(`canary ${this.canaryId}: completed; it takes all traffic`);
     this.settle();
@@ -117,6 +122,7 @@ class Rollout {
     this.status = "aborted";
     this.reason = reason;
     this.abortedAt = Date.now();
+    this.endedAt = this.abortedAt;
     this.weight = 0;
     if (this.holdTimer) clearTimeout(this.holdTimer);
     this.log(`canary ${this.canaryId}: aborted (${reason}); ${this.stableId} takes all traffic`);
@@ -156,6 +162,7 @@ class Rollout {
       total_counts: { canary: { ...this.total.canary, error_rate: this.errorRate(this.total.canary) }, stable: { ...this.total.stable, error_rate: this.errorRate(this.total.stable) } },
       first_canary_error_at: this.firstCanaryErrorAt ? new Date(this.firstCanaryErrorAt).toISOString() : null,
       aborted_at: this.abortedAt ? new Date(this.abortedAt).toISOString() : null,
+      ended_at: this.endedAt ? new Date(this.endedAt).toISOString() : null,
     };
   }
 }
