@@ -30,6 +30,20 @@ export interface FailureResult {
   readonly problems?: readonly string[];
   /** Path of a log file with the full engine output, secrets masked. */
   readonly log_file?: string;
+  /** What an aborted canary rollout observed of the new release (stage `verify`). */
+  readonly canary?: CanaryFigures;
+}
+
+/** Where an aborted canary stopped and what it saw of the new release. */
+export interface CanaryFigures {
+  /** The step it stopped at, 1-based, and that step's share of the traffic in percent. */
+  readonly step: number;
+  readonly weight_percent: number | null;
+  readonly requests: number;
+  readonly errors: number;
+  readonly error_rate: number;
+  readonly max_error_rate: number;
+  readonly reason: string | null;
 }
 
 /** Builds the brief's failure object. */
@@ -37,7 +51,7 @@ export function failure(
   stage: FailureStage,
   reason: string,
   fixSuggestion: string,
-  extra: { problems?: readonly string[]; log_file?: string } = {},
+  extra: { problems?: readonly string[]; log_file?: string; canary?: CanaryFigures } = {},
 ): FailureResult {
   return {
     status: "error",
@@ -46,6 +60,7 @@ export function failure(
     fix_suggestion: fixSuggestion,
     ...(extra.problems && extra.problems.length > 1 ? { problems: extra.problems } : {}),
     ...(extra.log_file ? { log_file: extra.log_file } : {}),
+    ...(extra.canary ? { canary: extra.canary } : {}),
   };
 }
 

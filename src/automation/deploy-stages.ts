@@ -2,6 +2,7 @@ import path from "node:path";
 import { failure, isFailure, type FailureResult } from "../outcome";
 import { packageSource } from "../packager/index";
 import { plan } from "../planner/index";
+import type { TrafficStep } from "../components/types";
 import type { StackSpec } from "../planner/spec";
 import type { SecretProvenance } from "../secrets/types";
 import { preDeploymentChecks } from "./checks";
@@ -116,9 +117,9 @@ export async function previewStage(
 }
 
 /** Stage `deploy`: the update. */
-export async function upStage(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets): Promise<UpResult> {
-  run.progress(`deploying ${spec.stack} to ${spec.target}`);
-  return upStack(spec, secrets.values, await operationOptions(run, spec));
+export async function upStage(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets, trafficStep?: TrafficStep): Promise<UpResult> {
+  run.progress(`deploying ${spec.stack} to ${spec.target}${trafficStep ? ` (canary at ${trafficStep.canaryPercent}%)` : ""}`);
+  return upStack(spec, secrets.values, { ...(await operationOptions(run, spec)), trafficStep });
 }
 
 /** Stage `verify`: the URL the app itself serves answers its health check (a target may report just its dashboard). */

@@ -1,7 +1,7 @@
 import { isFailure, type FailureResult } from "../outcome";
 import type { DeployOptions, DeployResult } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
-import { updateAndVerify } from "./auto-rollback";
+import { updateAndVerify } from "./update-verify";
 import { checkStage, packageStage, planStage, previewStage, successResult } from "./deploy-stages";
 import { withIdempotency } from "./idempotency";
 import { workspaceDataDir } from "./workspace";

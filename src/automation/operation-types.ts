@@ -1,4 +1,5 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import type { TrafficStep } from "../components/types";
 import type { TextMasker } from "../secrets/masker";
 import type { PlannerWorkspace } from "./workspace";
 
@@ -26,6 +27,8 @@ export interface OperationOptions {
    * whole deployment (plan, checks, package, update, verify) in one record instead.
    */
   readonly audit?: boolean;
+  /** For `up`: the canary step a stepped rollout is at (Cloud Run); absent, the new release takes all traffic. */
+  readonly trafficStep?: TrafficStep;
 }
 
 /** Counts of resource operations, by kind (`create`, `update`, `same`, `delete`, `replace`, ...). */

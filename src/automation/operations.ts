@@ -239,5 +239,5 @@ function specSubject(action: "deploy" | "preview", spec: StackSpec): AuditSubjec
 /** The program an engine run executes in this process; its components (and the Pulumi SDK) load with the first run. */
 async function inlineProgram(spec: StackSpec, resolvedSecrets: Readonly<Record<string, string>>, options: OperationOptions) {
   const { programFor } = await import("../stacks/program");
-  return programFor(spec, { resolvedSecrets, workspaceDir: options.workspace.dir });
+  return programFor(spec, { resolvedSecrets, workspaceDir: options.workspace.dir, trafficStep: options.trafficStep });
 }

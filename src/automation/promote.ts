@@ -4,7 +4,7 @@ import { defaultRollout } from "../planner/rules/rollout";
 import { loadCatalog } from "../planner/catalog";
 import { ENVIRONMENT_TIERS, identifierSchema, stackNameFor, type EnvironmentTier, type StackSpec } from "../planner/spec";
 import { bundleMatches } from "../packager/index";
-import { updateAndVerify } from "./auto-rollback";
+import { updateAndVerify } from "./update-verify";
 import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { checkStage, previewStage, successResult } from "./deploy-stages";

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { isFailure, type FailureResult } from "../outcome";
 import { ENVIRONMENT_TIERS, type StackSpec } from "../planner/spec";
-import { updateAndVerify } from "./auto-rollback";
+import { updateAndVerify } from "./update-verify";
 import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { checkStage, successResult } from "./deploy-stages";

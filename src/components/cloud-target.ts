@@ -25,7 +25,7 @@ export interface CloudTarget {
     secrets: Readonly<Record<string, pulumi.Input<string>>>,
     opts: pulumi.ComponentResourceOptions,
     trafficStep?: TrafficStep,
-  ) => { readonly url: pulumi.Output<string>; readonly revision?: pulumi.Output<string> };
+  ) => { readonly url: pulumi.Output<string>; readonly revision?: pulumi.Output<string>; readonly canaryUrl?: pulumi.Output<string> };
 }
 
 /**
@@ -50,5 +50,6 @@ export function buildCloudTarget(cloud: CloudTarget, spec: StackSpec, context: B
   // The app's image is built on the stack's Docker engine, through its own explicit provider too.
   const appOptions = { ...options, providers: [provider, dockerProvider(spec)] };
   const app = cloud.app(spec, context.bundleDir ?? spec.artifact.path, secrets, appOptions, context.trafficStep);
-  return { url: app.url, dashboardUrl, urls: { app: app.url, dashboard: dashboardUrl }, ...(app.revision ? { revision: app.revision } : {}) };
+  const urls = { app: app.url, dashboard: dashboardUrl, ...(app.canaryUrl ? { canary: app.canaryUrl } : {}) };
+  return { url: app.url, dashboardUrl, urls, ...(app.revision ? { revision: app.revision } : {}) };
 }

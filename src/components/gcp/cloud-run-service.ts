@@ -46,6 +46,8 @@ export class CloudRunService extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** The newest revision's name. */
   public readonly revision: pulumi.Output<string>;
+  /** The URL that reaches only the new revision during a canary step (its `canary` tag), else undefined. */
+  public readonly canaryUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: CloudRunServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super(GCP_CLOUD_RUN_SERVICE_TYPE, name, {}, opts);
@@ -97,7 +99,9 @@ export class CloudRunService extends pulumi.ComponentResource {
     }
     this.url = service.uri;
     this.revision = revision ? pulumi.output(revision) : service.latestReadyRevision;
-    this.registerOutputs({ url: this.url, revision: this.revision });
+    // Cloud Run serves a tagged revision at https://<tag>---<service host>.
+    if (trafficTargets(revision, args.trafficStep).length === 2) this.canaryUrl = service.uri.apply((uri) => uri.replace(/^https:\/\//, "https://canary---"));
+    this.registerOutputs({ url: this.url, revision: this.revision, canaryUrl: this.canaryUrl });
   }
 
   private createImage(name: string, args: CloudRunServiceArgs, repository: gcp.artifactregistry.Repository) {
