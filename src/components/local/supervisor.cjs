@@ -11,11 +11,10 @@
 "use strict";
 
 const http = require("node:http");
-const net = require("node:net");
 const fs = require("node:fs");
 const path = require("node:path");
-const { spawn } = require("node:child_process");
 const { createProxy } = require("./supervisor-proxy.cjs");
+const { probe, spawnRelease, stopProcess, tail } = require("./supervisor-process.cjs");
 const { Rollout } = require("./supervisor-rollout.cjs");
 
 const args = Object.fromEntries(
@@ -73,56 +72,6 @@ function recordReleases() {
   fs.renameSync(releasesFile + ".tmp", releasesFile);
 }
 
-function makeMasker(values) {
-  const secrets = (values || []).filter((v) => typeof v === "string" && v.length >= 4);
-  const variants = new Set();
-  for (const value of secrets) {
-    variants.add(value);
-    variants.add(Buffer.from(value).toString("base64"));
-    variants.add(encodeURIComponent(value));
-    variants.add(JSON.stringify(value).slice(1, -1));
-    for (const line of value.split(/\r?\n/)) if (line.length >= 4) variants.add(line);
-  }
-  const ordered = [...variants].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const variant of ordered) out = out.split(variant).join("[secret]");
-    return out;
-  };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port: p } = server.address();
-      server.close(() => resolve(p));
-    });
-  });
-}
-
-function tail(file, lines) {
-  try {
-    const text = fs.readFileSync(file, "utf8");
-    return text.split("\n").filter(Boolean).slice(-lines).join("\n");
-  } catch {
-    return "";
-  }
-}
-
-function probe(releasePort, healthPath) {
-  return new Promise((resolve) => {
-    const req = http.get({ host: "127.0.0.1", port: releasePort, path: healthPath, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode >= 200 && res.statusCode < 400 ? "ok" : `HTTP ${res.statusCode}`);
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", (error) => resolve(error.code || error.message));
-  });
-}
-
 /** A warm release that runs exactly the settings with this fingerprint, if any is alive. */
 function warmReleaseFor(fingerprint) {
   if (!fingerprint) return null;
@@ -178,81 +127,14 @@ async function startRelease(spec, isAbandoned = () => false) {
   abortHeldRollout("a new release was started");
   const reused = await reuseWarmRelease(spec, isAbandoned);
   if (reused) return reused;
-  const releasePort = await freePort();
-  const logFile = path.join(logsDir, `${id}.log`);
-  const mask = makeMasker(spec.secretValues);
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: process.env.LANG || "C.UTF-8",
-    NODE_ENV: spec.nodeEnv || "production",
-    ...spec.env,
-    PORT: String(releasePort),
-    HOST: "127.0.0.1",
-    DEPLOYMENT_PLANNER_RELEASE_ID: id,
-  };
-  const command = spec.command && spec.command.length > 0 ? spec.command : null;
-  const child = command
-    ? spawn("/bin/sh", ["-c", command], { cwd: spec.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
-    : spawn(process.execPath, [path.join(__dirname, "static-server.cjs"), spec.cwd], {
-        cwd: spec.cwd,
-        env,
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-  // One keep-alive pool per release, closed when the release stops so its server can exit at once.
-  // No socket limit: a release's slow responses must not hold back its other requests.
-  const agent = new http.Agent({ keepAlive: true });
-  // `known`: some stack state has recorded this release (its provider was asked to diff it); see stopUnknownReleases.
-  // `warm`: replaced, kept running for an instant rollback; `fingerprint`: a digest of its settings (memory only).
-  const release = {
-    id,
-    processId: id,
-    child,
-    port: releasePort,
-    inflight: 0,
-    exited: false,
-    exitCode: null,
-    logFile,
-    mask,
-    agent,
-    known: false,
-    warm: false,
-    warmSince: 0,
-    fingerprint: typeof spec.fingerprint === "string" ? spec.fingerprint : null,
-  };
-  releases.set(id, release);
-  const out = fs.createWriteStream(logFile, { flags: "a", mode: 0o600 });
-  let openPipes = 2;
-  release.logsFlushed = new Promise((resolve) => {
-    release.onPipeClosed = () => {
-      openPipes -= 1;
-      if (openPipes === 0) out.end(resolve);
-    };
-  });
-  const pipe = (stream) => {
-    let pending = "";
-    stream.on("data", (chunk) => {
-      pending += chunk.toString();
-      const lines = pending.split("\n");
-      pending = lines.pop();
-      for (const line of lines) out.write(mask(line) + "\n");
-    });
-    stream.on("end", () => {
-      if (pending) out.write(mask(pending) + "\n");
-      release.onPipeClosed();
-    });
-  };
-  pipe(child.stdout);
-  pipe(child.stderr);
-  child.on("exit", (code, signal) => {
-    release.exited = true;
-    release.exitCode = code;
+  const release = await spawnRelease(spec, logsDir, (code, signal) => {
     log(`release ${id} exited (${signal || code})`);
     recordReleases();
   });
+  releases.set(id, release);
   recordReleases();
 
+  const { child, port: releasePort, logFile } = release;
   const deadline = Date.now() + (spec.healthTimeoutMs || 30000);
   let last = "not started";
   while (Date.now() < deadline) {
@@ -338,27 +220,6 @@ async function abandonRelease(id, previous) {
   if (activeId === id) activeId = previous && releases.has(previous) && !releases.get(previous).exited ? previous : null;
   log(`release ${id} abandoned by its creator; traffic back on ${activeId || "none"}`);
   await stopRelease(id);
-}
-
-function stopProcess(release) {
-  if (release.exited) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-release.child.pid, "SIGKILL");
-      } catch {}
-    }, 5000);
-    release.child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    try {
-      process.kill(-release.child.pid, "SIGTERM");
-    } catch {
-      clearTimeout(timer);
-      resolve();
-    }
-  });
 }
 
 async function stopRelease(id) {

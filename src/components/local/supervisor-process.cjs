@@ -1,0 +1,169 @@
+// Processes of the local supervisor's releases: starting one (its environment, its masked log file, a keep-alive pool
+// to it), probing its health path, stopping its process group; and the small helpers they need. No shared state:
+// the supervisor keeps the releases. Plain JavaScript with no dependencies.
+"use strict";
+
+const fs = require("node:fs");
+const http = require("node:http");
+const net = require("node:net");
+const path = require("node:path");
+const { spawn } = require("node:child_process");
+
+/** A function that replaces the secret values (and their common encodings) in a log line with [secret]. */
+function makeMasker(values) {
+  const secrets = (values || []).filter((v) => typeof v === "string" && v.length >= 4);
+  const variants = new Set();
+  for (const value of secrets) {
+    variants.add(value);
+    variants.add(Buffer.from(value).toString("base64"));
+    variants.add(encodeURIComponent(value));
+    variants.add(JSON.stringify(value).slice(1, -1));
+    for (const line of value.split(/\r?\n/)) if (line.length >= 4) variants.add(line);
+  }
+  const ordered = [...variants].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const variant of ordered) out = out.split(variant).join("[secret]");
+    return out;
+  };
+}
+
+/** A free loopback port. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port: p } = server.address();
+      server.close(() => resolve(p));
+    });
+  });
+}
+
+/** The last lines of a file, or nothing. */
+function tail(file, lines) {
+  try {
+    const text = fs.readFileSync(file, "utf8");
+    return text.split("\n").filter(Boolean).slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
+
+/** One request to a release's health path: "ok" for 2xx/3xx, else what went wrong. */
+function probe(releasePort, healthPath) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port: releasePort, path: healthPath, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode >= 200 && res.statusCode < 400 ? "ok" : `HTTP ${res.statusCode}`);
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (error) => resolve(error.code || error.message));
+  });
+}
+
+/** Stops a release's process group: SIGTERM, then SIGKILL after 5 s. */
+function stopProcess(release) {
+  if (release.exited) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-release.child.pid, "SIGKILL");
+      } catch {}
+    }, 5000);
+    release.child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    try {
+      process.kill(-release.child.pid, "SIGTERM");
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+/**
+ * Starts a release from its spec (id, cwd, command or a static site, env, secret values to mask) on a free loopback
+ * port, in a process group of its own, its output written masked to `<logsDir>/<id>.log`. `onExit(code, signal)` runs
+ * once it exits. Returns the release record the supervisor keeps.
+ */
+async function spawnRelease(spec, logsDir, onExit) {
+  const id = spec.id;
+  const releasePort = await freePort();
+  const logFile = path.join(logsDir, `${id}.log`);
+  const mask = makeMasker(spec.secretValues);
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LANG: process.env.LANG || "C.UTF-8",
+    NODE_ENV: spec.nodeEnv || "production",
+    ...spec.env,
+    PORT: String(releasePort),
+    HOST: "127.0.0.1",
+    DEPLOYMENT_PLANNER_RELEASE_ID: id,
+  };
+  const command = spec.command && spec.command.length > 0 ? spec.command : null;
+  const child = command
+    ? spawn("/bin/sh", ["-c", command], { cwd: spec.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
+    : spawn(process.execPath, [path.join(__dirname, "static-server.cjs"), spec.cwd], {
+        cwd: spec.cwd,
+        env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+  // One keep-alive pool per release, closed when the release stops so its server can exit at once.
+  // No socket limit: a release's slow responses must not hold back its other requests.
+  const agent = new http.Agent({ keepAlive: true });
+  // `known`: some stack state has recorded this release (its provider was asked to diff it); see stopUnknownReleases.
+  // `warm`: replaced, kept running for an instant rollback; `fingerprint`: a digest of its settings (memory only).
+  const release = {
+    id,
+    processId: id,
+    child,
+    port: releasePort,
+    inflight: 0,
+    exited: false,
+    exitCode: null,
+    logFile,
+    mask,
+    agent,
+    known: false,
+    warm: false,
+    warmSince: 0,
+    fingerprint: typeof spec.fingerprint === "string" ? spec.fingerprint : null,
+  };
+  const out = fs.createWriteStream(logFile, { flags: "a", mode: 0o600 });
+  let openPipes = 2;
+  release.logsFlushed = new Promise((resolve) => {
+    release.onPipeClosed = () => {
+      openPipes -= 1;
+      if (openPipes === 0) out.end(resolve);
+    };
+  });
+  const pipe = (stream) => {
+    let pending = "";
+    stream.on("data", (chunk) => {
+      pending += chunk.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop();
+      for (const line of lines) out.write(mask(line) + "\n");
+    });
+    stream.on("end", () => {
+      if (pending) out.write(mask(pending) + "\n");
+      release.onPipeClosed();
+    });
+  };
+  pipe(child.stdout);
+  pipe(child.stderr);
+  child.on("exit", (code, signal) => {
+    release.exited = true;
+    release.exitCode = code;
+    onExit(code, signal);
+  });
+  return release;
+}
+
+module.exports = { freePort, makeMasker, probe, spawnRelease, stopProcess, tail };
