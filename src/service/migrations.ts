@@ -1,0 +1,43 @@
+import type { Pool } from "pg";
+
+/** The schema every table of the service lives in, apart from anything else in the database. */
+export const SERVICE_SCHEMA = "deployment_planner";
+
+/** Schema changes in order; an applied one never changes, a new one is appended. */
+const MIGRATIONS: readonly string[] = [
+  `create table ${SERVICE_SCHEMA}.api_tokens (
+     id text primary key,
+     secret_hash text not null,
+     projects text[] not null,
+     scope text not null check (scope in ('read', 'deploy', 'admin')),
+     created_at timestamptz not null default now(),
+     last_used_at timestamptz,
+     revoked_at timestamptz
+   )`,
+];
+
+/**
+ * Brings the service's schema up to date. Every API and worker process runs this at start; a transaction-scoped
+ * advisory lock makes them take turns, so each migration runs once.
+ */
+export async function migrate(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock(hashtext($1))", [`${SERVICE_SCHEMA}.migrate`]);
+    await client.query(`create schema if not exists ${SERVICE_SCHEMA}`);
+    await client.query(`create table if not exists ${SERVICE_SCHEMA}.schema_migrations (version integer primary key, applied_at timestamptz not null default now())`);
+    const applied = new Set((await client.query<{ version: number }>(`select version from ${SERVICE_SCHEMA}.schema_migrations`)).rows.map((r) => r.version));
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      if (applied.has(index + 1)) continue;
+      await client.query(sql);
+      await client.query(`insert into ${SERVICE_SCHEMA}.schema_migrations (version) values ($1)`, [index + 1]);
+    }
+    await client.query("commit");
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,102 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Pool } from "pg";
+import { SERVICE_SCHEMA } from "./migrations";
+
+/** What a token may do, each scope including the ones before it. */
+export const TOKEN_SCOPES = ["read", "deploy", "admin"] as const;
+/** A token's scope. */
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** A token as listed: never its secret, which exists only in the answer to `createToken`. */
+export interface ApiTokenInfo {
+  readonly id: string;
+  /** Project ids it may act on; `*` is every project. */
+  readonly projects: readonly string[];
+  readonly scope: TokenScope;
+  readonly created_at: string;
+  readonly last_used_at: string | null;
+  readonly revoked_at: string | null;
+}
+
+/** A new token: its value is shown once; only a hash of its secret part is stored. */
+export interface CreatedToken extends ApiTokenInfo {
+  readonly token: string;
+}
+
+/** The caller a token names, once checked. */
+export interface TokenPrincipal {
+  readonly id: string;
+  readonly projects: readonly string[];
+  readonly scope: TokenScope;
+}
+
+const TOKEN_PATTERN = /^dp_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+
+function secretHash(secret: string): Buffer {
+  return createHash("sha256").update(secret).digest();
+}
+
+/**
+ * Creates a token for `projects` with `scope`. Its value (`dp_<id>_<secret>`) is returned once; the database keeps the
+ * id and a SHA-256 of the 256-bit random secret, so a stolen table grants nothing.
+ */
+export async function createToken(pool: Pool, projects: readonly string[], scope: TokenScope): Promise<CreatedToken> {
+  if (projects.length === 0) throw new Error("a token needs at least one project (or '*')");
+  const id = randomBytes(8).toString("hex");
+  const secret = randomBytes(32).toString("base64url");
+  const row = (
+    await pool.query<{ created_at: Date }>(`insert into ${SERVICE_SCHEMA}.api_tokens (id, secret_hash, projects, scope) values ($1, $2, $3, $4) returning created_at`, [
+      id,
+      secretHash(secret).toString("hex"),
+      [...projects],
+      scope,
+    ])
+  ).rows[0]!;
+  return { id, token: `dp_${id}_${secret}`, projects: [...projects], scope, created_at: row.created_at.toISOString(), last_used_at: null, revoked_at: null };
+}
+
+/** Every token, newest first, without secrets. */
+export async function listTokens(pool: Pool): Promise<ApiTokenInfo[]> {
+  const rows = await pool.query<{ id: string; projects: string[]; scope: TokenScope; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
+    `select id, projects, scope, created_at, last_used_at, revoked_at from ${SERVICE_SCHEMA}.api_tokens order by created_at desc, id`,
+  );
+  return rows.rows.map((r) => ({
+    id: r.id,
+    projects: r.projects,
+    scope: r.scope,
+    created_at: r.created_at.toISOString(),
+    last_used_at: r.last_used_at?.toISOString() ?? null,
+    revoked_at: r.revoked_at?.toISOString() ?? null,
+  }));
+}
+
+/** Revokes a token; true when it existed and was live. */
+export async function revokeToken(pool: Pool, id: string): Promise<boolean> {
+  const result = await pool.query(`update ${SERVICE_SCHEMA}.api_tokens set revoked_at = now() where id = $1 and revoked_at is null`, [id]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** The caller a bearer token names, or null for a malformed, unknown, wrong or revoked one (compared in constant time). */
+export async function verifyToken(pool: Pool, token: string): Promise<TokenPrincipal | null> {
+  const parts = TOKEN_PATTERN.exec(token);
+  if (!parts) return null;
+  const [, id, secret] = parts as unknown as [string, string, string];
+  const row = (
+    await pool.query<{ secret_hash: string; projects: string[]; scope: TokenScope }>(
+      `select secret_hash, projects, scope from ${SERVICE_SCHEMA}.api_tokens where id = $1 and revoked_at is null`,
+      [id],
+    )
+  ).rows[0];
+  // A hash is compared even for an unknown id, so timing does not tell ids apart.
+  const expected = row ? Buffer.from(row.secret_hash, "hex") : secretHash("no such token");
+  if (!timingSafeEqual(expected, secretHash(secret)) || !row) return null;
+  await pool.query(`update ${SERVICE_SCHEMA}.api_tokens set last_used_at = now() where id = $1`, [id]);
+  return { id, projects: row.projects, scope: row.scope };
+}
+
+/** Whether a principal may act on `projectId` with at least `needed`. */
+export function allows(principal: TokenPrincipal, projectId: string | null, needed: TokenScope): boolean {
+  const inScope = TOKEN_SCOPES.indexOf(principal.scope) >= TOKEN_SCOPES.indexOf(needed);
+  const inProject = projectId === null ? principal.projects.includes("*") : principal.projects.includes("*") || principal.projects.includes(projectId);
+  return inScope && inProject;
+}
