@@ -1,0 +1,110 @@
+import { realpath } from "node:fs/promises";
+import path from "node:path";
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import { failure } from "../outcome";
+import { plan } from "../planner/index";
+import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
+import type { ServiceDatabase } from "./database";
+import { openApiDocument } from "./openapi";
+import { allows, verifyToken, type TokenPrincipal } from "./tokens";
+
+/** Options of the HTTP API. */
+export interface ApiOptions {
+  readonly database: ServiceDatabase;
+  /** Directories a request's `source` may name (symlinks followed); any other source is refused. */
+  readonly sourceRoots: readonly string[];
+  /** Largest request body in bytes; default 1 MiB. */
+  readonly bodyLimitBytes?: number;
+  /** Requests per token (per client address without one) in each window; default 300 per minute. */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
+  /** The API's version, in the OpenAPI document. */
+  readonly version: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: TokenPrincipal;
+  }
+}
+
+/** Every route the API serves, as `METHOD path`; the OpenAPI document must describe each. */
+export const API_ROUTES = ["GET /healthz", "GET /readyz", "GET /openapi.json", "POST /v1/plan"] as const;
+
+/**
+ * The deployment service's HTTP API. Everything from a caller is hostile until checked: a bearer token (stored as a
+ * hash) on every `/v1` route, scoped to projects and read/deploy/admin; bodies size-limited; requests rate-limited per
+ * token; a `source` only inside the operator's roots. Every error is the brief's error object with a proper status,
+ * and never carries internals.
+ */
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: options.bodyLimitBytes ?? 1024 * 1024, logger: false, return503OnClosing: true });
+  const roots = await Promise.all(options.sourceRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string }, _request, reply) => {
+    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return sendFailure(reply, failure("validation", `request body: larger than the ${options.bodyLimitBytes ?? 1024 * 1024} bytes this service accepts`, "Send a smaller request."), 413);
+    }
+    if (error.statusCode === 429) return sendFailure(reply, failure("validation", "rate limit: too many requests for this token; try again shortly", "Slow down; the limit resets within a minute."), 429);
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendFailure(reply, failure("validation", "request: not valid JSON, or not the content type this route takes", "Send a JSON body with 'content-type: application/json'."), 400);
+    }
+    return sendFailure(reply, failure("internal", "internal error", "Try again; if it persists, report it to the operator."), 500);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendFailure(reply, failure("validation", `no route ${request.method} ${request.url.split("?")[0]!.slice(0, 100)}`, "See /openapi.json for the routes."), 404),
+  );
+
+  await app.register(rateLimit, {
+    max: options.rateLimit?.max ?? 300,
+    timeWindow: options.rateLimit?.windowMs ?? 60_000,
+    // Per token (its public id), else per client address; the secret part never becomes a key.
+    keyGenerator: (request) => /^Bearer dp_([0-9a-f]{16})_/.exec(request.headers.authorization ?? "")?.[1] ?? request.ip,
+    errorResponseBuilder: (_request, context) => ({ statusCode: 429, message: `rate limited (${context.max} per window)` }),
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    const ready = await options.database.pool.query("select 1").then(() => true, () => false);
+    if (!ready) return sendFailure(reply, failure("env_setup", "the service database does not answer", "Check the PostgreSQL behind DATABASE_URL."), 503);
+    return { status: "ready" };
+  });
+  app.get("/openapi.json", async () => openApiDocument(options.version));
+
+  app.post("/v1/plan", async (request, reply) => {
+    const principal = await authenticate(options, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    const body = request.body;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      return sendFailure(reply, failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."), 400);
+    }
+    const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
+    if (projectId !== null && !allows(principal, projectId, "read")) return sendFailure(reply, forbidden("read", projectId), 403);
+    const source = (body as { source?: unknown }).source;
+    if (source !== undefined && !(await insideRoots(roots, source))) {
+      return sendFailure(reply, failure("validation", "source: outside the directories this service may read", "Name a source inside the service's configured source roots."), 400);
+    }
+    const result = plan(body, { baseDir: roots[0] ?? "/nonexistent" });
+    if (result.status === "error") return sendFailure(reply, result);
+    return result;
+  });
+
+  return app;
+}
+
+/** The caller named by the request's bearer token, or null. */
+async function authenticate(options: ApiOptions, request: FastifyRequest): Promise<TokenPrincipal | null> {
+  const header = request.headers.authorization;
+  if (typeof header !== "string" || !header.startsWith("Bearer ") || header.length > 200) return null;
+  request.principal = (await verifyToken(options.database.pool, header.slice("Bearer ".length).trim())) ?? undefined;
+  return request.principal ?? null;
+}
+
+/** Whether a `source` names a directory inside one of the roots (relative ones resolve against the first root). */
+async function insideRoots(roots: readonly string[], source: unknown): Promise<boolean> {
+  if (typeof source !== "string" || source.length === 0 || source.length > 4096 || source.includes("\0") || roots.length === 0) return false;
+  const resolved = path.resolve(roots[0]!, source);
+  // Symlinks are followed where the path exists, so a link inside a root cannot point out of it.
+  const real = await realpath(resolved).catch(() => resolved);
+  return roots.some((root) => real === root || real.startsWith(root + path.sep));
+}
