@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// The `deployment-planner` command: runs the compiled CLI. Loading the Pulumi SDK dominates a command's start, so
-// compiled code is cached between runs (Node's own cache where it has one, else v8-compile-cache).
+// The `deployment-planner` command: runs the compiled CLI. Compiled code is cached between runs where Node has its own
+// cache (22.1 and later); the Pulumi SDK, the bulk of it, loads only for commands that run the engine.
 const { enableCompileCache } = require("node:module");
 if (typeof enableCompileCache === "function") enableCompileCache();
-else require("v8-compile-cache");
 
 let cli;
 try {

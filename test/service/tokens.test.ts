@@ -23,7 +23,7 @@ describe("the service's API tokens", () => {
 
   afterAll(async () => {
     await database?.close();
-    if (database?.directory) await rm(database.directory, { recursive: true, force: true });
+    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
     await rm(root, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@ import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
 import { promoteCommand } from "./promote";
 import { syncCommand } from "./sync";
-import { serveCommand } from "./serve";
+import { serveCommand, workerCommand } from "./serve";
 import { tokensCommand } from "./tokens";
 import { rollbackCommand } from "./rollback";
 import { destroyCommand, historyCommand, outputsCommand, refreshCommand, unlockCommand } from "./stack-ops";
@@ -33,6 +33,7 @@ export const COMMANDS: readonly CliCommand[] = [
   unlockCommand,
   auditCommand,
   serveCommand,
+  workerCommand,
   tokensCommand,
   doctorCommand,
 ];

@@ -1,0 +1,97 @@
+import { randomUUID } from "node:crypto";
+import type { Pool } from "pg";
+import type { FailureResult } from "../outcome";
+import { plan } from "../planner/index";
+import { stackNameFor } from "../planner/spec";
+import { SERVICE_SCHEMA } from "./migrations";
+import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
+
+/** A deployment as the API reports it. */
+export interface DeploymentRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly stack: string;
+  readonly status: "queued" | "running" | "succeeded" | "failed";
+  /** The brief's success or error object, once finished. */
+  readonly result: Record<string, unknown> | null;
+  readonly attempts: number;
+  readonly created_at: string;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+}
+
+interface DeploymentRow {
+  id: string;
+  project_id: string;
+  stack: string;
+  status: DeploymentRecord["status"];
+  result: Record<string, unknown> | null;
+  attempts: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+function record(row: DeploymentRow): DeploymentRecord {
+  return {
+    id: row.id,
+    project_id: row.project_id,
+    stack: row.stack,
+    status: row.status,
+    result: row.result,
+    attempts: row.attempts,
+    created_at: row.created_at.toISOString(),
+    started_at: row.started_at?.toISOString() ?? null,
+    finished_at: row.finished_at?.toISOString() ?? null,
+  };
+}
+
+const COLUMNS = "id, project_id, stack, status, result, attempts, created_at, started_at, finished_at";
+
+/**
+ * Queues a deployment. The request is planned first: one that cannot be planned is the brief's error object and is
+ * never queued (nor retried). The same idempotency key from the same token returns the deployment it queued first.
+ */
+export async function submitDeployment(
+  pool: Pool,
+  queue: JobQueue,
+  submission: { readonly tokenId: string; readonly request: unknown; readonly baseDir: string; readonly idempotencyKey?: string },
+): Promise<{ readonly deployment: DeploymentRecord; readonly created: boolean } | FailureResult> {
+  const planned = plan(submission.request, { baseDir: submission.baseDir });
+  if (planned.status === "error") return planned;
+  const stack = planned.status === "planned" ? planned.spec.stack : stackNameFor(planned.intent.project_id, planned.intent.environment);
+  const projectId = planned.status === "planned" ? planned.spec.project_id : planned.intent.project_id;
+  const id = randomUUID();
+  const inserted = await pool.query<DeploymentRow>(
+    `insert into ${SERVICE_SCHEMA}.deployments (id, token_id, idempotency_key, project_id, stack, request, status)
+     values ($1, $2, $3, $4, $5, $6, 'queued')
+     on conflict (token_id, idempotency_key) do nothing
+     returning ${COLUMNS}`,
+    [id, submission.tokenId, submission.idempotencyKey ?? null, projectId, stack, JSON.stringify(submission.request)],
+  );
+  if (inserted.rows.length === 0) {
+    const existing = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${SERVICE_SCHEMA}.deployments where token_id = $1 and idempotency_key = $2`, [
+      submission.tokenId,
+      submission.idempotencyKey,
+    ]);
+    return { deployment: record(existing.rows[0]!), created: false };
+  }
+  // Retried with backoff only when a worker throws (a crash, a lost database); a deployment's own failure is a result.
+  await queue.send(DEPLOYMENTS_QUEUE, { deployment_id: id }, { singletonKey: stack, retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: 3600 });
+  return { deployment: record(inserted.rows[0]!), created: true };
+}
+
+/** One deployment, or null. */
+export async function getDeployment(pool: Pool, id: string): Promise<DeploymentRecord | null> {
+  const rows = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${SERVICE_SCHEMA}.deployments where id = $1`, [id]);
+  return rows.rows[0] ? record(rows.rows[0]) : null;
+}
+
+/** The progress lines of a deployment after `afterSeq`, oldest first. */
+export async function deploymentEvents(pool: Pool, id: string, afterSeq = 0): Promise<{ seq: number; at: string; line: string }[]> {
+  const rows = await pool.query<{ seq: string; at: Date; line: string }>(
+    `select seq, at, line from ${SERVICE_SCHEMA}.deployment_events where deployment_id = $1 and seq > $2 order by seq limit 1000`,
+    [id, afterSeq],
+  );
+  return rows.rows.map((r) => ({ seq: Number(r.seq), at: r.at.toISOString(), line: r.line }));
+}

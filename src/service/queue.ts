@@ -1,0 +1,39 @@
+import type { ServiceDatabase } from "./database";
+import { importEsm } from "./esm";
+
+/** The job queue's name for deployments. */
+export const DEPLOYMENTS_QUEUE = "deployments";
+
+/** A deployment job: the id of its record. */
+export interface DeploymentJob {
+  readonly deployment_id: string;
+}
+
+/** The part of pg-boss this uses (an optional-free dependency, loaded on first use: it is ESM). */
+export interface JobQueue {
+  send(name: string, data: object, options: { singletonKey: string; retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number }): Promise<string | null>;
+  work(name: string, options: { localConcurrency: number; batchSize: number; pollingIntervalSeconds: number }, handler: (jobs: { id: string; data: DeploymentJob }[]) => Promise<unknown>): Promise<string>;
+  createQueue(name: string, options: { policy: string }): Promise<void>;
+  getQueue(name: string): Promise<unknown>;
+  stop(options?: { graceful?: boolean; wait?: boolean; timeout?: number }): Promise<void>;
+}
+
+/**
+ * The deployment queue on the service's PostgreSQL, with pg-boss (jobs are rows, claimed with SKIP LOCKED, so any
+ * number of workers on any number of machines share it). Its `key_strict_fifo` policy keyed by stack runs one
+ * deployment per stack at a time, in arrival order, while other stacks run in parallel.
+ */
+export async function openJobQueue(database: ServiceDatabase): Promise<JobQueue> {
+  const { PgBoss } = await importEsm<{ PgBoss: new (options: object) => JobQueue & { start(): Promise<unknown>; on(event: string, listener: (error: Error) => void): void } }>("pg-boss");
+  const boss = new PgBoss({ ...database.connection, schema: "deployment_planner_queue", max: 5 });
+  // Errors of its background maintenance are retried by pg-boss; they must not crash the process.
+  boss.on("error", () => undefined);
+  await boss.start();
+  if (!(await boss.getQueue(DEPLOYMENTS_QUEUE))) {
+    await boss.createQueue(DEPLOYMENTS_QUEUE, { policy: "key_strict_fifo" }).catch(async (error: Error) => {
+      // Another process created it meanwhile.
+      if (!(await boss.getQueue(DEPLOYMENTS_QUEUE))) throw error;
+    });
+  }
+  return boss;
+}

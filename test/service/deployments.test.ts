@@ -1,0 +1,106 @@
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { destroyStack } from "../../src/automation/operations";
+import { ensurePulumi } from "../../src/automation/toolchain";
+import { openWorkspace, type PlannerWorkspace } from "../../src/automation/workspace";
+import { buildApi } from "../../src/service/api";
+import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import { openJobQueue, type JobQueue } from "../../src/service/queue";
+import { createToken } from "../../src/service/tokens";
+import { startWorker } from "../../src/service/worker";
+import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
+
+const REPO = path.resolve(__dirname, "..", "..");
+
+/** Deployments through the API, the queue on a real PostgreSQL and a worker, deploying for real on the local target. */
+describe("deployments through the service's queue", () => {
+  let root = "";
+  let sourceRoot = "";
+  let database: ServiceDatabase;
+  let queue: JobQueue;
+  let worker: { stop(): Promise<void> };
+  let workspace: PlannerWorkspace;
+  let app: FastifyInstance;
+  let base = "";
+  let token = "";
+  const stacks: string[] = [];
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "dp-service-"));
+    sourceRoot = path.join(root, "sources");
+    await cp(path.join(REPO, "examples", "apps", "static-site"), path.join(sourceRoot, "site"), { recursive: true });
+    const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home") };
+    const workspaceDir = path.join(root, "workspace");
+    workspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain: await ensurePulumi({ env, skipInstaller: true }), backendUrl: `file://${path.join(workspaceDir, ".pulumi-state")}` });
+    database = await openServiceDatabase({ dataDir: workspace.dataDir, databaseUrl: "" });
+    queue = await openJobQueue(database);
+    worker = await startWorker({ database, queue, workspace, baseDir: sourceRoot, concurrency: 2 });
+    app = await buildApi({ database, queue, sourceRoots: [sourceRoot], version: "test" });
+    base = await app.listen({ host: "127.0.0.1", port: 0 });
+    token = (await createToken(database.pool, ["*"], "deploy")).token;
+  }, 180_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await worker?.stop();
+    for (const stack of stacks) await destroyStack(stack, { workspace, removeStack: true, force: true }).catch(() => undefined);
+    await database?.close();
+    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true });
+  }, 180_000);
+
+  async function call(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(`${base}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async function finished(id: string, timeoutMs = 150_000): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const answer = await call("GET", `/v1/deployments/${id}`);
+      if (answer.body.status === "succeeded" || answer.body.status === "failed") return answer.body;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`deployment ${id} did not finish within ${timeoutMs} ms`);
+  }
+
+  it("queues a deployment (202), runs it on a worker, and reports the brief's success object; a repeated Idempotency-Key returns it", async () => {
+    const projectId = uniqueId("svc");
+    stacks.push(`${projectId}.development`);
+    const request = { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: "development" }, source: "site", version_name: "v1" };
+    const queued = await call("POST", "/v1/deployments", request, { "idempotency-key": `${projectId}-1` });
+    expect(queued.status).toBe(202);
+    expect(queued.body).toMatchObject({ status: "queued", project_id: projectId, stack: `${projectId}.development`, result: null });
+    const again = await call("POST", "/v1/deployments", request, { "idempotency-key": `${projectId}-1` });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(queued.body.id);
+
+    const done = await finished(queued.body.id as string);
+    expect(done).toMatchObject({ status: "succeeded", attempts: 1, result: { status: "success", deployed_to: "local", stack: `${projectId}.development` } });
+    const url = (done.result as { url: string }).url;
+    expect(await (await fetch(url)).text()).toContain("<");
+
+    const events = await database.pool.query("select line from deployment_planner.deployment_events where deployment_id = $1 order by seq", [queued.body.id]);
+    expect(events.rows.map((r: { line: string }) => r.line)).toEqual(expect.arrayContaining([expect.stringMatching(/^deploying /)]));
+  });
+
+  it("never queues a request that cannot be planned, and hides other projects' deployments", async () => {
+    const refused = await call("POST", "/v1/deployments", { project_id: "svc-bad", deployment_type: "static_site", tech_stack: ["HTML"], target: "vercel", environment: { ENV: "development" }, rollout: "canary", source: "site" });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ status: "error", stage: "plan" });
+    expect((await database.pool.query("select count(*)::int as n from deployment_planner.deployments where project_id = 'svc-bad'")).rows[0]).toEqual({ n: 0 });
+
+    const other = (await createToken(database.pool, ["elsewhere"], "admin")).token;
+    const any = (await database.pool.query("select id from deployment_planner.deployments limit 1")).rows[0] as { id: string };
+    const hidden = await fetch(`${base}/v1/deployments/${any.id}`, { headers: { authorization: `Bearer ${other}` } });
+    expect(hidden.status).toBe(404);
+    expect((await call("GET", "/v1/deployments/not-a-uuid")).status).toBe(404);
+  });
+});

@@ -1,0 +1,55 @@
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { liveProcesses } from "../support/processes";
+
+const BIN = path.join(__dirname, "..", "..", "bin", "deployment-planner.cjs");
+
+describe("deployment-planner serve", () => {
+  let root = "";
+
+  afterAll(async () => {
+    if (!root) return;
+    // A root-run embedded server keeps its data outside the workspace, named by it.
+    const dataDir = path.resolve(root, "workspace", ".deployment-planner");
+    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(dataDir).digest("hex").slice(0, 16));
+    for (const leftover of [root, hashed, `${hashed}.secret`]) await rm(leftover, { recursive: true, force: true });
+  });
+
+  it("starts the API and a worker on its embedded PostgreSQL, answers, and stops on SIGTERM leaving no process behind", async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), "dp-serve-"));
+    await mkdir(path.join(root, "sources"));
+    const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--source-root", path.join(root, "sources"), "--workspace", path.join(root, "workspace"), "--json"], {
+      env: { ...process.env, DATABASE_URL: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    const listening = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 90_000);
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const address = /listening on (http:\/\/[0-9.:]+)/.exec(stderr)?.[1];
+        if (address) {
+          clearTimeout(timer);
+          resolve(address);
+        }
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const address = await listening;
+    expect(await (await fetch(`${address}/healthz`)).json()).toEqual({ status: "ok" });
+    expect(await (await fetch(`${address}/readyz`)).json()).toEqual({ status: "ready" });
+    expect((await fetch(`${address}/v1/deployments`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(401);
+
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ status: "stopped" });
+    const left = (await liveProcesses()).filter((row) => row.args.includes(root) || (row.args.includes("postgres") && row.args.includes(path.basename(root))));
+    expect(left).toEqual([]);
+  }, 150_000);
+});
