@@ -6,7 +6,8 @@ import { failure } from "../outcome";
 import { plan } from "../planner/index";
 import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
 import type { ServiceDatabase } from "./database";
-import { getDeployment, submitDeployment } from "./deployments";
+import { deploymentEvents, getDeployment, submitDeployment } from "./deployments";
+import { metricsText } from "./metrics";
 import { openApiDocument } from "./openapi";
 import type { JobQueue } from "./queue";
 import { allows, verifyToken, type TokenPrincipal } from "./tokens";
@@ -33,7 +34,20 @@ declare module "fastify" {
 }
 
 /** Every route the API serves, as `METHOD path`; the OpenAPI document must describe each. */
-export const API_ROUTES = ["GET /healthz", "GET /readyz", "GET /openapi.json", "POST /v1/plan", "POST /v1/deployments", "GET /v1/deployments/{id}"] as const;
+export const API_ROUTES = [
+  "GET /healthz",
+  "GET /readyz",
+  "GET /metrics",
+  "GET /openapi.json",
+  "POST /v1/plan",
+  "POST /v1/deployments",
+  "GET /v1/deployments/{id}",
+  "GET /v1/deployments/{id}/events",
+] as const;
+
+/** How often an event stream looks for new progress lines, and the longest it stays open. */
+const EVENT_POLL_MS = 250;
+const EVENT_STREAM_MAX_MS = 3_600_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -76,6 +90,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     return { status: "ready" };
   });
   app.get("/openapi.json", async () => openApiDocument(options.version));
+  app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await metricsText(options.database.pool)));
 
   app.post("/v1/plan", async (request, reply) => {
     const principal = await authenticate(options, request);
@@ -129,6 +144,42 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // A deployment outside the token's projects is as unknown as one that does not exist.
     if (!deployment || !allows(principal, deployment.project_id, "read")) return notFound();
     return deployment;
+  });
+
+  // Server-sent events: each progress line as it is recorded (resumable with Last-Event-ID), then the result.
+  app.get("/v1/deployments/:id/events", async (request, reply) => {
+    const principal = await authenticate(options, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    const id = (request.params as { id: string }).id;
+    const found = UUID.test(id) ? await getDeployment(options.database.pool, id) : null;
+    if (!found || !allows(principal, found.project_id, "read")) {
+      return sendFailure(reply, failure("validation", "no such deployment", "Use the id POST /v1/deployments answered with."), 404);
+    }
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    let closed = false;
+    raw.on("close", () => (closed = true));
+    let after = Math.max(0, Number(request.headers["last-event-id"]) || 0);
+    const deadline = Date.now() + EVENT_STREAM_MAX_MS;
+    while (!closed && Date.now() < deadline) {
+      for (const event of await deploymentEvents(options.database.pool, id, after)) {
+        raw.write(`id: ${event.seq}\nevent: progress\ndata: ${JSON.stringify({ at: event.at, line: event.line })}\n\n`);
+        after = event.seq;
+      }
+      const current = await getDeployment(options.database.pool, id);
+      if (current && (current.status === "succeeded" || current.status === "failed")) {
+        // Lines recorded just before the result still go first.
+        for (const event of await deploymentEvents(options.database.pool, id, after)) {
+          raw.write(`id: ${event.seq}\nevent: progress\ndata: ${JSON.stringify({ at: event.at, line: event.line })}\n\n`);
+          after = event.seq;
+        }
+        raw.write(`event: result\ndata: ${JSON.stringify(current)}\n\n`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, EVENT_POLL_MS));
+    }
+    raw.end();
   });
 
   return app;

@@ -58,6 +58,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       "/healthz": { get: { summary: "The process is up.", responses: { "200": { description: "Up." } } } },
       "/readyz": { get: { summary: "The database answers.", responses: { "200": { description: "Ready." }, "503": errorResponse("The database does not answer.") } } },
       "/openapi.json": { get: { summary: "This document.", responses: { "200": { description: "The OpenAPI document." } } } },
+      "/metrics": { get: { summary: "Queue depth, running and finished deployments by outcome and stage, durations (Prometheus text format).", responses: { "200": { description: "The metrics.", content: { "text/plain": { schema: { type: "string" } } } } } } },
       "/v1/plan": {
         post: {
           summary: "Plan a deployment request; no side effects.",
@@ -89,6 +90,21 @@ export function openApiDocument(version: string): Record<string, unknown> {
             "413": errorResponse("The body is too large."),
             "422": errorResponse("The request cannot be planned as asked."),
             "429": errorResponse("Too many requests for this token."),
+          },
+        },
+      },
+      "/v1/deployments/{id}/events": {
+        get: {
+          summary: "Server-sent events: a 'progress' event per progress line (ids resume with Last-Event-ID), then one 'result' event with the finished deployment.",
+          security: bearer,
+          parameters: [
+            { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } },
+            { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } },
+          ],
+          responses: {
+            "200": { description: "The event stream.", content: { "text/event-stream": { schema: { type: "string" } } } },
+            "401": errorResponse("No valid token."),
+            "404": errorResponse("No such deployment for this token."),
           },
         },
       },

@@ -67,6 +67,9 @@ describe("the deployment service's HTTP API", () => {
       expect(document.paths[routePath]?.[method.toLowerCase()], route).toBeDefined();
     }
     expect(Object.keys(document.components.schemas)).toEqual(["DeploymentRequest", "PlanResult", "Error", "Deployment"]);
+    // Every route the document lists is one the server serves.
+    const listed = Object.entries(document.paths).flatMap(([routePath, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${routePath}`));
+    expect(listed.sort()).toEqual([...API_ROUTES].sort());
   });
 
   it("plans a request for a project the token may read, with no side effects", async () => {

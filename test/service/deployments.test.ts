@@ -89,6 +89,22 @@ describe("deployments through the service's queue", () => {
 
     const events = await database.pool.query("select line from deployment_planner.deployment_events where deployment_id = $1 order by seq", [queued.body.id]);
     expect(events.rows.map((r: { line: string }) => r.line)).toEqual(expect.arrayContaining([expect.stringMatching(/^deploying /)]));
+
+    // The event stream replays the progress lines, then ends with the result; Last-Event-ID resumes after a line.
+    const stream = await (await fetch(`${base}/v1/deployments/${queued.body.id}/events`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const frames = stream.split("\n\n").filter(Boolean);
+    expect(frames.length).toBe(events.rows.length + 1);
+    expect(frames[0]).toMatch(/^id: \d+\nevent: progress\ndata: \{/);
+    expect(frames.at(-1)).toMatch(/^event: result\ndata: /);
+    expect(JSON.parse(frames.at(-1)!.split("data: ")[1]!)).toMatchObject({ id: queued.body.id, status: "succeeded" });
+    const firstId = /^id: (\d+)/.exec(frames[0]!)![1]!;
+    const resumed = await (await fetch(`${base}/v1/deployments/${queued.body.id}/events`, { headers: { authorization: `Bearer ${token}`, "last-event-id": firstId } })).text();
+    expect(resumed.split("\n\n").filter(Boolean)).toHaveLength(frames.length - 1);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/^deployment_planner_queue_depth 0$/m);
+    expect(metrics).toMatch(/^deployment_planner_deployments_finished_total\{outcome="succeeded",stage=""\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^deployment_planner_deployment_duration_seconds_count\{outcome="succeeded",stage=""\} [1-9]/m);
   });
 
   it("never queues a request that cannot be planned, and hides other projects' deployments", async () => {
