@@ -1,7 +1,7 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { failure } from "../outcome";
 import { plan } from "../planner/index";
 import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
@@ -10,7 +10,7 @@ import { deploymentEvents, getDeployment, submitDeployment } from "./deployments
 import { metricsText } from "./metrics";
 import { openApiDocument } from "./openapi";
 import type { JobQueue } from "./queue";
-import { allows, verifyToken, type TokenPrincipal } from "./tokens";
+import { allows, verifyToken, type TokenPrincipal, type TokenScope } from "./tokens";
 
 /** Options of the HTTP API. */
 export interface ApiOptions {
@@ -92,7 +92,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   app.get("/openapi.json", async () => openApiDocument(options.version));
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await metricsText(options.database.pool)));
 
-  app.post("/v1/plan", async (request, reply) => {
+  /**
+   * The checks every request-carrying route makes, in order: a token, a JSON object, a project the token may act on
+   * with `needed` (required when `projectRequired`), a source inside the roots. The checked body, or the reply sent.
+   */
+  async function checkedRequest(request: FastifyRequest, reply: FastifyReply, needed: TokenScope, projectRequired: boolean) {
     const principal = await authenticate(options, request);
     if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
     const body = request.body;
@@ -100,30 +104,27 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       return sendFailure(reply, failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."), 400);
     }
     const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
-    if (projectId !== null && !allows(principal, projectId, "read")) return sendFailure(reply, forbidden("read", projectId), 403);
+    if (projectId === null && projectRequired) return sendFailure(reply, failure("validation", "project_id: required", "Name the project to deploy."), 400);
+    if (projectId !== null && !allows(principal, projectId, needed)) return sendFailure(reply, forbidden(needed, projectId), 403);
     const source = (body as { source?: unknown }).source;
     if (source !== undefined && !(await insideRoots(roots, source))) {
       return sendFailure(reply, failure("validation", "source: outside the directories this service may read", "Name a source inside the service's configured source roots."), 400);
     }
-    const result = plan(body, { baseDir: roots[0] ?? "/nonexistent" });
+    return { principal, body };
+  }
+
+  app.post("/v1/plan", async (request, reply) => {
+    const checked = await checkedRequest(request, reply, "read", false);
+    if (!("body" in checked)) return checked;
+    const result = plan(checked.body, { baseDir: roots[0] ?? "/nonexistent" });
     if (result.status === "error") return sendFailure(reply, result);
     return result;
   });
 
   app.post("/v1/deployments", async (request, reply) => {
-    const principal = await authenticate(options, request);
-    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
-    const body = request.body;
-    if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      return sendFailure(reply, failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."), 400);
-    }
-    const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
-    if (projectId === null) return sendFailure(reply, failure("validation", "project_id: required", "Name the project to deploy."), 400);
-    if (!allows(principal, projectId, "deploy")) return sendFailure(reply, forbidden("deploy", projectId), 403);
-    const source = (body as { source?: unknown }).source;
-    if (source !== undefined && !(await insideRoots(roots, source))) {
-      return sendFailure(reply, failure("validation", "source: outside the directories this service may read", "Name a source inside the service's configured source roots."), 400);
-    }
+    const checked = await checkedRequest(request, reply, "deploy", true);
+    if (!("body" in checked)) return checked;
+    const { principal, body } = checked;
     const key = request.headers["idempotency-key"];
     if (key !== undefined && (typeof key !== "string" || !/^[\x21-\x7e]{1,200}$/.test(key))) {
       return sendFailure(reply, failure("validation", "Idempotency-Key: 1 to 200 printable characters", "Send a unique key per deployment, e.g. a UUID."), 400);
@@ -161,19 +162,19 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     let closed = false;
     raw.on("close", () => (closed = true));
     let after = Math.max(0, Number(request.headers["last-event-id"]) || 0);
-    const deadline = Date.now() + EVENT_STREAM_MAX_MS;
-    while (!closed && Date.now() < deadline) {
+    const sendNewLines = async () => {
       for (const event of await deploymentEvents(options.database.pool, id, after)) {
         raw.write(`id: ${event.seq}\nevent: progress\ndata: ${JSON.stringify({ at: event.at, line: event.line })}\n\n`);
         after = event.seq;
       }
+    };
+    const deadline = Date.now() + EVENT_STREAM_MAX_MS;
+    while (!closed && Date.now() < deadline) {
+      await sendNewLines();
       const current = await getDeployment(options.database.pool, id);
       if (current && (current.status === "succeeded" || current.status === "failed")) {
         // Lines recorded just before the result still go first.
-        for (const event of await deploymentEvents(options.database.pool, id, after)) {
-          raw.write(`id: ${event.seq}\nevent: progress\ndata: ${JSON.stringify({ at: event.at, line: event.line })}\n\n`);
-          after = event.seq;
-        }
+        await sendNewLines();
         raw.write(`event: result\ndata: ${JSON.stringify(current)}\n\n`);
         break;
       }

