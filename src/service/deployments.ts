@@ -1,10 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
 import type { FailureResult } from "../outcome";
+import type { NotificationEvent } from "./config";
 import { plan } from "../planner/index";
 import { stackNameFor } from "../planner/spec";
 import { SERVICE_SCHEMA } from "./migrations";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
+
+/** Tells subscribers about a deployment's events (the feedback loop); delivery happens in the background. */
+export interface DeploymentNotifier {
+  publish(event: NotificationEvent, deployment: DeploymentRecord): Promise<void>;
+}
 
 /** A deployment as the API reports it. */
 export interface DeploymentRecord {
@@ -55,7 +61,7 @@ const COLUMNS = "id, project_id, stack, status, result, attempts, created_at, st
 export async function submitDeployment(
   pool: Pool,
   queue: JobQueue,
-  submission: { readonly tokenId: string; readonly request: unknown; readonly baseDir: string; readonly idempotencyKey?: string },
+  submission: { readonly tokenId: string; readonly request: unknown; readonly baseDir: string; readonly idempotencyKey?: string; readonly notifier?: DeploymentNotifier },
 ): Promise<{ readonly deployment: DeploymentRecord; readonly created: boolean } | FailureResult> {
   const planned = plan(submission.request, { baseDir: submission.baseDir });
   if (planned.status === "error") return planned;
@@ -78,7 +84,16 @@ export async function submitDeployment(
   }
   // Retried with backoff only when a worker throws (a crash, a lost database); a deployment's own failure is a result.
   await queue.send(DEPLOYMENTS_QUEUE, { deployment_id: id }, { singletonKey: stack, retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: 3600 });
-  return { deployment: record(inserted.rows[0]!), created: true };
+  const deployment = record(inserted.rows[0]!);
+  // A subscriber that cannot be told never fails the submission; its deliveries are recorded and retried.
+  await submission.notifier?.publish("queued", deployment).catch(() => undefined);
+  return { deployment, created: true };
+}
+
+/** The masked engine log a deployment's run left, or null while it has none. */
+export async function deploymentEngineLog(pool: Pool, id: string): Promise<string | null> {
+  const rows = await pool.query<{ engine_log: string | null }>(`select engine_log from ${SERVICE_SCHEMA}.deployments where id = $1`, [id]);
+  return rows.rows[0]?.engine_log ?? null;
 }
 
 /** One deployment, or null. */

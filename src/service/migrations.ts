@@ -35,6 +35,35 @@ const MIGRATIONS: readonly string[] = [
      at timestamptz not null default now(),
      line text not null
    )`,
+  // Which operation a queued job runs (a deployment request, or a rollback, promotion or destroy of a stack), its
+  // arguments, and the masked engine log its run left (bounded), so any API process can serve it.
+  `alter table ${SERVICE_SCHEMA}.deployments
+     add column operation text not null default 'deploy' check (operation in ('deploy', 'rollback', 'promote', 'destroy')),
+     add column engine_log text,
+     add column worker text`,
+  `create index deployments_stack_created on ${SERVICE_SCHEMA}.deployments (stack, created_at)`,
+  // Webhooks received: one row per (source, delivery id), so a replayed delivery is refused.
+  `create table ${SERVICE_SCHEMA}.hook_deliveries (
+     source text not null,
+     delivery_id text not null,
+     received_at timestamptz not null default now(),
+     deployment_id uuid references ${SERVICE_SCHEMA}.deployments (id) on delete set null,
+     outcome text not null,
+     primary key (source, delivery_id)
+   )`,
+  // Webhooks sent: every attempt to deliver an event to a subscriber, with its answer.
+  `create table ${SERVICE_SCHEMA}.notification_deliveries (
+     id bigserial primary key,
+     event_id uuid not null,
+     deployment_id uuid references ${SERVICE_SCHEMA}.deployments (id) on delete cascade,
+     event text not null,
+     url text not null,
+     attempt integer not null,
+     status_code integer,
+     error text,
+     delivered boolean not null,
+     at timestamptz not null default now()
+   )`,
 ];
 
 /**

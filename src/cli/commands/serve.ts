@@ -30,7 +30,7 @@ function sourceRootsFromArgs(args: CommandArgs): string[] {
 export const serveCommand: CliCommand = {
   name: "serve",
   summary: "Run the deployment service: HTTP API (bearer tokens; /openapi.json) and a deployment worker, on PostgreSQL (DATABASE_URL, else embedded).",
-  usage: "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--api-only] [--concurrency <n>] [--database-url <url>] [--workspace <dir>]",
+  usage: "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--api-only] [--concurrency <n>] [--rate-limit <n>] [--database-url <url>] [--workspace <dir>]",
   flags: {
     workspace: WORKSPACE_FLAGS.workspace,
     host: { type: "string", description: "Address to listen on (default 127.0.0.1)." },
@@ -39,8 +39,13 @@ export const serveCommand: CliCommand = {
     "database-url": { type: "string", description: "The service's PostgreSQL (default DATABASE_URL; else the workspace's embedded one)." },
     "api-only": { type: "boolean", description: "Serve the API only; 'deployment-planner worker' processes run the deployments." },
     concurrency: { type: "string", description: "Deployments the built-in worker runs at once, on different stacks (default 2)." },
+    "rate-limit": { type: "string", description: "Requests each token may make per minute (default 300)." },
   },
   async run(args, context) {
+    const rateLimitPerMinute = Number(typeof args.flags["rate-limit"] === "string" ? args.flags["rate-limit"] : "300");
+    if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000) {
+      return failureOutput(failure("validation", "--rate-limit: a whole number of requests per minute from 1 to 1000000", "Pass how many requests a token may make each minute."));
+    }
     const port = Number(typeof args.flags.port === "string" ? args.flags.port : "8080");
     if (!Number.isInteger(port) || port < 0 || port > 65535) return failureOutput(failure("validation", `--port: not a port: '${String(args.flags.port).slice(0, 20)}'`, "Pass a port from 0 to 65535."));
     const host = typeof args.flags.host === "string" ? args.flags.host : "127.0.0.1";
@@ -68,7 +73,7 @@ export const serveCommand: CliCommand = {
             baseDir: sourceRoots[0] ?? workspaceDir,
             concurrency,
           });
-    const app = await buildApi({ database, sourceRoots, version: pkg.version, queue });
+    const app = await buildApi({ database, sourceRoots, version: pkg.version, queue, rateLimit: { max: rateLimitPerMinute, windowMs: 60_000 } });
     try {
       const address = await app.listen({ host, port });
       context.stderr.write(`deployment service listening on ${address} (database: ${database.location})\n`);

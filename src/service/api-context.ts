@@ -1,0 +1,123 @@
+import { realpath } from "node:fs/promises";
+import path from "node:path";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { failure } from "../outcome";
+import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
+import type { ServiceConfig } from "./config";
+import type { ServiceDatabase } from "./database";
+import type { DeploymentNotifier } from "./deployments";
+import type { JobQueue } from "./queue";
+import { allows, verifyToken, type TokenPrincipal, type TokenScope } from "./tokens";
+
+/** Options of the HTTP API. */
+export interface ApiOptions {
+  readonly database: ServiceDatabase;
+  /** Directories a request's `source` may name (symlinks followed); any other source is refused. */
+  readonly sourceRoots: readonly string[];
+  /** Largest request body in bytes; default 1 MiB. */
+  readonly bodyLimitBytes?: number;
+  /** Requests per token (per client address without one) in each window; default 300 per minute. */
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
+  /** The API's version, in the OpenAPI document. */
+  readonly version: string;
+  /** The deployment queue; without it the routes that queue work answer 503. */
+  readonly queue?: JobQueue;
+  /** Webhooks in and out; default none. */
+  readonly config?: ServiceConfig;
+  /** Tells subscribers about queued deployments; default nobody. */
+  readonly notifier?: DeploymentNotifier;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: TokenPrincipal;
+  }
+}
+
+/** What every group of routes shares: the options, the resolved source roots, and the caller checks. */
+export interface ApiContext {
+  readonly options: ApiOptions;
+  /** The source roots, symlinks resolved. */
+  readonly roots: readonly string[];
+  /** Where relative sources resolve: the first root (a path that never exists without one). */
+  readonly baseDir: string;
+}
+
+/** A group of routes: what it serves (for the route list and the OpenAPI document) and how to register it. */
+export interface RouteModule {
+  /** Each route as `METHOD /path/{param}`. */
+  readonly routes: readonly string[];
+  /** The OpenAPI `paths` entries of these routes. */
+  readonly paths: Record<string, unknown>;
+  register(app: FastifyInstance, context: ApiContext): void;
+}
+
+/** The context of an API built with `options`. */
+export async function apiContext(options: ApiOptions): Promise<ApiContext> {
+  const roots = await Promise.all(options.sourceRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
+  return { options, roots, baseDir: roots[0] ?? "/nonexistent" };
+}
+
+/** A UUID as the service's ids are written. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The caller named by the request's bearer token, or null. */
+export async function authenticate(context: ApiContext, request: FastifyRequest): Promise<TokenPrincipal | null> {
+  const header = request.headers.authorization;
+  if (typeof header !== "string" || !header.startsWith("Bearer ") || header.length > 200) return null;
+  request.principal = (await verifyToken(context.options.database.pool, header.slice("Bearer ".length).trim())) ?? undefined;
+  return request.principal ?? null;
+}
+
+/**
+ * The caller, when its token may act on `projectId` with `needed`; otherwise the 401 or 403 sent. A project outside
+ * a read token's projects answers 403 here: routes on named resources answer 404 themselves where existence must
+ * not leak.
+ */
+export async function authorized(
+  context: ApiContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  projectId: string | null,
+  needed: TokenScope,
+): Promise<TokenPrincipal | FastifyReply> {
+  const principal = await authenticate(context, request);
+  if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+  if (!allows(principal, projectId, needed)) return sendFailure(reply, forbidden(needed, projectId), 403);
+  return principal;
+}
+
+/** Whether `value` is the reply `authorized` or `checkedRequest` already sent. */
+export function isReply(value: unknown): value is FastifyReply {
+  return typeof value === "object" && value !== null && "sent" in value && "raw" in value;
+}
+
+/**
+ * The checks every request-carrying route makes, in order: a token, a JSON object, a project the token may act on
+ * with `needed` (required when `projectRequired`), a source inside the roots. The checked body, or the reply sent.
+ */
+export async function checkedRequest(context: ApiContext, request: FastifyRequest, reply: FastifyReply, needed: TokenScope, projectRequired: boolean) {
+  const principal = await authenticate(context, request);
+  if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+  const body = request.body;
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    return sendFailure(reply, failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."), 400);
+  }
+  const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
+  if (projectId === null && projectRequired) return sendFailure(reply, failure("validation", "project_id: required", "Name the project to deploy."), 400);
+  if (projectId !== null && !allows(principal, projectId, needed)) return sendFailure(reply, forbidden(needed, projectId), 403);
+  const source = (body as { source?: unknown }).source;
+  if (source !== undefined && !(await insideRoots(context.roots, source))) {
+    return sendFailure(reply, failure("validation", "source: outside the directories this service may read", "Name a source inside the service's configured source roots."), 400);
+  }
+  return { principal, body: body as Record<string, unknown> };
+}
+
+/** Whether a `source` names a directory inside one of the roots (relative ones resolve against the first root). */
+export async function insideRoots(roots: readonly string[], source: unknown): Promise<boolean> {
+  if (typeof source !== "string" || source.length === 0 || source.length > 4096 || source.includes("\0") || roots.length === 0) return false;
+  const resolved = path.resolve(roots[0]!, source);
+  // Symlinks are followed where the path exists, so a link inside a root cannot point out of it.
+  const real = await realpath(resolved).catch(() => resolved);
+  return roots.some((root) => real === root || real.startsWith(root + path.sep));
+}

@@ -1,0 +1,181 @@
+import type { FastifyInstance } from "fastify";
+import { failure } from "../outcome";
+import { plan } from "../planner/index";
+import { type ApiContext, authenticate, checkedRequest, type RouteModule, UUID } from "./api-context";
+import { sendFailure, UNAUTHENTICATED } from "./api-errors";
+import { deploymentEngineLog, deploymentEvents, getDeployment, submitDeployment, type DeploymentRecord } from "./deployments";
+import { BEARER, errorResponse } from "./openapi";
+import { allows } from "./tokens";
+
+/** How often an event stream looks for new progress lines, and the longest it stays open. */
+const EVENT_POLL_MS = 250;
+const EVENT_STREAM_MAX_MS = 3_600_000;
+
+/** A deployment the caller may read, or null (unknown, malformed id, or another project's: all the same 404). */
+async function readableDeployment(context: ApiContext, principal: Parameters<typeof allows>[0], id: string): Promise<DeploymentRecord | null> {
+  if (!UUID.test(id)) return null;
+  const deployment = await getDeployment(context.options.database.pool, id);
+  return deployment && allows(principal, deployment.project_id, "read") ? deployment : null;
+}
+
+const NO_SUCH_DEPLOYMENT = failure("validation", "no such deployment", "Use the id POST /v1/deployments answered with.");
+
+function register(app: FastifyInstance, context: ApiContext): void {
+  const pool = context.options.database.pool;
+
+  app.post("/v1/plan", async (request, reply) => {
+    const checked = await checkedRequest(context, request, reply, "read", false);
+    if (!("body" in checked)) return checked;
+    const result = plan(checked.body, { baseDir: context.baseDir });
+    if (result.status === "error") return sendFailure(reply, result);
+    return result;
+  });
+
+  app.post("/v1/deployments", async (request, reply) => {
+    const checked = await checkedRequest(context, request, reply, "deploy", true);
+    if (!("body" in checked)) return checked;
+    const { principal, body } = checked;
+    const key = request.headers["idempotency-key"];
+    if (key !== undefined && (typeof key !== "string" || !/^[\x21-\x7e]{1,200}$/.test(key))) {
+      return sendFailure(reply, failure("validation", "Idempotency-Key: 1 to 200 printable characters", "Send a unique key per deployment, e.g. a UUID."), 400);
+    }
+    const queue = context.options.queue;
+    if (!queue) return sendFailure(reply, failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve')."), 503);
+    const submitted = await submitDeployment(pool, queue, { tokenId: principal.id, request: body, baseDir: context.baseDir, idempotencyKey: key, notifier: context.options.notifier });
+    if ("status" in submitted) return sendFailure(reply, submitted);
+    return reply.code(submitted.created ? 202 : 200).header("location", `/v1/deployments/${submitted.deployment.id}`).send(submitted.deployment);
+  });
+
+  app.get("/v1/deployments/:id", async (request, reply) => {
+    const principal = await authenticate(context, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    const deployment = await readableDeployment(context, principal, (request.params as { id: string }).id);
+    return deployment ?? sendFailure(reply, NO_SUCH_DEPLOYMENT, 404);
+  });
+
+  app.get("/v1/deployments/:id/log", async (request, reply) => {
+    const principal = await authenticate(context, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    const deployment = await readableDeployment(context, principal, (request.params as { id: string }).id);
+    if (!deployment) return sendFailure(reply, NO_SUCH_DEPLOYMENT, 404);
+    const log = await deploymentEngineLog(pool, deployment.id);
+    if (log === null) {
+      return sendFailure(reply, failure("validation", `no engine log yet: the deployment is ${deployment.status}`, "Ask again once it has finished, or follow /events meanwhile."), 404);
+    }
+    return reply.type("text/plain; charset=utf-8").send(log);
+  });
+
+  // Server-sent events: each progress line as it is recorded (resumable with Last-Event-ID), then the result.
+  app.get("/v1/deployments/:id/events", async (request, reply) => {
+    const principal = await authenticate(context, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    const id = (request.params as { id: string }).id;
+    if (!(await readableDeployment(context, principal, id))) return sendFailure(reply, NO_SUCH_DEPLOYMENT, 404);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    let closed = false;
+    raw.on("close", () => (closed = true));
+    let after = Math.max(0, Number(request.headers["last-event-id"]) || 0);
+    const sendNewLines = async () => {
+      for (const event of await deploymentEvents(pool, id, after)) {
+        raw.write(`id: ${event.seq}\nevent: progress\ndata: ${JSON.stringify({ at: event.at, line: event.line })}\n\n`);
+        after = event.seq;
+      }
+    };
+    const deadline = Date.now() + EVENT_STREAM_MAX_MS;
+    while (!closed && Date.now() < deadline) {
+      await sendNewLines();
+      const current = await getDeployment(pool, id);
+      if (current && (current.status === "succeeded" || current.status === "failed")) {
+        // Lines recorded just before the result still go first.
+        await sendNewLines();
+        raw.write(`event: result\ndata: ${JSON.stringify(current)}\n\n`);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, EVENT_POLL_MS));
+    }
+    raw.end();
+  });
+}
+
+/** Planning, queueing and following deployments. */
+export const deploymentRoutes: RouteModule = {
+  routes: ["POST /v1/plan", "POST /v1/deployments", "GET /v1/deployments/{id}", "GET /v1/deployments/{id}/events", "GET /v1/deployments/{id}/log"],
+  paths: {
+    "/v1/plan": {
+      post: {
+        summary: "Plan a deployment request; no side effects.",
+        security: BEARER,
+        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DeploymentRequest" } } } },
+        responses: {
+          "200": { description: "The plan.", content: { "application/json": { schema: { $ref: "#/components/schemas/PlanResult" } } } },
+          "400": errorResponse("The request is invalid."),
+          "401": errorResponse("No valid token."),
+          "403": errorResponse("The token may not read this project."),
+          "413": errorResponse("The body is too large."),
+          "422": errorResponse("The request cannot be planned as asked."),
+          "429": errorResponse("Too many requests for this token."),
+        },
+      },
+    },
+    "/v1/deployments": {
+      post: {
+        summary: "Queue a deployment; 202 with its record (200 with the first one for a repeated Idempotency-Key).",
+        security: BEARER,
+        parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
+        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DeploymentRequest" } } } },
+        responses: {
+          "202": { description: "Queued.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+          "200": { description: "The deployment this Idempotency-Key queued before.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+          "400": errorResponse("The request is invalid."),
+          "401": errorResponse("No valid token."),
+          "403": errorResponse("The token may not deploy this project."),
+          "413": errorResponse("The body is too large."),
+          "422": errorResponse("The request cannot be planned as asked."),
+          "429": errorResponse("Too many requests for this token."),
+        },
+      },
+    },
+    "/v1/deployments/{id}/events": {
+      get: {
+        summary: "Server-sent events: a 'progress' event per progress line (ids resume with Last-Event-ID), then one 'result' event with the finished deployment.",
+        security: BEARER,
+        parameters: [
+          { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } },
+          { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } },
+        ],
+        responses: {
+          "200": { description: "The event stream.", content: { "text/event-stream": { schema: { type: "string" } } } },
+          "401": errorResponse("No valid token."),
+          "404": errorResponse("No such deployment for this token."),
+        },
+      },
+    },
+    "/v1/deployments/{id}": {
+      get: {
+        summary: "A deployment: queued, running, then the brief's success or error object as its result.",
+        security: BEARER,
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+        responses: {
+          "200": { description: "The deployment.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+          "401": errorResponse("No valid token."),
+          "404": errorResponse("No such deployment for this token."),
+        },
+      },
+    },
+    "/v1/deployments/{id}/log": {
+      get: {
+        summary: "The masked engine log of a finished deployment's run (secrets replaced by [secret]).",
+        security: BEARER,
+        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+        responses: {
+          "200": { description: "The log.", content: { "text/plain": { schema: { type: "string" } } } },
+          "401": errorResponse("No valid token."),
+          "404": errorResponse("No such deployment for this token, or no log yet."),
+        },
+      },
+    },
+  },
+  register,
+};
