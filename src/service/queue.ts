@@ -9,10 +9,29 @@ export interface DeploymentJob {
   readonly deployment_id: string;
 }
 
+/** How a job is sent: its key (one at a time per key under `key_strict_fifo`), retries, and how long it may run. */
+export interface JobSendOptions {
+  readonly singletonKey?: string;
+  readonly retryLimit: number;
+  /** Seconds before the first retry; doubled each time with `retryBackoff`, up to `retryDelayMax`. */
+  readonly retryDelay: number;
+  readonly retryBackoff: boolean;
+  readonly retryDelayMax?: number;
+  readonly expireInSeconds: number;
+  /** A running job whose worker stops beating for this long (>= 10 s) is failed and retried. */
+  readonly heartbeatSeconds?: number;
+  /** Seconds to wait before it may run. */
+  readonly startAfter?: number;
+}
+
 /** The part of pg-boss this uses (an optional-free dependency, loaded on first use: it is ESM). */
 export interface JobQueue {
-  send(name: string, data: object, options: { singletonKey: string; retryLimit: number; retryDelay: number; retryBackoff: boolean; expireInSeconds: number }): Promise<string | null>;
-  work(name: string, options: { localConcurrency: number; batchSize: number; pollingIntervalSeconds: number }, handler: (jobs: { id: string; data: DeploymentJob }[]) => Promise<unknown>): Promise<string>;
+  send(name: string, data: object, options: JobSendOptions): Promise<string | null>;
+  work<T = DeploymentJob>(
+    name: string,
+    options: { localConcurrency: number; batchSize: number; pollingIntervalSeconds: number },
+    handler: (jobs: { id: string; data: T; retryCount?: number }[]) => Promise<unknown>,
+  ): Promise<string>;
   createQueue(name: string, options: { policy: string }): Promise<void>;
   getQueue(name: string): Promise<unknown>;
   stop(options?: { graceful?: boolean; wait?: boolean; timeout?: number }): Promise<void>;
