@@ -68,3 +68,17 @@ export function failure(
 export function isFailure(value: unknown): value is FailureResult {
   return typeof value === "object" && value !== null && (value as { status?: unknown }).status === "error";
 }
+
+/** Reasons of a failed engine run that another attempt may not meet: the network, a provider's throttling. */
+const TRANSIENT_REASON = /\b(ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|socket hang up|timed out|throttl|rate exceeded|too many requests|429|502|503|504|temporarily unavailable)\b/i;
+
+/**
+ * Whether a failed result is worth another attempt: only an engine run that met a transient condition. A validation,
+ * plan, env_setup or package failure, a failed check or a refused rollback is the same the next time.
+ */
+export function isTransientFailure(result: unknown): boolean {
+  if (typeof result !== "object" || result === null) return false;
+  const { status, stage, reason } = result as { status?: unknown; stage?: unknown; reason?: unknown };
+  if (status !== "error") return false;
+  return stage === "deploy" && typeof reason === "string" && TRANSIENT_REASON.test(reason);
+}

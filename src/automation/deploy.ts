@@ -1,4 +1,4 @@
-import { isFailure, type FailureResult } from "../outcome";
+import { isFailure, isTransientFailure, type FailureResult } from "../outcome";
 import type { DeployOptions, DeployResult } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { updateAndVerify } from "./update-verify";
@@ -23,7 +23,8 @@ export async function planAndDeploy(request: unknown, options: DeployOptions = {
       dataDir,
       windowMs: options.idempotencyWindowMs,
       // An internal error is a bug or a crash, not an answer: a retry with the same key runs again.
-      keep: (result) => !(isFailure(result as DeployResult) && (result as FailureResult).stage === "internal"),
+      // An internal error or a transient engine failure is worth another run with the same key.
+      keep: (result) => !(isFailure(result as DeployResult) && ((result as FailureResult).stage === "internal" || isTransientFailure(result))),
     },
     () => runDeployment(request, options),
   );

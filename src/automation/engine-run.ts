@@ -8,6 +8,7 @@ import { waitForFreeLock } from "./lock-wait";
 import { acquireStackMutex } from "./stack-mutex";
 import { describeHolder, lockHolders } from "./locks";
 import type { OperationOptions, TextMasker } from "./operation-types";
+import { postgresState } from "./postgres-state";
 import { fileBackendPath, PROJECT_NAME } from "./workspace";
 
 const NO_MASK: TextMasker = { mask: (text) => text };
@@ -49,7 +50,7 @@ export async function runEngine<T>(
     },
   };
   const deadline = Date.now() + (options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
-  const readableLocks = fileBackendPath(options.workspace, "locks") !== null;
+  const readableLocks = fileBackendPath(options.workspace, "locks") !== null || postgresState(options.workspace) !== null;
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {

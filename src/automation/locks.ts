@@ -4,12 +4,13 @@ import path from "node:path";
 import { appendAudit } from "./audit";
 import { hostLeaseState, removeExpiredLeases } from "./leases";
 import { isSameProcess } from "./process-liveness";
+import { postgresState, postgresStateDocuments, removePostgresStateDocument } from "./postgres-state";
 import { breakStackMutex } from "./stack-mutex";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** Who holds a stack's lock, as the engine recorded it in the state backend. */
 export interface LockHolder {
-  /** The lock file in the backend. */
+  /** The lock file in the backend (for the PostgreSQL backend: its key in the state table). */
   readonly file: string;
   readonly pid: number | null;
   readonly hostname: string | null;
@@ -37,6 +38,11 @@ export function stackLockDir(workspace: PlannerWorkspace, projectName: string, s
 
 /** The holders of a stack's lock; empty when it is free or its backend's locks cannot be read. */
 export async function lockHolders(workspace: PlannerWorkspace, projectName: string, stack: string): Promise<LockHolder[]> {
+  const postgres = postgresState(workspace);
+  if (postgres) {
+    const documents = await postgresStateDocuments(postgres, "locks", "organization", projectName, stack);
+    return documents.map(({ key, data }) => holderOf(key, typeof data === "object" && data !== null ? (data as Record<string, unknown>) : {}));
+  }
   const dir = stackLockDir(workspace, projectName, stack);
   if (!dir) return [];
   const files = await readdir(dir).catch(() => [] as string[]);
@@ -51,17 +57,21 @@ export async function lockHolders(workspace: PlannerWorkspace, projectName: stri
     } catch {
       // A lock file cut short by a crash still holds the lock; it names no holder.
     }
-    holders.push({
-      file,
-      pid: typeof content.pid === "number" ? content.pid : null,
-      hostname: typeof content.hostname === "string" ? content.hostname : null,
-      username: typeof content.username === "string" ? content.username : null,
-      since: typeof content.timestamp === "string" ? content.timestamp : null,
-    });
+    holders.push(holderOf(file, content));
   }
   return holders;
 }
 
+/** A lock's holder from the lock document the engine wrote. */
+function holderOf(file: string, content: Record<string, unknown>): LockHolder {
+  return {
+    file,
+    pid: typeof content.pid === "number" ? content.pid : null,
+    hostname: typeof content.hostname === "string" ? content.hostname : null,
+    username: typeof content.username === "string" ? content.username : null,
+    since: typeof content.timestamp === "string" ? content.timestamp : null,
+  };
+}
 /**
  * Whether a holder still runs. On this host: its process exists and started before the lock was taken (a later start
  * means the pid was reused by another program). On another host: whether that host still renews a lease on the stack
@@ -101,7 +111,9 @@ export async function breakStaleLocks(
         : elsewhere
           ? `its holder on ${holder.hostname} stopped renewing its lease`
           : `its holder, process ${holder.pid} on ${holder.hostname}, is gone`;
-    await rm(holder.file, { force: true });
+    const postgres = postgresState(workspace);
+    if (postgres) await removePostgresStateDocument(postgres, holder.file);
+    else await rm(holder.file, { force: true });
     if (elsewhere && state === "gone") await removeExpiredLeases(workspace, stack, holder.hostname!);
     broken.push({ holder, reason });
     await appendAudit(workspace.dataDir, {

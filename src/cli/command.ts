@@ -5,6 +5,8 @@ export interface CliContext {
   readonly stdin: Readable;
   /** Progress lines go here, so that `--json` keeps stdout to one object. */
   readonly stderr: Writable;
+  /** For commands that stream their output as it comes (`logs --follow`); the result object is printed after. */
+  readonly stdout?: Writable;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly signal: AbortSignal;

@@ -84,7 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
   const onSignal = () => abort.abort(new Error("interrupted"));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const context: CliContext = { stdin: io.stdin, stderr: io.stderr, cwd: io.cwd, env: io.env, signal: abort.signal };
+  const context: CliContext = { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, cwd: io.cwd, env: io.env, signal: abort.signal };
   let output: CommandOutput;
   try {
     output = await command.run(

@@ -1,5 +1,6 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
+import type { PlannerWorkspace } from "../automation/workspace";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { failure } from "../outcome";
 import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
@@ -24,6 +25,8 @@ export interface ApiOptions {
   readonly queue?: JobQueue;
   /** Webhooks in and out; default none. */
   readonly config?: ServiceConfig;
+  /** The workspace whose stacks the stack routes read; without it they answer 503. */
+  readonly workspace?: PlannerWorkspace;
   /** Tells subscribers about queued deployments; default nobody. */
   readonly notifier?: DeploymentNotifier;
 }
@@ -102,6 +105,10 @@ export async function checkedRequest(context: ApiContext, request: FastifyReques
   const body = request.body;
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     return sendFailure(reply, failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."), 400);
+  }
+  // PostgreSQL cannot store a NUL character in JSON; no field of a request has a use for one.
+  if (JSON.stringify(body).includes("\\u0000")) {
+    return sendFailure(reply, failure("validation", "request: contains a NUL character", "Remove NUL characters from the request's strings."), 400);
   }
   const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
   if (projectId === null && projectRequired) return sendFailure(reply, failure("validation", "project_id: required", "Name the project to deploy."), 400);

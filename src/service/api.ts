@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance } from "fastify";
 import { failure } from "../outcome";
@@ -28,7 +29,20 @@ export const API_ROUTES: readonly string[] = [...CORE_ROUTES, ...MODULES.flatMap
  */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
-  const app = Fastify({ bodyLimit, logger: false, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    // Path segments are ids and names; a longer one is refused as a bad request, not matched.
+    routerOptions: { maxParamLength: 200 },
+    // Errors the router meets before any route runs (a malformed percent-encoding, an overlong segment).
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = (error as { code?: string }).code === "FST_ERR_MAX_PARAM_LENGTH";
+      void sendFailure(reply, failure("validation", tooLong ? "request path: a segment is too long" : "request path: not a valid URL", "Send a well-formed path; see /openapi.json."), tooLong ? 414 : 400);
+    },
+    // Requests the HTTP parser refuses (an unknown method, oversized headers) still get the brief's error object.
+    clientErrorHandler: answerClientError,
+  });
   const context = await apiContext(options);
 
   app.setErrorHandler((error: { statusCode?: number; code?: string }, _request, reply) => {
@@ -65,4 +79,20 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   for (const module of MODULES) module.register(app, context);
   return app;
+}
+
+/** The answer to a request the HTTP parser refused before any route could see it; the connection is then closed. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, text, reason] =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "Request Header Fields Too Large", "request headers: larger than this service accepts"]
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "Request Timeout", "request: not received in time"]
+        : [400, "Bad Request", "request: not valid HTTP"];
+  const body = JSON.stringify(failure("validation", reason, "Send a well-formed HTTP/1.1 request with smaller headers."));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${text}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }

@@ -70,6 +70,8 @@ export type HookRule = z.infer<typeof hookRuleSchema> & {
 
 /** The service's configuration: webhooks in (secrets and rules) and out (subscribers). */
 export interface ServiceConfig {
+  /** The configuration file's directory: relative `file:` secret references and request files resolve against it. */
+  readonly baseDir: string;
   readonly hooks: {
     readonly github?: { readonly secret: string };
     readonly generic: readonly { readonly name: string; readonly secret: string }[];
@@ -79,7 +81,7 @@ export interface ServiceConfig {
 }
 
 /** The configuration of a service without a file: no hooks, no subscribers. */
-export const EMPTY_SERVICE_CONFIG: ServiceConfig = { hooks: { generic: [], rules: [] }, notifications: [] };
+export const EMPTY_SERVICE_CONFIG: ServiceConfig = { baseDir: process.cwd(), hooks: { generic: [], rules: [] }, notifications: [] };
 
 /**
  * Reads the service's configuration file (YAML or JSON). A missing, unreadable or invalid file is a validation
@@ -101,6 +103,7 @@ export async function loadServiceConfig(file: string): Promise<ServiceConfig | F
   }
   const dir = path.dirname(path.resolve(file));
   return {
+    baseDir: dir,
     hooks: { ...parsed.data.hooks, rules: parsed.data.hooks.rules.map((rule) => ({ ...rule, requestFile: path.resolve(dir, rule.request) })) },
     notifications: parsed.data.notifications,
   };

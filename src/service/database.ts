@@ -198,3 +198,30 @@ function portFree(port: number): Promise<boolean> {
     server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
+
+/** The table Pulumi's state lives in when the service keeps it in its database. */
+export const PULUMI_STATE_TABLE = "deployment_planner_pulumi_state";
+
+/**
+ * The service's database as a Pulumi state backend (its `postgres://` self-managed backend, in a table of its own),
+ * so every API and worker process on every machine sees the same stacks, history and locks. Holds the password:
+ * it goes to the engine through its environment, never into a log.
+ */
+export function pulumiStateUrl(database: ServiceDatabase): string {
+  const connection = database.connection;
+  const url =
+    "connectionString" in connection
+      ? new URL(connection.connectionString.replace(/^postgresql:/, "postgres:"))
+      : new URL(`postgres://${encodeURIComponent(connection.user)}:${encodeURIComponent(connection.password)}@${connection.host}:${connection.port}/${connection.database}?sslmode=disable`);
+  if (!url.searchParams.has("table")) url.searchParams.set("table", PULUMI_STATE_TABLE);
+  return url.toString();
+}
+
+/** Replaces the database's password in text the service records or prints (an engine error may quote its backend). */
+export function credentialRedactor(database: ServiceDatabase): (text: string) => string {
+  const connection = database.connection;
+  const password = "connectionString" in connection ? decodeURIComponent(new URL(connection.connectionString).password) : connection.password;
+  if (password.length < 4) return (text) => text;
+  const forms = [...new Set([password, encodeURIComponent(password)])];
+  return (text) => forms.reduce((masked, form) => masked.split(form).join("[secret]"), text);
+}

@@ -76,7 +76,9 @@ function register(app: FastifyInstance, context: ApiContext): void {
     raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
     let closed = false;
     raw.on("close", () => (closed = true));
-    let after = Math.max(0, Number(request.headers["last-event-id"]) || 0);
+    // Event ids are sequence numbers; anything else (or beyond them) starts from the beginning.
+    const lastEventId = Number(request.headers["last-event-id"]);
+    let after = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0;
     const sendNewLines = async () => {
       for (const event of await deploymentEvents(pool, id, after)) {
         raw.write(`id: ${event.seq}\nevent: progress\ndata: ${JSON.stringify({ at: event.at, line: event.line })}\n\n`);
@@ -84,18 +86,24 @@ function register(app: FastifyInstance, context: ApiContext): void {
       }
     };
     const deadline = Date.now() + EVENT_STREAM_MAX_MS;
-    while (!closed && Date.now() < deadline) {
-      await sendNewLines();
-      const current = await getDeployment(pool, id);
-      if (current && (current.status === "succeeded" || current.status === "failed")) {
-        // Lines recorded just before the result still go first.
+    try {
+      while (!closed && Date.now() < deadline) {
         await sendNewLines();
-        raw.write(`event: result\ndata: ${JSON.stringify(current)}\n\n`);
-        break;
+        const current = await getDeployment(pool, id);
+        if (current && (current.status === "succeeded" || current.status === "failed")) {
+          // Lines recorded just before the result still go first.
+          await sendNewLines();
+          raw.write(`event: result\ndata: ${JSON.stringify(current)}\n\n`);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, EVENT_POLL_MS));
       }
-      await new Promise((resolve) => setTimeout(resolve, EVENT_POLL_MS));
+    } catch {
+      // The database went away mid-stream: the caller reconnects with Last-Event-ID and loses nothing.
+      raw.write("event: error\ndata: {\"reason\":\"the event stream was interrupted; reconnect to resume\"}\n\n");
+    } finally {
+      raw.end();
     }
-    raw.end();
   });
 }
 

@@ -6,6 +6,10 @@ import { plan } from "../planner/index";
 import { stackNameFor } from "../planner/spec";
 import { SERVICE_SCHEMA } from "./migrations";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
+import type { QueuedOperation } from "./stack-operations";
+
+/** Attempts an operation gets when its engine run meets transient failures (the network, a provider's throttling). */
+export const MAX_ATTEMPTS = 4;
 
 /** Tells subscribers about a deployment's events (the feedback loop); delivery happens in the background. */
 export interface DeploymentNotifier {
@@ -17,6 +21,8 @@ export interface DeploymentRecord {
   readonly id: string;
   readonly project_id: string;
   readonly stack: string;
+  /** What runs: a deployment request, or a rollback, promotion or destroy of the stack. */
+  readonly operation: QueuedOperation;
   readonly status: "queued" | "running" | "succeeded" | "failed";
   /** The brief's success or error object, once finished. */
   readonly result: Record<string, unknown> | null;
@@ -30,6 +36,7 @@ interface DeploymentRow {
   id: string;
   project_id: string;
   stack: string;
+  operation: QueuedOperation;
   status: DeploymentRecord["status"];
   result: Record<string, unknown> | null;
   attempts: number;
@@ -43,6 +50,7 @@ function record(row: DeploymentRow): DeploymentRecord {
     id: row.id,
     project_id: row.project_id,
     stack: row.stack,
+    operation: row.operation,
     status: row.status,
     result: row.result,
     attempts: row.attempts,
@@ -52,7 +60,7 @@ function record(row: DeploymentRow): DeploymentRecord {
   };
 }
 
-const COLUMNS = "id, project_id, stack, status, result, attempts, created_at, started_at, finished_at";
+const COLUMNS = "id, project_id, stack, operation, status, result, attempts, created_at, started_at, finished_at";
 
 /**
  * Queues a deployment. The request is planned first: one that cannot be planned is the brief's error object and is
@@ -67,13 +75,42 @@ export async function submitDeployment(
   if (planned.status === "error") return planned;
   const stack = planned.status === "planned" ? planned.spec.stack : stackNameFor(planned.intent.project_id, planned.intent.environment);
   const projectId = planned.status === "planned" ? planned.spec.project_id : planned.intent.project_id;
+  return queueOperation(pool, queue, { ...submission, operation: "deploy", projectId, stack });
+}
+
+/** An operation to queue: what it is, on which stack, with which arguments, for whom. */
+export interface OperationSubmission {
+  readonly tokenId: string;
+  readonly operation: QueuedOperation;
+  readonly projectId: string;
+  readonly stack: string;
+  /** The deployment request, or a stack operation's arguments. */
+  readonly request: unknown;
+  readonly idempotencyKey?: string;
+  readonly notifier?: DeploymentNotifier;
+}
+
+/** Seconds a running job's worker may go without a heartbeat before the queue hands the job to another worker. */
+export function jobHeartbeatSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const configured = Number(env[JOB_HEARTBEAT_ENV]);
+  return Number.isInteger(configured) && configured >= 10 && configured <= 3600 ? configured : 30;
+}
+
+/** Environment variable: `jobHeartbeatSeconds` (10 to 3600; default 30). */
+export const JOB_HEARTBEAT_ENV = "DEPLOYMENT_PLANNER_JOB_HEARTBEAT_SECONDS";
+
+/**
+ * Records an operation and queues it, keyed by its stack (one at a time per stack, in arrival order, across every
+ * worker). The same idempotency key from the same token returns the operation it queued first.
+ */
+export async function queueOperation(pool: Pool, queue: JobQueue, submission: OperationSubmission): Promise<{ readonly deployment: DeploymentRecord; readonly created: boolean }> {
   const id = randomUUID();
   const inserted = await pool.query<DeploymentRow>(
-    `insert into ${SERVICE_SCHEMA}.deployments (id, token_id, idempotency_key, project_id, stack, request, status)
-     values ($1, $2, $3, $4, $5, $6, 'queued')
+    `insert into ${SERVICE_SCHEMA}.deployments (id, token_id, idempotency_key, project_id, stack, request, status, operation)
+     values ($1, $2, $3, $4, $5, $6, 'queued', $7)
      on conflict (token_id, idempotency_key) do nothing
      returning ${COLUMNS}`,
-    [id, submission.tokenId, submission.idempotencyKey ?? null, projectId, stack, JSON.stringify(submission.request)],
+    [id, submission.tokenId, submission.idempotencyKey ?? null, submission.projectId, submission.stack, JSON.stringify(submission.request), submission.operation],
   );
   if (inserted.rows.length === 0) {
     const existing = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${SERVICE_SCHEMA}.deployments where token_id = $1 and idempotency_key = $2`, [
@@ -82,8 +119,13 @@ export async function submitDeployment(
     ]);
     return { deployment: record(existing.rows[0]!), created: false };
   }
-  // Retried with backoff only when a worker throws (a crash, a lost database); a deployment's own failure is a result.
-  await queue.send(DEPLOYMENTS_QUEUE, { deployment_id: id }, { singletonKey: stack, retryLimit: 3, retryDelay: 5, retryBackoff: true, expireInSeconds: 3600 });
+  // Handed back (and retried with backoff) only when its worker stops beating or meets a transient failure; an
+  // operation's own failure is its result.
+  await queue.send(
+    DEPLOYMENTS_QUEUE,
+    { deployment_id: id },
+    { singletonKey: submission.stack, retryLimit: MAX_ATTEMPTS + 1, retryDelay: 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 3600, heartbeatSeconds: jobHeartbeatSeconds() },
+  );
   const deployment = record(inserted.rows[0]!);
   // A subscriber that cannot be told never fails the submission; its deliveries are recorded and retried.
   await submission.notifier?.publish("queued", deployment).catch(() => undefined);

@@ -1,8 +1,233 @@
-import type { RouteModule } from "./api-context";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { failure } from "../outcome";
+import { resolveSecrets } from "../secrets/index";
+import type { ApiContext, RouteModule } from "./api-context";
+import { sendFailure } from "./api-errors";
+import { submitDeployment } from "./deployments";
+import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericPayloadSchema, githubMeaning, isFresh, matchingRules, parseTimestamp, ruleRequest, signatureMatches, TIMESTAMP_TOLERANCE_SECONDS } from "./hook-checks";
+import { SERVICE_SCHEMA } from "./migrations";
+import { errorResponse } from "./openapi";
+
+const NO_SUCH_HOOK = failure("validation", "no webhook is configured at this address", "Configure the hook in the service's configuration file, or use the address it gave you.");
+const BAD_SIGNATURE = failure("validation", "signature: missing, or not the HMAC-SHA256 of this delivery with the hook's secret", "Sign the raw body with the hook's secret and send 'sha256=<hex>'.");
+const SECRET_UNAVAILABLE = failure("env_setup", "this hook's secret cannot be resolved on the service", "Ask the service's operator to check the hook's secret reference.");
+const NO_QUEUE = failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve').");
+const REPLAYED = failure("validation", "delivery: already received (a replay)", "Send each delivery once, with a new delivery id.");
+const badDeliveryId = (header: string) => failure("validation", `${header}: 1 to 200 printable ASCII characters`, "Send a unique id per delivery.");
+
+/** Who a hook's deployments are submitted as, per hook (the deployments table keys idempotency by it). */
+const tokenIdOf = (source: string) => `hook:${source}`;
+
+/** A delivery that passed its signature check: where it came from and what it means. */
+interface Delivery {
+  /** `github` or `generic:<name>`: the namespace of its delivery id. */
+  readonly source: string;
+  /** The `source` of the rules it may trigger. */
+  readonly ruleSource: string;
+  readonly id: string;
+  readonly meaning: DeliveryMeaning;
+}
+
+/** Resolves each secret reference once per API; a failed resolution is tried again on the next delivery. */
+function secretResolver(baseDir: string): (ref: string) => Promise<string | null> {
+  const cache = new Map<string, Promise<string | null>>();
+  return (ref) => {
+    const cached = cache.get(ref);
+    if (cached) return cached;
+    const pending = resolveSecrets([{ name: "HOOK_SECRET", ref, required_by: [] }], { projectId: "service", baseDir }).then(
+      // An empty secret would let anyone sign, so it counts as none.
+      (resolution) => (resolution.ok && resolution.secrets[0]!.value.length > 0 ? resolution.secrets[0]!.value : null),
+      () => null,
+    );
+    cache.set(ref, pending);
+    void pending.then((value) => value === null && cache.delete(ref));
+    return pending;
+  };
+}
+
+/** The raw body the content-type parser kept (none: empty), which is what the sender signed. */
+const rawBody = (request: FastifyRequest): Buffer => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+
+/**
+ * Records the delivery (a replay is refused before anything else happens) and queues each matching rule's request:
+ * all of them, or none when one cannot be queued. A thrown error forgets the delivery, so a redelivery can succeed.
+ */
+async function receive(context: ApiContext, reply: FastifyReply, delivery: Delivery): Promise<FastifyReply> {
+  const pool = context.options.database.pool;
+  const target = "target" in delivery.meaning ? delivery.meaning.target : null;
+  const rules = target ? matchingRules(context.options.config?.hooks.rules ?? [], delivery.ruleSource, target) : [];
+  const queue = context.options.queue;
+  // Checked before the delivery is recorded, so the sender may deliver it again once the queue runs.
+  if (rules.length > 0 && !queue) return sendFailure(reply, NO_QUEUE, 503);
+  const claimed = await pool.query(
+    `insert into ${SERVICE_SCHEMA}.hook_deliveries (source, delivery_id, outcome) values ($1, $2, 'received') on conflict do nothing returning delivery_id`,
+    [delivery.source, delivery.id],
+  );
+  if (claimed.rows.length === 0) return sendFailure(reply, REPLAYED, 409);
+  const settle = (outcome: string, deploymentId: string | null = null) =>
+    pool.query(`update ${SERVICE_SCHEMA}.hook_deliveries set outcome = $3, deployment_id = $4 where source = $1 and delivery_id = $2`, [delivery.source, delivery.id, outcome.slice(0, 1000), deploymentId]);
+  try {
+    if (!target || rules.length === 0) {
+      await settle("ignored");
+      const message = "ignored" in delivery.meaning ? delivery.meaning.ignored : `no rule deploys ${target!.repository} branch '${target!.branch}'; nothing is queued`;
+      return reply.code(200).send({ status: "ignored", delivery_id: delivery.id, message, deployments: [] });
+    }
+    const requests: Record<string, unknown>[] = [];
+    for (const rule of rules) {
+      const prepared = await ruleRequest(rule, target.commit, context.roots, context.baseDir);
+      if (!prepared.ok) {
+        await settle(`refused: ${prepared.detail}`);
+        return sendFailure(reply, prepared.failure, 422);
+      }
+      requests.push(prepared.request);
+    }
+    const key = `${delivery.source}:${delivery.id}`;
+    const ids: string[] = [];
+    for (const [index, request] of requests.entries()) {
+      // One key per rule: the deployments table keeps one deployment per (token, key).
+      const idempotencyKey = index === 0 ? key : `${key}#${index + 1}`;
+      const submitted = await submitDeployment(pool, queue!, { tokenId: tokenIdOf(delivery.source), request, baseDir: context.baseDir, idempotencyKey, notifier: context.options.notifier });
+      if ("status" in submitted) {
+        await settle(`refused: ${submitted.stage}: ${submitted.reason}`, ids[0] ?? null);
+        return sendFailure(reply, failure("plan", "a rule's deployment request cannot be queued", "Ask the service's operator to check the rule's request file."), 422);
+      }
+      ids.push(submitted.deployment.id);
+    }
+    await settle("queued", ids[0] ?? null);
+    return reply.code(202).send({ status: "queued", delivery_id: delivery.id, message: `${ids.length} deployment(s) queued for ${target.repository} branch '${target.branch}'`, deployments: ids });
+  } catch (error) {
+    await pool.query(`delete from ${SERVICE_SCHEMA}.hook_deliveries where source = $1 and delivery_id = $2`, [delivery.source, delivery.id]).catch(() => undefined);
+    throw error;
+  }
+}
+
+function register(app: FastifyInstance, context: ApiContext): void {
+  const hooks = context.options.config?.hooks;
+  const secretOf = secretResolver(context.options.config?.baseDir ?? process.cwd());
+
+  async function github(request: FastifyRequest, reply: FastifyReply) {
+    if (!hooks?.github) return sendFailure(reply, NO_SUCH_HOOK, 404);
+    const secret = await secretOf(hooks.github.secret);
+    if (secret === null) return sendFailure(reply, SECRET_UNAVAILABLE, 503);
+    const body = rawBody(request);
+    if (!signatureMatches(secret, request.headers["x-hub-signature-256"], body)) return sendFailure(reply, BAD_SIGNATURE, 401);
+    const id = request.headers["x-github-delivery"];
+    if (typeof id !== "string" || !DELIVERY_ID.test(id)) return sendFailure(reply, badDeliveryId("X-GitHub-Delivery"), 400);
+    const event = request.headers["x-github-event"];
+    if (typeof event !== "string" || !/^[a-z_]{1,64}$/.test(event)) {
+      return sendFailure(reply, failure("validation", "X-GitHub-Event: missing or not an event name", "Send GitHub's event header."), 400);
+    }
+    const payload = deliveryJson(body, request.headers["content-type"], true);
+    const meaning = payload === null ? null : githubMeaning(event, payload);
+    if (meaning === null) {
+      return sendFailure(reply, failure("validation", `body: not a GitHub ${event} payload in JSON or form encoding`, "Deliver GitHub's payload as sent."), 400);
+    }
+    return receive(context, reply, { source: "github", ruleSource: "github", id, meaning });
+  }
+
+  async function generic(request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) {
+    const hook = hooks?.generic.find((candidate) => candidate.name === request.params.name);
+    if (!hook) return sendFailure(reply, NO_SUCH_HOOK, 404);
+    const timestamp = request.headers["x-timestamp"];
+    const seconds = parseTimestamp(timestamp);
+    if (seconds === null) return sendFailure(reply, failure("validation", "X-Timestamp: missing or not unix seconds", "Send the signing time as unix seconds."), 400);
+    const secret = await secretOf(hook.secret);
+    if (secret === null) return sendFailure(reply, SECRET_UNAVAILABLE, 503);
+    const body = rawBody(request);
+    if (!signatureMatches(secret, request.headers["x-signature-256"], `${timestamp as string}.`, body)) return sendFailure(reply, BAD_SIGNATURE, 401);
+    if (!isFresh(seconds)) {
+      return sendFailure(reply, failure("validation", `X-Timestamp: more than ${TIMESTAMP_TOLERANCE_SECONDS} s from the service's clock`, "Sign each delivery when sending it, with a synchronised clock."), 401);
+    }
+    const id = request.headers["x-delivery-id"];
+    if (typeof id !== "string" || !DELIVERY_ID.test(id)) return sendFailure(reply, badDeliveryId("X-Delivery-Id"), 400);
+    const payload = genericPayloadSchema.safeParse(deliveryJson(body, request.headers["content-type"], false));
+    if (!payload.success) {
+      return sendFailure(reply, failure("validation", "body: expected JSON { repository, branch, commit? } (commit: 7 to 64 hex digits)", "Send the pushed repository and branch as JSON."), 400);
+    }
+    return receive(context, reply, { source: `generic:${hook.name}`, ruleSource: hook.name, id, meaning: { target: payload.data } });
+  }
+
+  // Encapsulated, so only these routes take their body raw (the signature covers its exact bytes); the app's body
+  // limit, error handler and rate limiter (per client address: hooks carry no token) still apply.
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+    scope.post("/v1/hooks/github", github);
+    scope.post<{ Params: { name: string } }>("/v1/hooks/generic/:name", generic);
+  });
+}
+
+const hookResult = {
+  description: "",
+  content: {
+    "application/json": {
+      schema: {
+        type: "object",
+        required: ["status", "delivery_id", "message", "deployments"],
+        properties: {
+          status: { enum: ["queued", "ignored"] },
+          delivery_id: { type: "string" },
+          message: { type: "string" },
+          deployments: { type: "array", items: { type: "string", format: "uuid" }, description: "The ids of the deployments queued (GET /v1/deployments/{id})." },
+        },
+      },
+    },
+  },
+};
+
+const hookErrors = {
+  "400": errorResponse("A header or the body is malformed."),
+  "401": errorResponse("The signature is missing or wrong (or the timestamp stale)."),
+  "404": errorResponse("No such hook is configured."),
+  "409": errorResponse("This delivery id was received before (a replay)."),
+  "413": errorResponse("The body is too large."),
+  "422": errorResponse("A matching rule's deployment request cannot be planned; nothing is queued."),
+  "429": errorResponse("Too many requests from this address."),
+  "503": errorResponse("The hook's secret cannot be resolved, or no queue runs."),
+};
+
+const header = (name: string, description: string, schema: Record<string, unknown> = { type: "string" }) => ({ name, in: "header", required: true, description, schema });
 
 /** Signed webhooks that queue deployments (GitHub pushes, generic signed hooks). */
 export const hookRoutes: RouteModule = {
-  routes: [],
-  paths: {},
-  register() {},
+  routes: ["POST /v1/hooks/github", "POST /v1/hooks/generic/{name}"],
+  paths: {
+    "/v1/hooks/github": {
+      post: {
+        summary: "GitHub webhook: a push to a branch with rules queues each rule's deployment request (version_name: the commit's first 12 characters, unless the request sets one); ping and other events are answered and ignored. Authenticated by its signature, not a token.",
+        parameters: [
+          header("X-Hub-Signature-256", "'sha256=' and the hex HMAC-SHA256 of the raw body with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
+          header("X-GitHub-Delivery", "The delivery's id; a repeated one is refused.", { type: "string", maxLength: 200 }),
+          header("X-GitHub-Event", "The event: push deploys, ping and others are ignored."),
+        ],
+        requestBody: { required: true, content: { "application/json": { schema: { type: "object" } }, "application/x-www-form-urlencoded": { schema: { type: "object", properties: { payload: { type: "string" } } } } } },
+        responses: { "202": { ...hookResult, description: "Queued; the ids of the deployments." }, "200": { ...hookResult, description: "Received and ignored (ping, another event, a deleted branch, no rule)." }, ...hookErrors },
+      },
+    },
+    "/v1/hooks/generic/{name}": {
+      post: {
+        summary: "A generic signed hook: queues the deployment request of each rule of this hook for the repository and branch (version_name: the commit's first 12 characters when one is sent and the request sets none). Authenticated by its signature, not a token.",
+        parameters: [
+          { name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}$" } },
+          header("X-Signature-256", "'sha256=' and the hex HMAC-SHA256 of '<X-Timestamp>.<raw body>' with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
+          header("X-Timestamp", `Unix seconds when it was signed; refused when more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now.`, { type: "string", pattern: "^[0-9]{1,12}$" }),
+          header("X-Delivery-Id", "The delivery's id (1 to 200 printable ASCII characters); a repeated one is refused.", { type: "string", minLength: 1, maxLength: 200 }),
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            "application/json": {
+              schema: {
+                type: "object",
+                required: ["repository", "branch"],
+                properties: { repository: { type: "string", maxLength: 200 }, branch: { type: "string", maxLength: 200 }, commit: { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" } },
+              },
+            },
+          },
+        },
+        responses: { "202": { ...hookResult, description: "Queued; the ids of the deployments." }, "200": { ...hookResult, description: "Received; no rule matches, nothing is queued." }, ...hookErrors },
+      },
+    },
+  },
+  register,
 };

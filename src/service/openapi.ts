@@ -24,6 +24,7 @@ export const deploymentSchema = z.object({
   id: z.string(),
   project_id: z.string(),
   stack: z.string(),
+  operation: z.enum(["deploy", "rollback", "promote", "destroy"]),
   status: z.enum(["queued", "running", "succeeded", "failed"]),
   result: z.record(z.string(), z.unknown()).nullable().describe("The brief's success or error object, once finished."),
   attempts: z.number().int(),

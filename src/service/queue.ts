@@ -32,6 +32,8 @@ export interface JobQueue {
     options: { localConcurrency: number; batchSize: number; pollingIntervalSeconds: number },
     handler: (jobs: { id: string; data: T; retryCount?: number }[]) => Promise<unknown>,
   ): Promise<string>;
+  /** Stops this process's workers of a queue (`id`: one of them), waiting for their running jobs with `wait`. */
+  offWork(name: string, options?: { id?: string; wait?: boolean }): Promise<void>;
   createQueue(name: string, options: { policy: string }): Promise<void>;
   getQueue(name: string): Promise<unknown>;
   stop(options?: { graceful?: boolean; wait?: boolean; timeout?: number }): Promise<void>;
@@ -44,7 +46,7 @@ export interface JobQueue {
  */
 export async function openJobQueue(database: ServiceDatabase): Promise<JobQueue> {
   const { PgBoss } = await importEsm<{ PgBoss: new (options: object) => JobQueue & { start(): Promise<unknown>; on(event: string, listener: (error: Error) => void): void } }>("pg-boss");
-  const boss = new PgBoss({ ...database.connection, schema: "deployment_planner_queue", max: 5 });
+  const boss = new PgBoss({ ...database.connection, schema: "deployment_planner_queue", max: 5, superviseIntervalSeconds: 10 });
   // Errors of its background maintenance are retried by pg-boss; they must not crash the process.
   boss.on("error", () => undefined);
   await boss.start();

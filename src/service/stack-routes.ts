@@ -1,8 +1,260 @@
-import type { RouteModule } from "./api-context";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { appLogTail, followAppLog, MAX_LOG_LINES } from "../automation/app-logs";
+import { AutomationError } from "../automation/errors";
+import { stackHistory } from "../automation/history";
+import { listStacks } from "../automation/stack-list";
+import { stackOutputs } from "../automation/stack-queries";
+import { stackStatus } from "../automation/stack-status";
+import { failure } from "../outcome";
+import { identifierSchema, stackNameFor } from "../planner/spec";
+import { type ApiContext, authenticate, authorized, isReply, type RouteModule } from "./api-context";
+import { sendFailure, UNAUTHENTICATED } from "./api-errors";
+import { queueOperation } from "./deployments";
+import { BEARER, errorResponse } from "./openapi";
+import type { StackOperationArgs } from "./stack-operations";
+import { allows, type TokenScope } from "./tokens";
 
-/** Stacks: list, outputs and version, history, rollback, promote, destroy, app logs. */
+/** The longest a followed app log stays open. */
+const FOLLOW_MAX_MS = 3_600_000;
+
+const NO_SUCH_STACK = failure("validation", "no such stack", "List the stacks with GET /v1/stacks.");
+const NO_WORKSPACE = failure("env_setup", "this service process reads no stacks", "Start the API with its workspace ('deployment-planner serve --workspace <dir>').");
+
+/** A project id or environment name from a path, or null when it is not one. */
+function identifier(value: unknown): string | null {
+  return typeof value === "string" && identifierSchema.safeParse(value).success ? value : null;
+}
+
+/** The stack a request's path names, once the caller may act on it with `needed`; otherwise the reply sent. */
+async function stackOf(context: ApiContext, request: FastifyRequest, reply: FastifyReply, needed: TokenScope) {
+  const params = request.params as { project_id?: string; environment?: string };
+  const projectId = identifier(params.project_id);
+  const environment = identifier(params.environment);
+  const principal = await authenticate(context, request);
+  if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+  // Another project's stack is as unknown as one that does not exist (when the token may not even read it).
+  if (!projectId || !environment || !allows(principal, projectId, "read")) return sendFailure(reply, NO_SUCH_STACK, 404);
+  const allowed = await authorized(context, request, reply, projectId, needed);
+  if (isReply(allowed)) return allowed;
+  return { principal: allowed, projectId, environment, stack: stackNameFor(projectId, environment) };
+}
+
+/** Queues a stack operation and answers 202 with its record (to follow like any deployment). */
+async function queueStackOperation(context: ApiContext, reply: FastifyReply, tokenId: string, args: StackOperationArgs, stack: string, idempotencyKey: unknown) {
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== "string" || !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey))) {
+    return sendFailure(reply, failure("validation", "Idempotency-Key: 1 to 200 printable characters", "Send a unique key per operation, e.g. a UUID."), 400);
+  }
+  const queue = context.options.queue;
+  if (!queue) return sendFailure(reply, failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve')."), 503);
+  const queued = await queueOperation(context.options.database.pool, queue, {
+    tokenId,
+    operation: args.operation,
+    projectId: args.project_id,
+    stack,
+    request: args,
+    idempotencyKey: idempotencyKey as string | undefined,
+    notifier: context.options.notifier,
+  });
+  return reply.code(queued.created ? 202 : 200).header("location", `/v1/deployments/${queued.deployment.id}`).send(queued.deployment);
+}
+
+/** The body as an object (an absent body is an empty one), or null. */
+function bodyObject(request: FastifyRequest): Record<string, unknown> | null {
+  const body = request.body ?? {};
+  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+}
+
+function register(app: FastifyInstance, context: ApiContext): void {
+  const workspace = context.options.workspace;
+
+  app.get("/v1/stacks", async (request, reply) => {
+    const principal = await authenticate(context, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    const query = request.query as { project_id?: unknown };
+    const projectId = query.project_id === undefined ? undefined : identifier(query.project_id);
+    if (projectId === null) return sendFailure(reply, failure("validation", "project_id: not a project id", "Pass a project id, or none for every project you may read."), 400);
+    if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
+    const stacks = await listStacks(workspace, { projectId });
+    return { stacks: stacks.filter((stack) => allows(principal, stack.project_id, "read")) };
+  });
+
+  app.get("/v1/stacks/:project_id/:environment", async (request, reply) => {
+    const target = await stackOf(context, request, reply, "read");
+    if (isReply(target)) return target;
+    if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
+    const status = await stackStatus(workspace, target.stack);
+    if (!status) return sendFailure(reply, NO_SUCH_STACK, 404);
+    // A stack whose state the engine cannot read still has a summary; its outputs are then null.
+    const outputs = await stackOutputs(target.stack, { workspace }).catch(() => null);
+    return { ...status, outputs };
+  });
+
+  app.get("/v1/stacks/:project_id/:environment/history", async (request, reply) => {
+    const target = await stackOf(context, request, reply, "read");
+    if (isReply(target)) return target;
+    if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
+    const limit = Number((request.query as { limit?: string }).limit ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return sendFailure(reply, failure("validation", "limit: a whole number from 1 to 1000", "Ask for fewer entries."), 400);
+    try {
+      return { stack: target.stack, history: await stackHistory(target.stack, { workspace, limit }) };
+    } catch (error) {
+      if (error instanceof AutomationError && error.stage === "validation") return sendFailure(reply, NO_SUCH_STACK, 404);
+      throw error;
+    }
+  });
+
+  app.get("/v1/stacks/:project_id/:environment/logs", async (request, reply) => {
+    const target = await stackOf(context, request, reply, "read");
+    if (isReply(target)) return target;
+    if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
+    const query = request.query as { lines?: string; follow?: string };
+    const lines = Number(query.lines ?? 100);
+    if (!Number.isInteger(lines) || lines < 0 || lines > MAX_LOG_LINES) return sendFailure(reply, failure("validation", `lines: a whole number from 0 to ${MAX_LOG_LINES}`, "Ask for fewer lines."), 400);
+    const tail = await appLogTail(workspace, target.stack, lines);
+    if (!tail) return sendFailure(reply, failure("validation", "no app log: the stack runs no release on this machine's local target", "App logs exist for the local target; other targets keep them in their own consoles."), 404);
+    if (query.follow !== "true" && query.follow !== "1") return { stack: target.stack, release: tail.source.release, lines: tail.lines };
+    // Followed: server-sent events, one `log` event per batch of lines, until the caller leaves.
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), FOLLOW_MAX_MS);
+    raw.on("close", () => stop.abort());
+    const send = (batch: string[], release: string) => raw.write(`event: log\ndata: ${JSON.stringify({ release, lines: batch })}\n\n`);
+    if (tail.lines.length > 0) send(tail.lines, tail.source.release);
+    await followAppLog(workspace, target.stack, tail, send, stop.signal).catch(() => undefined);
+    clearTimeout(timer);
+    raw.end();
+  });
+
+  app.post("/v1/stacks/:project_id/:environment/rollback", async (request, reply) => {
+    const target = await stackOf(context, request, reply, "deploy");
+    if (isReply(target)) return target;
+    const body = bodyObject(request);
+    const to = body?.to;
+    if (!body || (to !== undefined && !(Number.isInteger(to) && (to as number) > 0) && !(typeof to === "string" && to.length > 0 && to.length <= 100 && !to.includes("\0")))) {
+      return sendFailure(reply, failure("validation", "to: a version number or a version name (or nothing for the last healthy one)", "Send {} or {\"to\": 3}."), 400);
+    }
+    const args: StackOperationArgs = { operation: "rollback", project_id: target.projectId, environment: target.environment, ...(to === undefined ? {} : { to: to as number | string }) };
+    return queueStackOperation(context, reply, target.principal.id, args, target.stack, request.headers["idempotency-key"]);
+  });
+
+  app.post("/v1/stacks/:project_id/promote", async (request, reply) => {
+    const body = bodyObject(request);
+    const from = identifier(body?.from);
+    const to = identifier(body?.to);
+    const projectId = identifier((request.params as { project_id?: string }).project_id);
+    const principal = await authenticate(context, request);
+    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    if (!projectId || !allows(principal, projectId, "read")) return sendFailure(reply, NO_SUCH_STACK, 404);
+    if (!from || !to || from === to) return sendFailure(reply, failure("validation", "from, to: two different environment names", "Send {\"from\": \"staging\", \"to\": \"production\"}."), 400);
+    if (!allows(principal, projectId, "deploy")) return sendFailure(reply, failure("validation", `this token may not deploy project '${projectId}'`, "Use a token with the deploy scope for this project."), 403);
+    const args: StackOperationArgs = { operation: "promote", project_id: projectId, from, to };
+    return queueStackOperation(context, reply, principal.id, args, stackNameFor(projectId, to), request.headers["idempotency-key"]);
+  });
+
+  app.delete("/v1/stacks/:project_id/:environment", async (request, reply) => {
+    const target = await stackOf(context, request, reply, "admin");
+    if (isReply(target)) return target;
+    const query = request.query as { force?: string; remove?: string };
+    const args: StackOperationArgs = {
+      operation: "destroy",
+      project_id: target.projectId,
+      environment: target.environment,
+      force: query.force === "true",
+      remove: query.remove === "true",
+    };
+    return queueStackOperation(context, reply, target.principal.id, args, target.stack, request.headers["idempotency-key"]);
+  });
+}
+
+const stackParams = [
+  { name: "project_id", in: "path", required: true, schema: { type: "string" } },
+  { name: "environment", in: "path", required: true, schema: { type: "string" } },
+];
+const queuedResponses = (what: string) => ({
+  "202": { description: `${what} queued: the record to follow like a deployment.`, content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+  "200": { description: "The operation this Idempotency-Key queued before.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+  "400": errorResponse("Invalid arguments."),
+  "401": errorResponse("No valid token."),
+  "403": errorResponse("The token's scope is not enough."),
+  "404": errorResponse("No such stack for this token."),
+});
+const idempotencyHeader = { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } };
+
+/** Stacks: list, one stack's outputs and version, history, app logs, and queued rollback, promotion and destroy. */
 export const stackRoutes: RouteModule = {
-  routes: [],
-  paths: {},
-  register() {},
+  routes: [
+    "GET /v1/stacks",
+    "GET /v1/stacks/{project_id}/{environment}",
+    "GET /v1/stacks/{project_id}/{environment}/history",
+    "GET /v1/stacks/{project_id}/{environment}/logs",
+    "POST /v1/stacks/{project_id}/{environment}/rollback",
+    "POST /v1/stacks/{project_id}/promote",
+    "DELETE /v1/stacks/{project_id}/{environment}",
+  ],
+  paths: {
+    "/v1/stacks": {
+      get: {
+        summary: "The stacks the token may read: version, URL, last update, lock, rollout.",
+        security: BEARER,
+        parameters: [{ name: "project_id", in: "query", required: false, schema: { type: "string" } }],
+        responses: { "200": { description: "The stacks." }, "400": errorResponse("Invalid project id."), "401": errorResponse("No valid token.") },
+      },
+    },
+    "/v1/stacks/{project_id}/{environment}": {
+      get: {
+        summary: "One stack: its summary, current version, outputs (secret ones masked) and last rollout.",
+        security: BEARER,
+        parameters: stackParams,
+        responses: { "200": { description: "The stack." }, "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },
+      },
+      delete: {
+        summary: "Queue a destroy of the stack's resources (admin). A protected (production) stack needs force=true; remove=true also removes the stack and its history.",
+        security: BEARER,
+        parameters: [...stackParams, idempotencyHeader, { name: "force", in: "query", required: false, schema: { type: "boolean" } }, { name: "remove", in: "query", required: false, schema: { type: "boolean" } }],
+        responses: queuedResponses("The destroy"),
+      },
+    },
+    "/v1/stacks/{project_id}/{environment}/history": {
+      get: {
+        summary: "The stack's updates, newest first.",
+        security: BEARER,
+        parameters: [...stackParams, { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } }],
+        responses: { "200": { description: "The history." }, "400": errorResponse("Invalid limit."), "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },
+      },
+    },
+    "/v1/stacks/{project_id}/{environment}/logs": {
+      get: {
+        summary: "The app's own output (local target), masked: the last lines, or with follow=true server-sent 'log' events as it writes.",
+        security: BEARER,
+        parameters: [...stackParams, { name: "lines", in: "query", required: false, schema: { type: "integer", minimum: 0, maximum: MAX_LOG_LINES } }, { name: "follow", in: "query", required: false, schema: { type: "boolean" } }],
+        responses: {
+          "200": { description: "The lines (JSON), or the event stream.", content: { "application/json": { schema: { type: "object" } }, "text/event-stream": { schema: { type: "string" } } } },
+          "400": errorResponse("Invalid lines."),
+          "401": errorResponse("No valid token."),
+          "404": errorResponse("No such stack for this token, or no app log here."),
+        },
+      },
+    },
+    "/v1/stacks/{project_id}/{environment}/rollback": {
+      post: {
+        summary: "Queue a rollback to a version (number or name), or to the last healthy one.",
+        security: BEARER,
+        parameters: [...stackParams, idempotencyHeader],
+        requestBody: { required: false, content: { "application/json": { schema: { type: "object", properties: { to: { oneOf: [{ type: "integer", minimum: 1 }, { type: "string" }] } }, additionalProperties: false } } } },
+        responses: queuedResponses("The rollback"),
+      },
+    },
+    "/v1/stacks/{project_id}/promote": {
+      post: {
+        summary: "Queue a promotion of one environment's current version to another.",
+        security: BEARER,
+        parameters: [{ name: "project_id", in: "path", required: true, schema: { type: "string" } }, idempotencyHeader],
+        requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["from", "to"], properties: { from: { type: "string" }, to: { type: "string" } } } } } },
+        responses: queuedResponses("The promotion"),
+      },
+    },
+  },
+  register,
 };

@@ -1,8 +1,12 @@
-import { planAndDeploy } from "../automation/deploy";
+import os from "node:os";
 import type { PlannerWorkspace } from "../automation/workspace";
+import { isSameProcess } from "../automation/process-liveness";
 import type { ServiceDatabase } from "./database";
+import { getDeployment, MAX_ATTEMPTS, type DeploymentNotifier } from "./deployments";
 import { SERVICE_SCHEMA } from "./migrations";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
+import { isTransientFailure } from "../outcome";
+import { engineLogOf, runQueuedOperation, type QueuedOperation } from "./stack-operations";
 
 /** Options of a deployment worker. */
 export interface WorkerOptions {
@@ -13,41 +17,87 @@ export interface WorkerOptions {
   readonly baseDir: string;
   /** Deployments this process runs at once (on different stacks; one stack's run one at a time). Default 2. */
   readonly concurrency?: number;
+  /** Tells subscribers when a deployment starts and how it ended; default nobody. */
+  readonly notifier?: DeploymentNotifier;
+  /** Hides the service's own credentials (the database password in the state backend's URL) in what is recorded. */
+  readonly redact?: (text: string) => string;
 }
 
+/** Thrown to hand a job back to the queue, which retries it with backoff. */
+class RetryLater extends Error {}
+
+/** This worker process, as a deployment record names its runner. */
+const WORKER_ID = `${os.hostname()}:${process.pid}:${Date.now()}`;
+
 /**
- * Runs queued deployments through `planAndDeploy`, recording their progress lines and their result. A job delivered
- * again (its worker died) runs only if its deployment has not finished, and under the deployment's idempotency key, so
- * a finished engine run is never repeated; the stack's locks and pending operations are repaired by the operation
- * itself. Only a thrown error (not a deployment's failure, which is its result) makes the queue retry the job.
+ * Runs queued operations (deployments, rollbacks, promotions, destroys) through the library, recording their
+ * progress lines, their masked engine log and their result. A job delivered again (its worker died and stopped
+ * beating) runs only if its operation has not finished, and a deployment under its idempotency key, so a finished
+ * engine run is never repeated; the stack's stale locks and an interrupted update's pending operations are repaired
+ * by the operation itself. A deployment's own failure is its result; only a transient engine failure (or a thrown
+ * error: a lost database) hands the job back for a retry with backoff, up to `MAX_ATTEMPTS`.
  */
 export async function startWorker(options: WorkerOptions): Promise<{ stop(): Promise<void> }> {
   const pool = options.database.pool;
+  const redact = options.redact ?? ((text: string) => text);
+  const notify = async (event: Parameters<DeploymentNotifier["publish"]>[0], id: string) => {
+    if (!options.notifier) return;
+    const deployment = await getDeployment(pool, id).catch(() => null);
+    // A subscriber that cannot be told never fails the deployment; deliveries are recorded and retried on their own.
+    if (deployment) await options.notifier.publish(event, deployment).catch(() => undefined);
+  };
+
   const runOne = async (deploymentId: string) => {
-    const claimed = await pool.query<{ request: unknown }>(
-      `update ${SERVICE_SCHEMA}.deployments set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now())
-       where id = $1 and status in ('queued', 'running') returning request`,
-      [deploymentId],
+    const previous = await pool.query<{ worker: string | null; status: string }>(`select worker, status from ${SERVICE_SCHEMA}.deployments where id = $1`, [deploymentId]);
+    const row = previous.rows[0];
+    if (!row || (row.status !== "queued" && row.status !== "running")) return;
+    // A job delivered again while its first runner on this host still runs (a stalled heartbeat) waits for it.
+    if (row.status === "running" && row.worker && (await runnerAlive(row.worker))) throw new RetryLater("its runner still runs");
+    const claimed = await pool.query<{ request: unknown; operation: QueuedOperation; token_id: string; attempts: number }>(
+      `update ${SERVICE_SCHEMA}.deployments set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), worker = $2
+       where id = $1 and status in ('queued', 'running') returning request, operation, token_id, attempts`,
+      [deploymentId, WORKER_ID],
     );
-    if (claimed.rows.length === 0) return;
+    const job = claimed.rows[0];
+    if (!job) return;
+    if (job.attempts === 1) await notify("started", deploymentId);
     let recorded = Promise.resolve();
     const onProgress = (line: string) => {
       // Kept in order; a line that cannot be written is dropped, never the deployment.
-      recorded = recorded.then(() => pool.query(`insert into ${SERVICE_SCHEMA}.deployment_events (deployment_id, line) values ($1, $2)`, [deploymentId, line.slice(0, 4000)]).then(() => undefined, () => undefined));
+      recorded = recorded.then(() =>
+        pool.query(`insert into ${SERVICE_SCHEMA}.deployment_events (deployment_id, line) values ($1, $2)`, [deploymentId, redact(line).slice(0, 4000)]).then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
     };
-    const result = await planAndDeploy(claimed.rows[0]!.request, {
+    const result = await runQueuedOperation(job.operation, job.request, {
       workspace: options.workspace,
       baseDir: options.baseDir,
       idempotencyKey: `deployment:${deploymentId}`,
       onProgress,
+      actor: job.token_id,
     });
     await recorded;
-    await pool.query(`update ${SERVICE_SCHEMA}.deployments set status = $2, result = $3, finished_at = now() where id = $1`, [
+    const log = await engineLogOf(result);
+    if (isTransientFailure(result) && job.attempts < MAX_ATTEMPTS) {
+      onProgress(`attempt ${job.attempts} met a transient failure; retrying with backoff`);
+      await recorded;
+      await pool.query(`update ${SERVICE_SCHEMA}.deployments set status = 'queued', engine_log = $2 where id = $1`, [deploymentId, log === null ? null : redact(log)]);
+      throw new RetryLater("transient failure");
+    }
+    const { log_file: _machinePath, ...reported } = result;
+    const succeeded = result.status !== "error";
+    await pool.query(`update ${SERVICE_SCHEMA}.deployments set status = $2, result = $3, engine_log = $4, finished_at = now() where id = $1`, [
       deploymentId,
-      result.status === "error" ? "failed" : "succeeded",
-      JSON.stringify(result),
+      succeeded ? "succeeded" : "failed",
+      redact(JSON.stringify(reported)),
+      log === null ? null : redact(log),
     ]);
+    await notify(succeeded ? "succeeded" : "failed", deploymentId);
+    if ((succeeded && job.operation === "rollback") || typeof result.rolled_back_to === "number") await notify("rolled_back", deploymentId);
   };
+
   await options.queue.work(DEPLOYMENTS_QUEUE, { localConcurrency: options.concurrency ?? 2, batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
     for (const job of jobs) await runOne(job.data.deployment_id);
   });
@@ -56,4 +106,11 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
       await options.queue.stop({ graceful: true, wait: true, timeout: 30_000 });
     },
   };
+}
+
+/** Whether the worker a record names still runs: on this host, its process; elsewhere, unknown (taken as gone). */
+async function runnerAlive(worker: string): Promise<boolean> {
+  const [host, pid, startedAt] = worker.split(":");
+  if (host !== os.hostname() || Number(pid) === process.pid) return false;
+  return isSameProcess(Number(pid), Number(startedAt));
 }

@@ -3,6 +3,7 @@ import { auditCommand } from "./audit";
 import { deployCommand } from "./deploy";
 import { doctorCommand } from "./doctor";
 import { gcCommand, listCommand, statusCommand } from "./environments";
+import { logsCommand } from "./logs";
 import { planCommand } from "./plan";
 import { previewCommand } from "./preview";
 import { promoteCommand } from "./promote";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CliCommand[] = [
   historyCommand,
   listCommand,
   statusCommand,
+  logsCommand,
   gcCommand,
   outputsCommand,
   unlockCommand,

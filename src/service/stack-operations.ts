@@ -1,0 +1,71 @@
+import { readFile, stat } from "node:fs/promises";
+import { planAndDeploy } from "../automation/deploy";
+import { AutomationError } from "../automation/errors";
+import { destroyStack } from "../automation/operations";
+import { promote } from "../automation/promote";
+import { rollback } from "../automation/rollback";
+import type { PlannerWorkspace } from "../automation/workspace";
+import { failure } from "../outcome";
+import { stackNameFor } from "../planner/spec";
+
+/** What a queued job runs: a deployment request, or a rollback, promotion or destroy of a stack. */
+export type QueuedOperation = "deploy" | "rollback" | "promote" | "destroy";
+
+/** The arguments of a queued stack operation, as its record keeps them (the `request` column). */
+export type StackOperationArgs =
+  | { readonly operation: "rollback"; readonly project_id: string; readonly environment: string; readonly to?: number | string }
+  | { readonly operation: "promote"; readonly project_id: string; readonly from: string; readonly to: string }
+  | { readonly operation: "destroy"; readonly project_id: string; readonly environment: string; readonly force?: boolean; readonly remove?: boolean };
+
+/** The stack a queued operation changes (its key in the queue: one operation per stack at a time). */
+export function operationStack(args: StackOperationArgs): string {
+  return stackNameFor(args.project_id, args.operation === "promote" ? args.to : args.environment);
+}
+
+/** How a worker runs one queued operation. */
+export interface RunOptions {
+  readonly workspace: PlannerWorkspace;
+  readonly baseDir: string;
+  /** Makes a repeated run of the same deployment return the first run's result instead of running again. */
+  readonly idempotencyKey: string;
+  readonly onProgress: (line: string) => void;
+  /** Who asked (the token's id, a webhook), for the stack history and the audit trail. */
+  readonly actor: string;
+}
+
+/** Largest engine log kept with a deployment record (its tail is kept). */
+const ENGINE_LOG_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Runs one queued operation through the library and answers the brief's success or error object, never throwing for
+ * the operation's own failure: a refused destroy of a protected stack, an unknown version or a failed update are
+ * results. Only what the library could not turn into a result (a bug) comes back as an `internal` failure.
+ */
+export async function runQueuedOperation(operation: QueuedOperation, request: unknown, options: RunOptions): Promise<Record<string, unknown>> {
+  try {
+    if (operation === "deploy") {
+      return (await planAndDeploy(request, { workspace: options.workspace, baseDir: options.baseDir, idempotencyKey: options.idempotencyKey, onProgress: options.onProgress })) as unknown as Record<string, unknown>;
+    }
+    const args = request as StackOperationArgs;
+    const common = { workspace: options.workspace, onProgress: options.onProgress, actor: options.actor };
+    if (args.operation === "rollback") return (await rollback(args.project_id, args.environment, { ...common, to: args.to })) as unknown as Record<string, unknown>;
+    if (args.operation === "promote") return (await promote(args.project_id, { ...common, from: args.from, to: args.to })) as unknown as Record<string, unknown>;
+    const stack = operationStack(args);
+    const destroyed = await destroyStack(stack, { ...common, force: args.force === true, removeStack: args.remove === true });
+    return { status: "success", stack, destroyed: true, changes: destroyed.changeSummary, stack_removed: destroyed.stackRemoved, log_file: destroyed.logFile, warnings: destroyed.repairs };
+  } catch (error) {
+    if (error instanceof AutomationError) return error.toFailure() as unknown as Record<string, unknown>;
+    return failure("internal", "the operation failed unexpectedly", "Try again; if it persists, report it to the operator.") as unknown as Record<string, unknown>;
+  }
+}
+
+/** The tail of an operation's engine log (already masked by the engine run), or null when it left none. */
+export async function engineLogOf(result: Record<string, unknown>): Promise<string | null> {
+  const file = typeof result.log_file === "string" ? result.log_file : null;
+  if (!file) return null;
+  const size = await stat(file).then((s) => s.size, () => -1);
+  if (size < 0) return null;
+  const text = await readFile(file, "utf8").catch(() => null);
+  if (text === null) return null;
+  return size > ENGINE_LOG_MAX_BYTES ? `[earlier lines omitted]\n${text.slice(-ENGINE_LOG_MAX_BYTES)}` : text;
+}
