@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -32,13 +32,16 @@ describe("deployments through the service's queue", () => {
     root = await mkdtemp(path.join(os.tmpdir(), "dp-service-"));
     sourceRoot = path.join(root, "sources");
     await cp(path.join(REPO, "examples", "apps", "static-site"), path.join(sourceRoot, "site"), { recursive: true });
+    // A second version of the site, told apart by its page.
+    await cp(path.join(REPO, "examples", "apps", "static-site"), path.join(sourceRoot, "site-v2"), { recursive: true });
+    await writeFile(path.join(sourceRoot, "site-v2", "index.html"), "<!doctype html><h1>version two</h1>");
     const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home") };
     const workspaceDir = path.join(root, "workspace");
     workspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain: await ensurePulumi({ env, skipInstaller: true }), backendUrl: `file://${path.join(workspaceDir, ".pulumi-state")}` });
     database = await openServiceDatabase({ dataDir: workspace.dataDir, databaseUrl: "" });
     queue = await openJobQueue(database);
     worker = await startWorker({ database, queue, workspace, baseDir: sourceRoot, concurrency: 2 });
-    app = await buildApi({ database, queue, sourceRoots: [sourceRoot], version: "test" });
+    app = await buildApi({ database, queue, workspace, sourceRoots: [sourceRoot], version: "test" });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     token = (await createToken(database.pool, ["*"], "deploy")).token;
   }, 180_000);
@@ -118,5 +121,67 @@ describe("deployments through the service's queue", () => {
     const hidden = await fetch(`${base}/v1/deployments/${any.id}`, { headers: { authorization: `Bearer ${other}` } });
     expect(hidden.status).toBe(404);
     expect((await call("GET", "/v1/deployments/not-a-uuid")).status).toBe(404);
+  });
+
+  it("plans, deploys a second version, lists the stack, reads its history and app log, rolls back and destroys through the API", async () => {
+    const projectId = uniqueId("svcstack");
+    const stack = `${projectId}.development`;
+    stacks.push(stack);
+    const request = (source: string, versionName: string) => ({ project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: "development" }, source, version_name: versionName });
+
+    const planned = await call("POST", "/v1/plan", request("site", "v1"));
+    expect(planned.status).toBe(200);
+    expect(planned.body).toMatchObject({ status: "planned", spec: { stack, target: "local" } });
+    expect((await call("GET", `/v1/stacks/${projectId}/development`)).status).toBe(404);
+
+    const first = await finished((await call("POST", "/v1/deployments", request("site", "v1"))).body.id as string);
+    expect(first).toMatchObject({ status: "succeeded", operation: "deploy" });
+    const second = await finished((await call("POST", "/v1/deployments", request("site-v2", "v2"))).body.id as string);
+    expect(second).toMatchObject({ status: "succeeded", result: { version_name: "v2" } });
+    const url = (second.result as { url: string }).url;
+    expect(await (await fetch(url)).text()).toContain("version two");
+
+    // The masked engine log of a finished deployment, served from the database.
+    const log = await fetch(`${base}/v1/deployments/${second.id}/log`, { headers: { authorization: `Bearer ${token}` } });
+    expect(log.status).toBe(200);
+    expect(log.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect((await log.text()).length).toBeGreaterThan(0);
+    expect(second.result).not.toHaveProperty("log_file");
+
+    const listed = await call("GET", `/v1/stacks?project_id=${projectId}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.stacks).toEqual([expect.objectContaining({ stack, project_id: projectId, environment: "development", version_name: "v2", url })]);
+    const one = await call("GET", `/v1/stacks/${projectId}/development`);
+    expect(one.body).toMatchObject({ stack, version_name: "v2", outputs: expect.objectContaining({ url }) });
+    const history = await call("GET", `/v1/stacks/${projectId}/development/history`);
+    expect(history.status).toBe(200);
+    const entries = history.body.history as { version: number; result: string }[];
+    expect(entries.filter((entry) => entry.result === "succeeded")).toHaveLength(2);
+    const appLog = await call("GET", `/v1/stacks/${projectId}/development/logs?lines=50`);
+    expect(appLog.status).toBe(200);
+    expect(appLog.body).toMatchObject({ stack, release: expect.any(String), lines: expect.any(Array) });
+
+    // A read token of another project learns nothing of the stack; a deploy token may not destroy it.
+    const stranger = (await createToken(database.pool, ["elsewhere"], "admin")).token;
+    expect((await fetch(`${base}/v1/stacks/${projectId}/development`, { headers: { authorization: `Bearer ${stranger}` } })).status).toBe(404);
+    expect((await call("DELETE", `/v1/stacks/${projectId}/development`)).status).toBe(403);
+
+    // Rollback: queued like a deployment, run by the worker, and the URL serves the first version again.
+    const rolling = await call("POST", `/v1/stacks/${projectId}/development/rollback`, { to: "v1" });
+    expect(rolling.status).toBe(202);
+    expect(rolling.body).toMatchObject({ operation: "rollback", stack, status: "queued" });
+    const rolledBack = await finished(rolling.body.id as string);
+    expect(rolledBack).toMatchObject({ status: "succeeded", operation: "rollback", result: { status: "success", version_name: "v1" } });
+    expect(await (await fetch(url)).text()).not.toContain("version two");
+    expect((await call("POST", `/v1/stacks/${projectId}/development/rollback`, { to: { bad: true } })).status).toBe(400);
+
+    // Destroy needs an admin token; the stack's resources go and the URL stops answering.
+    const admin = (await createToken(database.pool, [projectId], "admin")).token;
+    const destroying = await fetch(`${base}/v1/stacks/${projectId}/development?remove=true`, { method: "DELETE", headers: { authorization: `Bearer ${admin}` } });
+    expect(destroying.status).toBe(202);
+    const destroyed = await finished(((await destroying.json()) as { id: string }).id);
+    expect(destroyed).toMatchObject({ status: "succeeded", operation: "destroy", result: { status: "success", destroyed: true, stack_removed: true } });
+    await expect(fetch(url)).rejects.toThrow();
+    expect((await call("GET", `/v1/stacks/${projectId}/development`)).status).toBe(404);
   });
 });
