@@ -4,7 +4,7 @@ import path from "node:path";
 import { appendAudit } from "./audit";
 import { hostLeaseState, removeExpiredLeases } from "./leases";
 import { isSameProcess } from "./process-liveness";
-import { postgresState, postgresStateDocuments, removePostgresStateDocument } from "./postgres-state";
+import { postgresDocumentJson, postgresState, postgresStateDocuments, removePostgresStateDocument } from "./postgres-state";
 import { breakStackMutex } from "./stack-mutex";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
@@ -41,7 +41,7 @@ export async function lockHolders(workspace: PlannerWorkspace, projectName: stri
   const postgres = postgresState(workspace);
   if (postgres) {
     const documents = await postgresStateDocuments(postgres, "locks", "organization", projectName, stack);
-    return documents.map(({ key, data }) => holderOf(key, typeof data === "object" && data !== null ? (data as Record<string, unknown>) : {}));
+    return documents.map(({ key, data }) => holderOf(key, postgresDocumentJson(data)));
   }
   const dir = stackLockDir(workspace, projectName, stack);
   if (!dir) return [];

@@ -59,3 +59,18 @@ export async function removePostgresStateDocument(state: PostgresState, key: str
   const pool = await poolFor(state);
   await pool.query(`delete from ${quoted(state.table)} where key = $1`, [key]);
 }
+
+/**
+ * The JSON object a state document holds. The backend stores each blob as `{"data": "<base64 of its bytes>"}`; a
+ * document that is not such a blob of a JSON object (a lock cut short) is read as an empty object.
+ */
+export function postgresDocumentJson(document: unknown): Record<string, unknown> {
+  const encoded = typeof document === "object" && document !== null ? (document as { data?: unknown }).data : undefined;
+  if (typeof encoded !== "string") return {};
+  try {
+    const parsed = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as unknown;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -106,9 +106,8 @@ export async function checkedRequest(context: ApiContext, request: FastifyReques
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     return sendFailure(reply, failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."), 400);
   }
-  // PostgreSQL cannot store a NUL character in JSON; no field of a request has a use for one.
-  if (JSON.stringify(body).includes("\\u0000")) {
-    return sendFailure(reply, failure("validation", "request: contains a NUL character", "Remove NUL characters from the request's strings."), 400);
+  if (!storable(body)) {
+    return sendFailure(reply, failure("validation", "request: a string holds a NUL character or a lone UTF-16 surrogate", "Send well-formed Unicode text without NUL characters."), 400);
   }
   const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
   if (projectId === null && projectRequired) return sendFailure(reply, failure("validation", "project_id: required", "Name the project to deploy."), 400);
@@ -127,4 +126,18 @@ export async function insideRoots(roots: readonly string[], source: unknown): Pr
   // Symlinks are followed where the path exists, so a link inside a root cannot point out of it.
   const real = await realpath(resolved).catch(() => resolved);
   return roots.some((root) => real === root || real.startsWith(root + path.sep));
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Whether every string (and key) of a JSON value can be stored: PostgreSQL's JSON refuses NUL characters and lone
+ * UTF-16 surrogates, and no field of a request has a use for either.
+ */
+export function storable(value: unknown, depth = 0): boolean {
+  if (depth > 200) return false;
+  if (typeof value === "string") return !value.includes("\0") && !LONE_SURROGATE.test(value);
+  if (Array.isArray(value)) return value.every((item) => storable(item, depth + 1));
+  if (typeof value === "object" && value !== null) return Object.entries(value).every(([key, item]) => storable(key, depth + 1) && storable(item, depth + 1));
+  return true;
 }

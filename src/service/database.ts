@@ -4,7 +4,7 @@ import net from "node:net";
 import path from "node:path";
 import type { Pool } from "pg";
 import { importEsm } from "./esm";
-import { migrate } from "./migrations";
+import { migrate, PULUMI_STATE_TABLE } from "./migrations";
 
 /** The service's PostgreSQL: a pool, and how to let go of it. */
 export interface ServiceDatabase {
@@ -199,8 +199,6 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** The table Pulumi's state lives in when the service keeps it in its database. */
-export const PULUMI_STATE_TABLE = "deployment_planner_pulumi_state";
 
 /**
  * The service's database as a Pulumi state backend (its `postgres://` self-managed backend, in a table of its own),

@@ -74,6 +74,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    // Sent now, so a client (and any proxy) sees the stream open before its first event.
+    raw.flushHeaders();
     let closed = false;
     raw.on("close", () => (closed = true));
     // Event ids are sequence numbers; anything else (or beyond them) starts from the beginning.

@@ -1,5 +1,8 @@
 import type { Pool } from "pg";
 
+/** The table Pulumi's state lives in when the service keeps it in its database. */
+export const PULUMI_STATE_TABLE = "deployment_planner_pulumi_state";
+
 /** The schema every table of the service lives in, apart from anything else in the database. */
 export const SERVICE_SCHEMA = "deployment_planner";
 
@@ -83,6 +86,13 @@ export async function migrate(pool: Pool): Promise<void> {
       await client.query(sql);
       await client.query(`insert into ${SERVICE_SCHEMA}.schema_migrations (version) values ($1)`, [index + 1]);
     }
+    // Pulumi's PostgreSQL backend creates its table on first use; two engines doing so at once race (one fails on
+    // PostgreSQL's catalog). Created here first, under the lock, with the same shape and names (and unqualified, so
+    // it lands where the engine's own connection looks), the engine's statements find it and do nothing.
+    await client.query(
+      `create table if not exists ${PULUMI_STATE_TABLE} (key text primary key, data json not null, updated_at timestamptz not null default now())`,
+    );
+    await client.query(`create index if not exists ${PULUMI_STATE_TABLE}_key_prefix_idx on ${PULUMI_STATE_TABLE} (key text_pattern_ops)`);
     await client.query("commit");
   } catch (error) {
     await client.query("rollback").catch(() => undefined);

@@ -7,7 +7,7 @@ import { stackOutputs } from "../automation/stack-queries";
 import { stackStatus } from "../automation/stack-status";
 import { failure } from "../outcome";
 import { identifierSchema, stackNameFor } from "../planner/spec";
-import { type ApiContext, authenticate, authorized, isReply, type RouteModule } from "./api-context";
+import { type ApiContext, authenticate, authorized, isReply, type RouteModule, storable } from "./api-context";
 import { sendFailure, UNAUTHENTICATED } from "./api-errors";
 import { queueOperation } from "./deployments";
 import { BEARER, errorResponse } from "./openapi";
@@ -61,7 +61,7 @@ async function queueStackOperation(context: ApiContext, reply: FastifyReply, tok
 /** The body as an object (an absent body is an empty one), or null. */
 function bodyObject(request: FastifyRequest): Record<string, unknown> | null {
   const body = request.body ?? {};
-  return typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+  return typeof body === "object" && body !== null && !Array.isArray(body) && storable(body) ? (body as Record<string, unknown>) : null;
 }
 
 function register(app: FastifyInstance, context: ApiContext): void {
@@ -117,6 +117,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    // Sent now, so a client (and any proxy) sees the stream open before its first event.
+    raw.flushHeaders();
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), FOLLOW_MAX_MS);
     raw.on("close", () => stop.abort());
@@ -132,7 +134,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (isReply(target)) return target;
     const body = bodyObject(request);
     const to = body?.to;
-    if (!body || (to !== undefined && !(Number.isInteger(to) && (to as number) > 0) && !(typeof to === "string" && to.length > 0 && to.length <= 100 && !to.includes("\0")))) {
+    if (!body || (to !== undefined && !(Number.isInteger(to) && (to as number) > 0) && !(typeof to === "string" && to.length > 0 && to.length <= 100))) {
       return sendFailure(reply, failure("validation", "to: a version number or a version name (or nothing for the last healthy one)", "Send {} or {\"to\": 3}."), 400);
     }
     const args: StackOperationArgs = { operation: "rollback", project_id: target.projectId, environment: target.environment, ...(to === undefined ? {} : { to: to as number | string }) };
