@@ -1,17 +1,11 @@
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack } from "../../src/automation/operations";
-import { ensurePulumi } from "../../src/automation/toolchain";
-import { openWorkspace, type PlannerWorkspace } from "../../src/automation/workspace";
-import { buildApi } from "../../src/service/api";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
-import { openJobQueue, type JobQueue } from "../../src/service/queue";
+import type { ServiceDatabase } from "../../src/service/database";
 import { createToken } from "../../src/service/tokens";
-import { startWorker } from "../../src/service/worker";
-import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
+import { uniqueId } from "../support/engine";
+import { startServiceHarness, type ServiceHarness } from "../support/service";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -19,11 +13,8 @@ const REPO = path.resolve(__dirname, "..", "..");
 describe("deployments through the service's queue", () => {
   let root = "";
   let sourceRoot = "";
+  let service: ServiceHarness;
   let database: ServiceDatabase;
-  let queue: JobQueue;
-  let worker: { stop(): Promise<void> };
-  let workspace: PlannerWorkspace;
-  let app: FastifyInstance;
   let base = "";
   let token = "";
   const stacks: string[] = [];
@@ -35,24 +26,13 @@ describe("deployments through the service's queue", () => {
     // A second version of the site, told apart by its page.
     await cp(path.join(REPO, "examples", "apps", "static-site"), path.join(sourceRoot, "site-v2"), { recursive: true });
     await writeFile(path.join(sourceRoot, "site-v2", "index.html"), "<!doctype html><h1>version two</h1>");
-    const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home") };
-    const workspaceDir = path.join(root, "workspace");
-    workspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain: await ensurePulumi({ env, skipInstaller: true }), backendUrl: `file://${path.join(workspaceDir, ".pulumi-state")}` });
-    database = await openServiceDatabase({ dataDir: workspace.dataDir, databaseUrl: "" });
-    queue = await openJobQueue(database);
-    worker = await startWorker({ database, queue, workspace, baseDir: sourceRoot, concurrency: 2 });
-    app = await buildApi({ database, queue, workspace, sourceRoots: [sourceRoot], version: "test" });
-    base = await app.listen({ host: "127.0.0.1", port: 0 });
+    service = await startServiceHarness(root, sourceRoot);
+    ({ database, base } = service);
     token = (await createToken(database.pool, ["*"], "deploy")).token;
   }, 180_000);
 
   afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    for (const stack of stacks) await destroyStack(stack, { workspace, removeStack: true, force: true }).catch(() => undefined);
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
-    await rm(root, { recursive: true, force: true });
+    await service?.stop(stacks);
   }, 180_000);
 
   async function call(method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -1,19 +1,14 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack } from "../../src/automation/operations";
-import { ensurePulumi } from "../../src/automation/toolchain";
-import { openWorkspace, type PlannerWorkspace } from "../../src/automation/workspace";
 import { buildApi } from "../../src/service/api";
 import { loadServiceConfig, type ServiceConfig } from "../../src/service/config";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
-import { openJobQueue, type JobQueue } from "../../src/service/queue";
+import type { ServiceDatabase } from "../../src/service/database";
 import { createToken } from "../../src/service/tokens";
-import { startWorker } from "../../src/service/worker";
-import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
+import { uniqueId } from "../support/engine";
+import { startServiceHarness, type ServiceHarness } from "../support/service";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const GITHUB_SECRET_ENV = `DP_HOOKS_TEST_GITHUB_SECRET_${process.pid}`;
@@ -31,12 +26,9 @@ const commitSha = () => randomBytes(20).toString("hex");
 /** The service's incoming webhooks on a real PostgreSQL, with a worker deploying what they queue on the local target. */
 describe("the deployment service's signed webhooks", () => {
   let root = "";
+  let service: ServiceHarness;
   let database: ServiceDatabase;
-  let queue: JobQueue;
-  let worker: { stop(): Promise<void> };
-  let workspace: PlannerWorkspace;
   let config: ServiceConfig;
-  let app: FastifyInstance;
   let base = "";
   let readToken = "";
   const siteProject = uniqueId("hooks");
@@ -75,24 +67,13 @@ describe("the deployment service's signed webhooks", () => {
     if ("status" in loaded) throw new Error(loaded.reason);
     config = loaded;
 
-    const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home") };
-    const workspaceDir = path.join(root, "workspace");
-    workspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain: await ensurePulumi({ env, skipInstaller: true }), backendUrl: `file://${path.join(workspaceDir, ".pulumi-state")}` });
-    database = await openServiceDatabase({ dataDir: workspace.dataDir, databaseUrl: "" });
-    queue = await openJobQueue(database);
-    worker = await startWorker({ database, queue, workspace, baseDir: sourceRoot, concurrency: 2 });
-    app = await buildApi({ database, queue, config, sourceRoots: [sourceRoot], bodyLimitBytes: 64 * 1024, version: "test" });
-    base = await app.listen({ host: "127.0.0.1", port: 0 });
+    service = await startServiceHarness(root, sourceRoot, { config, bodyLimitBytes: 64 * 1024 });
+    ({ database, base } = service);
     readToken = (await createToken(database.pool, ["*"], "read")).token;
   }, 180_000);
 
   afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    for (const stack of stacks) await destroyStack(stack, { workspace, removeStack: true, force: true }).catch(() => undefined);
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
-    await rm(root, { recursive: true, force: true });
+    await service?.stop(stacks);
     delete process.env[GITHUB_SECRET_ENV];
     delete process.env[GENERIC_SECRET_ENV];
   }, 180_000);
@@ -153,7 +134,7 @@ describe("the deployment service's signed webhooks", () => {
     const plainText = JSON.stringify(push("main"));
     const notJson = await deliver("/v1/hooks/github", plainText, { "content-type": "text/plain", "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": hmac(githubSecret, plainText) });
     expect(notJson.status).toBe(400);
-    const empty = await app.inject({ method: "POST", url: "/v1/hooks/github", headers: { "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": hmac(githubSecret, "") } });
+    const empty = await service.app.inject({ method: "POST", url: "/v1/hooks/github", headers: { "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": hmac(githubSecret, "") } });
     expect(empty.statusCode).toBe(400);
 
     const big = await github(push("main", { padding: "x".repeat(100 * 1024) }));
@@ -236,7 +217,7 @@ describe("the deployment service's signed webhooks", () => {
 
   it("answers 503 when a hook's secret cannot be resolved, naming neither the reference nor a value", async () => {
     const unresolved = `DP_HOOKS_TEST_UNSET_${process.pid}`;
-    const broken = await buildApi({ database, queue, config: { ...config, hooks: { ...config.hooks, github: { secret: `env:${unresolved}` } } }, sourceRoots: [root], version: "test" });
+    const broken = await buildApi({ database, queue: service.queue, config: { ...config, hooks: { ...config.hooks, github: { secret: `env:${unresolved}` } } }, sourceRoots: [root], version: "test" });
     const body = JSON.stringify(push("main"));
     const answer = await broken.inject({ method: "POST", url: "/v1/hooks/github", headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": hmac(githubSecret, body) }, payload: body });
     expect(answer.statusCode).toBe(503);
@@ -246,7 +227,7 @@ describe("the deployment service's signed webhooks", () => {
   });
 
   it("rate-limits hooks per client address, and never answers with a secret", async () => {
-    const limited = await buildApi({ database, queue, config, sourceRoots: [root], rateLimit: { max: 2, windowMs: 60_000 }, version: "test" });
+    const limited = await buildApi({ database, queue: service.queue, config, sourceRoots: [root], rateLimit: { max: 2, windowMs: 60_000 }, version: "test" });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i += 1) statuses.push((await limited.inject({ method: "POST", url: "/v1/hooks/github", headers: { "content-type": "application/json" }, payload: "{}" })).statusCode);
     expect(statuses).toEqual([401, 401, 429]);
