@@ -75,6 +75,24 @@ export function auditHead(dataDir: string): Promise<AuditHead> {
   return readHead(dataDir);
 }
 
+/** Receives each audit record as it is appended (already masked): a shared store that keeps the trail of many machines. */
+export type AuditMirror = (record: AuditRecord) => Promise<void>;
+
+const mirrors = new Map<string, AuditMirror>();
+
+/**
+ * Sends every record appended to a workspace's audit log to `mirror` too (the deployment service keeps the trail of
+ * all its machines in its database this way). Returns how to stop. A mirror that fails never fails the operation: the
+ * record stays in the workspace's own log.
+ */
+export function mirrorAudit(dataDir: string, mirror: AuditMirror): () => void {
+  const key = path.resolve(dataDir);
+  mirrors.set(key, mirror);
+  return () => {
+    if (mirrors.get(key) === mirror) mirrors.delete(key);
+  };
+}
+
 /**
  * Appends one record to the audit log, chained to the previous entry. Text fields pass through the masker before they
  * are hashed and written. Appends from concurrent processes are serialized by a lock on the log, held for the few
@@ -87,6 +105,7 @@ export async function appendAudit(
 ): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const file = auditLogPath(dataDir);
+  let mirrored: AuditRecord | null = null;
   await writeFile(file, "", { flag: "a", mode: 0o600 });
   const release = await lockfile.lock(file, { realpath: false, stale: 10_000, retries: { retries: 200, minTimeout: 5, maxTimeout: 100, factor: 1.5 } });
   try {
@@ -103,9 +122,12 @@ export async function appendAudit(
     const temporary = `${auditHeadPath(dataDir)}.${process.pid}.tmp`;
     await writeFile(temporary, JSON.stringify(next), { mode: 0o600 });
     await rename(temporary, auditHeadPath(dataDir));
+    mirrored = masked;
   } finally {
     await release();
   }
+  const mirror = mirrors.get(path.resolve(dataDir));
+  if (mirror && mirrored) await mirror(mirrored).catch(() => undefined);
 }
 
 /**

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { failure } from "../outcome";
 import { apiContext, type ApiOptions, type RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
+import { auditRoutes } from "./audit-routes";
 import { deploymentRoutes } from "./deployment-routes";
 import { hookRoutes } from "./hook-routes";
 import { metricsText } from "./metrics";
@@ -16,7 +17,7 @@ export type { ApiOptions } from "./api-context";
 const CORE_ROUTES = ["GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json"] as const;
 
 /** The groups of `/v1` routes. */
-const MODULES: readonly RouteModule[] = [deploymentRoutes, stackRoutes, hookRoutes];
+const MODULES: readonly RouteModule[] = [deploymentRoutes, stackRoutes, hookRoutes, auditRoutes];
 
 /** Every route the API serves, as `METHOD path`; the OpenAPI document must describe each. */
 export const API_ROUTES: readonly string[] = [...CORE_ROUTES, ...MODULES.flatMap((module) => module.routes)];

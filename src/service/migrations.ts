@@ -67,6 +67,15 @@ const MIGRATIONS: readonly string[] = [
      delivered boolean not null,
      at timestamptz not null default now()
    )`,
+  // The audit trail of every machine's operations, chained by hash in insertion order (see service/audit.ts); json,
+  // not jsonb, so an entry keeps the exact text its hash was computed over.
+  `create table ${SERVICE_SCHEMA}.audit_entries (
+     seq bigserial primary key,
+     entry json not null,
+     prev_hash text not null,
+     hash text not null unique
+   )`,
+  `create index audit_entries_stack on ${SERVICE_SCHEMA}.audit_entries ((entry->>'stack'), seq)`,
 ];
 
 /**

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workspaceDataDir } from "../../src/automation/workspace";
 import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import { serviceAudit, verifyServiceAudit } from "../../src/service/audit";
 import { createToken } from "../../src/service/tokens";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
 import { liveProcesses } from "../support/processes";
@@ -161,7 +162,11 @@ describe("the deployment service across processes", () => {
       const history = await call("GET", `/v1/stacks/${projectId}/development/history`);
       const updates = (history.body.history as { kind: string; result: string; versionName: string | null }[]).filter((entry) => entry.kind === "update").reverse();
       expect(updates.map((entry) => [entry.result, entry.versionName])).toEqual(["v1", "v2", "v3", "v4"].map((v) => ["succeeded", v]));
+      // Both workers wrote to one audit trail in the database.
+      const audit = await serviceAudit(database.pool, { stack });
+      expect(audit.filter((entry) => entry.action === "deploy" && entry.status === "success").map((entry) => entry.version_name)).toEqual(["v1", "v2", "v3", "v4"]);
     }
+    expect(await verifyServiceAudit(database.pool)).toMatchObject({ intact: true });
   }, 960_000);
 
   it("hands the deployment of a worker killed mid-run to the other worker, which completes it once", async () => {

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceDatabase } from "../../src/service/database";
+import { verifyServiceAudit } from "../../src/service/audit";
 import { createToken } from "../../src/service/tokens";
 import { uniqueId } from "../support/engine";
 import { startServiceHarness, type ServiceHarness } from "../support/service";
@@ -163,5 +164,19 @@ describe("deployments through the service's queue", () => {
     expect(destroyed).toMatchObject({ status: "succeeded", operation: "destroy", result: { status: "success", destroyed: true, stack_removed: true } });
     await expect(fetch(url)).rejects.toThrow();
     expect((await call("GET", `/v1/stacks/${projectId}/development`)).status).toBe(404);
+
+    // The audit trail in the service's database has each operation, chained; an edited entry breaks the chain.
+    const audit = await fetch(`${base}/v1/audit?stack=${stack}&verify=true`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(audit.status).toBe(200);
+    const trail = (await audit.json()) as { entries: { action: string; status: string; stack: string }[]; chain: { intact: boolean } };
+    expect(trail.entries.filter((e) => e.status === "success").map((e) => e.action)).toEqual(["deploy", "deploy", "rollback", "destroy"]);
+    expect(trail.chain.intact).toBe(true);
+    expect((await fetch(`${base}/v1/audit`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(403);
+    const edited = await database.pool.query<{ seq: string; entry: string }>("select seq, entry::text as entry from deployment_planner.audit_entries where entry->>'stack' = $1 order by seq limit 1", [stack]);
+    const original = edited.rows[0]!;
+    await database.pool.query("update deployment_planner.audit_entries set entry = $2::json where seq = $1", [original.seq, original.entry.replace('"success"', '"error"')]);
+    expect(await verifyServiceAudit(database.pool)).toMatchObject({ intact: false, firstBad: { reason: expect.stringContaining("edited") } });
+    await database.pool.query("update deployment_planner.audit_entries set entry = $2::json where seq = $1", [original.seq, original.entry]);
+    expect((await verifyServiceAudit(database.pool)).intact).toBe(true);
   });
 });

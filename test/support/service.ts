@@ -5,6 +5,7 @@ import { destroyStack } from "../../src/automation/operations";
 import { ensurePulumi } from "../../src/automation/toolchain";
 import { openWorkspace, type PlannerWorkspace } from "../../src/automation/workspace";
 import { buildApi, type ApiOptions } from "../../src/service/api";
+import { mirrorAuditToService } from "../../src/service/audit";
 import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
 import { openJobQueue, type JobQueue } from "../../src/service/queue";
 import { startWorker } from "../../src/service/worker";
@@ -38,6 +39,7 @@ export async function startServiceHarness(root: string, sourceRoot: string, api:
   });
   const database = await openServiceDatabase({ dataDir: workspace.dataDir, databaseUrl: "" });
   const queue = await openJobQueue(database);
+  const stopMirror = mirrorAuditToService(database.pool, workspace.dataDir);
   const worker = await startWorker({ database, queue, workspace, baseDir: sourceRoot, concurrency: 2 });
   const app = await buildApi({ database, queue, workspace, sourceRoots: [sourceRoot], version: "test", ...api });
   const base = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -51,6 +53,7 @@ export async function startServiceHarness(root: string, sourceRoot: string, api:
       await app.close();
       await worker.stop();
       for (const stack of stacks) await destroyStack(stack, { workspace, removeStack: true, force: true }).catch(() => undefined);
+      stopMirror();
       await database.close();
       if (database.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
       await rm(root, { recursive: true, force: true });

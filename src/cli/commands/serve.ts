@@ -81,6 +81,10 @@ async function startServiceProcess(args: CommandArgs, context: CliContext, runDe
       backendUrl: typeof args.flags.backend === "string" ? args.flags.backend : pulumiStateUrl(database),
       onProgress: (line) => context.stderr.write(`${redact(line)}\n`),
     });
+    // Every machine's operations land in one audit trail in the service's database (and in its own log).
+    const { mirrorAuditToService } = await import("../../service/audit");
+    const stopMirror = mirrorAuditToService(database.pool, workspace.dataDir);
+    stops.push(async () => stopMirror());
     const pkg = require("../../../package.json") as { version: string };
     const notifier = await createNotifier({ database, queue, config, version: pkg.version, env: context.env });
     if (runDeployments) {

@@ -1,0 +1,73 @@
+import type { Pool } from "pg";
+import { AUDIT_GENESIS, entryHash, mirrorAudit, type AuditEntry, type AuditRecord } from "../automation/audit";
+import { SERVICE_SCHEMA } from "./migrations";
+
+/** Serializes appends to the shared chain across every process on every machine. */
+const AUDIT_LOCK = `${SERVICE_SCHEMA}.audit`;
+
+/**
+ * Appends one record to the service's audit trail in PostgreSQL, chained to the last entry by hash (the same chain
+ * rule as a workspace's own log). A transaction-scoped advisory lock makes concurrent appends from any machine take
+ * turns, so the chain is one line.
+ */
+export async function appendServiceAudit(pool: Pool, record: AuditRecord): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock(hashtext($1))", [AUDIT_LOCK]);
+    const last = await client.query<{ hash: string }>(`select hash from ${SERVICE_SCHEMA}.audit_entries order by seq desc limit 1`);
+    const entry = { ...record, prev_hash: last.rows[0]?.hash ?? AUDIT_GENESIS };
+    const hash = entryHash(entry);
+    await client.query(`insert into ${SERVICE_SCHEMA}.audit_entries (entry, prev_hash, hash) values ($1, $2, $3)`, [JSON.stringify(entry), entry.prev_hash, hash]);
+    await client.query("commit");
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Sends every audit record of the workspace in `dataDir` to the service's trail too; returns how to stop. */
+export function mirrorAuditToService(pool: Pool, dataDir: string): () => void {
+  return mirrorAudit(dataDir, (record) => appendServiceAudit(pool, record));
+}
+
+/** The newest entries of the service's audit trail (of one stack, or all), oldest first. */
+export async function serviceAudit(pool: Pool, options: { readonly stack?: string; readonly limit?: number } = {}): Promise<AuditEntry[]> {
+  const rows = await pool.query<{ entry: Omit<AuditEntry, "hash">; hash: string }>(
+    `select entry, hash from (
+       select seq, entry, hash from ${SERVICE_SCHEMA}.audit_entries where $1::text is null or entry->>'stack' = $1 order by seq desc limit $2
+     ) newest order by seq`,
+    [options.stack ?? null, options.limit ?? 1000],
+  );
+  return rows.rows.map((row) => ({ ...row.entry, hash: row.hash }) as AuditEntry);
+}
+
+/** Outcome of `verifyServiceAudit`. */
+export interface ServiceAuditVerification {
+  readonly intact: boolean;
+  readonly entries: number;
+  /** The first entry (by position) that breaks the chain, and how. */
+  readonly firstBad?: { readonly position: number; readonly reason: string };
+}
+
+/**
+ * Checks the whole chain: each entry's hash matches its content and names the hash of the one before it. An edited
+ * entry fails its own hash; a removed or reordered one fails the next entry's link.
+ */
+export async function verifyServiceAudit(pool: Pool): Promise<ServiceAuditVerification> {
+  const rows = await pool.query<{ entry: string; prev_hash: string; hash: string }>(`select entry::text as entry, prev_hash, hash from ${SERVICE_SCHEMA}.audit_entries order by seq`);
+  let previous = AUDIT_GENESIS;
+  for (const [index, row] of rows.rows.entries()) {
+    const entry = JSON.parse(row.entry) as Omit<AuditEntry, "hash">;
+    if (entry.prev_hash !== previous || row.prev_hash !== previous) {
+      return { intact: false, entries: rows.rows.length, firstBad: { position: index + 1, reason: "it does not follow the entry before it (an entry was removed or reordered)" } };
+    }
+    if (entryHash(entry) !== row.hash) {
+      return { intact: false, entries: rows.rows.length, firstBad: { position: index + 1, reason: "its content does not match its hash (edited)" } };
+    }
+    previous = row.hash;
+  }
+  return { intact: true, entries: rows.rows.length };
+}
