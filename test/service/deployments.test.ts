@@ -142,6 +142,15 @@ describe("deployments through the service's queue", () => {
     expect(appLog.status).toBe(200);
     expect(appLog.body).toMatchObject({ stack, release: expect.any(String), lines: expect.any(Array) });
 
+    // Promotion: queued on the target's stack, which then runs the source's version.
+    const promoting = await call("POST", `/v1/stacks/${projectId}/promote`, { from: "development", to: "staging" });
+    expect(promoting.status).toBe(202);
+    expect(promoting.body).toMatchObject({ operation: "promote", stack: `${projectId}.staging` });
+    stacks.push(`${projectId}.staging`);
+    expect(await finished(promoting.body.id as string)).toMatchObject({ status: "succeeded", result: { status: "success" } });
+    expect((await call("GET", `/v1/stacks/${projectId}/staging`)).body).toMatchObject({ version_name: "v2" });
+    expect((await call("POST", `/v1/stacks/${projectId}/promote`, { from: "development", to: "development" })).status).toBe(400);
+
     // A read token of another project learns nothing of the stack; a deploy token may not destroy it.
     const stranger = (await createToken(database.pool, ["elsewhere"], "admin")).token;
     expect((await fetch(`${base}/v1/stacks/${projectId}/development`, { headers: { authorization: `Bearer ${stranger}` } })).status).toBe(404);
