@@ -27,7 +27,7 @@ export const doctorCommand: CliCommand = {
           language_host: toolchain.languageHost,
         },
         workspace: workspace.dir,
-        backend: workspace.backendUrl,
+        backend: withoutPassword(workspace.backendUrl),
         secrets_provider: {
           kind: "passphrase",
           source: workspace.passphraseSource,
@@ -37,7 +37,7 @@ export const doctorCommand: CliCommand = {
         // What an engineer exports to run `pulumi preview -s <stack>` by hand in the workspace.
         manual_pulumi_env: {
           PATH: `${toolchain.binDir}:$PATH`,
-          PULUMI_BACKEND_URL: workspace.backendUrl,
+          PULUMI_BACKEND_URL: withoutPassword(workspace.backendUrl),
           ...(workspace.passphraseFile ? { PULUMI_CONFIG_PASSPHRASE_FILE: workspace.passphraseFile } : {}),
           NODE_PATH: workspace.envVars.NODE_PATH,
           [PACKAGE_ROOT_ENV]: workspace.envVars[PACKAGE_ROOT_ENV],
@@ -72,5 +72,16 @@ function describeLanguageHost(host: LanguageHost): string {
       return `v${host.version} at ${host.path} (built from source modules: the release's own host is not to be had here; used only by directory programs)`;
     case "missing":
       return "none (inline programs run; `pulumi preview` by hand on a directory program needs pulumi-language-nodejs)";
+  }
+}
+
+/** A backend URL as it may be printed: a password in it (a PostgreSQL or object-store URL) is replaced. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    return url.replace(`:${parsed.password}@`, ":[secret]@");
+  } catch {
+    return url;
   }
 }
