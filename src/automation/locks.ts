@@ -88,18 +88,20 @@ export async function holderState(workspace: PlannerWorkspace, stack: string, ho
 
 /**
  * Breaks the stack's locks whose holders are gone (or every lock, with `force`), recording each in the audit log.
- * A live holder's lock is never broken without `force`.
+ * A live holder's lock is never broken without `force`. `lostHosts` names hosts whose operation on this stack is
+ * known to have died (a job queue handed it on after its worker stopped beating): their holders count as gone.
  */
 export async function breakStaleLocks(
   workspace: PlannerWorkspace,
   projectName: string,
   stack: string,
-  options: { readonly force?: boolean; readonly actor?: string | null } = {},
+  options: { readonly force?: boolean; readonly actor?: string | null; readonly lostHosts?: readonly string[] } = {},
 ): Promise<{ broken: BrokenLock[]; held: LockHolder[] }> {
   const broken: BrokenLock[] = [];
   const held: LockHolder[] = [];
   for (const holder of await lockHolders(workspace, projectName, stack)) {
-    const state = await holderState(workspace, stack, holder);
+    const lost = holder.hostname !== null && holder.hostname !== os.hostname() && (options.lostHosts ?? []).includes(holder.hostname);
+    const state = lost ? "gone" : await holderState(workspace, stack, holder);
     if (state !== "gone" && !options.force) {
       held.push(holder);
       continue;
@@ -108,7 +110,9 @@ export async function breakStaleLocks(
     const reason =
       state !== "gone"
         ? `broken by hand (--force) while its holder's state was ${state}`
-        : elsewhere
+        : lost
+          ? `its holder's worker on ${holder.hostname} stopped beating and its job moved to ${os.hostname()}`
+          : elsewhere
           ? `its holder on ${holder.hostname} stopped renewing its lease`
           : `its holder, process ${holder.pid} on ${holder.hostname}, is gone`;
     const postgres = postgresState(workspace);

@@ -1,5 +1,6 @@
 import os from "node:os";
-import type { PlannerWorkspace } from "../automation/workspace";
+import { PROJECT_NAME, type PlannerWorkspace } from "../automation/workspace";
+import { breakStaleLocks } from "../automation/locks";
 import { isSameProcess } from "../automation/process-liveness";
 import type { ServiceDatabase } from "./database";
 import { getDeployment, MAX_ATTEMPTS, type DeploymentNotifier } from "./deployments";
@@ -47,12 +48,25 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     if (deployment) await options.notifier.publish(event, deployment).catch(() => undefined);
   };
 
+  const recordLine = (deploymentId: string, line: string) =>
+    pool.query(`insert into ${SERVICE_SCHEMA}.deployment_events (deployment_id, line) values ($1, $2)`, [deploymentId, redact(line).slice(0, 4000)]).then(
+      () => undefined,
+      () => undefined,
+    );
+
   const runOne = async (deploymentId: string) => {
-    const previous = await pool.query<{ worker: string | null; status: string }>(`select worker, status from ${SERVICE_SCHEMA}.deployments where id = $1`, [deploymentId]);
+    const previous = await pool.query<{ worker: string | null; status: string; stack: string }>(`select worker, status, stack from ${SERVICE_SCHEMA}.deployments where id = $1`, [deploymentId]);
     const row = previous.rows[0];
     if (!row || (row.status !== "queued" && row.status !== "running")) return;
     // A job delivered again while its first runner on this host still runs (a stalled heartbeat) waits for it.
     if (row.status === "running" && row.worker && (await runnerAlive(row.worker))) throw new RetryLater("its runner still runs");
+    // Its runner on another machine stopped beating: the stack's lock its engine left there is broken first (one on
+    // this machine is judged by its process, as for any operation).
+    const lostHost = row.status === "running" && row.worker ? row.worker.split(":")[0]! : null;
+    if (lostHost && lostHost !== os.hostname()) {
+      const { broken } = await breakStaleLocks(options.workspace, PROJECT_NAME, row.stack, { lostHosts: [lostHost], actor: "deployment service" });
+      for (const lock of broken) await recordLine(deploymentId, `broke the stale lock of ${row.stack}: ${lock.reason}`);
+    }
     const claimed = await pool.query<{ request: unknown; operation: QueuedOperation; token_id: string; attempts: number }>(
       `update ${SERVICE_SCHEMA}.deployments set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), worker = $2
        where id = $1 and status in ('queued', 'running') returning request, operation, token_id, attempts`,
@@ -64,12 +78,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     let recorded = Promise.resolve();
     const onProgress = (line: string) => {
       // Kept in order; a line that cannot be written is dropped, never the deployment.
-      recorded = recorded.then(() =>
-        pool.query(`insert into ${SERVICE_SCHEMA}.deployment_events (deployment_id, line) values ($1, $2)`, [deploymentId, redact(line).slice(0, 4000)]).then(
-          () => undefined,
-          () => undefined,
-        ),
-      );
+      recorded = recorded.then(() => recordLine(deploymentId, line));
     };
     const result = await runQueuedOperation(job.operation, job.request, {
       workspace: options.workspace,

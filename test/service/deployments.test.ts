@@ -1,9 +1,13 @@
-import { cp, mkdtemp, writeFile } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import { cp, mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceDatabase } from "../../src/service/database";
+import { stackLockDir } from "../../src/automation/locks";
+import { PROJECT_NAME } from "../../src/automation/workspace";
 import { verifyServiceAudit } from "../../src/service/audit";
+import { DEPLOYMENTS_QUEUE } from "../../src/service/queue";
 import { createToken } from "../../src/service/tokens";
 import { uniqueId } from "../support/engine";
 import { startServiceHarness, type ServiceHarness } from "../support/service";
@@ -187,5 +191,32 @@ describe("deployments through the service's queue", () => {
     expect(await verifyServiceAudit(database.pool)).toMatchObject({ intact: false, firstBad: { reason: expect.stringContaining("edited") } });
     await database.pool.query("update deployment_planner.audit_entries set entry = $2::json where seq = $1", [original.seq, original.entry]);
     expect((await verifyServiceAudit(database.pool)).intact).toBe(true);
+  });
+
+  it("breaks the lock that a worker on another machine left when its job moved here, then completes the job", async () => {
+    const projectId = uniqueId("svclost");
+    const stack = `${projectId}.development`;
+    stacks.push(stack);
+    const request = { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: "development" }, source: "site" };
+    expect(await finished((await call("POST", "/v1/deployments", { ...request, version_name: "v1" })).body.id as string)).toMatchObject({ status: "succeeded" });
+
+    // What a worker on another machine leaves when it dies mid-update: the engine's lock (held by a process this
+    // machine cannot check), and a record still running under its name, whose job the queue hands on.
+    const lockDir = stackLockDir(service.workspace, PROJECT_NAME, stack)!;
+    await mkdir(lockDir, { recursive: true });
+    await writeFile(path.join(lockDir, `${randomUUID()}.json`), JSON.stringify({ pid: 4242, username: "deployer", hostname: "lost-worker-host", timestamp: new Date().toISOString() }));
+    const id = randomUUID();
+    await database.pool.query(
+      `insert into deployment_planner.deployments (id, token_id, project_id, stack, request, status, attempts, started_at, worker)
+       values ($1, 'test', $2, $3, $4, 'running', 1, now(), 'lost-worker-host:4242:1700000000000')`,
+      [id, projectId, stack, JSON.stringify({ ...request, version_name: "v2" })],
+    );
+    await service.queue.send(DEPLOYMENTS_QUEUE, { deployment_id: id }, { singletonKey: stack, retryLimit: 0, retryDelay: 1, retryBackoff: false, expireInSeconds: 600 });
+
+    const done = await finished(id, 120_000);
+    expect(done).toMatchObject({ status: "succeeded", attempts: 2, result: { status: "success", version_name: "v2" } });
+    const lines = (await database.pool.query<{ line: string }>("select line from deployment_planner.deployment_events where deployment_id = $1 order by seq", [id])).rows.map((r) => r.line);
+    expect(lines[0]).toMatch(/^broke the stale lock of .*: its holder's worker on lost-worker-host stopped beating/);
+    expect(await readdir(lockDir)).toEqual([]);
   });
 });
