@@ -1,5 +1,3 @@
-import { readdir, readFile, stat } from "node:fs/promises";
-import path from "node:path";
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import type { StackSpec } from "../planner/spec";
 import { normalizeSummary } from "./engine-events";
@@ -7,7 +5,8 @@ import { classifyEngineError } from "./errors";
 import type { ChangeSummary, OperationOptions } from "./operation-types";
 import { existingStack } from "./stack-handles";
 import { specFromHistoryConfig } from "./stack-config";
-import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { stateReader } from "./state-reader";
+import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** A page size that holds a stack's whole history. */
 const ALL_UPDATES = 1_000_000;
@@ -104,10 +103,9 @@ interface StoredUpdate {
  * the CLI.
  */
 async function historyFromFiles(workspace: PlannerWorkspace, stackName: string): Promise<HistoryEntry[] | null> {
-  const dir = fileBackendPath(workspace, "history", PROJECT_NAME, stackName);
-  const checkpoint = fileBackendPath(workspace, "stacks", PROJECT_NAME, `${stackName}.json`);
-  if (dir === null || checkpoint === null || !(await stat(checkpoint).then(() => true, () => false))) return null;
-  const files = await readdir(dir).catch(() => [] as string[]);
+  const reader = stateReader(workspace);
+  if (reader === null || !(await reader.exists("stacks", PROJECT_NAME, `${stackName}.json`))) return null;
+  const files = await reader.list("history", PROJECT_NAME, stackName);
   if (files.some((file) => file.endsWith(".history.json.gz"))) return null;
   // Named by their start in nanoseconds: oldest first when ordered by length, then text.
   const names = files.filter((file) => file.endsWith(".history.json")).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
@@ -115,7 +113,7 @@ async function historyFromFiles(workspace: PlannerWorkspace, stackName: string):
   for (const [index, name] of names.entries()) {
     let stored: StoredUpdate;
     try {
-      stored = JSON.parse(await readFile(path.join(dir, name), "utf8")) as StoredUpdate;
+      stored = JSON.parse((await reader.read("history", PROJECT_NAME, stackName, name)) ?? "") as StoredUpdate;
     } catch {
       return null;
     }
@@ -130,12 +128,9 @@ async function historyFromFiles(workspace: PlannerWorkspace, stackName: string):
 
 /** Number of updates in a stack's history, i.e. the version number of its latest update. */
 export async function updateCount(workspace: PlannerWorkspace, stackName: string): Promise<number> {
-  // A file backend keeps one history file per update; counting them spares a CLI run after every update.
-  const dir = fileBackendPath(workspace, "history", PROJECT_NAME, stackName);
-  if (dir !== null) {
-    const files = await readdir(dir).catch(() => null);
-    if (files) return files.filter((f) => f.endsWith(".history.json")).length;
-  }
+  // A self-managed backend keeps one history document per update; counting them spares a CLI run after every update.
+  const reader = stateReader(workspace);
+  if (reader !== null) return (await reader.list("history", PROJECT_NAME, stackName)).filter((f) => f.endsWith(".history.json")).length;
   const stack = await existingStack(workspace, stackName);
   return stack.history(ALL_UPDATES, 1, false).then(
     (all) => all[0]?.version || all.length,

@@ -54,6 +54,31 @@ export async function postgresStateDocuments(state: PostgresState, ...segments: 
   return rows.rows;
 }
 
+/** The names directly under `<root>/<segments...>/` (documents there, and the folders their keys imply). */
+export async function postgresStateNames(state: PostgresState, ...segments: string[]): Promise<string[]> {
+  const pool = await poolFor(state);
+  const prefix = `${[state.root, ...segments].join("/")}/`;
+  const rows = await pool
+    .query<{ name: string }>(`select distinct split_part(substr(key, length($1) + 1), '/', 1) as name from ${quoted(state.table)} where starts_with(key, $1)`, [prefix])
+    .catch((error: { code?: string }) => {
+      if (error.code === "42P01") return { rows: [] as { name: string }[] };
+      throw error;
+    });
+  return rows.rows.map((row) => row.name).filter((name) => name !== "");
+}
+
+/** The text of the document at `<root>/<segments...>`, or null when there is none. */
+export async function postgresStateDocumentText(state: PostgresState, ...segments: string[]): Promise<string | null> {
+  const pool = await poolFor(state);
+  const rows = await pool
+    .query<{ data: unknown }>(`select data from ${quoted(state.table)} where key = $1`, [[state.root, ...segments].join("/")])
+    .catch((error: { code?: string }) => {
+      if (error.code === "42P01") return { rows: [] as { data: unknown }[] };
+      throw error;
+    });
+  return rows.rows.length === 0 ? null : postgresDocumentText(rows.rows[0]!.data);
+}
+
 /** Removes one document of the state table (a stale lock). */
 export async function removePostgresStateDocument(state: PostgresState, key: string): Promise<void> {
   const pool = await poolFor(state);
@@ -61,14 +86,19 @@ export async function removePostgresStateDocument(state: PostgresState, key: str
 }
 
 /**
- * The JSON object a state document holds. The backend stores each blob as `{"data": "<base64 of its bytes>"}`; a
- * document that is not such a blob of a JSON object (a lock cut short) is read as an empty object.
+ * The bytes a state document holds, as text. The backend stores each blob as `{"data": "<base64 of its bytes>"}`;
+ * anything else is its own JSON text.
  */
-export function postgresDocumentJson(document: unknown): Record<string, unknown> {
+export function postgresDocumentText(document: unknown): string {
   const encoded = typeof document === "object" && document !== null ? (document as { data?: unknown }).data : undefined;
-  if (typeof encoded !== "string") return {};
+  if (typeof encoded === "string" && Object.keys(document as object).length === 1) return Buffer.from(encoded, "base64").toString("utf8");
+  return typeof document === "string" ? document : JSON.stringify(document);
+}
+
+/** The JSON object a state document holds; a document that is not a JSON object (a lock cut short) is an empty one. */
+export function postgresDocumentJson(document: unknown): Record<string, unknown> {
   try {
-    const parsed = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as unknown;
+    const parsed = JSON.parse(postgresDocumentText(document)) as unknown;
     return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};

@@ -4,6 +4,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { appendAudit } from "./audit";
 import { breakStaleLocks } from "./locks";
 import { reapOrphanProviders } from "./orphans";
+import { stateReader } from "./state-reader";
 import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** One operation an interrupted update left in the checkpoint: what it was doing to which resource. */
@@ -13,13 +14,13 @@ interface PendingOperation {
 }
 
 /**
- * Whether the file backend's checkpoint of a stack lists pending operations, read from the file (no CLI run), so the
+ * Whether a self-managed backend's checkpoint of a stack lists pending operations, read directly (no CLI run), so the
  * common case costs nothing. Other backends are asked through an export.
  */
 async function mayHavePendingOperations(workspace: PlannerWorkspace, stackName: string): Promise<boolean> {
-  const file = fileBackendPath(workspace, "stacks", PROJECT_NAME, `${stackName}.json`);
-  if (file === null) return true;
-  const text = await readFile(file, "utf8").catch(() => null);
+  const reader = stateReader(workspace);
+  if (reader === null) return true;
+  const text = await reader.read("stacks", PROJECT_NAME, `${stackName}.json`);
   // No plain checkpoint (a new stack, or one the backend keeps compressed): nothing is repaired here.
   if (text === null) return false;
   return /"pending_operations"\s*:\s*\[\s*\{/.test(text);

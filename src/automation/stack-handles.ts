@@ -1,10 +1,9 @@
-import { stat } from "node:fs/promises";
-import path from "node:path";
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { asSdkCommand, engineCommandFor } from "./engine-command";
 import { classifyEngineError } from "./errors";
 import { automationSdk } from "./sdk";
-import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { stateReader } from "./state-reader";
+import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 const engineWorkspaces = new WeakMap<PlannerWorkspace, Promise<LocalWorkspace>>();
 
@@ -46,14 +45,15 @@ export function forgetStack(workspace: PlannerWorkspace, stackName: string): voi
 }
 
 /**
- * Whether the file backend holds a stack, read from its directory. Every engine command names its stack, so
- * selecting one first only checks that it exists; on the file backend that check needs no CLI run (about 0.3 s).
+ * Whether a self-managed backend (files, PostgreSQL) holds a stack, read from its documents; undefined for backends
+ * this product cannot read. Every engine command names its stack, so selecting one first only checks that it
+ * exists; read directly, that check needs no CLI run (about 0.3 s).
  */
 async function fileBackendHasStack(workspace: PlannerWorkspace, stack: string): Promise<boolean | undefined> {
-  const dir = fileBackendPath(workspace, "stacks", PROJECT_NAME);
-  if (dir === null) return undefined;
+  const reader = stateReader(workspace);
+  if (reader === null) return undefined;
   for (const suffix of [".json", ".json.gz"]) {
-    if (await stat(path.join(dir, stack + suffix)).then(() => true, () => false)) return true;
+    if (await reader.exists("stacks", PROJECT_NAME, stack + suffix)) return true;
   }
   return false;
 }

@@ -1,5 +1,4 @@
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
+import { readdir } from "node:fs/promises";
 import type { StackSpec } from "../planner/spec";
 import { stackHistory } from "./history";
 import { localRollout, rolloutInProgress, type RolloutStatus } from "./canary-watch";
@@ -7,7 +6,8 @@ import { lockHolders } from "./locks";
 import { readStackSpec } from "./stack-config";
 import { stackOutputs } from "./stack-queries";
 import { stackMutexHeld } from "./stack-mutex";
-import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { stateReader, type StateReader } from "./state-reader";
+import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** One stack as `list` shows it. */
 export interface StackSummary {
@@ -29,6 +29,11 @@ export interface StackSummary {
 }
 
 /** The latest entry of a stack's history as the file backend stores it. */
+/** The part of a stored checkpoint `list` reads: the stack resource's outputs. */
+interface StoredCheckpoint {
+  readonly checkpoint?: { readonly latest?: { readonly resources?: readonly { readonly type: string; readonly outputs?: Record<string, unknown> }[] } };
+}
+
 interface StoredUpdate {
   readonly kind?: string;
   readonly result?: string;
@@ -59,7 +64,8 @@ export async function listStacks(workspace: PlannerWorkspace, options: { readonl
 export async function summarizeStack(workspace: PlannerWorkspace, stack: string): Promise<StackSummary | null> {
   const spec = await readStackSpec(workspace.stacksDir, stack).catch(() => null);
   if (!spec) return null;
-  const facts = fileBackendPath(workspace, "history") !== null ? await fileBackendFacts(workspace, stack) : await engineFacts(workspace, stack);
+  const reader = stateReader(workspace);
+  const facts = reader !== null ? await backendFacts(reader, stack) : await engineFacts(workspace, stack);
   const lastTime = facts.last?.time ? Date.parse(facts.last.time) : Number.NaN;
   return {
     stack,
@@ -82,21 +88,24 @@ interface StackFacts {
   readonly last: StackSummary["last_update"];
 }
 
-async function fileBackendFacts(workspace: PlannerWorkspace, stack: string): Promise<StackFacts> {
-  const historyDir = fileBackendPath(workspace, "history", PROJECT_NAME, stack)!;
-  const entries = (await readdir(historyDir).catch(() => [] as string[])).filter((f) => f.endsWith(".history.json"));
+/** A stack's facts read from the backend's own documents: the newest history entry and the checkpoint's outputs. */
+async function backendFacts(reader: StateReader, stack: string): Promise<StackFacts> {
+  const entries = (await reader.list("history", PROJECT_NAME, stack)).filter((f) => f.endsWith(".history.json"));
   // Each entry's name ends in its time in nanoseconds; the longest, then greatest, name is the newest.
   const newest = entries.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)).at(-1);
   let last: StackSummary["last_update"] = null;
   if (newest) {
-    const update = JSON.parse(await readFile(path.join(historyDir, newest), "utf8")) as StoredUpdate;
+    const update = JSON.parse((await reader.read("history", PROJECT_NAME, stack, newest)) ?? "{}") as StoredUpdate;
     const seconds = update.endTime ?? update.startTime;
     last = { kind: update.kind ?? "update", result: update.result ?? "unknown", time: seconds ? new Date(seconds * 1000).toISOString() : "" };
   }
-  const checkpoint = await readFile(fileBackendPath(workspace, "stacks", PROJECT_NAME, `${stack}.json`)!, "utf8").then(
-    (text) => JSON.parse(text) as { checkpoint?: { latest?: { resources?: { type: string; outputs?: Record<string, unknown> }[] } } },
-    () => null,
-  );
+  const text = await reader.read("stacks", PROJECT_NAME, `${stack}.json`);
+  let checkpoint: StoredCheckpoint | null = null;
+  try {
+    checkpoint = text === null ? null : (JSON.parse(text) as StoredCheckpoint);
+  } catch {
+    // A checkpoint this reader cannot parse (compressed) shows no URL; the rest still lists.
+  }
   const root = checkpoint?.checkpoint?.latest?.resources?.find((resource) => resource.type === "pulumi:pulumi:Stack");
   const url = typeof root?.outputs?.url === "string" ? root.outputs.url : null;
   return { version: entries.length > 0 ? entries.length : null, url, last };
