@@ -1,10 +1,7 @@
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import type { ImageBuild } from "../image-build";
 
 /** Type token of the component. */
 export const DOCKER_APP_TYPE = "planner:docker:DockerApp";
@@ -21,14 +18,8 @@ export interface DockerDatastore {
 export interface DockerAppArgs {
   /** Prefix of every container, network and volume name, e.g. "shop-api-staging". */
   readonly baseName: string;
-  /** Directory of the bundle: the build context. */
-  readonly bundlePath: string;
-  /** How the bundle runs; a Node.js bundle without a Dockerfile gets a generated one. */
-  readonly buildKind: "static" | "node" | "container";
-  /** The app is a Node.js server even when it is packaged as a container (a generated Dockerfile can run it). @default false */
-  readonly nodeRuntime?: boolean;
-  /** Start command for a generated Dockerfile. @default "npm start" */
-  readonly startCommand?: string | null;
+  /** How the image is built: the bundle as context and its own or a generated Dockerfile (see `imageBuildFor`). */
+  readonly image: ImageBuild;
   /** Port the app listens on inside the container. */
   readonly port: number;
   /** Port published on the host. @default the app's port */
@@ -49,32 +40,6 @@ const DATASTORE_IMAGES: Record<DockerDatastore["engine"], { image: string; port:
   mongodb: { image: "mongo:7", port: 27017, dataPath: "/data/db" },
   redis: { image: "redis:7-alpine", port: 6379, dataPath: "/data" },
 };
-
-/**
- * A Dockerfile for a bundle that has none, written outside the bundle (which is content-addressed and must not change),
- * at a path derived from its content so repeated runs see the same input.
- */
-export function generatedDockerfile(buildKind: "static" | "node", port: number, startCommand: string): string {
-  const text =
-    buildKind === "static"
-      ? ["FROM nginx:1.27-alpine", "COPY . /usr/share/nginx/html", `RUN sed -i 's/listen  *80;/listen ${port};/' /etc/nginx/conf.d/default.conf`, `EXPOSE ${port}`, ""].join("\n")
-      : [
-          "FROM node:20-alpine",
-          "WORKDIR /app",
-          "COPY . .",
-          "RUN if [ -f package-lock.json ]; then npm ci --omit=dev; elif [ -f package.json ]; then npm install --omit=dev; fi",
-          "ENV NODE_ENV=production",
-          `ENV PORT=${port}`,
-          `EXPOSE ${port}`,
-          `CMD ["/bin/sh", "-c", ${JSON.stringify(startCommand)}]`,
-          "",
-        ].join("\n");
-  const dir = path.join(os.tmpdir(), "deployment-planner-dockerfiles");
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${createHash("sha256").update(text).digest("hex").slice(0, 16)}.Dockerfile`);
-  if (!existsSync(file)) writeFileSync(file, text);
-  return file;
-}
 
 /**
  * The app as a container built from its bundle, with datastore containers on a private network. Resource options
@@ -106,13 +71,17 @@ export class DockerApp extends pulumi.ComponentResource {
         ports: [{ internal: port, external: hostPort }],
         networksAdvanced: [{ name: network.name, aliases: ["app"] }],
         restart: "unless-stopped",
-        healthcheck: {
-          tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${port}${args.healthCheckPath ?? "/"} || exit 1`],
-          interval: "10s",
-          timeout: "3s",
-          retries: 3,
-          startPeriod: "10s",
-        },
+        // Only an image this product generated is known to have `wget`; a bundle's own image may lack it and would
+        // then show as unhealthy forever. The deployment's HTTP check verifies every image after the update anyway.
+        healthcheck: args.image.generated
+          ? {
+              tests: ["CMD-SHELL", `wget -q -O /dev/null http://127.0.0.1:${port}${args.healthCheckPath ?? "/"} || exit 1`],
+              interval: "10s",
+              timeout: "3s",
+              retries: 3,
+              startPeriod: "10s",
+            }
+          : undefined,
       },
       // Every release runs a new image in a new container; protecting it would block the next deploy.
       { parent: this, additionalSecretOutputs: ["envs"], protect: false },
@@ -124,16 +93,9 @@ export class DockerApp extends pulumi.ComponentResource {
   }
 
   private createImage(name: string, args: DockerAppArgs) {
-    const hasDockerfile = existsSync(path.join(args.bundlePath, "Dockerfile"));
-    // A bundle's own Dockerfile wins; Node.js and static bundles without one get a generated one. Other container
-    // builds must bring their own, and Docker's error says so at build time.
-    const dockerfile =
-      hasDockerfile || (args.buildKind === "container" && !args.nodeRuntime)
-        ? path.join(args.bundlePath, "Dockerfile")
-        : generatedDockerfile(args.buildKind === "static" ? "static" : "node", args.port, args.startCommand ?? "npm start");
     return new docker.Image(
       `${name}-image`,
-      { imageName: `${args.baseName}:latest`, build: { context: args.bundlePath, dockerfile }, skipPush: true },
+      { imageName: `${args.baseName}:latest`, build: { context: args.image.context, dockerfile: args.image.dockerfile }, skipPush: true },
       { parent: this, protect: false },
     );
   }

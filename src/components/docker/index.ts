@@ -1,17 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { loadCatalog } from "../../planner/catalog";
 import type { StackSpec } from "../../planner/spec";
 import { NAME_RULES, physicalName } from "../naming";
+import { imageBuildFor } from "../image-build";
 import type { BuildContext, TargetOutputs } from "../types";
 import { DockerApp, type DockerDatastore } from "./docker-app";
 import { dockerProvider } from "./provider";
-
-/** Whether the spec's framework runs as a Node.js server (the catalog says so), so a generated Dockerfile can run it. */
-function runsOnNode(spec: StackSpec): boolean {
-  if (spec.build.kind === "node") return true;
-  const framework = spec.build.framework ? loadCatalog().find(spec.build.framework) : undefined;
-  return framework?.runs_as === "node";
-}
 
 /** Declares the Docker target's resources for a spec, all through one Docker provider on the spec's engine. */
 export function buildDocker(spec: StackSpec, context: BuildContext, opts: pulumi.ComponentResourceOptions = {}): TargetOutputs {
@@ -23,10 +16,7 @@ export function buildDocker(spec: StackSpec, context: BuildContext, opts: pulumi
     "app",
     {
       baseName: physicalName([spec.project_id, spec.environment], NAME_RULES.dockerName),
-      bundlePath: context.bundleDir ?? spec.artifact.path,
-      buildKind: spec.build.kind,
-      nodeRuntime: runsOnNode(spec),
-      startCommand: spec.build.start_command,
+      image: imageBuildFor(spec, context.bundleDir ?? spec.artifact.path),
       port: spec.build.port,
       healthCheckPath: spec.build.health_check_path,
       env: spec.env,
