@@ -14,7 +14,7 @@ const AWS: CloudTarget = {
   target: "aws",
   dashboardUrl: (spec) => `https://console.aws.amazon.com/console/home?region=${spec.region}`,
   provider: awsProvider,
-  site: (spec, opts) =>
+  site: (spec, _siteDir, opts) =>
     new StaticSite(
       "site",
       {
@@ -30,7 +30,7 @@ const AWS: CloudTarget = {
     const identifier = physicalName([spec.project_id, spec.environment, service.id], NAME_RULES.awsResource);
     return new Datastore(name, { engine: service.engine as DatastoreArgs["engine"], identifier, tags: ownershipTags(spec), production: spec.protect }, opts);
   },
-  app: (spec, bundlePath, secrets, opts) =>
+  app: (spec, { bundlePath, secrets }, opts) =>
     new AppRunnerService(
       "app",
       {

@@ -14,7 +14,7 @@ const GCP: CloudTarget = {
   target: "gcp",
   dashboardUrl: () => "https://console.cloud.google.com/run",
   provider: gcpProvider,
-  site: (spec, opts) =>
+  site: (spec, _siteDir, opts) =>
     new GcpStaticSite(
       "site",
       {
@@ -32,7 +32,7 @@ const GCP: CloudTarget = {
     const engine = service.engine as GcpDatastoreArgs["engine"];
     return new GcpDatastore(name, { engine, name: instanceName, region: spec.region, labels: gcpLabels(spec), production: spec.protect }, opts);
   },
-  app: (spec, bundlePath, secrets, opts, trafficStep) =>
+  app: (spec, { bundlePath, secrets, trafficStep }, opts) =>
     new CloudRunService(
       "app",
       {
