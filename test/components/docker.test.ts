@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { builderUnderMocks, installMocks, isolateEnvironment, MockSecret, valueOf } from "../support/mocks";
 import { EXAMPLE_BUNDLE, exampleSpec, plannedSpec, regionSpellings, requestIn } from "../support/specs";
@@ -47,6 +50,34 @@ describe("Docker target: containers", () => {
     expect(mocks.ofType("docker:index/volume:Volume")).toHaveLength(2);
     expect(mocks.ofType("docker:index/network:Network")).toHaveLength(1);
     expect(mocks.named("app-postgres-container").inputs.volumes).toEqual([{ volumeName: "shop-api-staging-postgres-data", containerPath: "/var/lib/postgresql/data" }]);
+  });
+});
+
+describe("Docker target: images", () => {
+  const imageBuild = () => mocks.ofType("docker:index/image:Image")[0]!.inputs.build as { context: string; dockerfile: string };
+
+  it("publishes only a static build's output directory, as the other targets do, not the source tree", async () => {
+    const spec = fullstack();
+    await build({ ...spec, build: { ...spec.build, kind: "static", output_dir: "dist", start_command: null } });
+    const dockerfile = readFileSync(imageBuild().dockerfile, "utf8");
+    expect(dockerfile).toContain("COPY dist/ /usr/share/nginx/html");
+    expect(dockerfile).not.toMatch(/^COPY \. /m);
+  });
+
+  it("generates a Node.js Dockerfile for a node bundle without one and checks it with the wget its base image has", async () => {
+    await build(fullstack());
+    expect(imageBuild().context).toBe(EXAMPLE_BUNDLE.path);
+    expect(readFileSync(imageBuild().dockerfile, "utf8")).toMatch(/^FROM node:20-alpine$/m);
+    expect(mocks.named("app-container").inputs.healthcheck).toBeDefined();
+  });
+
+  it("builds a bundle's own Dockerfile and adds no container health check that its image may not be able to run", async () => {
+    const bundle = mkdtempSync(path.join(os.tmpdir(), "dp-docker-own-"));
+    mkdirSync(path.join(bundle, "app"));
+    writeFileSync(path.join(bundle, "Dockerfile"), "FROM scratch\nCOPY app /app\n");
+    await build(fullstack({ artifact: { digest: EXAMPLE_BUNDLE.digest, path: bundle } }));
+    expect(imageBuild().dockerfile).toBe(path.join(bundle, "Dockerfile"));
+    expect(mocks.named("app-container").inputs.healthcheck).toBeUndefined();
   });
 });
 
