@@ -2,6 +2,7 @@
  * Runs the program for one spec under Pulumi's mocks and prints the resource graph as JSON on stdout. It runs in a
  * process of its own (see offline-preview.ts): the SDK's mock state is global, so one process previews one spec.
  */
+import { existsSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { stackSpecSchema } from "../planner/spec";
 import { mockInvoke, UnmockedInvokeError } from "./mock-invokes";
@@ -39,8 +40,10 @@ async function main(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const spec = stackSpecSchema.parse(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-  // A planned spec has no bundle yet; the offline graph is the same with a placeholder one.
-  const withArtifact = spec.artifact ? spec : { ...spec, artifact: { digest: `sha256:${"0".repeat(64)}`, path: "/bundle" } };
+  // A planned spec has no bundle yet. The graph of a container is the same with a placeholder one; a static site
+  // declares one object per file, so its source directory, which the bundle would be made from, stands in for it.
+  const placeholder = spec.build.kind === "static" && spec.build.source && existsSync(spec.build.source) ? spec.build.source : "/bundle";
+  const withArtifact = spec.artifact ? spec : { ...spec, artifact: { digest: `sha256:${"0".repeat(64)}`, path: placeholder } };
 
   const resources: OfflineResource[] = [];
   const names = new Map<pulumi.Resource, string>();
