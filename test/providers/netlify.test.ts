@@ -1,71 +1,31 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { HttpApiError } from "../../src/components/http-api-error";
-import { createSite, deleteSite, diffSite, readSite, updateSite, type NetlifySiteInputs } from "../../src/components/netlify/provider-impl";
-import { startFakeNetlify, type FakeNetlify } from "../fakes/netlify-api";
+import { createSite, deleteSite, diffSite, readSite, updateSite } from "../../src/components/netlify/provider-impl";
+import { TOKEN, useFakeNetlify } from "./netlify-harness";
 
 // The provider's create/read/update/delete run against a local FAKE of Netlify's API (Netlify cannot be reached here).
 
-const TOKEN = "fake-netlify-token";
-
 describe("Netlify site provider against a fake Netlify API", () => {
-  let fake: FakeNetlify;
-  let dir: string;
-  const saved = { token: process.env.NETLIFY_AUTH_TOKEN, url: process.env.NETLIFY_API_URL, timeout: process.env.NETLIFY_API_TIMEOUT_MS };
-
-  beforeAll(async () => {
-    fake = await startFakeNetlify(TOKEN);
-    process.env.NETLIFY_AUTH_TOKEN = TOKEN;
-    process.env.NETLIFY_API_URL = fake.url;
-    // Short, so the fake's held-open answers end the calls quickly.
-    process.env.NETLIFY_API_TIMEOUT_MS = "300";
-  });
-
-  afterAll(async () => {
-    await fake.close();
-    process.env.NETLIFY_AUTH_TOKEN = saved.token;
-    process.env.NETLIFY_API_URL = saved.url;
-    if (saved.token === undefined) delete process.env.NETLIFY_AUTH_TOKEN;
-    if (saved.url === undefined) delete process.env.NETLIFY_API_URL;
-    if (saved.timeout === undefined) delete process.env.NETLIFY_API_TIMEOUT_MS;
-    else process.env.NETLIFY_API_TIMEOUT_MS = saved.timeout;
-  });
-
-  beforeEach(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), "dp-netlify-"));
-    await writeFile(path.join(dir, "index.html"), "<h1>v1</h1>");
-    await writeFile(path.join(dir, "style.css"), "h1{}");
-  });
-
-  afterEach(async () => {
-    process.env.NETLIFY_AUTH_TOKEN = TOKEN;
-    fake.clearFailures();
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  const inputs = (name: string, overrides: Partial<NetlifySiteInputs> = {}): NetlifySiteInputs => ({
-    name,
-    customDomain: null,
-    env: { PUBLIC_API: "https://api.example.com" },
-    secretEnv: { SENTRY_DSN: "https://key@sentry.example/1" },
-    bundlePath: dir,
-    digest: "sha256:one",
-    ...overrides,
+  const harness = useFakeNetlify();
+  const inputs = harness.inputs;
+  let fake: typeof harness.fake;
+  beforeEach(() => {
+    fake = harness.fake;
   });
 
   it("creates a site with its variables and uploads every file of the first deploy", async () => {
     const uploadsBefore = fake.uploads.length;
     const created = await createSite(inputs("crud-site"));
     const site = fake.sites.get(created.id)!;
-    expect(site.env).toEqual({ PUBLIC_API: "https://api.example.com", SENTRY_DSN: "https://key@sentry.example/1" });
-    expect([...site.files].sort()).toEqual(["/index.html", "/style.css"]);
+    expect([...site.vars.keys()].sort()).toEqual(["PUBLIC_API", "SENTRY_DSN"]);
+    expect([...site.files.keys()].sort()).toEqual(["index.html", "style.css"]);
     expect(fake.uploads.length - uploadsBefore).toBe(2);
     expect(created.outs).toMatchObject({ siteId: created.id, url: "https://crud-site.netlify.app", adminUrl: "https://app.netlify.com/sites/crud-site" });
 
     // Update: a changed page is the only file uploaded; a new domain is set in place.
-    await writeFile(path.join(dir, "index.html"), "<h1>v2</h1>");
+    await writeFile(path.join(harness.dir, "index.html"), "<h1>v2</h1>");
     const news = inputs("crud-site", { digest: "sha256:two", customDomain: "docs.example.org" });
     expect(diffSite(created.id, created.outs, news)).toEqual({ changes: true, replaces: [] });
     const uploadsBeforeUpdate = fake.uploads.length;
@@ -126,7 +86,7 @@ describe("Netlify site provider against a fake Netlify API", () => {
     const created = await createSite(inputs("timed-out-site"));
     expect(named("timed-out-site").map((s) => s.id)).toEqual([created.id]);
     expect(fake.calls.slice(from).filter((c) => c === "POST /sites")).toHaveLength(1);
-    expect(fake.sites.get(created.id)!.env).toHaveProperty("PUBLIC_API");
+    expect(fake.sites.get(created.id)!.vars.has("PUBLIC_API")).toBe(true);
     await deleteSite(created.id);
   });
 

@@ -1,6 +1,3 @@
-import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
 import { HttpApiError } from "../http-api-error";
 import { callHttpApi, createOnce, type HttpApiTarget, type RequestKind, type RetryOptions } from "../http-retry";
 
@@ -21,11 +18,14 @@ export interface NetlifySite {
   readonly ssl_url?: string;
   readonly admin_url?: string;
   readonly custom_domain?: string | null;
-  readonly build_settings?: { env?: Record<string, string> };
+  /** The team (account) that owns the site; its variables live under this account. */
+  readonly account_id?: string;
+  /** The team's slug, which the account paths accept as well as its id. */
+  readonly account_slug?: string;
 }
 
 /** One call: what it does, how it may be retried, and what it sends. */
-interface NetlifyCall {
+export interface NetlifyCall {
   readonly operation: string;
   readonly kind: RequestKind;
   readonly method: string;
@@ -36,8 +36,8 @@ interface NetlifyCall {
 }
 
 /**
- * The documented subset of Netlify's HTTP API this product uses: sites, their variables and file-digest deploys.
- * Every call fails with an `HttpApiError`.
+ * The documented subset of Netlify's HTTP API this product uses: sites here, their variables in `env-vars.ts` and
+ * file-digest deploys in `deploy.ts`, all through `request`. Every call fails with an `HttpApiError`.
  */
 export class NetlifyClient {
   private readonly baseUrl: string;
@@ -101,17 +101,14 @@ export class NetlifyClient {
     }
   }
 
-  /** Sets the site's domain and variables (absolute values, so retried safely); null when the site is gone. */
-  async updateSite(siteId: string, changes: { custom_domain?: string | null; build_settings?: { env: Record<string, string> } }): Promise<NetlifySite | null> {
+  /**
+   * Sets the site's custom domain (null removes it); null when the site is gone. Variables are not site settings any
+   * more: Netlify's description of updateSite says they moved from `build_settings.env` to the environment variable
+   * endpoints (`env-vars.ts`).
+   */
+  async setCustomDomain(siteId: string, customDomain: string | null): Promise<NetlifySite | null> {
     try {
-      return await this.request<NetlifySite>({
-        operation: "update site",
-        kind: "update",
-        method: "PATCH",
-        path: `/sites/${encodeURIComponent(siteId)}`,
-        json: changes,
-        secrets: Object.values(changes.build_settings?.env ?? {}),
-      });
+      return await this.request<NetlifySite>({ operation: "update site", kind: "update", method: "PATCH", path: `/sites/${encodeURIComponent(siteId)}`, json: { custom_domain: customDomain } });
     } catch (error) {
       if (error instanceof HttpApiError && error.status === 404) return null;
       throw error;
@@ -126,46 +123,4 @@ export class NetlifyClient {
       if (!(error instanceof HttpApiError && error.status === 404)) throw error;
     }
   }
-
-/**
-   * Deploys a directory with Netlify's file-digest protocol: the deploy lists every file's SHA-1, and only the files the
-   * site does not have yet are uploaded.
-   */
-  async deployDirectory(siteId: string, directory: string): Promise<{ deployId: string; uploaded: number }> {
-    const files = await digestFiles(directory);
-    const digests = Object.fromEntries([...files.entries()].map(([file, entry]) => [file, entry.sha1]));
-    // Each create makes a new deploy, so it is never repeated after an unclear failure; the caller decides.
-    const deploy = await this.request<{ id: string; required?: string[] }>({
-      operation: "create deploy",
-      kind: "append",
-      method: "POST",
-      path: `/sites/${encodeURIComponent(siteId)}/deploys`,
-      json: { files: digests },
-    });
-    const required = new Set(deploy.required ?? []);
-    let uploaded = 0;
-    for (const [file, entry] of files) {
-      if (!required.has(entry.sha1)) continue;
-      // Uploading the same bytes to the same path again changes nothing, so uploads retry like updates.
-      const raw = await readFile(entry.absolute);
-      await this.request({ operation: "upload file", kind: "update", method: "PUT", path: `/deploys/${encodeURIComponent(deploy.id)}/files${file}`, raw });
-      required.delete(entry.sha1);
-      uploaded += 1;
-    }
-    return { deployId: deploy.id, uploaded };
-  }
-}
-
-/** SHA-1 of every file under a directory, keyed by its path from the root (`/index.html`). */
-export async function digestFiles(directory: string): Promise<Map<string, { sha1: string; absolute: string }>> {
-  const result = new Map<string, { sha1: string; absolute: string }>();
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-      const absolute = path.join(dir, entry.name);
-      if (entry.isDirectory()) await walk(absolute, `${prefix}/${entry.name}`);
-      else if (entry.isFile()) result.set(`${prefix}/${entry.name}`, { sha1: createHash("sha1").update(await readFile(absolute)).digest("hex"), absolute });
-    }
-  };
-  await walk(directory, "");
-  return result;
 }

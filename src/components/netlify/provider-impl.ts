@@ -1,5 +1,7 @@
 import { exitWhenEngineGone } from "../engine-watchdog";
 import { NetlifyClient, type NetlifySite } from "./api";
+import { deployFiles, listDeployFiles, type DeployOptions } from "./deploy";
+import { syncSiteVariables } from "./env-vars";
 
 // Loaded only in the provider process the engine starts: it must not outlive that engine.
 exitWhenEngineGone();
@@ -37,6 +39,11 @@ function client(): NetlifyClient {
   return new NetlifyClient({ token, baseUrl: process.env.NETLIFY_API_URL || undefined, timeoutMs });
 }
 
+/** How long a deploy may take to go live: `NETLIFY_DEPLOY_TIMEOUT_MS` and `NETLIFY_DEPLOY_POLL_MS` override the defaults. */
+function deployOptions(): DeployOptions {
+  return { timeoutMs: Number(process.env.NETLIFY_DEPLOY_TIMEOUT_MS) || undefined, pollIntervalMs: Number(process.env.NETLIFY_DEPLOY_POLL_MS) || undefined };
+}
+
 function outputs(inputs: NetlifySiteInputs, site: NetlifySite, deployId: string | null): NetlifySiteOutputs {
   return {
     ...inputs,
@@ -48,15 +55,17 @@ function outputs(inputs: NetlifySiteInputs, site: NetlifySite, deployId: string 
 }
 
 /**
- * Creates the site, sets its variables and deploys the bundle; a failure after the site exists removes it again.
- * A create that may have succeeded unseen adopts the site by its unique name instead of making a second one.
+ * Creates the site, sets its variables and deploys the bundle, returning once the deploy is live; a failure after the
+ * site exists removes it again. A bundle file Netlify cannot take is refused before anything is created. A create that
+ * may have succeeded unseen adopts the site by its unique name instead of making a second one.
  */
 export async function createSite(inputs: NetlifySiteInputs): Promise<{ id: string; outs: NetlifySiteOutputs }> {
   const api = client();
+  const files = inputs.bundlePath ? await listDeployFiles(inputs.bundlePath) : null;
   const site = await api.createSite(inputs.name, inputs.customDomain);
   try {
-    await api.updateSite(site.id, { build_settings: { env: { ...inputs.env, ...inputs.secretEnv } } });
-    const deploy = inputs.bundlePath ? await api.deployDirectory(site.id, inputs.bundlePath) : null;
+    await syncSiteVariables(api, site, inputs);
+    const deploy = files ? await deployFiles(api, site.id, files, deployOptions()) : null;
     return { id: site.id, outs: outputs(inputs, site, deploy?.deployId ?? null) };
   } catch (error) {
     // A half-made site would be orphaned: Pulumi records nothing for a failed create.
@@ -69,16 +78,22 @@ export async function createSite(inputs: NetlifySiteInputs): Promise<{ id: strin
 export async function readSite(id: string, props: NetlifySiteOutputs): Promise<{ id?: string; props?: NetlifySiteOutputs }> {
   const site = await client().getSite(id);
   if (!site) return {};
-  return { id, props: { ...props, customDomain: site.custom_domain ?? null, url: props.customDomain ? props.url : (site.ssl_url ?? site.url) } };
+  return { id, props: { ...props, customDomain: site.custom_domain || null, url: props.customDomain ? props.url : (site.ssl_url ?? site.url) } };
 }
 
-/** Updates the domain and variables in place, and deploys again when the bundle changed. */
+/**
+ * Updates the domain and variables in place (variables no longer wanted are deleted), and deploys again when the
+ * bundle changed, returning once that deploy is live. A bundle file Netlify cannot take is refused before any change.
+ */
 export async function updateSite(id: string, olds: NetlifySiteOutputs, news: NetlifySiteInputs): Promise<{ outs: NetlifySiteOutputs }> {
   const api = client();
-  const site = await api.updateSite(id, { custom_domain: news.customDomain, build_settings: { env: { ...news.env, ...news.secretEnv } } });
-  if (!site) throw new Error(`the Netlify site ${id} no longer exists; run refresh, then deploy`);
   const redeploy = news.bundlePath && (news.digest !== olds.digest || news.bundlePath !== olds.bundlePath);
-  const deploy = redeploy ? await api.deployDirectory(id, news.bundlePath!) : null;
+  const files = redeploy ? await listDeployFiles(news.bundlePath!) : null;
+  const site = (olds.customDomain ?? null) !== news.customDomain ? await api.setCustomDomain(id, news.customDomain) : await api.getSite(id);
+  if (!site) throw new Error(`the Netlify site ${id} no longer exists; run refresh, then deploy`);
+  const varsChanged = JSON.stringify([olds.env, olds.secretEnv]) !== JSON.stringify([news.env, news.secretEnv]);
+  if (varsChanged) await syncSiteVariables(api, site, news, [...Object.keys(olds.env ?? {}), ...Object.keys(olds.secretEnv ?? {})]);
+  const deploy = files ? await deployFiles(api, id, files, deployOptions()) : null;
   return { outs: outputs(news, site, deploy?.deployId ?? olds.deployId) };
 }
 
