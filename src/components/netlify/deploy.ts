@@ -85,16 +85,18 @@ export function uploadPath(path: string): string {
  */
 export async function deployFiles(api: NetlifyClient, siteId: string, files: readonly DeployFile[], options: DeployOptions = {}): Promise<{ deployId: string; uploaded: number }> {
   const site = encodeURIComponent(siteId);
+  const background = files.length > SYNC_FILE_LIMIT;
   // Each create makes a new deploy, so it is never repeated after an unclear failure; the caller decides.
   const created = await api.request<NetlifyDeploy>({
     operation: "create deploy",
     kind: "append",
     method: "POST",
     path: `/sites/${site}/deploys`,
-    json: { files: Object.fromEntries(files.map((file) => [file.path, file.sha1])), ...(files.length > SYNC_FILE_LIMIT ? { async: true } : {}) },
+    json: { files: Object.fromEntries(files.map((file) => [file.path, file.sha1])), ...(background ? { async: true } : {}) },
   });
   try {
-    const diffed = DIFFED.has(created.state ?? "") ? created : await waitForDeploy(api, siteId, created.id, (state) => DIFFED.has(state), "diffing the files", options);
+    // A deploy diffed in the background lists the files it needs only once it has left `preparing`.
+    const diffed = background ? await waitForDeploy(api, siteId, created.id, (state) => DIFFED.has(state), "diffing the files", options) : created;
     const required = new Set(diffed.required ?? []);
     let uploaded = 0;
     for (const file of files) {

@@ -20,12 +20,13 @@ export interface SiteVariables {
 export const PLAIN_SCOPES = ["builds", "functions", "runtime", "post-processing"] as const;
 /** Scopes of a secret: Netlify does not allow secret values in post-processing (netlify/cli `env:set`). */
 export const SECRET_SCOPES = ["builds", "functions", "runtime"] as const;
-/**
- * Deploy context of a plain variable's value: `all`. A secret's value is set for `production` only: Netlify refuses a
- * secret's value in `all` or `dev` (their values stay readable), and this product makes production deploys only, so a
- * deploy preview of a later linked repository does not receive the secret either.
- */
+/** Deploy context of a plain variable's value: every context. */
 export const PLAIN_CONTEXT = "all";
+/**
+ * Deploy context of a secret's value: `production` only. Netlify does not take a secret's value for `all` or `dev`
+ * (their values stay readable), and this product makes production deploys only, so a deploy preview of a repository
+ * linked later does not receive the secret either.
+ */
 export const SECRET_CONTEXT = "production";
 
 /** The variables as Netlify's endpoints take them; a key that is both plain and secret is secret. */

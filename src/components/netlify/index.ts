@@ -16,7 +16,7 @@ export interface NetlifyAppArgs {
   readonly domain?: string | null;
   /** Plain variables. @default none */
   readonly env?: Readonly<Record<string, string>>;
-  /** Secret variables; they stay Pulumi secrets. @default none */
+  /** Secret variables: Pulumi secrets in state, Netlify secret variables on the site. @default none */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Directory of built files to deploy. @default no deploy (the site only) */
   readonly publishDir?: string | null;

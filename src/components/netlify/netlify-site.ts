@@ -12,7 +12,10 @@ export interface NetlifySiteArgs {
   readonly customDomain?: string | null;
   /** Plain variables. @default none */
   readonly env?: Readonly<Record<string, string>>;
-  /** Secret variables; they stay Pulumi secrets. @default none */
+  /**
+   * Secret variables: Pulumi secrets in state, and Netlify secret variables (set for production deploys, readable only
+   * by code running on Netlify). @default none
+   */
   readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Directory to deploy. @default no deploy */
   readonly bundlePath?: string | null;
@@ -20,7 +23,10 @@ export interface NetlifySiteArgs {
   readonly digest?: string | null;
 }
 
-/** A Netlify site with its variables and a file-digest deploy of the bundle, through Netlify's HTTP API. */
+/**
+ * A Netlify site with its variables and a file-digest deploy of the bundle, through Netlify's HTTP API. Creating or
+ * updating it finishes only when the deploy is live, and fails with Netlify's reason when the deploy fails.
+ */
 export class NetlifySite extends ApiBackedResource {
   /** Netlify's id of the site. */
   public declare readonly siteId: pulumi.Output<string>;
