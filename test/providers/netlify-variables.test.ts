@@ -48,12 +48,12 @@ describe("Netlify site variables against a fake Netlify API", () => {
     await deleteSite(created.id);
   });
 
-  it("leaves variables alone when an update changes only the bundle", async () => {
-    const created = await createSite(harness.inputs("bundle-only-update"));
-    const from = harness.fake.calls.length;
+  it("sets the variables again on an update, restoring one deleted in Netlify's dashboard", async () => {
+    const created = await createSite(harness.inputs("variables-restored"));
+    vars(created.id).delete("PUBLIC_API");
     await harness.write("index.html", "<h1>v2</h1>");
-    await updateSite(created.id, created.outs, harness.inputs("bundle-only-update", { digest: "sha256:two" }));
-    expect(harness.fake.calls.slice(from).filter((c) => c.includes("/env"))).toEqual([]);
+    await updateSite(created.id, created.outs, harness.inputs("variables-restored", { digest: "sha256:two" }));
+    expect([...vars(created.id).keys()].sort()).toEqual(["PUBLIC_API", "SENTRY_DSN"]);
     await deleteSite(created.id);
   });
 

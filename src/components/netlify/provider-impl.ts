@@ -91,8 +91,9 @@ export async function updateSite(id: string, olds: NetlifySiteOutputs, news: Net
   const files = redeploy ? await listDeployFiles(news.bundlePath!) : null;
   const site = (olds.customDomain ?? null) !== news.customDomain ? await api.setCustomDomain(id, news.customDomain) : await api.getSite(id);
   if (!site) throw new Error(`the Netlify site ${id} no longer exists; run refresh, then deploy`);
-  const varsChanged = JSON.stringify([olds.env, olds.secretEnv]) !== JSON.stringify([news.env, news.secretEnv]);
-  if (varsChanged) await syncSiteVariables(api, site, news, [...Object.keys(olds.env ?? {}), ...Object.keys(olds.secretEnv ?? {})]);
+  // Set on every update, not only when they changed: that also repairs variables edited in Netlify's dashboard and
+  // moves those of sites deployed when variables still lived in `build_settings.env`.
+  await syncSiteVariables(api, site, news, [...Object.keys(olds.env ?? {}), ...Object.keys(olds.secretEnv ?? {})]);
   const deploy = files ? await deployFiles(api, id, files, deployOptions()) : null;
   return { outs: outputs(news, site, deploy?.deployId ?? olds.deployId) };
 }
