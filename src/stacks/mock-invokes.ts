@@ -19,6 +19,22 @@ export const KNOWN_INVOKES: Readonly<Record<string, InvokeMock>> = {
     proxyEndpoint: "https://123456789012.dkr.ecr.mock.amazonaws.com",
     expiresAt: "2000-01-01T00:00:00Z",
   }),
+  // The AWS static site serves a custom domain from the account's public Route 53 hosted zone of that domain.
+  "aws:route53/getZone:getZone": (inputs) => ({
+    id: "ZMOCKHOSTEDZONE",
+    zoneId: "ZMOCKHOSTEDZONE",
+    name: inputs.name,
+    arn: "arn:aws:route53:::hostedzone/ZMOCKHOSTEDZONE",
+    callerReference: "mock",
+    comment: "",
+    linkedServiceDescription: "",
+    linkedServicePrincipal: "",
+    nameServers: ["ns-mock.awsdns-00.com"],
+    primaryNameServer: "ns-mock.awsdns-00.com",
+    privateZone: false,
+    resourceRecordSetCount: 2,
+    tags: {},
+  }),
   // CloudRunService pushes its image to Artifact Registry with the deploying identity's access token.
   "gcp:organizations/getClientConfig:getClientConfig": () => ({
     id: "mock-client-config",

@@ -35,24 +35,7 @@ describe("AWS target: one explicit provider", () => {
   });
 });
 
-describe("AWS target: static site", () => {
-  it("serves a private bucket through CloudFront with origin access control over HTTPS", async () => {
-    const outputs = await build(exampleSpec("aws-static-site.json", { artifact: null }));
-    expect(mocks.ofType("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]?.inputs).toMatchObject({
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    expect(mocks.ofType("aws:cloudfront/originAccessControl:OriginAccessControl")[0]?.inputs).toMatchObject({ signingBehavior: "always" });
-    expect(mocks.ofType("aws:cloudfront/distribution:Distribution")[0]?.inputs).toMatchObject({
-      defaultCacheBehavior: { viewerProtocolPolicy: "redirect-to-https" },
-      aliases: ["www.example.com"],
-    });
-    expect(mocks.ofType("aws:s3/bucket:Bucket")[0]?.inputs).toMatchObject({ forceDestroy: false, tags: { "deployment-planner:stack": "marketing.production" } });
-    expect(await valueOf(outputs.url)).toBe("https://www.example.com");
-  });
-});
+// The static site's tests are in aws-static-site.test.ts.
 
 describe("AWS target: container service", () => {
   it("runs App Runner with secrets referenced from Secrets Manager, never as plain variables", async () => {

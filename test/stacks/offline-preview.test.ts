@@ -3,8 +3,10 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { previewOffline, renderOfflinePreview } from "../../src/stacks/offline-preview";
 import { exampleRequestFiles, exampleSpec } from "../support/specs";
+import type { StackSpec } from "../../src/planner/spec";
 
 const ROOT = path.resolve(__dirname, "..", "..");
+const STATIC_APP = path.join(ROOT, "examples", "apps", "static-site");
 
 /** Replaces machine-specific paths so the graph can be compared across machines. */
 function stable(text: string): string {
@@ -71,7 +73,12 @@ describe("offline preview under Pulumi's mocks", () => {
 
 describe("offline preview snapshots of the example requests", () => {
   it.each(exampleRequestFiles())("renders %s the same way", async (file) => {
-    const spec = exampleSpec(file, { artifact: { digest: `sha256:${"b".repeat(64)}`, path: "/bundle" } });
+    const planned = exampleSpec(file);
+    // A static site's files are read when the program runs, so its bundle is the example app, standing for the build's output.
+    const spec: StackSpec =
+      planned.build.kind === "static"
+        ? { ...planned, build: { ...planned.build, output_dir: null }, artifact: { digest: `sha256:${"b".repeat(64)}`, path: STATIC_APP } }
+        : { ...planned, artifact: { digest: `sha256:${"b".repeat(64)}`, path: "/bundle" } };
     const preview = await previewOffline(spec);
     expect(stable(renderOfflinePreview(preview))).toMatchSnapshot();
   });

@@ -62,6 +62,8 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
 function unwrapSecrets(value: unknown): unknown {
+  // An asset stays itself, so a test can read the file it names.
+  if (value instanceof pulumi.asset.Asset || value instanceof pulumi.asset.Archive) return value;
   if (Array.isArray(value)) return value.map(unwrapSecrets);
   if (value !== null && typeof value === "object") {
     const record = value as Record<string, unknown>;
@@ -75,7 +77,13 @@ function unwrapSecrets(value: unknown): unknown {
  * Outputs only the cloud assigns, which the components read: fixed values so what depends on them resolves. AWS
  * resources are referred to by ARN; a Vercel deployment's URL becomes the app's URL.
  */
-function computedOutputs(type: string, name: string): Record<string, unknown> {
+function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  // A certificate validated by DNS asks for one CNAME per domain; a distribution gets its own domain and alias zone.
+  if (type === "aws:acm/certificate:Certificate") {
+    const challenge = { domainName: inputs.domainName, resourceRecordName: `_mock.${String(inputs.domainName)}.`, resourceRecordType: "CNAME", resourceRecordValue: "_mock.acm-validations.aws." };
+    return { arn: `arn:aws:mock::123456789012:${name}`, domainValidationOptions: [challenge] };
+  }
+  if (type === "aws:cloudfront/distribution:Distribution") return { arn: `arn:aws:mock::123456789012:${name}`, domainName: `${name}.mock.cloudfront.net`, hostedZoneId: "ZMOCKCLOUDFRONT" };
   if (type.startsWith("aws:")) return { arn: `arn:aws:mock::123456789012:${name}` };
   if (type === "vercel:index/deployment:Deployment") return { url: `${name}.vercel.app` };
   return {};
@@ -115,7 +123,7 @@ export function installMocks(options: MockOptions = {}): Mocks {
         };
         resources.push(record);
         byKey.set(`${args.type}::${args.name}`, record);
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, args.name) } };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs as Record<string, unknown>) } };
       },
       call(args) {
         invokes.push({ token: args.token, inputs: unwrapSecrets(args.inputs) as Record<string, unknown>, provider: providerOf(args.provider) });

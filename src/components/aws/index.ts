@@ -6,7 +6,7 @@ import { NAME_RULES, ownershipTags, physicalName } from "../naming";
 import type { BuildContext, TargetOutputs } from "../types";
 import { AppRunnerService } from "./app-runner-service";
 import { Datastore, type DatastoreArgs } from "./datastore";
-import { awsProvider } from "./provider";
+import { awsProvider, certificateProvider } from "./provider";
 import { StaticSite } from "./static-site";
 
 /** AWS's parts of the cloud skeleton: S3 and CloudFront, RDS/DocumentDB/ElastiCache, App Runner. */
@@ -14,14 +14,17 @@ const AWS: CloudTarget = {
   target: "aws",
   dashboardUrl: (spec) => `https://console.aws.amazon.com/console/home?region=${spec.region}`,
   provider: awsProvider,
-  site: (spec, _siteDir, opts) =>
+  site: (spec, siteDir, opts) =>
     new StaticSite(
       "site",
       {
+        siteDir,
         bucketName: physicalName([spec.project_id, spec.environment, "site"], NAME_RULES.s3Bucket),
         tags: ownershipTags(spec),
         deletionProtection: spec.protect,
         domain: spec.domain,
+        // CloudFront takes a custom domain's certificate from us-east-1 only, whatever the stack's region.
+        certificateProvider: spec.domain ? certificateProvider() : undefined,
       },
       opts,
     ),
