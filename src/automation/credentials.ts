@@ -24,7 +24,12 @@ const REQUIREMENTS: Readonly<Record<Target, readonly CredentialRequirement[]>> =
   ],
   vercel: [{ name: "VERCEL_API_TOKEN", anyOf: ["VERCEL_API_TOKEN"] }],
   netlify: [{ name: "NETLIFY_AUTH_TOKEN", anyOf: ["NETLIFY_AUTH_TOKEN"] }],
-  railway: [{ name: "RAILWAY_TOKEN", anyOf: ["RAILWAY_TOKEN", "RAILWAY_API_TOKEN"] }],
+  railway: [
+    {
+      name: "RAILWAY_API_TOKEN (account or workspace token: creates a project per stack) or RAILWAY_TOKEN (project token: deploys into its own project's environment)",
+      anyOf: ["RAILWAY_API_TOKEN", "RAILWAY_TOKEN"],
+    },
+  ],
   aws: [
     {
       name: "AWS credentials (AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, AWS_PROFILE or AWS_WEB_IDENTITY_TOKEN_FILE)",
@@ -47,7 +52,8 @@ const FIXES: Readonly<Record<Target, string>> = {
   docker: "Start a Docker engine on this machine or set DOCKER_HOST to a reachable one.",
   vercel: "Create a token at vercel.com/account/tokens and export it as VERCEL_API_TOKEN (or store it in Vault and export it from there).",
   netlify: "Create a personal access token in Netlify's user settings and export it as NETLIFY_AUTH_TOKEN.",
-  railway: "Create a project or account token in Railway's settings and export it as RAILWAY_TOKEN.",
+  railway:
+    "Create an account or workspace token at railway.com/account/tokens and export it as RAILWAY_API_TOKEN (set RAILWAY_WORKSPACE_ID to create projects in a workspace); a project token, exported as RAILWAY_TOKEN, cannot create projects: the stack then deploys into that token's project and environment, which must be named like the stack's (e.g. staging).",
   aws: "Export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, for an identity allowed to deploy.",
   gcp: "Export GOOGLE_APPLICATION_CREDENTIALS (a service account key file) and GOOGLE_PROJECT.",
 };

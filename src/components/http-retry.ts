@@ -34,6 +34,8 @@ export interface HttpApiTarget extends RetryOptions {
   readonly token: string;
   /** Environment variable that holds the token, named when the API rejects it. */
   readonly tokenVariable: string;
+  /** Header that carries the token as it is (Railway's `project-access-token`). @default `Authorization: Bearer <token>` */
+  readonly tokenHeader?: string;
 }
 
 /** One request to an HTTP API. */
@@ -71,7 +73,7 @@ export async function callHttpApi(target: HttpApiTarget, request: HttpApiRequest
       tokenVariable: target.tokenVariable,
       secrets: [target.token, ...(request.secrets ?? [])],
     });
-  const headers: Record<string, string> = { authorization: `Bearer ${target.token}` };
+  const headers: Record<string, string> = target.tokenHeader ? { [target.tokenHeader]: target.token } : { authorization: `Bearer ${target.token}` };
   if (request.body !== undefined) headers["content-type"] = request.contentType ?? "application/json";
 
   for (let attempt = 1; ; attempt += 1) {

@@ -1,99 +1,114 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import { answerInjected, FailureQueue, serveFake, type FakeControls } from "./failures";
+import { checkRequest, executeChecked, railwaySchema, type GraphQLBody } from "./railway/schema";
+import { FakeRailwayWorld, type Principal } from "./railway/world";
+
+/** How one request authenticated. */
+export type FakeAuth = "bearer" | "project-access-token" | "none";
+
+/** One request the fake answered (or refused as invalid). */
+export interface FakeRailwayRequest {
+  readonly operation: string;
+  readonly auth: FakeAuth;
+  readonly variables: Record<string, unknown>;
+}
+
+/** The account behind the fake's account token: its own workspace and a team workspace. */
+export const FAKE_WORKSPACES = { personal: "workspace-personal", team: "workspace-team" } as const;
 
 /**
- * A FAKE of the documented subset of Railway's public GraphQL API (projects, environments, services, variables), kept
- * in memory on loopback. It stands in for Railway, which cannot be reached from the test machine; it checks the bearer
- * token, answers by operation name and can answer the next calls with an injected HTTP status or not at all, before
- * or after carrying them out; `failNext` selects the calls whose operation name equals its `match`.
+ * A FAKE of the part of Railway's public GraphQL API this product uses, kept in memory on loopback. It stands in for
+ * Railway, which cannot be reached from the test machine, and holds itself to Railway's own schema (vendored from
+ * Railway's CLI in `railway/`): every request is parsed, validated and its variables coerced against the schema,
+ * and refused with GraphQL errors (HTTP 400) when any of that fails; every answer is produced by executing the
+ * request on the schema, and an answer the schema does not allow is recorded in `faults` (and answered 500).
+ *
+ * Authentication is Railway's: the account token as `Authorization: Bearer` (it may create projects), a project
+ * token minted by `mintProjectToken` in the `project-access-token` header (bound to one environment of one project);
+ * anything else is answered "Not Authorized". It can answer the next calls with an injected HTTP status or not at
+ * all, before or after carrying them out; `failNext` selects the calls whose operation name equals its `match`.
  */
 export interface FakeRailway extends FakeControls {
   readonly url: string;
-  readonly projects: Map<string, { id: string; name: string; description: string | null; environments: { id: string; name: string }[]; services: { id: string; name: string; image?: string }[]; variables: Record<string, Record<string, string>> }>;
+  readonly world: FakeRailwayWorld;
+  /** Operation names of the valid requests, in order. */
   readonly calls: string[];
+  readonly requests: FakeRailwayRequest[];
+  /** Answers of the fake that broke Railway's schema; a test fails when there are any. */
+  readonly faults: string[];
+  /** A project token for one environment of a project. */
+  mintProjectToken(projectId: string, environmentId: string): string;
 }
 
-/** Starts the fake on a free loopback port; it accepts only `token`. */
-export async function startFakeRailway(token: string): Promise<FakeRailway> {
-  const projects: FakeRailway["projects"] = new Map();
+/** Starts the fake on a free loopback port; `accountToken` is the one account or workspace token it accepts. */
+export async function startFakeRailway(accountToken: string): Promise<FakeRailway> {
+  // Built before the first request, so building it never counts against a client's timeout.
+  railwaySchema();
+  const world = new FakeRailwayWorld();
+  const projectTokens = new Map<string, { projectId: string; environmentId: string }>();
   const calls: string[] = [];
+  const requests: FakeRailwayRequest[] = [];
+  const faults: string[] = [];
   const failures = new FailureQueue((operation, call) => operation === call);
+
+  const principalOf = (req: http.IncomingMessage): { auth: FakeAuth; principal: Principal } => {
+    const projectToken = req.headers["project-access-token"];
+    if (typeof projectToken === "string") {
+      const scope = projectTokens.get(projectToken);
+      return { auth: "project-access-token", principal: scope ? { kind: "project", ...scope } : { kind: "none", refusal: "Project Token not found" } };
+    }
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    if (bearer === undefined) return { auth: "none", principal: { kind: "none", refusal: "Not Authorized" } };
+    // A project token sent as a bearer token is refused, as Railway refuses it.
+    if (bearer !== accountToken) return { auth: "bearer", principal: { kind: "none", refusal: "Not Authorized" } };
+    return { auth: "bearer", principal: { kind: "account", personal: FAKE_WORKSPACES.personal, workspaces: Object.values(FAKE_WORKSPACES) } };
+  };
+
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const { operationName, variables } = JSON.parse(Buffer.concat(chunks).toString() || "{}") as { operationName: string; variables: any };
-    calls.push(operationName);
-    const failure = failures.take(operationName);
-    const injected = { errors: [{ message: "injected failure" }] };
-    const plan = failure && failure.answer === 429 ? { ...failure, headers: { "retry-after": "0", ...failure.headers } } : failure;
-    if (plan && !plan.afterActing) return answerInjected(res, plan, injected);
-    // After acting, the operation below does its work and the injected answer takes the place of its own.
-    const send = (status: number, payload: unknown) => {
-      if (plan) return answerInjected(res, plan, injected);
+    const json = (status: number, payload: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(payload));
     };
-    const view = (p: NonNullable<ReturnType<typeof projects.get>>) => ({
-      id: p.id,
-      name: p.name,
-      description: p.description,
-      environments: { edges: p.environments.map((node) => ({ node })) },
-      services: { edges: p.services.map(({ id, name }) => ({ node: { id, name } })) },
-    });
-    if (req.headers.authorization !== `Bearer ${token}`) return send(401, { errors: [{ message: "Not Authorized" }] });
-    const input = variables?.input ?? {};
-    switch (operationName) {
-      case "projectCreate": {
-        const project = {
-          id: randomUUID(),
-          name: input.name,
-          description: input.description ?? null,
-          environments: [{ id: randomUUID(), name: "production" }],
-          services: [],
-          variables: {},
-        };
-        projects.set(project.id, project);
-        return send(200, { data: { projectCreate: view(project) } });
-      }
-      case "project": {
-        const project = projects.get(variables.id);
-        return send(200, { data: { project: project ? view(project) : null } });
-      }
-      case "projects": {
-        // A cursor is the index of the next project, so paging can be checked with a small `first`.
-        const all = [...projects.values()];
-        const start = Number(variables.after ?? 0);
-        const end = start + Number(variables.first ?? all.length);
-        const pageInfo = { hasNextPage: end < all.length, endCursor: String(end) };
-        return send(200, { data: { projects: { edges: all.slice(start, end).map((p) => ({ node: view(p) })), pageInfo } } });
-      }
-      case "projectDelete":
-        return send(200, { data: { projectDelete: projects.delete(variables.id) } });
-      case "environmentCreate": {
-        const project = projects.get(input.projectId);
-        if (!project) return send(200, { errors: [{ message: "Project not found" }] });
-        const environment = { id: randomUUID(), name: input.name };
-        project.environments.push(environment);
-        return send(200, { data: { environmentCreate: environment } });
-      }
-      case "serviceCreate": {
-        const project = projects.get(input.projectId);
-        if (!project) return send(200, { errors: [{ message: "Project not found" }] });
-        const service = { id: randomUUID(), name: input.name, image: input.source?.image };
-        project.services.push(service);
-        return send(200, { data: { serviceCreate: { id: service.id, name: service.name } } });
-      }
-      case "variableCollectionUpsert": {
-        const project = projects.get(input.projectId);
-        if (!project) return send(200, { errors: [{ message: "Project not found" }] });
-        project.variables[input.serviceId] = { ...(project.variables[input.serviceId] ?? {}), ...input.variables };
-        return send(200, { data: { variableCollectionUpsert: true } });
-      }
-      default:
-        return send(400, { errors: [{ message: `unknown operation ${operationName}` }] });
+    const { auth, principal } = principalOf(req);
+    let body: GraphQLBody;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString() || "{}") as GraphQLBody;
+    } catch {
+      return json(400, { errors: [{ message: "Body is not JSON" }] });
     }
+    const checked = checkRequest(body);
+    if ("errors" in checked) {
+      requests.push({ operation: String(body.operationName ?? "(invalid)"), auth, variables: {} });
+      return json(400, { errors: checked.errors.map((message) => ({ message })) });
+    }
+    calls.push(checked.operationName);
+    requests.push({ operation: checked.operationName, auth, variables: checked.variables });
+    const failure = failures.take(checked.operationName);
+    const injected = { errors: [{ message: "injected failure" }] };
+    const plan = failure && failure.answer === 429 ? { ...failure, headers: { "retry-after": "0", ...failure.headers } } : failure;
+    if (plan && !plan.afterActing) return answerInjected(res, plan, injected);
+    const answer = await executeChecked(checked, world.root, principal);
+    faults.push(...answer.faults);
+    // After acting, the operation has done its work and the injected answer takes the place of its own.
+    if (plan) return answerInjected(res, plan, injected);
+    if (answer.faults.length > 0) return json(500, { errors: answer.faults.map((message) => ({ message })) });
+    return json(200, answer.result);
   });
   const { origin, controls } = await serveFake(server, failures);
-  return { url: `${origin}/graphql/v2`, projects, calls, ...controls };
+  return {
+    url: `${origin}/graphql/v2`,
+    world,
+    calls,
+    requests,
+    faults,
+    mintProjectToken: (projectId, environmentId) => {
+      const token = `fake-project-token-${randomUUID()}`;
+      projectTokens.set(token, { projectId, environmentId });
+      return token;
+    },
+    ...controls,
+  };
 }

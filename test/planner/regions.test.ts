@@ -41,10 +41,10 @@ describe("plan: region spellings", () => {
   it.each([
     ["europe-west1", "vercel", "dub1", "europe-west1 is Google Cloud's name for eu-west-1, which maps to Vercel's dub1"],
     ["fra1", "gcp", "europe-west3", "fra1 is Vercel's name for eu-central-1, which maps to Google Cloud's europe-west3"],
-    ["fra1", "railway", "europe-west4", "fra1 is Vercel's name for eu-central-1, which maps to Railway's europe-west4"],
+    ["fra1", "railway", "europe-west4-drams3a", "fra1 is Vercel's name for eu-central-1, which maps to Railway's europe-west4-drams3a"],
     ["iad1", "aws", "us-east-1", "iad1 is Vercel's name for us-east-1, which maps to AWS's us-east-1"],
-    // Railway's us-west1 stands for two generic names; GCP's for one, so GCP's reading wins.
-    ["us-west1", "vercel", "pdx1", "us-west1 is Google Cloud's name for us-west-2, which maps to Vercel's pdx1"],
+    // Railway's us-west2 stands for two generic names; GCP's for one, so GCP's reading wins.
+    ["us-west2", "vercel", "sfo1", "us-west2 is Google Cloud's name for us-west-1, which maps to Vercel's sfo1"],
   ])("maps another target's own name %s back through its generic name on %s (%s)", (region, target, code, reason) => {
     const spec = planned(regionRequest(target as Target, region));
     expect(spec.region).toBe(code);
@@ -70,20 +70,20 @@ describe("plan: region spellings", () => {
 
   it("falls back the same way for another target's own name the target has no region for", () => {
     const result = plannedResult(regionRequest("railway", "gru1"));
-    expect(result.spec.region).toBe("us-east4");
-    expect(result.warnings).toEqual(["Railway has no region matching gru1; using us-east4"]);
+    expect(result.spec.region).toBe("us-east4-eqdc4a");
+    expect(result.warnings).toEqual(["Railway has no region matching gru1; using us-east4-eqdc4a"]);
   });
 
   it("rejects another target's name that stands for several regions the target keeps apart, at stage validation", () => {
-    const result = failed(regionRequest("vercel", "europe-west4"));
+    const result = failed(regionRequest("vercel", "europe-west4-drams3a"));
     expect(result.stage).toBe("validation");
-    expect(result.reason).toBe("environment.REGION: 'europe-west4' is Railway's name for eu-west-1, eu-west-2, eu-central-1, which Vercel keeps apart as dub1, lhr1, fra1");
+    expect(result.reason).toBe("environment.REGION: 'europe-west4-drams3a' is Railway's name for eu-west-1, eu-west-2, eu-central-1, which Vercel keeps apart as dub1, lhr1, fra1");
     expect(result.fix_suggestion).toContain("Name one of eu-west-1, eu-west-2, eu-central-1");
   });
 
   it("sends a container to Railway through another target's name for a region Railway has", () => {
     const spec = planned(briefRequest({ deployment_type: "container", tech_stack: ["Go"], environment: { ENV: "production", REGION: "fra1" } }));
-    expect(spec).toMatchObject({ target: "railway", region: "europe-west4" });
+    expect(spec).toMatchObject({ target: "railway", region: "europe-west4-drams3a" });
   });
 
   it("sends a container to AWS when Railway has no region for the name, whichever spelling", () => {

@@ -18,8 +18,10 @@ export interface RailwayAppArgs {
   readonly env?: Readonly<Record<string, string>>;
   /** Secret variables of the app service; they stay Pulumi secrets. @default none */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
-  /** Datastores Railway runs beside the app, wired in by reference variables. @default none */
+  /** Datastores Railway runs beside the app from its database templates, wired in by reference variables. @default none */
   readonly datastores?: readonly RailwayDatastore[];
+  /** Railway region of every service, e.g. "us-east4-eqdc4a". @default Railway's choice */
+  readonly region?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export class RailwayApp extends pulumi.ComponentResource {
     super(RAILWAY_APP_TYPE, name, {}, opts);
     const project = new RailwayProject(
       `${name}-project`,
-      { name: args.projectName, environment: args.environment, serviceName: "app", env: args.env, secretEnv: args.secrets, datastores: args.datastores },
+      { name: args.projectName, environment: args.environment, serviceName: "app", env: args.env, secretEnv: args.secrets, datastores: args.datastores, region: args.region },
       { parent: this },
     );
     this.dashboardUrl = project.dashboardUrl;
@@ -58,6 +60,7 @@ export function buildRailway(spec: StackSpec, context: BuildContext, opts?: pulu
       env: { ...spec.env, PORT: String(spec.build.port) },
       secrets: context.secrets,
       datastores,
+      region: spec.region,
     },
     opts,
   );

@@ -19,11 +19,20 @@ export interface RailwayProjectArgs {
   readonly env?: Readonly<Record<string, string>>;
   /** Secret variables; they stay Pulumi secrets. @default none */
   readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
-  /** Datastores run as Railway services, wired into the app by reference variables. @default none */
+  /** Datastores run from Railway's database templates, wired into the app by reference variables. @default none */
   readonly datastores?: readonly RailwayDatastore[];
+  /**
+   * Railway region every service runs in, as Railway names it.
+   * @default Railway's choice (the workspace's preferred region)
+   * @example "europe-west4-drams3a"
+   */
+  readonly region?: string | null;
 }
 
-/** A Railway project with its environment, app service, datastore services and variables, through Railway's GraphQL API. */
+/**
+ * A Railway project with its environment, app service, datastore services and variables, through Railway's GraphQL
+ * API; with a project token, the services and variables in that token's existing project and environment.
+ */
 export class RailwayProject extends ApiBackedResource {
   /** Railway's id of the project. */
   public declare readonly projectId: pulumi.Output<string>;
@@ -39,8 +48,9 @@ export class RailwayProject extends ApiBackedResource {
       env: args.env,
       secretEnv: args.secretEnv,
       datastores: [...(args.datastores ?? [])],
+      region: args.region ?? null,
     };
-    const outputs = ["projectId", "environmentId", "serviceId", "datastoreServiceIds", "dashboardUrl"];
+    const outputs = ["projectId", "environmentId", "serviceId", "datastoreServiceIds", "datastoreReferences", "ownsProject", "dashboardUrl"];
     super(projectProvider, name, inputs, outputs, opts, "railway", "Project");
   }
 }
