@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -109,7 +110,7 @@ describe("AWS static site: the bundle's files are uploaded", () => {
     const after = new Map(objects().map((o) => [o.name, o.inputs.sourceHash]));
     expect([...after.keys()]).toEqual([...before.keys()]);
     const style = objects().find((o) => o.inputs.key === "style.css")!.name;
-    expect(after.get(style)).toMatch(/^[0-9a-f]{64}$/);
+    expect(after.get(style)).toBe(createHash("sha256").update("h1 { color: crimson }").digest("hex"));
     expect(after.get(style)).not.toBe(before.get(style));
     for (const [name, hash] of after) if (name !== style) expect(hash, name).toBe(before.get(name));
   });
@@ -243,6 +244,13 @@ describe("AWS static site: custom domain (CloudFront takes ACM certificates from
     expect(hostedZoneName("docs.shop.example.org")).toBe("shop.example.org");
     expect(hostedZoneName("example.com")).toBe("example.com");
     expect(hostedZoneName("WWW.Example.COM.")).toBe("example.com");
+  });
+
+  it("serves a domain written in capitals under its lowercase name", async () => {
+    const outputs = await deploy(siteSpec(bundle(SITE), { domain: "WWW.Example.com" }));
+    expect(distribution().aliases).toEqual(["www.example.com"]);
+    expect(mocks.ofType(CERTIFICATE)[0]!.inputs.domainName).toBe("www.example.com");
+    expect(await valueOf(outputs.url)).toBe("https://www.example.com");
   });
 
   it("without a domain: CloudFront's default certificate, one provider, no certificate and no DNS", async () => {

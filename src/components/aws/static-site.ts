@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { siteFiles, type SiteFile } from "../site-files";
@@ -62,7 +62,8 @@ export class StaticSite extends pulumi.ComponentResource {
     // Before anything is declared: a site without its files would answer every visitor with an error.
     const files = siteFiles(args.siteDir);
     const tags = { ...args.tags };
-    const domain = args.domain || null;
+    // DNS names are case-insensitive, while the certificate and the aliases compare them as written.
+    const domain = args.domain ? args.domain.toLowerCase() : null;
 
     const bucket = new aws.s3.Bucket(
       `${name}-bucket`,
@@ -109,7 +110,7 @@ export class StaticSite extends pulumi.ComponentResource {
           source: new pulumi.asset.FileAsset(file.source),
           contentType: file.contentType,
           cacheControl: file.cacheControl,
-          sourceHash: createHash("sha256").update(readFileSync(file.source)).digest("hex"),
+          sourceHash: fileHash(file.source),
         },
         { parent: this, protect: false },
       );
@@ -182,6 +183,19 @@ export class StaticSite extends pulumi.ComponentResource {
       { parent: this },
     );
   }
+}
+
+/** SHA-256 of a file's content, read in chunks so a large asset is never held in memory whole. */
+function fileHash(file: string): string {
+  const hash = createHash("sha256");
+  const chunk = Buffer.alloc(1 << 20);
+  const fd = openSync(file, "r");
+  try {
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) hash.update(chunk.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
 }
 
 // A key made only of these is its own resource name; `~` is not among them, so a name with a hash never equals one.
