@@ -36,22 +36,18 @@ describe("Railway provider: account and project tokens, against a fake Railway A
     expect(authOf(from)).toEqual(new Set(["project-access-token"]));
     expect(fake().world.projects.size).toBe(projectsBefore);
     expect(created).toMatchObject({ id: project.id, outs: { projectId: project.id, environmentId: staging.id, ownsProject: false } });
-    expect(project.services.map((s) => [s.name, s.environmentIds])).toEqual([
-      ["Postgres", [staging.id]],
-      ["Redis", [staging.id]],
-      ["app", [staging.id]],
-    ]);
+    const inStaging = () => project.services.filter((s) => s.environmentIds.includes(staging.id)).map((s) => s.name);
+    expect(inStaging()).toEqual(["Postgres", "Redis", "app"]);
     expect(fake().world.rendered(project.id, staging.id, created.outs.serviceId).unresolved).toEqual([]);
 
     await updateProject(created.id, created.outs, projectInputs("ignored-name", { env: { PORT: "8080" } }));
     expect(project.variables[staging.id]?.[created.outs.serviceId]?.PORT).toBe("8080");
     expect((await readProject(created.id, created.outs)).id).toBe(project.id);
 
-    // The project is not the product's: deleting the stack removes only the services it made.
+    // The project is not the product's: deleting the stack removes the services it made from the token's environment.
     await deleteProject(created.id, created.outs);
     expect(fake().world.projects.has(project.id)).toBe(true);
-    expect(project.services).toEqual([]);
-    expect(await readProject(created.id, created.outs)).toEqual({});
+    expect(inStaging()).toEqual([]);
   });
 
   it("prefers RAILWAY_TOKEN for a create when both are set, as Railway's CLI does, and the account token for the project it made", async () => {
@@ -84,13 +80,13 @@ describe("Railway provider: account and project tokens, against a fake Railway A
   });
 
   it("removes the services it made, and keeps the project, when a create with a project token fails", async () => {
-    const { project, token } = existingProject("failing-project-token");
+    const { project, staging, token } = existingProject("failing-project-token");
     delete process.env.RAILWAY_API_TOKEN;
     process.env.RAILWAY_TOKEN = token;
     fake().failNext(500, 10, "serviceCreate");
     await expect(createProject(projectInputs("x"))).rejects.toThrow(/serviceCreate failed \(HTTP 500\)/);
     expect(fake().world.projects.has(project.id)).toBe(true);
-    expect(project.services).toEqual([]);
+    expect(project.services.filter((s) => s.environmentIds.includes(staging.id))).toEqual([]);
   });
 
   it("names RAILWAY_TOKEN when Railway does not know the project token", async () => {

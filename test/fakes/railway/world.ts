@@ -183,7 +183,10 @@ export class FakeRailwayWorld {
     },
     serviceCreate: ({ input }: Args, p: Principal) => {
       const project = this.project(p, input.projectId);
-      const environmentIds = input.environmentId || p.kind === "project" ? [this.environment(p, project, input.environmentId)] : project.environments.map((e) => e.id);
+      if (input.environmentId || p.kind === "project") this.environment(p, project, input.environmentId);
+      // As the schema describes `environmentId`: a service made in an environment that is not a fork (the fake has no
+      // forks) is made in every environment of the project.
+      const environmentIds = project.environments.map((e) => e.id);
       const service = this.addService(project, input.name ?? `service-${project.services.length}`, input.source?.image ?? null, environmentIds);
       return { id: service.id, name: service.name };
     },
