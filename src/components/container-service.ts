@@ -49,6 +49,10 @@ export function containerServiceArgs(
 /** A managed datastore the cloud provides for one of the spec's services: its connection string is a secret. */
 export interface ManagedDatastore {
   readonly connectionString: pulumi.Output<string>;
+  /** A Cloud SQL instance's connection name (`project:region:instance`), whose socket the app mounts. @default none: not Cloud SQL */
+  readonly sqlInstance?: pulumi.Output<string>;
+  /** The VPC network the datastore answers on only, which the app must send its private traffic into. @default none: no VPC needed */
+  readonly privateNetwork?: pulumi.Output<string>;
 }
 
 /** A service the cloud target itself hosts: a managed datastore whose connection string the app reads from a variable. */

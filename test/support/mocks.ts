@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, beforeEach } from "vitest";
 import type { TargetBuilder, TargetOutputs } from "../../src/components/types";
@@ -20,6 +21,8 @@ export interface RecordedResource {
   readonly inputs: Record<string, unknown>;
   /** The explicit provider it goes through, or null for the engine's default provider of its package. */
   readonly provider: RecordedResource | null;
+  /** Logical names of the resources it waits for through `dependsOn` (besides those its inputs come from). */
+  readonly dependsOn: readonly string[];
 }
 
 /** One provider function the code under test called. */
@@ -86,6 +89,14 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
   if (type === "aws:cloudfront/distribution:Distribution") return { arn: `arn:aws:mock::123456789012:${name}`, domainName: `${name}.mock.cloudfront.net`, hostedZoneId: "ZMOCKCLOUDFRONT" };
   if (type.startsWith("aws:")) return { arn: `arn:aws:mock::123456789012:${name}` };
   if (type === "vercel:index/deployment:Deployment") return { url: `${name}.vercel.app` };
+  // A generated password; Secret Manager numbers each new value as a new version (here named by the value's hash).
+  if (type === "random:index/randomPassword:RandomPassword") return { result: `mock-password-${name}` };
+  if (type === "gcp:secretmanager/secretVersion:SecretVersion") return { version: createHash("sha256").update(JSON.stringify(inputs.secretData ?? null)).digest("hex").slice(0, 8) };
+  // Cloud SQL's connection name; Memorystore joins the project's default network unless told another.
+  if (type === "gcp:sql/databaseInstance:DatabaseInstance") return { connectionName: `mock-project:${String(inputs.region)}:${String(inputs.name)}` };
+  if (type === "gcp:redis/instance:Instance") return { authorizedNetwork: inputs.authorizedNetwork ?? "projects/mock-project/global/networks/default" };
+  if (type === "gcp:serviceaccount/account:Account") return { email: `${String(inputs.accountId)}@mock-project.iam.gserviceaccount.com` };
+  if (type === "gcp:cloudrunv2/service:Service") return { uri: `https://${String(inputs.name)}-mock-uc.a.run.app` };
   return {};
 }
 
@@ -94,6 +105,31 @@ function providerKey(reference: string | undefined): string | null {
   if (!reference) return null;
   const parts = reference.split("::");
   return parts.length >= 3 ? `${parts[parts.length - 3]}::${parts[parts.length - 2]}` : null;
+}
+
+/** What the mocked monitor receives for a registration (the engine's request), as far as dependencies go. */
+interface RegistrationRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(visit: (dependencies: { getUrnsList(): string[] }) => void): void };
+}
+
+/**
+ * Records, by `<type>::<name>`, the logical names of what each registration waits for through `dependsOn`: the
+ * request's direct dependencies less those of its inputs. Pulumi's mocks hand `newResource` no dependencies, so they
+ * are read from the request on its way to the mocked monitor.
+ */
+function recordExplicitDependencies(into: Map<string, string[]>): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: RegistrationRequest, callback: unknown): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    const fromInputs = new Set<string>();
+    req.getPropertydependenciesMap().forEach((dependencies) => dependencies.getUrnsList().forEach((urn) => fromInputs.add(urn)));
+    const names = req.getDependenciesList().filter((urn) => !fromInputs.has(urn)).map((urn) => urn.split("::").pop()!);
+    into.set(`${req.getType()}::${req.getName()}`, names);
+    return register(req, callback);
+  };
 }
 
 /**
@@ -107,6 +143,7 @@ export function installMocks(options: MockOptions = {}): Mocks {
   const unmocked: string[] = [];
   let onUnmocked: (() => void) | undefined;
   const byKey = new Map<string, RecordedResource>();
+  const explicitDependencies = new Map<string, string[]>();
   const providerOf = (reference: string | undefined): RecordedResource | null => {
     const key = providerKey(reference);
     return key ? (byKey.get(key) ?? null) : null;
@@ -120,6 +157,7 @@ export function installMocks(options: MockOptions = {}): Mocks {
           custom: args.custom !== false,
           inputs: unwrapSecrets(args.inputs) as Record<string, unknown>,
           provider: providerOf(args.provider),
+          dependsOn: explicitDependencies.get(`${args.type}::${args.name}`) ?? [],
         };
         resources.push(record);
         byKey.set(`${args.type}::${args.name}`, record);
@@ -140,6 +178,7 @@ export function installMocks(options: MockOptions = {}): Mocks {
     "test",
     options.preview ?? false,
   );
+  recordExplicitDependencies(explicitDependencies);
   return {
     resources,
     invokes,
@@ -154,6 +193,7 @@ export function installMocks(options: MockOptions = {}): Mocks {
       invokes.length = 0;
       unmocked.length = 0;
       byKey.clear();
+      explicitDependencies.clear();
     },
     async settle() {
       // A failed invoke leaves the SDK's count of work in flight above zero for good, so the drain below would never

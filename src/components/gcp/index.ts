@@ -2,7 +2,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../../planner/spec";
 import { buildCloudTarget, type CloudTarget } from "../cloud-target";
 import { containerServiceArgs } from "../container-service";
+import { imageBuildFor } from "../image-build";
 import { NAME_RULES, gcpLabels, physicalName } from "../naming";
+import { siteFiles } from "../site-files";
 import type { BuildContext, TargetOutputs } from "../types";
 import { CloudRunService } from "./cloud-run-service";
 import { GcpDatastore, type GcpDatastoreArgs } from "./datastore";
@@ -14,13 +16,14 @@ const GCP: CloudTarget = {
   target: "gcp",
   dashboardUrl: () => "https://console.cloud.google.com/run",
   provider: gcpProvider,
-  site: (spec, _siteDir, opts) =>
+  site: (spec, siteDir, opts) =>
     new GcpStaticSite(
       "site",
       {
         bucketName: physicalName([spec.project_id, spec.environment, "site"], NAME_RULES.gcpResource),
         location: spec.region.toUpperCase().startsWith("US") ? "US" : spec.region,
         labels: gcpLabels(spec),
+        files: siteFiles(siteDir),
         domain: spec.domain,
         deletionProtection: spec.protect,
       },
@@ -32,20 +35,27 @@ const GCP: CloudTarget = {
     const engine = service.engine as GcpDatastoreArgs["engine"];
     return new GcpDatastore(name, { engine, name: instanceName, region: spec.region, labels: gcpLabels(spec), production: spec.protect }, opts);
   },
-  app: (spec, { bundlePath, secrets, trafficStep }, opts) =>
-    new CloudRunService(
+  app: (spec, { bundlePath, secrets, datastores, trafficStep }, opts) => {
+    const build = imageBuildFor(spec, bundlePath);
+    const sqlInstances = datastores.flatMap((d) => (d.sqlInstance ? [d.sqlInstance] : []));
+    const privateNetwork = datastores.find((d) => d.privateNetwork)?.privateNetwork;
+    return new CloudRunService(
       "app",
       {
-        ...containerServiceArgs(spec, physicalName([spec.project_id, spec.environment], { ...NAME_RULES.gcpResource, maxLength: 49 }), bundlePath, secrets),
+        ...containerServiceArgs(spec, physicalName([spec.project_id, spec.environment], { ...NAME_RULES.gcpResource, maxLength: 49 }), build.context, secrets),
         region: spec.region,
         public: spec.public,
         labels: gcpLabels(spec),
-        // Named by the bundle, so a canary step can address the new revision and the one before it.
-        revisionSuffix: spec.artifact ? spec.artifact.digest.replace(/^sha256:/, "").slice(0, 12) : undefined,
+        dockerfile: build.dockerfile,
+        // Each release's image under its own tag, named by the bundle it was built from.
+        imageTag: `release-${(spec.artifact?.digest ?? "").replace(/^sha256:/, "").slice(0, 12)}`,
+        sqlInstances,
+        ...(privateNetwork ? { privateNetwork } : {}),
         trafficStep,
       },
       opts,
-    ),
+    );
+  },
 };
 
 /** Declares the GCP target's resources for a spec, all through one GCP provider in the spec's project and region. */

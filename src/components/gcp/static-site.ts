@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import type { SiteFile } from "../site-files";
 
 /** Type token of the component. */
 export const GCP_STATIC_SITE_TYPE = "planner:gcp:StaticSite";
@@ -12,6 +13,8 @@ export interface GcpStaticSiteArgs {
   readonly location: string;
   /** Labels put on the bucket. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Every file the site publishes, each uploaded as one object under its key (see `siteFiles`). */
+  readonly files: readonly SiteFile[];
   /** Custom domain, served with a Google-managed certificate. @default the load balancer's IP over HTTP */
   readonly domain?: string | null;
   /** Refuse to delete the bucket while it holds objects (production). @default false: deleted with its objects */
@@ -19,8 +22,9 @@ export interface GcpStaticSiteArgs {
 }
 
 /**
- * A Cloud Storage bucket behind a global HTTP(S) load balancer with Cloud CDN. Resource options (`protect`, the GCP
- * provider) reach every child.
+ * A Cloud Storage bucket holding every file of the site, behind a global HTTP(S) load balancer with Cloud CDN.
+ * Resource options (`protect`, the GCP provider) reach every child; the objects are never protected, because a
+ * release replaces them.
  */
 export class GcpStaticSite extends pulumi.ComponentResource {
   /** The site's URL: the custom domain over HTTPS, else the load balancer's address over HTTP. */
@@ -28,6 +32,8 @@ export class GcpStaticSite extends pulumi.ComponentResource {
 
   constructor(name: string, args: GcpStaticSiteArgs, opts?: pulumi.ComponentResourceOptions) {
     super(GCP_STATIC_SITE_TYPE, name, {}, opts);
+    // Cloud Storage serves its own error page when the named one is missing, so only a page the site has is named.
+    const hasNotFoundPage = args.files.some((f) => f.key === "404.html");
     const bucket = new gcp.storage.Bucket(
       `${name}-bucket`,
       {
@@ -35,11 +41,24 @@ export class GcpStaticSite extends pulumi.ComponentResource {
         location: args.location,
         uniformBucketLevelAccess: true,
         forceDestroy: args.deletionProtection !== true,
-        website: { mainPageSuffix: "index.html", notFoundPage: "404.html" },
+        website: { mainPageSuffix: "index.html", ...(hasNotFoundPage ? { notFoundPage: "404.html" } : {}) },
         labels: { ...args.labels },
       },
       { parent: this },
     );
+    for (const file of args.files) {
+      new gcp.storage.BucketObject(
+        `${name}-file-${file.key}`,
+        {
+          bucket: bucket.name,
+          name: file.key,
+          source: new pulumi.asset.FileAsset(file.source),
+          contentType: file.contentType,
+          cacheControl: file.cacheControl,
+        },
+        { parent: this, protect: false },
+      );
+    }
     // A public site: objects are readable by anyone, listing is not.
     new gcp.storage.BucketIAMMember(`${name}-public-read`, { bucket: bucket.name, role: "roles/storage.objectViewer", member: "allUsers" }, { parent: this });
     const backend = new gcp.compute.BackendBucket(`${name}-backend`, { bucketName: bucket.name, enableCdn: true }, { parent: this });

@@ -9,6 +9,7 @@ import type { DeploymentRequest } from "../request";
 import { STACK_SPEC_VERSION, stackNameFor, stackSpecSchema, type ServiceSpec, type StackSpec, type WebhookSpec } from "../spec";
 import { chooseBuild } from "./build";
 import { planEnv, technologyEnv } from "./env";
+import { planCloudRunSize } from "./gcp-container";
 import { resolveIntent } from "./intent";
 import { afterLaunch, planDomain } from "./launch";
 import { chooseRegion } from "./region";
@@ -58,7 +59,9 @@ export function planDeployment(request: DeploymentRequest, catalog: Catalog, bas
   const secretSpecs = log.take(secrets);
   const resources = planResources(intent);
   if (isFailure(resources)) return resources;
-  const resourcesSpec = log.take(resources);
+  const cloudRunSized = planCloudRunSize(intent, build.kind, log.take(resources));
+  if (isFailure(cloudRunSized)) return cloudRunSized;
+  const resourcesSpec = log.take(cloudRunSized);
   const rollout = chooseRollout(intent, build.kind);
   if (isFailure(rollout)) return rollout;
   const rolloutSpec = log.take(rollout);
