@@ -7,6 +7,7 @@ import {
   identifierSchema,
   secretRefSchema,
 } from "./spec";
+import { AWS_CONTAINER_SERVICES } from "./rules/aws-compute";
 
 /**
  * Generic request regions, in the AWS-style naming the brief uses; each target maps them to its own code in the
@@ -86,6 +87,12 @@ export const targetSettingsRequestSchema = z.strictObject({
     .regex(/^(unix|tcp|ssh):\/\/\S+$/)
     .optional()
     .describe("Docker engine address, e.g. 'unix:///var/run/docker.sock' or 'ssh://deploy@build-host'. @default DOCKER_HOST of the deploying environment, else the local socket"),
+  aws_container_service: z
+    .enum(AWS_CONTAINER_SERVICES)
+    .optional()
+    .describe(
+      "The AWS service that runs a node or container app: 'ecs_express' (ECS Express Mode) or 'app_runner', for an AWS account that still has App Runner (closed to new customers from 30 April 2026). @default ecs_express",
+    ),
 });
 
 /** The first request shape of the brief: deploy a project. */
@@ -122,7 +129,7 @@ export const deploymentRequestSchema = z
     target: z.enum(TARGETS).optional().describe("An explicit deployment target; wins when it can host the stack."),
     target_settings: targetSettingsRequestSchema
       .optional()
-      .describe("Where on the target the stack lives (GCP project, Vercel team, Docker host); each defaults to the deploying environment's setting."),
+      .describe("Where on the target the stack lives (GCP project, Vercel team, Docker host) and which AWS service runs it; each defaults to the deploying environment's setting."),
     domain: hostnameSchema.optional().describe("Custom domain, e.g. 'mycourse.com'."),
     env: z.record(envVarNameSchema, z.string().max(32768)).optional().describe("Plain environment variables."),
     secrets: z.record(envVarNameSchema, secretRefSchema).optional().describe("Variable name -> secret reference."),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AWS_CONTAINER_SERVICES } from "./rules/aws-compute";
 
 /**
  * The typed stack spec: the single contract between the planner, the Pulumi program (`src/stacks`) and the
@@ -164,6 +165,10 @@ export const targetSettingsSpecSchema = z
     gcp_project: z.string().nullable().describe("GCP project id; null: GOOGLE_PROJECT of the deploying environment."),
     vercel_team: z.string().nullable().describe("Vercel team slug or id; null: VERCEL_TEAM, else the token's own account."),
     docker_host: z.string().nullable().describe("Docker engine address; null: DOCKER_HOST, else the local socket."),
+    aws_container_service: z
+      .enum(AWS_CONTAINER_SERVICES)
+      .optional()
+      .describe("AWS service that runs a node or container app, when the request named one; absent: ECS Express Mode."),
   })
   .default({ gcp_project: null, vercel_team: null, docker_host: null });
 /** Account-level placement on the target. */

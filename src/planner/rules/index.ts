@@ -7,6 +7,7 @@ import { isFailure, type FailureResult } from "../../outcome";
 import type { Catalog } from "../catalog";
 import type { DeploymentRequest } from "../request";
 import { STACK_SPEC_VERSION, stackNameFor, stackSpecSchema, type ServiceSpec, type StackSpec, type WebhookSpec } from "../spec";
+import { planAwsContainer } from "./aws-container";
 import { chooseBuild } from "./build";
 import { planEnv, technologyEnv } from "./env";
 import { planCloudRunSize } from "./gcp-container";
@@ -59,7 +60,9 @@ export function planDeployment(request: DeploymentRequest, catalog: Catalog, bas
   const secretSpecs = log.take(secrets);
   const resources = planResources(intent);
   if (isFailure(resources)) return resources;
-  const cloudRunSized = planCloudRunSize(intent, build.kind, log.take(resources));
+  const sized = planAwsContainer(intent, build.kind, regionCode, log.take(resources), services);
+  if (isFailure(sized)) return sized;
+  const cloudRunSized = planCloudRunSize(intent, build.kind, log.take(sized));
   if (isFailure(cloudRunSized)) return cloudRunSized;
   const resourcesSpec = log.take(cloudRunSized);
   const rollout = chooseRollout(intent, build.kind);
@@ -85,6 +88,8 @@ export function planDeployment(request: DeploymentRequest, catalog: Catalog, bas
       gcp_project: request.target_settings?.gcp_project ?? null,
       vercel_team: request.target_settings?.vercel_team ?? null,
       docker_host: request.target_settings?.docker_host ?? null,
+      // Absent unless asked for, so the specs and stack files of every other request stay as they were.
+      ...(request.target_settings?.aws_container_service ? { aws_container_service: request.target_settings.aws_container_service } : {}),
     },
     request_region: request.environment.REGION ?? null,
     tech_stack: intent.technologies.map((t) => t.id),
