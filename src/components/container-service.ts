@@ -1,7 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { ServiceSpec, StackSpec } from "../planner/spec";
 
-/** Arguments every cloud container service takes (App Runner, Cloud Run): the image, its size and its variables. */
+/** Arguments every cloud container service takes (ECS Express Mode, App Runner, Cloud Run): the image, its size and its variables. */
 export interface ContainerServiceArgs {
   /** Service name, also the image repository's name; each cloud's length limit applies. */
   readonly serviceName: string;

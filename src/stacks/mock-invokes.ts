@@ -9,7 +9,7 @@ export type InvokeMock = (inputs: Readonly<Record<string, unknown>>) => Record<s
 
 /** The invokes the components make, by token, with their mocked results: fixed, obviously fake values. */
 export const KNOWN_INVOKES: Readonly<Record<string, InvokeMock>> = {
-  // AppRunnerService pushes its image to ECR with a registry login.
+  // The AWS container services (ECS Express Mode, App Runner) push their image to ECR with a registry login.
   "aws:ecr/getAuthorizationToken:getAuthorizationToken": (inputs) => ({
     id: "mock-ecr-token",
     registryId: inputs.registryId,
@@ -35,6 +35,27 @@ export const KNOWN_INVOKES: Readonly<Record<string, InvokeMock>> = {
     resourceRecordSetCount: 2,
     tags: {},
   }),
+  // The AWS network places the app and its datastores in the account's default VPC and its default subnets.
+  "aws:ec2/getVpc:getVpc": () => ({
+    id: "vpc-mock",
+    arn: "arn:aws:ec2:mock:123456789012:vpc/vpc-mock",
+    cidrBlock: "172.31.0.0/16",
+    cidrBlockAssociations: [],
+    default: true,
+    dhcpOptionsId: "dopt-mock",
+    enableDnsHostnames: true,
+    enableDnsSupport: true,
+    enableNetworkAddressUsageMetrics: false,
+    instanceTenancy: "default",
+    ipv6AssociationId: "",
+    ipv6CidrBlock: "",
+    mainRouteTableId: "rtb-mock",
+    ownerId: "123456789012",
+    region: "mock",
+    state: "available",
+    tags: {},
+  }),
+  "aws:ec2/getSubnets:getSubnets": (inputs) => ({ id: "mock-subnets", filters: inputs.filters, ids: ["subnet-mock-a", "subnet-mock-b", "subnet-mock-c"], region: "mock", tags: {} }),
   // CloudRunService pushes its image to Artifact Registry with the deploying identity's access token.
   "gcp:organizations/getClientConfig:getClientConfig": () => ({
     id: "mock-client-config",

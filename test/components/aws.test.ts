@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { builderUnderMocks, installMocks, MockSecret, valueOf, type RecordedResource } from "../support/mocks";
+import { builderUnderMocks, installMocks, valueOf, type RecordedResource } from "../support/mocks";
 import { EXAMPLE_BUNDLE, exampleSpec, plannedSpec, regionSpellings, requestIn } from "../support/specs";
 
 // The components run in this process under Pulumi's mocks, imported only once the mocks are in place.
@@ -37,44 +37,8 @@ describe("AWS target: one explicit provider", () => {
 
 // The static site's tests are in aws-static-site.test.ts.
 
-describe("AWS target: container service", () => {
-  it("runs App Runner with secrets referenced from Secrets Manager, never as plain variables", async () => {
-    await build(exampleSpec("aws-container-api.json", { artifact: EXAMPLE_BUNDLE }));
-    const service = mocks.ofType("aws:apprunner/service:Service")[0]!;
-    const imageConfiguration = (service.inputs.sourceConfiguration as { imageRepository: { imageConfiguration: Record<string, Record<string, unknown>> } })
-      .imageRepository.imageConfiguration;
-    expect(Object.keys(imageConfiguration.runtimeEnvironmentSecrets!).sort()).toEqual(["DATABASE_URL", "REDIS_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
-    expect(imageConfiguration.runtimeEnvironmentVariables).toEqual({ STRIPE_PUBLISHABLE_KEY: "pk_live_billing" });
-    const versions = mocks.ofType("aws:secretsmanager/secretVersion:SecretVersion");
-    expect(versions).toHaveLength(4);
-    for (const version of versions) expect(version.inputs.secretString, version.name).toBeInstanceOf(MockSecret);
-  });
-
-  it("logs in to ECR with the mocked authorization token for the image push", async () => {
-    await build(exampleSpec("aws-container-api.json", { artifact: EXAMPLE_BUNDLE }));
-    const image = mocks.ofType("docker:index/image:Image")[0]!;
-    expect(image.inputs.build).toEqual({ context: EXAMPLE_BUNDLE.path, platform: "linux/amd64" });
-    // The registry block holds the password, so all of it is a secret.
-    expect(image.inputs.registry).toEqual(new MockSecret({ username: "AWS", password: "mock-ecr-password" }));
-  });
-
-  it("creates RDS and ElastiCache with deletion protection and encryption in production, and tags everything", async () => {
-    await build(exampleSpec("aws-container-api.json", { artifact: EXAMPLE_BUNDLE }));
-    expect(mocks.ofType("aws:rds/instance:Instance")[0]?.inputs).toMatchObject({ engine: "postgres", deletionProtection: true, storageEncrypted: true, publiclyAccessible: false });
-    expect(mocks.ofType("aws:elasticache/replicationGroup:ReplicationGroup")[0]?.inputs).toMatchObject({ transitEncryptionEnabled: true, atRestEncryptionEnabled: true, numCacheClusters: 2 });
-    const untaggable = ["BucketPolicy", "PublicAccessBlock", "secretVersion", "rolePolicy", "originAccessControl"];
-    for (const resource of awsResources().filter((r) => !untaggable.some((u) => r.type.includes(u)))) {
-      expect(resource.inputs.tags, resource.name).toMatchObject({ "deployment-planner:project": "billing-api" });
-    }
-  });
-
-  it("deletes freely outside production: no deletion protection, no final snapshot, no recovery window", async () => {
-    await build(exampleSpec("aws-container-api.json", { artifact: EXAMPLE_BUNDLE, protect: false }));
-    expect(mocks.ofType("aws:rds/instance:Instance")[0]?.inputs).toMatchObject({ deletionProtection: false, skipFinalSnapshot: true });
-    expect(mocks.ofType("aws:ecr/repository:Repository")[0]?.inputs).toMatchObject({ forceDelete: true });
-    expect(mocks.ofType("aws:secretsmanager/secret:Secret").map((s) => s.inputs.recoveryWindowInDays)).toEqual([0, 0, 0, 0]);
-  });
-});
+// The app's tests (ECS Express Mode by default, App Runner on request) are in aws-containers.test.ts, the datastores' in
+// aws-datastores.test.ts.
 
 describe("AWS target: regions", () => {
   it.each(regionSpellings("aws"))("puts every resource of a request naming $label in $expected", async ({ requested, expected }) => {

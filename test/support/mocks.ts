@@ -87,6 +87,13 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
     return { arn: `arn:aws:mock::123456789012:${name}`, domainValidationOptions: [challenge] };
   }
   if (type === "aws:cloudfront/distribution:Distribution") return { arn: `arn:aws:mock::123456789012:${name}`, domainName: `${name}.mock.cloudfront.net`, hostedZoneId: "ZMOCKCLOUDFRONT" };
+  // An image pushed to ECR is deployed by digest; the container services report where they serve.
+  if (type === "aws:ecr/repository:Repository") return { arn: `arn:aws:mock::123456789012:${name}`, repositoryUrl: `123456789012.dkr.ecr.mock.amazonaws.com/${String(inputs.name)}` };
+  if (type === "docker:index/image:Image") return { repoDigest: `${String(inputs.imageName).replace(/:[^:/]+$/, "")}@sha256:${"d".repeat(64)}` };
+  if (type === "aws:ecs/expressGatewayService:ExpressGatewayService") {
+    return { serviceArn: `arn:aws:mock::123456789012:${name}`, ingressPaths: [{ accessType: "PUBLIC", endpoint: `${String(inputs.serviceName)}.ecs.mock.on.aws` }] };
+  }
+  if (type === "aws:apprunner/service:Service") return { arn: `arn:aws:mock::123456789012:${name}`, serviceUrl: `${String(inputs.serviceName)}.mock.awsapprunner.com` };
   if (type.startsWith("aws:")) return { arn: `arn:aws:mock::123456789012:${name}` };
   if (type === "vercel:index/deployment:Deployment") return { url: `${name}.vercel.app` };
   // A generated password; Secret Manager numbers each new value as a new version (here named by the value's hash).

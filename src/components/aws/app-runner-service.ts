@@ -1,28 +1,49 @@
 import * as aws from "@pulumi/aws";
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { fitComputeSize } from "../../planner/rules/aws-compute";
 import type { ContainerServiceArgs } from "../container-service";
+import type { ImageBuild } from "../image-build";
+import { ecrImage } from "./ecr-image";
+import { IamPropagationWait, serviceRole } from "./service-role";
+import { serviceSecrets } from "./service-secrets";
 
 /** Type token of the component. */
 export const AWS_APP_RUNNER_SERVICE_TYPE = "planner:aws:AppRunnerService";
 
-/** Arguments of `AppRunnerService`. */
-export interface AppRunnerServiceArgs extends ContainerServiceArgs {
-  /** Path App Runner's health check requests. @default "/" */
-  readonly healthCheckPath?: string;
-  /** Tags put on every resource. */
-  readonly tags: Readonly<Record<string, string>>;
-  /** VPC connector for reaching datastores in the VPC. @default public egress only */
-  readonly vpcConnectorArn?: pulumi.Input<string>;
+/** The AWS managed policy that lets App Runner pull the service's image from ECR. */
+export const APP_RUNNER_ECR_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess";
+
+/** Where an App Runner VPC connector sends the service's outbound traffic. */
+export interface AppRunnerVpcAccess {
+  /** Subnets the connector's network interfaces are placed in. */
+  readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+  /** Security groups of the connector's network interfaces. */
+  readonly securityGroupIds: readonly pulumi.Input<string>[];
 }
 
-const CPU_UNITS: Record<string, string> = { "0.25": "256", "0.5": "512", "1": "1024", "2": "2048", "4": "4096" };
+/** Arguments of `AppRunnerService`. */
+export interface AppRunnerServiceArgs extends ContainerServiceArgs {
+  /** How the image is built from the bundle: its own Dockerfile or a generated one (see `imageBuildFor`). */
+  readonly image: ImageBuild;
+  /** Tag of this release's image in ECR (see `releaseImageTag`); the service runs the pushed image by digest. */
+  readonly imageTag: string;
+  /** Path App Runner's health check requests. @default "/" */
+  readonly healthCheckPath?: string;
+  /**
+   * A VPC connector for datastores inside a VPC. All of the service's outbound traffic then goes into the VPC: it
+   * reaches the internet only through a NAT gateway there. @default public egress only, no VPC access
+   */
+  readonly vpcAccess?: AppRunnerVpcAccess;
+  /** Tags put on every resource that takes them. */
+  readonly tags: Readonly<Record<string, string>>;
+}
 
 /**
- * The app as an image in ECR run by App Runner. App Runner is chosen over ECS Fargate behind a load balancer because it
- * gives HTTPS, scaling and health checks with no VPC, load balancer or cluster to own; a datastore in the VPC is
- * reached through a VPC connector. Resource options (`protect`, the AWS provider) reach every child; the image and the
- * secrets' values are never protected, because every release replaces them.
+ * The app as an image in ECR run by App Runner, for AWS accounts that already use it (App Runner is closed to new
+ * customers from 30 April 2026; ECS Express Mode is the default). Secrets live in Secrets Manager, read by ARN through
+ * the instance role; a datastore in the VPC is reached through a VPC connector. The service is created only once both
+ * roles have their policies and IAM has had time to propagate them. Resource options (`protect`, the AWS provider)
+ * reach every child; the image and the secrets' values are never protected, because every release replaces them.
  */
 export class AppRunnerService extends pulumi.ComponentResource {
   /** The service's HTTPS URL. */
@@ -32,114 +53,57 @@ export class AppRunnerService extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppRunnerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super(AWS_APP_RUNNER_SERVICE_TYPE, name, {}, opts);
+    // The planner rounds sizes onto this table already; a spec planned before it did still gets a size App Runner takes.
+    const size = fitComputeSize("app_runner", args.cpu, args.memoryMb);
+    if (!size) throw new Error(`App Runner has no instance with ${args.cpu} vCPU and ${args.memoryMb} MiB (at most 4 vCPU and 12288 MiB)`);
     const tags = { ...args.tags };
-    const repository = new aws.ecr.Repository(
-      `${name}-repository`,
-      { name: args.serviceName, imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true }, forceDelete: args.deletionProtection !== true, tags },
-      { parent: this },
-    );
-    const image = this.createImage(name, args, repository);
-    const secretArns = this.createSecrets(name, args, tags);
-    const accessRole = this.createRole(name, "build.apprunner.amazonaws.com", "arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess", tags);
-    const instanceRole = this.createRole(name + "-instance", "tasks.apprunner.amazonaws.com", undefined, tags);
-    if (Object.keys(secretArns).length > 0) {
-      new aws.iam.RolePolicy(
-        `${name}-read-secrets`,
-        {
-          role: instanceRole.id,
-          policy: pulumi.jsonStringify({
-            Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: Object.values(secretArns) }],
-          }),
-        },
-        { parent: this },
-      );
-    }
+
+    const { imageDigest } = ecrImage(this, name, { repositoryName: args.serviceName, build: args.image, tag: args.imageTag, deletionProtection: args.deletionProtection, tags });
+    const secrets = serviceSecrets(this, name, { namePrefix: args.serviceName, secrets: args.secrets ?? {}, deletionProtection: args.deletionProtection, tags });
+    const access = serviceRole(this, `${name}-access`, { principal: "build.apprunner.amazonaws.com", managedPolicyArns: [APP_RUNNER_ECR_ACCESS_POLICY], tags });
+    const instance = serviceRole(this, `${name}-instance`, { principal: "tasks.apprunner.amazonaws.com", readableSecrets: Object.values(secrets.arns), tags });
+    const grants = [...access.grants, ...instance.grants];
+    const propagated = new IamPropagationWait(`${name}-iam-propagation`, [access.role.arn, instance.role.arn], { parent: this, dependsOn: grants });
+
     const scaling = new aws.apprunner.AutoScalingConfigurationVersion(
       `${name}-scaling`,
       { autoScalingConfigurationName: args.serviceName.slice(0, 32), minSize: Math.max(1, args.minInstances), maxSize: Math.max(1, args.maxInstances), tags },
       { parent: this },
     );
+    const connector = args.vpcAccess
+      ? new aws.apprunner.VpcConnector(
+          `${name}-vpc-connector`,
+          { vpcConnectorName: args.serviceName, subnets: args.vpcAccess.subnetIds, securityGroups: [...args.vpcAccess.securityGroupIds], tags },
+          { parent: this },
+        )
+      : undefined;
     const service = new aws.apprunner.Service(
       `${name}-service`,
       {
         serviceName: args.serviceName,
         sourceConfiguration: {
           autoDeploymentsEnabled: false,
-          authenticationConfiguration: { accessRoleArn: accessRole.arn },
+          authenticationConfiguration: { accessRoleArn: access.role.arn },
           imageRepository: {
             imageRepositoryType: "ECR",
-            imageIdentifier: image.repoDigest,
+            imageIdentifier: imageDigest,
             imageConfiguration: {
               port: String(args.port),
               runtimeEnvironmentVariables: { ...(args.env ?? {}) },
-              runtimeEnvironmentSecrets: secretArns,
+              runtimeEnvironmentSecrets: { ...secrets.arns },
             },
           },
         },
-        instanceConfiguration: {
-          cpu: CPU_UNITS[String(args.cpu)] ?? "1024",
-          memory: String(Math.max(512, args.memoryMb)),
-          instanceRoleArn: instanceRole.arn,
-        },
+        instanceConfiguration: { cpu: String(size.cpu * 1024), memory: String(size.memoryMb), instanceRoleArn: instance.role.arn },
         autoScalingConfigurationArn: scaling.arn,
         healthCheckConfiguration: { protocol: "HTTP", path: args.healthCheckPath ?? "/", interval: 10, healthyThreshold: 1, unhealthyThreshold: 3 },
-        networkConfiguration: args.vpcConnectorArn ? { egressConfiguration: { egressType: "VPC", vpcConnectorArn: args.vpcConnectorArn } } : undefined,
+        networkConfiguration: connector ? { egressConfiguration: { egressType: "VPC", vpcConnectorArn: connector.arn } } : undefined,
         tags,
       },
-      { parent: this },
+      { parent: this, dependsOn: [...grants, ...secrets.versions, propagated] },
     );
     this.url = pulumi.interpolate`https://${service.serviceUrl}`;
     this.serviceArn = service.arn;
     this.registerOutputs({ url: this.url, serviceArn: this.serviceArn });
-  }
-
-  private createImage(name: string, args: AppRunnerServiceArgs, repository: aws.ecr.Repository) {
-    const token = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, { parent: this });
-    return new docker.Image(
-      `${name}-image`,
-      {
-        imageName: pulumi.interpolate`${repository.repositoryUrl}:${args.serviceName}`,
-        build: { context: args.bundlePath, platform: "linux/amd64" },
-        registry: { server: repository.repositoryUrl, username: token.userName, password: pulumi.secret(token.password) },
-      },
-      // Every release builds a new image; protecting it would block the next deploy.
-      { parent: this, protect: false },
-    );
-  }
-
-  /** One Secrets Manager secret per variable; the service gets their ARNs. */
-  private createSecrets(name: string, args: AppRunnerServiceArgs, tags: Record<string, string>): Record<string, pulumi.Output<string>> {
-    const arns: Record<string, pulumi.Output<string>> = {};
-    for (const [key, value] of Object.entries(args.secrets ?? {})) {
-      const secret = new aws.secretsmanager.Secret(
-        `${name}-secret-${key.toLowerCase()}`,
-        { name: `${args.serviceName}/${key}`, recoveryWindowInDays: args.deletionProtection ? 30 : 0, tags },
-        { parent: this },
-      );
-      // A changed value replaces the version; protecting it would block that deploy.
-      new aws.secretsmanager.SecretVersion(
-        `${name}-secret-${key.toLowerCase()}-value`,
-        { secretId: secret.id, secretString: pulumi.secret(value) },
-        { parent: this, protect: false },
-      );
-      arns[key] = secret.arn;
-    }
-    return arns;
-  }
-
-  private createRole(name: string, service: string, managedPolicy: string | undefined, tags: Record<string, string>) {
-    return new aws.iam.Role(
-      `${name}-role`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
-        }),
-        managedPolicyArns: managedPolicy ? [managedPolicy] : [],
-        tags,
-      },
-      { parent: this },
-    );
   }
 }

@@ -1,16 +1,16 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../../planner/spec";
 import { buildCloudTarget, type CloudTarget } from "../cloud-target";
-import { containerServiceArgs } from "../container-service";
 import { NAME_RULES, ownershipTags, physicalName } from "../naming";
 import type { BuildContext, TargetOutputs } from "../types";
-import { AppRunnerService } from "./app-runner-service";
+import { awsContainerApp, awsContainerService } from "./container-app";
 import { Datastore, type DatastoreArgs } from "./datastore";
+import { Network } from "./network";
 import { awsProvider, certificateProvider } from "./provider";
 import { StaticSite } from "./static-site";
 
-/** AWS's parts of the cloud skeleton: S3 and CloudFront, RDS/DocumentDB/ElastiCache, App Runner. */
-const AWS: CloudTarget = {
+/** AWS's parts of the cloud skeleton: S3 and CloudFront, the default VPC, RDS/DocumentDB/ElastiCache, ECS Express Mode or App Runner. */
+const AWS: CloudTarget<Network> = {
   target: "aws",
   dashboardUrl: (spec) => `https://console.aws.amazon.com/console/home?region=${spec.region}`,
   provider: awsProvider,
@@ -29,20 +29,22 @@ const AWS: CloudTarget = {
       opts,
     ),
   datastoreEngines: ["postgres", "mysql", "mongodb", "redis"] satisfies DatastoreArgs["engine"][],
-  datastore: (spec, service, name, opts) => {
-    const identifier = physicalName([spec.project_id, spec.environment, service.id], NAME_RULES.awsResource);
-    return new Datastore(name, { engine: service.engine as DatastoreArgs["engine"], identifier, tags: ownershipTags(spec), production: spec.protect }, opts);
-  },
-  app: (spec, { bundlePath, secrets }, opts) =>
-    new AppRunnerService(
-      "app",
+  network: (spec, opts) =>
+    new Network(
+      "network",
       {
-        ...containerServiceArgs(spec, physicalName([spec.project_id, spec.environment], NAME_RULES.awsResource), bundlePath, secrets),
-        healthCheckPath: spec.build.health_check_path,
+        namePrefix: physicalName([spec.project_id, spec.environment], NAME_RULES.awsResource),
+        // ECS Express Mode's load balancer reaches the tasks inside the VPC; an App Runner connector only sends out.
+        appPort: awsContainerService(spec) === "ecs_express" ? spec.build.port : undefined,
         tags: ownershipTags(spec),
       },
       opts,
     ),
+  datastore: (spec, service, name, opts, network) => {
+    const identifier = physicalName([spec.project_id, spec.environment, service.id], NAME_RULES.awsResource);
+    return new Datastore(name, { engine: service.engine as DatastoreArgs["engine"], identifier, tags: ownershipTags(spec), production: spec.protect, network }, opts);
+  },
+  app: awsContainerApp,
 };
 
 /** Declares the AWS target's resources for a spec, all through one AWS provider in the spec's region. */
