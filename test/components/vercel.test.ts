@@ -40,7 +40,11 @@ describe("Vercel target: project", () => {
   it("declares a project in the mapped region, one variable per env var and secret, a deployment and the domain", async () => {
     const spec = saas();
     const outputs = await build(spec);
-    expect(mocks.ofType("vercel:index/project:Project")[0]?.inputs).toMatchObject({ name: "mycourse-production", framework: "nextjs", serverlessFunctionRegion: "fra1" });
+    expect(mocks.ofType("vercel:index/project:Project")[0]?.inputs).toMatchObject({
+      name: "mycourse-production",
+      framework: "nextjs",
+      resourceConfig: { functionDefaultRegions: ["fra1"] },
+    });
     const variables = mocks.ofType("vercel:index/projectEnvironmentVariable:ProjectEnvironmentVariable");
     expect(variables).toHaveLength(Object.keys(spec.env).length + spec.secrets.length);
     expect(variables.every((v) => JSON.stringify(v.inputs.targets) === '["production"]')).toBe(true);
@@ -68,6 +72,21 @@ describe("Vercel target: project", () => {
   });
 });
 
+describe("Vercel target: build settings", () => {
+  it("leaves the output directory to the framework's preset, and tells it only to Vercel's Other", async () => {
+    const angular = plannedSpec(requestIn("vercel", null, { deployment_type: "cloud_saas", tech_stack: ["Angular"] }), { artifact: EXAMPLE_BUNDLE });
+    expect(angular.build.output_dir).toBe("dist");
+    await build(angular);
+    // Angular writes dist/<app>/browser, which the preset finds and the catalog's generic "dist" would hide.
+    expect(mocks.ofType("vercel:index/project:Project")[0]?.inputs).toMatchObject({ framework: "angular", buildCommand: "npm run build" });
+    expect(mocks.ofType("vercel:index/project:Project")[0]?.inputs.outputDirectory).toBeUndefined();
+
+    await build({ ...angular, build: { ...angular.build, framework: null, output_dir: "site" } });
+    expect(mocks.ofType("vercel:index/project:Project")[0]?.inputs.framework).toBeUndefined();
+    expect(mocks.ofType("vercel:index/project:Project")[0]?.inputs.outputDirectory).toBe("site");
+  });
+});
+
 describe("Vercel target: regions", () => {
   it.each(regionSpellings("vercel"))("runs the functions of a request naming $label in $expected", async ({ requested, expected }) => {
     const spec = plannedSpec(requestIn("vercel", requested, { deployment_type: "cloud_saas", tech_stack: ["Next.js"], target_settings: { vercel_team: "acme" } }), {
@@ -75,7 +94,7 @@ describe("Vercel target: regions", () => {
     });
     expect(spec.region).toBe(expected);
     await build(spec);
-    expect(mocks.ofType("vercel:index/project:Project")[0]?.inputs.serverlessFunctionRegion).toBe(expected);
+    expect(mocks.ofType("vercel:index/project:Project")[0]?.inputs.resourceConfig).toEqual({ functionDefaultRegions: [expected] });
     for (const resource of vercelResources()) expect(resource.provider?.inputs.team, resource.name).toBe("acme");
   });
 });
