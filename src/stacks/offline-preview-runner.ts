@@ -36,6 +36,17 @@ function maskSecrets(value: unknown): unknown {
   return value;
 }
 
+/** Replaces each file asset (whose path is a promise under mocks) with the file it uploads, as `file <path>`. */
+async function resolveAssets(value: unknown): Promise<unknown> {
+  if (value instanceof pulumi.asset.FileAsset) return `file ${await value.path}`;
+  if (Array.isArray(value)) return Promise.all(value.map(resolveAssets));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveAssets(v)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -105,7 +116,7 @@ async function main(): Promise<void> {
 
   for (const resource of resources) {
     const key = `${resource.type}::${resource.name}`;
-    resource.inputs = (maskSecrets(inputsByName.get(key) ?? {}) as Record<string, unknown>) ?? {};
+    resource.inputs = (maskSecrets(await resolveAssets(inputsByName.get(key) ?? {})) as Record<string, unknown>) ?? {};
     delete resource.inputs.__provider;
     resource.provider = providerByName.get(key) ?? null;
   }
