@@ -71,7 +71,8 @@ export function serviceRole(parent: pulumi.Resource, name: string, args: Service
 /**
  * Waits, once, after new roles are created: IAM is eventually consistent, and a service created right after its role
  * fails to assume it ("Error in assuming access role" from App Runner). The provider behind `aws.apprunner.Service`
- * retries only on its instance role, and no sleep resource is installed here (no `time` provider), so this small
+ * retries only on its instance role (the one behind `aws.ecs.ExpressGatewayService` retries on assume-role errors, but
+ * both services get the same wait), and no sleep resource is installed here (no `time` provider), so this small
  * dynamic resource sleeps `IAM_PROPAGATION_SECONDS` when it is created, and again only when the roles are replaced.
  */
 export class IamPropagationWait extends pulumi.dynamic.Resource {
