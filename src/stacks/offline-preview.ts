@@ -66,6 +66,20 @@ export function previewOffline(spec: StackSpec): Promise<OfflinePreview> {
   });
 }
 
+/** Widest rendered input value; a longer object or list is shown one member a line (`template.volumes[0].name: ...`). */
+const MAX_VALUE_WIDTH = 100;
+
+/** The lines showing one input: on one line when it fits, else each member of a long object or list on its own. */
+function inputLines(key: string, value: unknown, indent: string): string[] {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  if (text === undefined) return [];
+  if (text.length <= MAX_VALUE_WIDTH || value === null || typeof value !== "object") {
+    return [`${indent}${key}: ${text.length > MAX_VALUE_WIDTH ? text.slice(0, MAX_VALUE_WIDTH - 3) + "..." : text}`];
+  }
+  const members = Array.isArray(value) ? value.map((v, i) => [`${key}[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [`${key}.${k}`, v] as const);
+  return members.flatMap(([memberKey, member]) => inputLines(memberKey, member, indent));
+}
+
 /**
  * Renders the resource graph as an indented tree, with the inputs that matter: the stack's explicit providers (with
  * their region, project, team or host) at the top, and beside each resource the provider it goes through.
@@ -77,10 +91,7 @@ export function renderOfflinePreview(preview: OfflinePreview): string {
     for (const resource of children(parent)) {
       const via = resource.provider ? ` (provider: ${resource.provider})` : "";
       lines.push(`${"  ".repeat(depth + 1)}+ ${resource.type} ${resource.name}${via}`);
-      for (const [key, value] of Object.entries(resource.inputs)) {
-        const text = typeof value === "string" ? value : JSON.stringify(value);
-        if (text !== undefined) lines.push(`${"  ".repeat(depth + 3)}${key}: ${text.length > 100 ? text.slice(0, 97) + "..." : text}`);
-      }
+      for (const [key, value] of Object.entries(resource.inputs)) lines.push(...inputLines(key, value, "  ".repeat(depth + 3)));
       walk(resource.name, depth + 1);
     }
   };
