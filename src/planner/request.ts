@@ -118,7 +118,7 @@ export const deploymentRequestSchema = z
           .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, { message: "must be a region name such as 'us-east-1' or 'fra1'" })
           .optional()
           .describe(
-            `Where to deploy. Either spelling is accepted: a generic name (${REQUEST_REGIONS.join(", ")}), mapped to the target's own code, or a target's own code (Vercel 'fra1', GCP 'europe-west1', Railway 'us-west1', AWS 'eu-west-1'), kept on that target and mapped back through its generic name on another. Case is ignored; a name no target knows is rejected. @default the target's default region`,
+            `Where to deploy. Either spelling is accepted: a generic name (${REQUEST_REGIONS.join(", ")}), mapped to the target's own code, or a target's own code (Vercel 'fra1', GCP 'europe-west1', Railway 'us-west2', AWS 'eu-west-1'), kept on that target and mapped back through its generic name on another. Case is ignored; a name no target knows is rejected. @default the target's default region`,
           ),
         NAME: identifierSchema
           .optional()
