@@ -2,7 +2,7 @@ import { appendFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { describeEvent } from "./engine-events";
-import { classifyEngineError, OperationCancelledError, StackLockedError, type AutomationError } from "./errors";
+import { cancellationCause, classifyEngineError, OperationCancelledError, StackLockedError, type AutomationError } from "./errors";
 import { delay } from "./delay";
 import { waitForFreeLock } from "./lock-wait";
 import { acquireStackMutex } from "./stack-mutex";
@@ -51,6 +51,7 @@ export async function runEngine<T>(
   };
   const deadline = Date.now() + (options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
   const readableLocks = fileBackendPath(options.workspace, "locks") !== null || postgresState(options.workspace) !== null;
+  let engineStarted = false;
   try {
     for (let attempt = 0; ; attempt += 1) {
       try {
@@ -61,6 +62,7 @@ export async function runEngine<T>(
         try {
           // Under the mutex only a plain `pulumi` run or a killed engine can still hold the engine's own lock.
           await waitForFreeLock(options.workspace, stack, wait);
+          engineStarted = true;
           return await body(hooks);
         } finally {
           await mutex.release();
@@ -75,6 +77,18 @@ export async function runEngine<T>(
           }
           typed = new StackLockedError(stack, (await lockHolders(options.workspace, PROJECT_NAME, stack)).map(describeHolder));
         }
+        if (typed instanceof OperationCancelledError) {
+          // The engine's own report of an interrupt is an exit code and empty output: say in words who stopped what.
+          typed = new OperationCancelledError(stack, {
+            operation,
+            cause: cancellationCause(options.signal),
+            during: engineStarted ? "while the engine was running (stage deploy)" : "while waiting for another operation on the stack (stage deploy)",
+          });
+          typed.message = masker.mask(typed.message);
+          typed.logFile = log.file;
+          log.write(`\n# cancelled\n${typed.message}\n${engineStderr(error)}`);
+          throw typed;
+        }
         typed.message = masker.mask(typed.message);
         typed.logFile = log.file;
         log.write(`\n# error\n${error instanceof Error ? error.message : String(error)}\n`);
@@ -84,6 +98,12 @@ export async function runEngine<T>(
   } finally {
     await log.close();
   }
+}
+
+/** What an interrupted engine wrote on stderr, when it wrote anything, for the log after the cancellation's reason. */
+function engineStderr(error: unknown): string {
+  const stderr = (error as { commandResult?: { stderr?: unknown } } | null)?.commandResult?.stderr;
+  return typeof stderr === "string" && stderr.trim() !== "" ? `engine output on stderr:\n${stderr.trimEnd()}\n` : "";
 }
 
 /** An operation's log file: the engine's output, masked, written in order. */

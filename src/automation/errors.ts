@@ -101,12 +101,50 @@ export class HealthCheckError extends AutomationError {
   }
 }
 
+/**
+ * The reason a caller aborts an operation with when its process was signalled (Ctrl-C, SIGTERM), so that what the
+ * operation reports says who stopped it.
+ */
+export class InterruptedError extends Error {
+  readonly code = "INTERRUPTED" as const;
+  constructor(readonly signal: NodeJS.Signals) {
+    super(signal === "SIGINT" ? "by the user (Ctrl-C)" : `by ${signal} (the process was asked to stop)`);
+  }
+}
+
+/** Who or what cancelled an operation, in a person's words, from the reason its AbortSignal was aborted with. */
+export function cancellationCause(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof InterruptedError) return reason.message;
+  // An abort without a reason carries the platform's generic AbortError, which says nothing about who asked.
+  if (reason instanceof Error && reason.name !== "AbortError" && reason.message) return `(${reason.message.split("\n")[0]!.slice(0, 200)})`;
+  return "by its caller";
+}
+
+/** What was running when an operation was cancelled. */
+export interface CancellationDetail {
+  /** The engine operation: `up`, `preview`, `refresh` or `destroy`. */
+  readonly operation?: string;
+  /** Who cancelled it, as `cancellationCause` words it. */
+  readonly cause?: string;
+  /** Where it was, e.g. "while the engine was running". */
+  readonly during?: string;
+}
+
+const OPERATION_NOUNS: Readonly<Record<string, string>> = { up: "update", preview: "preview", refresh: "refresh", destroy: "destroy" };
+
 /** The operation was cancelled through its AbortSignal. */
 export class OperationCancelledError extends AutomationError {
   readonly code = "CANCELLED" as const;
   readonly stage = "deploy" as const;
-  constructor(readonly stackName: string) {
-    super(`the operation on stack '${stackName}' was cancelled`);
+  constructor(
+    readonly stackName: string,
+    readonly detail: CancellationDetail = {},
+  ) {
+    const noun = detail.operation ? (OPERATION_NOUNS[detail.operation] ?? detail.operation) : null;
+    super(
+      `the ${noun ? `${noun} of` : "operation on"} stack '${stackName}' was cancelled${detail.cause ? ` ${detail.cause}` : ""}${detail.during ? ` ${detail.during}` : ""}`,
+    );
   }
   get fixSuggestion(): string {
     return `Deploy again when ready: what the cancelled update left is cleaned up, and the next operation reconciles the rest.`;

@@ -1,5 +1,10 @@
-import { parseArgs } from "node:util";
+import os from "node:os";
+import { InterruptedError } from "../automation/errors";
+import { isFailure } from "../outcome";
+import { closestMatches } from "../planner/catalog";
+import { parseCommandLine } from "./arguments";
 import { COMMANDS } from "./commands/index";
+import { failureOutput } from "./shared";
 import { COMMON_FLAGS, type CliCommand, type CliContext, type CommandOutput, type FlagSpec } from "./command";
 
 /** Streams and environment of one CLI run; tests pass their own. */
@@ -59,47 +64,49 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.stderr.write(`deployment-planner: unknown command '${name}'\n\n${helpText()}\n`);
+    const suggestions = closestMatches(name, COMMANDS.map((c) => [c.name, c.name] as const), 2);
+    const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(" or ")}?` : "";
+    io.stderr.write(`deployment-planner: unknown command '${name.slice(0, 40)}'${hint}\n\n${helpText()}\n`);
     return 2;
   }
 
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: [...rest],
-      options: { ...command.flags, ...COMMON_FLAGS },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    io.stderr.write(`deployment-planner ${name}: ${(error as Error).message}\n\n${commandHelp(command)}\n`);
+  const flags: Record<string, FlagSpec> = { ...command.flags, ...COMMON_FLAGS };
+  const parsed = parseCommandLine(command, rest, flags);
+  if (isFailure(parsed)) {
+    // One JSON object on stdout with --json; otherwise the error and the command's usage on stderr.
+    if (rest.includes("--json")) io.stdout.write(JSON.stringify(parsed, null, 2) + "\n");
+    else io.stderr.write(`${failureOutput(parsed).text}\n\nUsage: deployment-planner ${command.usage}\n`);
     return 2;
   }
-  if (parsed.values.help) {
+  if (parsed.flags.help) {
     io.stdout.write(commandHelp(command) + "\n");
     return 0;
   }
 
   const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error("interrupted"));
+  const interrupted: { by?: NodeJS.Signals } = {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted.by = signal;
+    abort.abort(new InterruptedError(signal));
+  };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   const context: CliContext = { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, cwd: io.cwd, env: io.env, signal: abort.signal };
   let output: CommandOutput;
   try {
-    output = await command.run(
-      { positionals: parsed.positionals, flags: parsed.values as Record<string, string | boolean | undefined> },
-      context,
-    );
+    output = await command.run(parsed, context);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
-  if (parsed.values.json) {
+  if (parsed.flags.json) {
     io.stdout.write(JSON.stringify(output.json, null, 2) + "\n");
   } else {
     io.stdout.write(output.text.endsWith("\n") ? output.text : output.text + "\n");
   }
+  // Work a signal cut short exits as the shell reports a signal (128 + its number: 130 for Ctrl-C, 143 for
+  // SIGTERM), after it was cleaned up; a command whose normal end is a signal (serve, worker) still exits 0.
+  if (interrupted.by !== undefined && output.exitCode !== 0) return 128 + (os.constants.signals[interrupted.by] ?? 0);
   return output.exitCode;
 }
 
