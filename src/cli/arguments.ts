@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { failure, type FailureResult } from "../outcome";
-import { closestMatches } from "../planner/catalog";
+import { closestMatches } from "../planner/names";
 import type { CliCommand, CommandArgs, FlagSpec } from "./command";
 
 /**

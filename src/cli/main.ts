@@ -1,7 +1,7 @@
 import os from "node:os";
 import { InterruptedError } from "../automation/errors";
 import { isFailure } from "../outcome";
-import { closestMatches } from "../planner/catalog";
+import { closestMatches } from "../planner/names";
 import { parseCommandLine } from "./arguments";
 import { COMMANDS } from "./commands/index";
 import { failureOutput } from "./shared";

@@ -8,6 +8,7 @@ import {
   secretRefSchema,
 } from "./spec";
 import { AWS_CONTAINER_SERVICES } from "./rules/aws-compute";
+import { closestMatches, normalizeName } from "./names";
 
 /**
  * Generic request regions, in the AWS-style naming the brief uses; each target maps them to its own code in the
@@ -185,8 +186,12 @@ export function isRedeployShape(document: unknown): boolean {
   );
 }
 
-/** Flattens zod issues into `path: message` lines that name the field and quote the bad value. */
+/**
+ * Flattens zod issues into `path: message` lines that name the field and quote the bad value, with "did you mean" for
+ * a misspelt field or value (as for regions and technologies).
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+  const schema: z.ZodType = isRedeployShape(input) ? redeployRequestSchema : deploymentRequestSchema;
   return issues.map((issue) => {
     const where = issue.path.length > 0 ? issue.path.map(String).join(".") : "request";
     const got = valueAt(input, issue.path);
@@ -197,17 +202,104 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unkno
     switch (issue.code) {
       case "invalid_value":
         if (got === undefined) return `${where}: is required (one of [${issue.values.map(String).join(", ")}])`;
-        return `${where}: expected one of [${issue.values.map(String).join(", ")}] but got ${quote(got)}`;
+        return `${where}: expected one of [${issue.values.map(String).join(", ")}] but got ${quote(got)}${suggestion(got, issue.values.map(String))}`;
       case "invalid_type":
         return got === undefined ? `${where}: is required` : `${where}: expected ${issue.expected} but got ${kindOf(got)} ${quote(got)}`;
-      case "unrecognized_keys":
-        return `${where}: unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}`;
+      case "unrecognized_keys": {
+        const known = fieldsAt(schema, issue.path);
+        if (issue.keys.length === 1) return `${where}: unknown field '${issue.keys[0]}'${suggestion(issue.keys[0], known)}`;
+        const named = issue.keys.map((k) => {
+          const close = closestTo(k, known);
+          return close.length > 0 ? `'${k}' (did you mean ${close.map((c) => `'${c}'`).join(" or ")}?)` : `'${k}'`;
+        });
+        return `${where}: unknown fields ${named.join(", ")}`;
+      }
       case "invalid_union":
-        return `${where}: ${issue.message} (got ${quote(got)})`;
+        return unionChoice(issue, input) ?? `${where}: ${issue.message} (got ${quote(got)})`;
       default:
         return `${where}: ${issue.message}${got !== undefined && typeof got !== "object" ? ` but got ${quote(got)}` : ""}`;
     }
   });
+}
+
+/** The closest of `candidates` to a string value (or those it begins, "prod" for "production"), best first. */
+function closestTo(value: unknown, candidates: readonly string[]): string[] {
+  if (typeof value !== "string") return [];
+  const close = closestMatches(value, candidates.map((c) => [c, c] as const), 2).filter((c) => c !== value);
+  if (close.length > 0) return close;
+  const key = normalizeName(value);
+  return key.length < 2 ? [] : candidates.filter((c) => normalizeName(c).startsWith(key)).slice(0, 2);
+}
+
+/** "; did you mean 'x'?" for the closest candidates to a value, or nothing, as regions and technologies word it. */
+function suggestion(value: unknown, candidates: readonly string[]): string {
+  const close = closestTo(value, candidates);
+  return close.length > 0 ? `; did you mean ${close.map((c) => `'${c}'`).join(" or ")}?` : "";
+}
+
+/** Definition of a zod schema, as far as walking to a field's known keys needs it. */
+interface SchemaDef {
+  readonly type: string;
+  readonly shape?: Record<string, z.ZodType>;
+  readonly innerType?: z.ZodType;
+  readonly element?: z.ZodType;
+  readonly valueType?: z.ZodType;
+  readonly options?: readonly z.ZodType[];
+  readonly in?: z.ZodType;
+}
+
+function defOf(schema: z.ZodType): SchemaDef {
+  return (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+}
+
+/** The field names an object at `path` of `schema` accepts (every object member of a union's), for suggestions. */
+function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType[] = [schema];
+  for (const key of [...path, null]) {
+    const next: z.ZodType[] = [];
+    const visit = (s: z.ZodType): void => {
+      const def = defOf(s);
+      if (def.innerType) return visit(def.innerType);
+      if (def.in) return visit(def.in);
+      if (def.options) return def.options.forEach(visit);
+      if (key === null) {
+        if (def.shape) next.push(s);
+        return;
+      }
+      if (def.shape && typeof key === "string" && def.shape[key]) next.push(def.shape[key]!);
+      else if (def.element && typeof key === "number") next.push(def.element);
+      else if (def.valueType && typeof key === "string") next.push(def.valueType);
+    };
+    current.forEach(visit);
+    current = next;
+  }
+  return [...new Set(current.flatMap((s) => Object.keys(defOf(s).shape ?? {})))];
+}
+
+/**
+ * A union's failure read as the choice it is: the literal values its members accept at the deepest place the input
+ * holds a string (`rollout: 'canery'`, `rollout.strategy: 'canery'`), with "did you mean"; null when it is not one.
+ */
+function unionChoice(issue: z.core.$ZodIssueInvalidUnion, input: unknown): string | null {
+  const byPath = new Map<string, { path: PropertyKey[]; values: string[] }>();
+  let objectAccepted = false;
+  for (const member of issue.errors) {
+    for (const nested of member) {
+      if (nested.code === "invalid_type" && nested.path.length === 0 && nested.expected === "object") objectAccepted = true;
+      if (nested.code !== "invalid_value") continue;
+      const path = [...issue.path, ...nested.path];
+      const key = path.map(String).join(".");
+      const entry = byPath.get(key) ?? { path, values: [] };
+      for (const value of nested.values) if (!entry.values.includes(String(value))) entry.values.push(String(value));
+      byPath.set(key, entry);
+    }
+  }
+  const choices = [...byPath.values()].filter((c) => typeof valueAt(input, c.path) === "string").sort((a, b) => b.path.length - a.path.length);
+  const choice = choices[0];
+  if (!choice) return null;
+  const got = valueAt(input, choice.path);
+  const alternative = choice.path.length === issue.path.length && objectAccepted ? " or an object" : "";
+  return `${choice.path.map(String).join(".")}: expected one of [${choice.values.join(", ")}]${alternative} but got ${quote(got)}${suggestion(got, choice.values)}`;
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,11 +1,18 @@
 import type { FailureResult } from "../../outcome";
 import type { Catalog, Technology } from "../catalog";
 import type { DeploymentRequest } from "../request";
-import { regionProblem } from "./region";
+import { ownRegionCodes, regionProblem } from "./region";
 import { didYouMean, validationFailure, type Intent } from "./result";
 
-const TECHNOLOGY_FIX = "Use a technology from the catalog (src/planner/catalog.yaml); names match ignoring case and punctuation.";
-const REGION_FIX = "Name a region from docs/planner.md: a generic name such as 'eu-west-1', or a target's own code such as Vercel's 'fra1'.";
+/** The fix for an unknown technology: every technology the catalog knows, by name. */
+function technologyFix(catalog: Catalog): string {
+  return `Use a technology the catalog knows (names match ignoring case and punctuation): ${catalog.technologies.map((t) => t.name).join(", ")}.`;
+}
+
+/** The fix for an unknown region: the generic names and every target's own codes. */
+function regionFix(catalog: Catalog): string {
+  return `Name a region: a generic name such as 'eu-west-1', or a target's own code (${ownRegionCodes(catalog)}).`;
+}
 
 /**
  * Resolves what the request names against the catalog — its technologies and its region — and derives the
@@ -26,7 +33,7 @@ export function resolveIntent(request: DeploymentRequest, catalog: Catalog): Int
   const technologyProblems = problems.length;
   const region = regionProblem(request.environment.REGION, catalog);
   if (region) problems.push(region);
-  if (problems.length > 0) return validationFailure(problems, technologyProblems > 0 ? TECHNOLOGY_FIX : REGION_FIX);
+  if (problems.length > 0) return validationFailure(problems, technologyProblems > 0 ? technologyFix(catalog) : regionFix(catalog));
 
   const tier = request.environment.ENV;
   const environment = request.environment.NAME ? `${tier}-${request.environment.NAME}` : tier;

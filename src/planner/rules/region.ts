@@ -77,8 +77,16 @@ export function regionProblem(requested: string | undefined, catalog: Catalog): 
   const names = regionNames(catalog);
   if (names.includes(requested.toLowerCase())) return null;
   const suggestions = closestMatches(requested, names.map((n) => [n, n] as const));
-  const hint = suggestions.length > 0 ? didYouMean(suggestions) : `; expected a generic name (${REQUEST_REGIONS.join(", ")}) or a target's own code such as Vercel's fra1 (docs/planner.md lists them all)`;
+  const hint = suggestions.length > 0 ? didYouMean(suggestions) : `; expected a generic name (${REQUEST_REGIONS.join(", ")}) or a target's own code such as Vercel's fra1`;
   return `environment.REGION: unknown region '${requested}'${hint}`;
+}
+
+/** Every target's own region codes that are not generic names, by target ("Vercel: iad1, fra1, ..."), for fix suggestions. */
+export function ownRegionCodes(catalog: Catalog): string {
+  return TARGETS.map((t) => [catalog.targets[t].name, [...new Set(ownCodes(catalog, t))].filter((code) => !GENERIC.has(code))] as const)
+    .filter(([, codes]) => codes.length > 0)
+    .map(([name, codes]) => `${name}: ${codes.join(", ")}`)
+    .join("; ");
 }
 
 /** The region rule: the target's own region code for what the request named, and how it was reached. */

@@ -44,7 +44,8 @@ export class RuleLog {
 }
 
 /** The fix given with every request-validation failure. */
-export const VALIDATION_FIX = "Fix the fields named in the reason; every field and value is documented in docs/planner.md.";
+export const VALIDATION_FIX =
+  "Fix the fields named in the reason; the request's JSON Schema, schemas/request.schema.json in the deployment-planner package, describes every field and value.";
 
 /** The brief's error object at stage `validation` for a list of `field: message` problems (the first is the reason). */
 export function validationFailure(problems: readonly string[], fix = VALIDATION_FIX): FailureResult {
