@@ -85,8 +85,9 @@ export const resolveSecrets: ResolveSecrets = async (secrets, options) => {
 
   if (problems.length > 0) {
     const ordered = problems.sort((a, b) => a.at - b.at).map((p) => p.problem);
-    const messages = ordered.map((p) => p.message);
-    const fixes = [...new Set(ordered.map((p) => p.fix))];
+    const setups = [...new Map(ordered.flatMap((p) => (p.setup ? [[p.setup.message, p.setup] as const] : []))).values()];
+    const messages = [...ordered.map((p) => p.message), ...setups.map((s) => s.message)];
+    const fixes = [...new Set([...ordered.map((p) => p.fix), ...setups.map((s) => s.fix)])];
     return {
       ok: false,
       failure: failure("env_setup", messages[0]!, fixes.join("; "), { problems: messages }),

@@ -24,6 +24,11 @@ export interface SecretProblem {
   readonly message: string;
   /** What to do, naming where the value belongs, e.g. "Add Stripe key to Vault under 'platform-a'". */
   readonly fix: string;
+  /**
+   * What must be set up before the value can be read at all (Vault not configured), shared by every secret it
+   * affects and reported once after them.
+   */
+  readonly setup?: { readonly message: string; readonly fix: string };
 }
 
 /** One secret asked of a source. */

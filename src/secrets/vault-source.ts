@@ -1,4 +1,4 @@
-import { DEFAULT_KV_MOUNT, type VaultReference } from "./reference";
+import { DEFAULT_KV_MOUNT, kvMount, type VaultReference } from "./reference";
 import { friendlySecretName, missingMessage, problem, type SecretProblem, type SecretSource, type SourceOutcome, type SourceRequest } from "./source";
 import { type KvReadResult, VaultClient, VaultRequestAbortedError, type VaultSettings, vaultSettingsFromEnv, VaultUnreachableError } from "./vault-client";
 
@@ -14,7 +14,11 @@ export function createVaultSource(overrides: Partial<VaultSettings> = {}): Secre
       const names = requests.map((r) => r.name);
       const configured = vaultSettingsFromEnv(context.env, overrides);
       if (!configured.ok) {
-        return shared(requests, { kind: "not_configured", names, message: `${configured.message} (needed for ${list(names)})`, fix: configured.fix });
+        // Each value is still missing in the brief's words, and each fix still says where in Vault it belongs; how
+        // to reach Vault comes once, after them.
+        const where = { kvMount: overrides.kvMount ?? kvMount(context.env), namespace: overrides.namespace ?? (context.env.VAULT_NAMESPACE?.trim() || undefined) };
+        const setup = { message: `${configured.message} (needed for ${list(names)})`, fix: configured.fix };
+        return requests.map(({ name, reference }) => ({ ok: false, problem: { ...missing(name, reference, where), kind: "not_configured", setup } }));
       }
       const settings = configured.settings;
       const client = new VaultClient(settings);
@@ -111,7 +115,7 @@ function collect(
   });
 }
 
-function missing(name: string, reference: VaultReference, settings: VaultSettings, deleted = false): SecretProblem {
+function missing(name: string, reference: VaultReference, settings: Pick<VaultSettings, "kvMount" | "namespace">, deleted = false): SecretProblem {
   const where = displayPath(settings.kvMount, reference.path);
   const what = friendlySecretName(name);
   const asKey = reference.key === name ? "" : ` as '${reference.key}'`;
@@ -153,7 +157,7 @@ function displayPath(mount: string, secretPath: string): string {
   return mount === DEFAULT_KV_MOUNT ? secretPath : `${mount}/${secretPath}`;
 }
 
-function nsSuffix(settings: VaultSettings): string {
+function nsSuffix(settings: Pick<VaultSettings, "namespace">): string {
   return settings.namespace ? ` (namespace '${settings.namespace}')` : "";
 }
 

@@ -15,6 +15,7 @@ const EXPECTED: Record<string, string> = {
   "aws-container-api.json": "aws",
   "aws-static-site.json": "aws",
   "brief-cloud-saas.json": "vercel",
+  "brief-missing-secret.json": "local",
   "brief-redeploy.json": "redeploy",
   "docker-fullstack.yaml": "docker",
   "gcp-cloud-run.yaml": "gcp",

@@ -108,8 +108,10 @@ describe("resolveSecrets: every problem at once", () => {
     );
     expect(resolution.problems.map((p) => p.kind)).toEqual(["not_configured", "missing", "bad_reference", "insecure_file", "bad_reference", "duplicate"]);
     expect(resolution.failure.stage).toBe("env_setup");
-    expect(resolution.failure.reason).toBe("Vault is not configured: VAULT_ADDR is not set (needed for STRIPE_SECRET_KEY)");
-    expect(resolution.failure.problems).toHaveLength(6);
+    expect(resolution.failure.reason).toBe("Missing ENV: STRIPE_SECRET_KEY");
+    expect(resolution.failure.problems).toHaveLength(7);
+    expect(resolution.failure.problems?.[6]).toBe("Vault is not configured: VAULT_ADDR is not set (needed for STRIPE_SECRET_KEY)");
+    expect(resolution.failure.fix_suggestion).toMatch(/^Add Stripe key to Vault under 'pf-789'; /);
     expect(resolution.failure.problems?.[2]).toBe(
       "The reference for BROKEN 'vault:platform-a/../etc#key' is not a valid vault reference (vault:path#key[@version]): the path must be segments separated by single '/', without '.', '..', whitespace, '?', '@', '%' or '\\'",
     );
@@ -129,7 +131,27 @@ describe("resolveSecrets: every problem at once", () => {
     const resolution = expectFailed(
       await resolveSecrets([secret("A_TOKEN", "vault:#A_TOKEN")], { projectId: "p", env: { VAULT_ADDR: "http://127.0.0.1:1", VAULT_ROLE_ID: "role" } }),
     );
-    expect(resolution.failure.reason).toBe("No credentials for Vault at http://127.0.0.1:1: VAULT_SECRET_ID is not set (needed for A_TOKEN)");
+    expect(resolution.failure.reason).toBe("Missing ENV: A_TOKEN");
+    expect(resolution.failure.problems).toEqual(["Missing ENV: A_TOKEN", "No credentials for Vault at http://127.0.0.1:1: VAULT_SECRET_ID is not set (needed for A_TOKEN)"]);
+    expect(resolution.failure.fix_suggestion).toMatch(/^Add A_TOKEN to Vault under 'p'; .*VAULT_SECRET_ID/);
+  });
+
+  it("reports secrets Vault would hold as missing in the brief's words when Vault is not configured, saying where each belongs and how to reach Vault once", async () => {
+    const resolution = expectFailed(
+      await resolveSecrets([secret("STRIPE_SECRET_KEY", "vault:#STRIPE_SECRET_KEY"), secret("STRIPE_WEBHOOK_SECRET", "vault:#STRIPE_WEBHOOK_SECRET")], {
+        projectId: "platform-a",
+        env: {},
+      }),
+    );
+    expect(resolution.failure).toEqual({
+      status: "error",
+      stage: "env_setup",
+      reason: "Missing ENV: STRIPE_SECRET_KEY",
+      problems: ["Missing ENV: STRIPE_SECRET_KEY", "Missing ENV: STRIPE_WEBHOOK_SECRET", "Vault is not configured: VAULT_ADDR is not set (needed for STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET)"],
+      fix_suggestion:
+        "Add Stripe key to Vault under 'platform-a'; Add Stripe secret to Vault under 'platform-a'; Set VAULT_ADDR to your Vault's address (e.g. https://vault.example.com:8200) and VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole",
+    });
+    expect(resolution.problems.map((p) => p.kind)).toEqual(["not_configured", "not_configured"]);
   });
 
   it("returns an empty success for a spec without secrets", async () => {
