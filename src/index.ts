@@ -30,5 +30,6 @@ export { unlockStack, lockHolders, type LockHolder, type UnlockResult } from "./
 export { openWorkspace, PROJECT_NAME, type PlannerWorkspace, type WorkspaceOptions } from "./automation/workspace";
 export { ensurePulumi, PULUMI_VERSION, FALLBACK_LANGUAGE_HOST_VERSION, type PulumiToolchain, type LanguageHost } from "./automation/toolchain";
 export * from "./automation/errors";
+export { OptionalPackagesMissingError, SERVICE_PACKAGES, type ServicePackage } from "./automation/service-packages";
 export { programFor } from "./stacks/program";
 export { resolveSecrets, SecretMasker } from "./secrets/index";

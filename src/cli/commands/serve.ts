@@ -1,6 +1,7 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { backendStateRecord, recordServiceState } from "../../automation/service-state";
+import { checkServicePackages, servicePackagesFor } from "../../automation/service-packages";
 import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "../../automation/workspace";
 import { failure, isFailure, type FailureResult } from "../../outcome";
 import { EMPTY_SERVICE_CONFIG, loadServiceConfig, type ServiceConfig } from "../../service/config";
@@ -107,6 +108,15 @@ async function startServiceProcess(args: CommandArgs, context: CliContext, runDe
   }
 }
 
+/**
+ * The service's packages `command` loads that are not installed (they are optional peers of the library), as one
+ * failure with the install command, before anything starts; null when all are there.
+ */
+function missingServicePackages(command: "serve" | "worker", args: CommandArgs, context: CliContext): FailureResult | null {
+  const databaseUrl = typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL;
+  return checkServicePackages(servicePackagesFor(command === "serve" ? "api" : "worker", databaseUrl), `deployment-planner ${command}`);
+}
+
 /** Resolves when the command is interrupted (SIGINT, SIGTERM). */
 function interrupted(context: CliContext): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -137,6 +147,8 @@ export const serveCommand: CliCommand = {
     if (args.flags["api-only"] === true && args.flags["with-worker"] === true) {
       return failureOutput(failure("validation", "--api-only and --with-worker: choose one", "Drop one of the two flags."));
     }
+    const missing = missingServicePackages("serve", args, context);
+    if (missing) return failureOutput(missing);
     const host = typeof args.flags.host === "string" ? args.flags.host : "127.0.0.1";
     const service = await startServiceProcess(args, context, args.flags["api-only"] === true ? null : { concurrency: concurrency as number });
     if (isFailure(service)) return failureOutput(service);
@@ -184,6 +196,8 @@ export const workerCommand: CliCommand = {
   async run(args, context) {
     const concurrency = boundedFlag(args, "concurrency", 2, 1, 32, "how many deployments may run at once");
     if (isFailure(concurrency)) return failureOutput(concurrency);
+    const missing = missingServicePackages("worker", args, context);
+    if (missing) return failureOutput(missing);
     const service = await startServiceProcess(args, context, { concurrency });
     if (isFailure(service)) return failureOutput(service);
     context.stderr.write(`deployment worker running ${concurrency} at a time (database: ${service.database.location})\n`);

@@ -1,3 +1,4 @@
+import { checkServicePackages, servicePackagesFor } from "../../automation/service-packages";
 import { workspaceDataDir } from "../../automation/workspace";
 import { failure } from "../../outcome";
 import { identifierSchema } from "../../planner/spec";
@@ -37,11 +38,14 @@ export const tokensCommand: CliCommand = {
     if (sub === "list" && rest.length > 0) return invalid("tokens list takes no arguments");
     if (sub === "revoke" && (rest.length !== 1 || !/^[0-9a-f]{16}$/.test(rest[0]!))) return invalid("tokens revoke takes one token id (16 hex digits, from 'tokens list')");
 
+    const databaseUrl = typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL;
+    const missing = checkServicePackages(servicePackagesFor("tokens", databaseUrl), "deployment-planner tokens");
+    if (missing) return failureOutput(missing);
     const dataDir = workspaceDataDir(workspaceOptions(args, context).workspaceDir ?? context.cwd);
     let database;
     try {
       database = await openServiceDatabase({
-        databaseUrl: typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL,
+        databaseUrl,
         dataDir,
         onProgress: (line) => context.stderr.write(`${line}\n`),
       });
