@@ -5,6 +5,7 @@ import { delay } from "./delay";
 import type { DeploymentRun } from "./deploy-run";
 import { upStage, type CheckedSecrets } from "./deploy-stages";
 import type { UpResult } from "./operation-types";
+import { identityFor } from "./live-release";
 import { stackOutputs } from "./stack-queries";
 import { runSteppedCanary } from "./stepped-canary";
 
@@ -30,11 +31,17 @@ export async function steppedCanaryStage(
       return typeof outputs.revision === "string" ? outputs.revision : null;
     },
     update: (step) => upStage(run, spec, secrets, step),
-    probe: (url) =>
-      fetch(url, { redirect: "manual", signal: AbortSignal.timeout(5_000) }).then(
-        (response) => response.status >= 200 && response.status < 400,
+    // An answer counts as a success only when it also proves it came from the stack (as far as the target can tell).
+    probe: async (url) => {
+      const identity = await identityFor(spec, workspace.dir, null, url)();
+      return fetch(url, { headers: identity.headers, redirect: "manual", signal: AbortSignal.timeout(5_000) }).then(
+        async (response) => {
+          await response.arrayBuffer();
+          return response.status >= 200 && response.status < 400 && identity.check(response).kind === "proven";
+        },
         () => false,
-      ),
+      );
+    },
     sleep: (ms) => delay(ms, run.options.signal),
     onProgress: run.progress,
   });

@@ -11,6 +11,7 @@ import type { DeploymentRun } from "./deploy-run";
 import { HealthCheckError } from "./errors";
 import type { OperationOptions, UpResult } from "./operation-types";
 import { previewStack, upStack } from "./operations";
+import { identityFor } from "./live-release";
 import { specForRedeploy } from "./redeploy";
 import { healthUrl, waitForHealthy } from "./verify";
 
@@ -122,18 +123,24 @@ export async function upStage(run: DeploymentRun, spec: StackSpec, secrets: Chec
   return upStack(spec, secrets.values, { ...(await operationOptions(run, spec)), trafficStep });
 }
 
-/** Stage `verify`: the URL the app itself serves answers its health check (a target may report just its dashboard). */
+/**
+ * Stage `verify`: the URL the app itself serves answers its health check (a target may report just its dashboard),
+ * and the answer proves it comes from the release this update recorded, as far as the target can tell: on the local
+ * target, a server that merely holds the port fails the check.
+ */
 export async function verifyStage(run: DeploymentRun, spec: StackSpec, up: UpResult): Promise<true | FailureResult> {
   const url = typeof up.outputs.url === "string" ? up.outputs.url : "";
   const appUrl = (up.outputs.urls as Record<string, string> | undefined)?.app;
   if (!url || !appUrl) return true;
   const target = healthUrl(url, spec.build.health_check_path);
   run.progress(`verifying ${target}`);
-  const health = await waitForHealthy(target, { timeoutMs: run.options.healthTimeoutMs, signal: run.options.signal });
+  const release = typeof up.outputs.release === "string" ? up.outputs.release : null;
+  const identity = identityFor(spec, (await run.workspace()).dir, release, target);
+  const health = await waitForHealthy(target, { timeoutMs: run.options.healthTimeoutMs, signal: run.options.signal, identity });
   if (health.healthy) return true;
   // Recorded so that a rollback never picks this update as a healthy version.
   run.auditDetails = { ...run.auditDetails, update_version: up.version };
-  const error = new HealthCheckError(`health check failed: ${target} did not answer 2xx/3xx (${health.lastError})`, target);
+  const error = new HealthCheckError(`health check failed: ${target} did not answer 2xx/3xx as ${spec.stack}'s release (${health.lastError})`, target);
   error.logFile = up.logFile;
   return error.toFailure();
 }
@@ -149,6 +156,8 @@ export function successResult(run: DeploymentRun, spec: StackSpec, up: UpResult,
     next_steps: spec.next_steps,
     stack: spec.stack,
     url,
+    // The stack's address moved (its port was taken while its server was down): links to the old one are stale.
+    ...(up.previousUrl && url && up.previousUrl !== url ? { url_changed_from: up.previousUrl } : {}),
     urls: (up.outputs.urls as Record<string, string> | undefined) ?? (url ? { app: url } : {}),
     version: up.version,
     version_name: spec.version_name,

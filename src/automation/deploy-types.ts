@@ -43,6 +43,8 @@ export interface DeploySuccess {
   readonly next_steps: readonly string[];
   readonly stack: string;
   readonly url: string;
+  /** The stack's previous URL, when this update moved it (set only then): links to the old address are stale. */
+  readonly url_changed_from?: string;
   readonly urls: Readonly<Record<string, string>>;
   /** Number of the update in the stack's history; roll back to it by this number. */
   readonly version: number;

@@ -51,6 +51,8 @@ export function plannedStep(event: EngineEvent): PlannedStep | undefined {
 /** What an update's own events said: the stack's outputs and the counts of resource changes. */
 export interface ObservedUpdate {
   outputs?: Record<string, { value: unknown; secret: boolean }>;
+  /** The stack's URL output before the update, from the stack resource's old state. */
+  previousUrl?: string | null;
   changes?: OpMap;
 }
 
@@ -61,6 +63,8 @@ export function observeEvent(event: EngineEvent, observed: ObservedUpdate): void
     const values = (outputs.metadata.new?.outputs ?? {}) as Record<string, unknown>;
     // Engine events show a secret output as this placeholder, never its value.
     observed.outputs = Object.fromEntries(Object.entries(values).map(([key, value]) => [key, { value, secret: value === "[secret]" }]));
+    const previous = (outputs.metadata.old?.outputs as Record<string, unknown> | undefined)?.url;
+    observed.previousUrl = typeof previous === "string" && previous ? previous : null;
   }
   if (event.summaryEvent) observed.changes = event.summaryEvent.resourceChanges;
 }

@@ -63,6 +63,8 @@ export interface UpResult {
   readonly logFile: string;
   /** What an interrupted earlier update had left and this one repaired first (see `repairInterruptedUpdate`). */
   readonly repairs: readonly string[];
+  /** The stack's URL before this update (null on a first update, or when it had none). */
+  readonly previousUrl?: string | null;
 }
 
 /** Result of `destroy`. */

@@ -123,6 +123,7 @@ export async function upStack(
             durationMs: Date.now() - started,
             logFile: hooks.logFile,
             repairs,
+            previousUrl: observed.previousUrl ?? null,
           };
         });
       }),

@@ -1,4 +1,5 @@
 import { localRollout, type RolloutStatus } from "./canary-watch";
+import { checkLiveRelease, type LiveRelease } from "./live-release";
 import { summarizeStack, type StackSummary } from "./stack-list";
 import type { PlannerWorkspace } from "./workspace";
 
@@ -6,14 +7,22 @@ import type { PlannerWorkspace } from "./workspace";
 export interface StackStatus extends StackSummary {
   /** The rollout in progress, or the last one and how it ended (local target; null when there was none). */
   readonly last_rollout: RolloutStatus | null;
+  /** What answers the stack's URL now (one request, proving it is the stack's release); null when it has no URL. */
+  readonly live: LiveRelease | null;
 }
 
-/** A stack's status, or null when the workspace has no stack file for it. Reads files and asks the local supervisor. */
+/**
+ * A stack's status, or null when the workspace has no stack file for it. Reads files, asks the local supervisor and
+ * requests the stack's URL once.
+ */
 export async function stackStatus(workspace: PlannerWorkspace, stack: string): Promise<StackStatus | null> {
   const summary = await summarizeStack(workspace, stack);
   if (summary === null) return null;
-  const lastRollout = summary.target === "local" ? await localRollout(workspace.dir, stack).catch(() => null) : null;
-  return { ...summary, last_rollout: lastRollout };
+  const [lastRollout, live] = await Promise.all([
+    summary.target === "local" ? localRollout(workspace.dir, stack).catch(() => null) : null,
+    checkLiveRelease(workspace, stack).catch(() => null),
+  ]);
+  return { ...summary, last_rollout: lastRollout, live };
 }
 
 /** Human-readable lines for a rollout: step, weights, what each release served, time left or how it ended. */

@@ -39,6 +39,11 @@ export interface TargetOutputs {
   readonly urls: Readonly<Record<string, pulumi.Input<string>>>;
   /** The newest revision, on targets whose releases are named revisions (Cloud Run); a stepped canary splits from it. */
   readonly revision?: pulumi.Input<string>;
+  /**
+   * The id of the release that serves, on targets whose URL proves which release answered (the local target's
+   * supervisor): health checks and `status` compare the proven release with this one.
+   */
+  readonly release?: pulumi.Input<string>;
 }
 
 /**

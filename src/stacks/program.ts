@@ -18,6 +18,8 @@ export interface ProgramOutputs {
   artifactDigest: string | null;
   /** The newest revision, on targets that name them (Cloud Run). */
   revision?: pulumi.Output<string>;
+  /** The release that serves, on targets whose URL proves which release answered (local). */
+  release?: pulumi.Output<string>;
 }
 
 /** Options of `programFor`. */
@@ -64,6 +66,7 @@ export function programFor(spec: StackSpec, options: ProgramOptions = {}): () =>
       stack: spec.stack,
       artifactDigest: spec.artifact?.digest ?? null,
       ...(built.revision ? { revision: pulumi.output(built.revision) as pulumi.Output<string> } : {}),
+      ...(built.release ? { release: pulumi.output(built.release) as pulumi.Output<string> } : {}),
     };
   };
 }

@@ -22,6 +22,7 @@ export function renderDeployResult(result: DeployResult): CommandOutput {
     `deployed ${result.stack} to ${result.deployed_to} (update ${result.version}${result.version_name ? `, ${result.version_name}` : ""}) in ${(result.duration_ms / 1000).toFixed(1)}s`,
     `url: ${result.url}`,
   ];
+  if (result.url_changed_from) lines.push(`the URL changed: it was ${result.url_changed_from}, which no longer serves this stack`);
   if (result.dashboard_url && result.dashboard_url !== result.url) lines.push(`dashboard: ${result.dashboard_url}`);
   lines.push(`changes: ${formatChanges(result.changes)}`);
   for (const secret of result.secrets) lines.push(`secret ${secret.name} from ${secret.scheme}:${secret.location}${secret.version ? ` (version ${secret.version})` : ""}`);

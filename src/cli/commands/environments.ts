@@ -1,5 +1,6 @@
 import { collectExpiredPreviews } from "../../automation/gc";
 import { listStacks } from "../../automation/stack-list";
+import { describeLiveRelease } from "../../automation/live-release";
 import { describeRollout, stackStatus } from "../../automation/stack-status";
 import { openWorkspace } from "../../automation/workspace";
 import { failure, isFailure } from "../../outcome";
@@ -82,6 +83,7 @@ export const statusCommand: CliCommand = {
       const lines = [
         `${status.stack} on ${status.target}: update ${status.version ?? "-"}${status.version_name ? ` (version ${status.version_name})` : ""}, ${status.last_update ? `${status.last_update.kind} ${status.last_update.result} at ${status.last_update.time}` : "never updated"}`,
         `url: ${status.url ?? "-"}${status.locked ? "  (an operation holds the stack)" : ""}`,
+        ...(status.live ? [describeLiveRelease(status.live)] : []),
         ...(status.last_rollout ? describeRollout(status.last_rollout) : []),
       ];
       return { exitCode: 0, json: status, text: lines.join("\n") };

@@ -34,5 +34,5 @@ export function buildLocal(spec: StackSpec, context: BuildContext, opts?: pulumi
     },
     opts,
   );
-  return { url: app.url, dashboardUrl: app.url, urls: { app: app.url } };
+  return { url: app.url, dashboardUrl: app.url, urls: { app: app.url }, release: app.releaseId };
 }

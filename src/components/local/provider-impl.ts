@@ -1,7 +1,9 @@
 import { freeLoopbackPort, loopbackPortIsFree } from "../../ports";
 import { exitWhenEngineGone } from "../engine-watchdog";
-import { callSupervisor, controlSocket, releaseFingerprint, supervisorStatus, WARM_RELEASES_ENV, workspacePath } from "./supervisor-client";
-import { execFileSync, spawn } from "node:child_process";
+import { proveSupervisor } from "./release-proof";
+import { callSupervisor, controlSocket, releaseFingerprint, supervisorStatus, WARM_RELEASES_ENV, workspacePath, type SupervisorStatus } from "./supervisor-client";
+import { finishDeadSupervisor, shutdownSupervisor, stopRecordedReleases } from "./supervisor-shutdown";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -89,15 +91,32 @@ function warmReleaseCount(): number {
   return Number.isInteger(configured) && configured >= 0 && process.env[WARM_RELEASES_ENV] !== "" ? Math.min(configured, 10) : 2;
 }
 
-/** Starts the stack's supervisor (or adopts a live one) and returns its stable URL. */
+/**
+ * The stack's supervisor when it runs and answers on its port as itself (and on `port`, when given); null when it is
+ * dead, or something else answers there (another process took the port).
+ */
+async function servingSupervisor(stateDir: string, port?: number): Promise<SupervisorStatus | null> {
+  const status = await supervisorStatus(stateDir);
+  if (!status || (port !== undefined && status.port !== port)) return null;
+  return (await proveSupervisor(stateDir, status.port)).proven ? status : null;
+}
+
+/**
+ * Starts the stack's supervisor (or adopts a live one that proves itself on its port) and returns its stable URL.
+ * Whatever a dead supervisor left running is stopped first.
+ */
 export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: string; outs: EndpointOutputs }> {
   const stateDir = workspacePath(inputs.stateDir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const live = await supervisorStatus(inputs.stateDir);
-  if (live) {
+  if (live && (await proveSupervisor(inputs.stateDir, live.port)).proven) {
     const url = `http://127.0.0.1:${live.port}`;
     return { id: inputs.stack, outs: { ...inputs, port: live.port, url } };
   }
+  // A supervisor that answers its socket but not its port (an older one, without a proof of identity) is replaced.
+  if (live) await shutdownSupervisor(inputs.stateDir, live.pid);
+  else await finishDeadSupervisor(stateDir);
+  await stopRecordedReleases(stateDir);
   const port = await stablePort(inputs.stateDir);
   const logFd = openSync(path.join(stateDir, "supervisor.log"), "a", 0o600);
   try {
@@ -126,51 +145,26 @@ export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: stri
   throw new Error(`the local supervisor for ${inputs.stack} did not start on port ${port}${log ? `: ${log.split("\n").join(" | ")}` : ""}`);
 }
 
-/** Reports the endpoint gone when its supervisor no longer answers, so `refresh` drops it and `up` starts it again. */
+/**
+ * Reports the endpoint gone when its supervisor no longer answers, or something else answers on its port, so
+ * `refresh` drops it and `up` starts it again.
+ */
 export async function readEndpoint(id: string, props: EndpointOutputs): Promise<{ id?: string; props?: EndpointOutputs }> {
-  const status = await supervisorStatus(props.stateDir);
+  const status = await servingSupervisor(props.stateDir);
   if (!status) return {};
   return { id, props: { ...props, port: status.port, url: `http://127.0.0.1:${status.port}` } };
 }
 
-/** Stops the supervisor, every release under it, and frees the port. */
-export async function deleteEndpoint(_id: string, props: EndpointOutputs): Promise<void> {
-  const status = await supervisorStatus(props.stateDir);
-  if (!status) return finishShutdown(props);
-  await callSupervisor(props.stateDir, "POST", "/shutdown").catch(() => undefined);
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if ((await supervisorStatus(props.stateDir)) === null && (await loopbackPortIsFree(status.port))) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  try {
-    process.kill(status.pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
-
 /**
- * A supervisor that no longer answers may still be shutting down (a destroy killed after it asked the supervisor to
- * stop, while requests drain): the port is free only once it exits. Waits for that, and stops the stack's own
- * supervisor process (named in its state directory) if it does not exit in time.
+ * Stops the supervisor, every release under it, and frees the port; a supervisor that died is waited for (or killed)
+ * as its records name it, and the releases it left running are stopped.
  */
-async function finishShutdown(props: EndpointOutputs): Promise<void> {
-  if (!props.port) return;
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (await loopbackPortIsFree(props.port)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+export async function deleteEndpoint(_id: string, props: EndpointOutputs): Promise<void> {
   const stateDir = workspacePath(props.stateDir);
-  try {
-    const pid = Number(readFileSync(path.join(stateDir, "supervisor.pid"), "utf8").trim());
-    // Only this stack's supervisor: a recorded pid may since belong to another program.
-    const command = execFileSync("ps", ["-o", "args=", "-p", String(pid)], { encoding: "utf8", timeout: 5_000 });
-    if (Number.isInteger(pid) && pid > 1 && command.includes("supervisor.cjs") && command.includes(stateDir)) process.kill(pid, "SIGKILL");
-  } catch {
-    // No record, or the process is already gone.
-  }
+  const status = await supervisorStatus(props.stateDir);
+  if (status) await shutdownSupervisor(props.stateDir, status.pid);
+  else await finishDeadSupervisor(stateDir);
+  await stopRecordedReleases(stateDir);
 }
 
 /** Starts a release under the endpoint; resolves once it passed its health check and takes the traffic. */
@@ -206,12 +200,15 @@ export async function updateRelease(_id: string, olds: ReleaseOutputs, news: Rel
   return { outs: { ...news, releaseId: olds.releaseId, pid: olds.pid } };
 }
 
+/** Whether the stack's supervisor runs this release. */
+async function releaseRuns(stateDir: string, id: string): Promise<boolean> {
+  const status = await supervisorStatus(stateDir);
+  return status?.releases.some((r) => r.id === id && r.alive) === true;
+}
+
 /** Reports the release gone when its process is no longer running. */
 export async function readRelease(id: string, props: ReleaseOutputs): Promise<{ id?: string; props?: ReleaseOutputs }> {
-  const status = await supervisorStatus(props.stateDir);
-  const release = status?.releases.find((r) => r.id === id);
-  if (!release || !release.alive) return {};
-  return { id, props };
+  return (await releaseRuns(props.stateDir, id)) ? { id, props } : {};
 }
 
 /** Stops a release after the requests it is serving have finished. */
@@ -221,21 +218,28 @@ export async function deleteRelease(id: string, props: ReleaseOutputs): Promise<
 }
 
 /**
- * Any change to what runs, or where, replaces the release (the new one starts before the old one stops). The engine
- * diffs every release its state records, so the supervisor is told this one is known: once a new release serves, the
- * supervisor stops the releases no state knows (started by an update that was killed before recording them).
+ * Any change to what runs, or where, replaces the release (the new one starts before the old one stops), and so does
+ * a release that no longer runs (it exited, or its supervisor died): an update never reports "no changes" over it.
+ * The engine diffs every release its state records, so the supervisor is told this one is known: once a new release
+ * serves, the supervisor stops the releases no state knows (started by an update that was killed before recording them).
  */
 export async function diffRelease(id: string, olds: ReleaseOutputs, news: ReleaseInputs): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
   // Best effort: with no supervisor running there is nothing to protect, and an older supervisor lacks the command.
   await callSupervisor(olds.stateDir, "POST", `/releases/${encodeURIComponent(id)}/known`, undefined, 5000).catch(() => undefined);
   const keys: (keyof ReleaseInputs)[] = ["stateDir", "cwd", "digest", "command", "healthPath", "env", "secretEnv", "endpointUrl"];
-  const replaces = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
+  const replaces: string[] = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
+  if (replaces.length === 0 && !(await releaseRuns(olds.stateDir, id))) replaces.push("pid");
   const rolloutChanged = JSON.stringify(olds.rollout ?? null) !== JSON.stringify(news.rollout ?? null);
   return { changes: replaces.length > 0 || rolloutChanged, replaces, deleteBeforeReplace: false };
 }
 
-/** An endpoint only moves when its stack or state directory does. */
-export function diffEndpoint(_id: string, olds: EndpointOutputs, news: EndpointInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
-  const replaces = (["stack", "stateDir"] as const).filter((key) => olds[key] !== news[key]);
+/**
+ * An endpoint moves when its stack or state directory does, and is started again when its supervisor died or no
+ * longer answers on its port as itself (another process took the port): the update repairs it instead of reporting
+ * "no changes" over a URL that serves something else.
+ */
+export async function diffEndpoint(_id: string, olds: EndpointOutputs, news: EndpointInputs): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
+  const replaces: string[] = (["stack", "stateDir"] as const).filter((key) => olds[key] !== news[key]);
+  if (replaces.length === 0 && !(await servingSupervisor(olds.stateDir, olds.port))) replaces.push("port");
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
 }

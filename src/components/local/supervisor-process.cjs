@@ -63,6 +63,21 @@ function probe(releasePort, healthPath) {
   });
 }
 
+/**
+ * When a process started, as the kernel counts it (clock ticks since boot, from /proc/<pid>/stat), or null where
+ * that cannot be read. A pid and its start time name one process: a later process reusing the pid has another.
+ */
+function startTimeOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses; the fields after its closing one are plain.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] || null;
+  } catch {
+    return null;
+  }
+}
+
 /** Stops a release's process group: SIGTERM, then SIGKILL after 5 s. */
 function stopProcess(release) {
   if (release.exited) return Promise.resolve();
@@ -134,6 +149,7 @@ async function spawnRelease(spec, logsDir, onExit) {
     warm: false,
     warmSince: 0,
     fingerprint: typeof spec.fingerprint === "string" ? spec.fingerprint : null,
+    startTime: startTimeOf(child.pid),
   };
   const out = fs.createWriteStream(logFile, { flags: "a", mode: 0o600 });
   let openPipes = 2;
@@ -166,4 +182,4 @@ async function spawnRelease(spec, logsDir, onExit) {
   return release;
 }
 
-module.exports = { freePort, makeMasker, probe, spawnRelease, stopProcess, tail };
+module.exports = { freePort, makeMasker, probe, spawnRelease, startTimeOf, stopProcess, tail };

@@ -1,14 +1,19 @@
 // The local supervisor's reverse proxy: forwards each request (WebSocket upgrades included) to the release the router
 // picks, as an HTTP proxy should — hop-by-hop headers stay on their hop, X-Forwarded-* say where the request came
-// from — and reports every outcome (status, or a connection failure) so a rollout can count them per release.
+// from — and reports every outcome (status, or a connection failure) so a rollout can count them per release. A
+// request carrying an identity challenge gets the supervisor's signed answer (see supervisor-identity.cjs); the
+// challenge never reaches the app, and identity headers an app sets itself never reach the client.
 // Plain JavaScript with no dependencies, like the supervisor.
 "use strict";
 
 const http = require("node:http");
 const net = require("node:net");
+const { CHALLENGE_HEADER, IDENTITY_PATH, PROOF_HEADER, RELEASE_HEADER, validChallenge } = require("./supervisor-identity.cjs");
 
 // RFC 9110 section 7.6.1: connection-specific headers, never forwarded.
 const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
+// The supervisor's own exchange with a health check: neither forwarded to the app nor taken from it.
+const IDENTITY = new Set([CHALLENGE_HEADER, RELEASE_HEADER, PROOF_HEADER]);
 
 /** Headers for the next hop: hop-by-hop ones (and those the Connection header names) removed. */
 function endToEndHeaders(headers) {
@@ -18,7 +23,7 @@ function endToEndHeaders(headers) {
     .filter(Boolean);
   const out = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.includes(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || IDENTITY.has(name) || named.includes(name)) continue;
     out[name] = value;
   }
   return out;
@@ -44,19 +49,27 @@ function forwardedHeaders(req, headers) {
  * - `onOutcome(release, outcome)` is called once per request: outcome is the status code, or "connection" when the
  *   release could not be reached.
  * - `onStart(release)` / `onEnd(release)` bracket every request and upgrade (in-flight counting for draining).
+ * - `identify(challenge, releaseId)` returns the identity headers answering a challenge (releaseId null: no release).
  */
-function createProxy({ route, retryTarget, onOutcome, onStart, onEnd }) {
+function createProxy({ route, retryTarget, onOutcome, onStart, onEnd, identify }) {
   const server = http.createServer((req, res) => {
+    const challenge = validChallenge(req.headers[CHALLENGE_HEADER]);
     const release = route(req);
+    const proof = (releaseId) => (challenge ? identify(challenge, releaseId) : {});
+    if (challenge && req.method === "GET" && req.url === IDENTITY_PATH) {
+      res.writeHead(204, { "cache-control": "no-store", ...proof(release ? release.id : null) });
+      res.end();
+      return;
+    }
     if (!release) {
-      res.writeHead(503, { "content-type": "text/plain" });
+      res.writeHead(503, { "content-type": "text/plain", ...proof(null) });
       res.end("no release is running\n");
       return;
     }
-    forward(req, res, release, true);
+    forward(req, res, release, true, proof);
   });
 
-  function forward(req, res, release, mayRetry) {
+  function forward(req, res, release, mayRetry, proof) {
     onStart(release);
     let ended = false;
     const end = () => {
@@ -77,7 +90,7 @@ function createProxy({ route, retryTarget, onOutcome, onStart, onEnd }) {
       },
       (upstreamRes) => {
         onOutcome(release, upstreamRes.statusCode || 502);
-        res.writeHead(upstreamRes.statusCode || 502, endToEndHeaders(upstreamRes.headers));
+        res.writeHead(upstreamRes.statusCode || 502, { ...endToEndHeaders(upstreamRes.headers), ...proof(release.id) });
         upstreamRes.pipe(res);
         upstreamRes.on("error", () => res.destroy());
       },
@@ -94,10 +107,10 @@ function createProxy({ route, retryTarget, onOutcome, onStart, onEnd }) {
       if (fallback) {
         end();
         res.removeListener("close", end);
-        forward(req, res, fallback, false);
+        forward(req, res, fallback, false, proof);
         return;
       }
-      res.writeHead(502, { "content-type": "text/plain" });
+      res.writeHead(502, { "content-type": "text/plain", ...proof(release.id) });
       res.end("release unavailable\n");
       end();
     });

@@ -5,7 +5,8 @@
 //   switch traffic, stop a release after draining it, report status, shut down);
 // - keeps the last few replaced releases running ("warm"), so a rollback to one of them takes the traffic at once;
 // - runs canary rollouts: a new release takes a growing share of the traffic, gated on its observed error rate;
-// - writes each release's output to a log file with known secret values masked.
+// - writes each release's output to a log file with known secret values masked;
+// - proves to a health check that it is this stack's supervisor, and which release answered (supervisor-identity.cjs).
 // Release environments (secrets included) arrive over the socket and live only in memory.
 // Plain JavaScript with no dependencies, so it starts fast and does not depend on the package being installed.
 "use strict";
@@ -14,8 +15,9 @@ const http = require("node:http");
 const fs = require("node:fs");
 const path = require("node:path");
 const { createProxy } = require("./supervisor-proxy.cjs");
-const { probe, spawnRelease, stopProcess, tail } = require("./supervisor-process.cjs");
+const { probe, spawnRelease, startTimeOf, stopProcess, tail } = require("./supervisor-process.cjs");
 const { Rollout } = require("./supervisor-rollout.cjs");
+const { identityHeaders, loadOrCreateKey } = require("./supervisor-identity.cjs");
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((arg) => {
@@ -36,6 +38,7 @@ const warmLimit = Number.isInteger(Number(args.warm)) && args.warm !== "" && arg
 const releasesFile = path.join(stateDir, "releases.json");
 const logsDir = path.join(stateDir, "logs");
 fs.mkdirSync(logsDir, { recursive: true });
+const identityKey = loadOrCreateKey(stateDir);
 
 /** @type {Map<string, {id: string, child: import('node:child_process').ChildProcess, port: number, inflight: number, exited: boolean, exitCode: number|null, logFile: string, mask: (s: string) => string}>} */
 const releases = new Map();
@@ -47,7 +50,8 @@ function log(message) {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);
 }
 
-// Processes recorded by an earlier supervisor of this stack that died without stopping them.
+// Processes recorded by an earlier supervisor of this stack that died without stopping them: only a process that
+// started when the record says and whose environment names the release is one of them.
 function reapRecordedReleases() {
   let recorded = [];
   try {
@@ -57,8 +61,9 @@ function reapRecordedReleases() {
   }
   for (const entry of recorded) {
     try {
-      const cmdline = fs.readFileSync(`/proc/${entry.pid}/environ`, "latin1");
-      if (cmdline.includes(`DEPLOYMENT_PLANNER_RELEASE_ID=${entry.id}`)) process.kill(-entry.pid, "SIGKILL");
+      if (entry.startTime && startTimeOf(entry.pid) !== entry.startTime) continue;
+      const environ = fs.readFileSync(`/proc/${entry.pid}/environ`, "latin1");
+      if (`\0${environ}`.includes(`\0DEPLOYMENT_PLANNER_RELEASE_ID=${entry.id}\0`)) process.kill(-entry.pid, "SIGKILL");
     } catch {
       // Gone already, or not ours.
     }
@@ -67,7 +72,10 @@ function reapRecordedReleases() {
 
 function recordReleases() {
   // `processId` is the id the process was started under (its environment names it); a reused warm release keeps it.
-  const list = [...releases.values()].filter((r) => !r.exited).map((r) => ({ id: r.processId, pid: r.child.pid, port: r.port }));
+  // The start time tells a later reader this process from another that reuses its pid.
+  const list = [...releases.values()]
+    .filter((r) => !r.exited)
+    .map((r) => ({ id: r.processId, pid: r.child.pid, startTime: r.startTime, port: r.port }));
   fs.writeFileSync(releasesFile + ".tmp", JSON.stringify(list));
   fs.renameSync(releasesFile + ".tmp", releasesFile);
 }
@@ -324,6 +332,7 @@ const proxy = createProxy({
   onEnd: (release) => {
     release.inflight -= 1;
   },
+  identify: (challenge, releaseId) => identityHeaders(identityKey, challenge, releaseId, port),
 });
 
 function readBody(req) {
