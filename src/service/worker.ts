@@ -22,6 +22,11 @@ export interface WorkerOptions {
   readonly notifier?: DeploymentNotifier;
   /** Hides the service's own credentials (the database password in the state backend's URL) in what is recorded. */
   readonly redact?: (text: string) => string;
+  /**
+   * Told one line as each job starts and as it ends (its result, stage and duration), for the operator's console:
+   * what the deployment records hold, never a request's secrets. Default: nobody.
+   */
+  readonly onActivity?: (line: string) => void;
 }
 
 /** Thrown to hand a job back to the queue, which retries it with backoff. */
@@ -74,6 +79,9 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     );
     const job = claimed.rows[0];
     if (!job) return;
+    const started = Date.now();
+    const activity = (what: string) => options.onActivity?.(redact(`deployment ${deploymentId}: ${job.operation} of ${row.stack} ${what}`).slice(0, 500));
+    activity(`started (attempt ${job.attempts} of ${MAX_ATTEMPTS})`);
     if (job.attempts === 1) await notify("started", deploymentId);
     let recorded = Promise.resolve();
     const onProgress = (line: string) => {
@@ -93,6 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
       onProgress(`attempt ${job.attempts} met a transient failure; retrying with backoff`);
       await recorded;
       await pool.query(`update ${SERVICE_SCHEMA}.deployments set status = 'queued', engine_log = $2 where id = $1`, [deploymentId, log === null ? null : redact(log)]);
+      activity(`met a transient failure after ${seconds(started)}; queued again`);
       throw new RetryLater("transient failure");
     }
     const { log_file: _machinePath, ...reported } = result;
@@ -103,6 +112,8 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
       redact(JSON.stringify(reported)),
       log === null ? null : redact(log),
     ]);
+    // The reason was masked by the operation that wrote it, like every line the deployment records.
+    activity(succeeded ? `succeeded in ${seconds(started)}` : `failed at stage ${String(result.stage)} in ${seconds(started)}: ${String(result.reason)}`);
     await notify(succeeded ? "succeeded" : "failed", deploymentId);
     if ((succeeded && job.operation === "rollback") || typeof result.rolled_back_to === "number") await notify("rolled_back", deploymentId);
   };
@@ -115,6 +126,11 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
       await options.queue.stop({ graceful: true, wait: true, timeout: 30_000 });
     },
   };
+}
+
+/** Time since `start`, for a person: "3.2s". */
+function seconds(start: number): string {
+  return `${((Date.now() - start) / 1000).toFixed(1)}s`;
 }
 
 /** Whether the worker a record names still runs: on this host, its process; elsewhere, unknown (taken as gone). */

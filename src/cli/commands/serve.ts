@@ -95,7 +95,16 @@ async function startServiceProcess(args: CommandArgs, context: CliContext, runDe
     const notifier = await createNotifier({ database, queue, config, version: pkg.version, env: context.env });
     if (runDeployments) {
       const { startWorker } = await import("../../service/worker");
-      const worker = await startWorker({ database, queue, workspace, baseDir: sourceRoots[0] ?? workspaceDir, concurrency: runDeployments.concurrency, notifier, redact });
+      const worker = await startWorker({
+        database,
+        queue,
+        workspace,
+        baseDir: sourceRoots[0] ?? workspaceDir,
+        concurrency: runDeployments.concurrency,
+        notifier,
+        redact,
+        onActivity: (line) => context.stderr.write(`${new Date().toISOString()} ${line}\n`),
+      });
       stops.push(() => worker.stop());
     }
     // Stopped first: events still queued are delivered by the next process that runs.
