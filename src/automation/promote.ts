@@ -1,8 +1,6 @@
 import { createTwoFilesPatch } from "diff";
 import { failure, isFailure, type FailureResult } from "../outcome";
-import { defaultRollout } from "../planner/rules/rollout";
-import { loadCatalog } from "../planner/catalog";
-import { ENVIRONMENT_TIERS, identifierSchema, stackNameFor, type EnvironmentTier, type StackSpec } from "../planner/spec";
+import { identifierSchema, planPromotion, specChanges, stackNameFor, type StackSpec } from "../planner/index";
 import { bundleMatches } from "../packager/index";
 import { updateAndVerify } from "./update-verify";
 import type { DeployOptions, DeploySuccess } from "./deploy-types";
@@ -92,7 +90,9 @@ export async function promote(projectId: string, options: PromoteOptions): Promi
     const source = await currentHealthyVersion(run, stackNameFor(projectId, options.from));
     if (isFailure(source)) return await run.finish(source);
     const existing = await readStackSpec(workspace.stacksDir, run.stack);
-    const spec = promotedSpec(source.spec, existing, projectId, options.to, source.version, options.actor ?? null);
+    const planned = planPromotion(source, existing, { environment: options.to, actor: options.actor ?? null });
+    if (isFailure(planned)) return await run.finish(planned);
+    const { spec, warnings } = planned;
     const promotedFrom: PromotedVersion = { stack: source.spec.stack, version: source.version, version_name: source.spec.version_name, artifact_digest: source.spec.artifact?.digest ?? null };
     run.about(spec);
     run.auditDetails = { from_version: `${source.spec.stack}@${source.version}`, to_version: null };
@@ -108,7 +108,7 @@ export async function promote(projectId: string, options: PromoteOptions): Promi
     if (options.dryRun) {
       const { before, after } = await renderStackSpec(workspace.stacksDir, spec);
       const diff = before === after ? "" : createTwoFilesPatch(`stacks/Pulumi.${run.stack}.yaml`, `stacks/Pulumi.${run.stack}.yaml`, before, after, "current", "promoted");
-      const preview = await previewStage(run, spec, secrets, [], true);
+      const preview = await previewStage(run, spec, secrets, warnings, true);
       return { status: "planned", stack: run.stack, promoted_from: promotedFrom, stack_file_diff: diff, has_changes: preview.has_changes, changes: preview.changes, steps: preview.steps };
     }
 
@@ -116,7 +116,7 @@ export async function promote(projectId: string, options: PromoteOptions): Promi
       run.auditDetails = { ...run.auditDetails, to_version: updated.version };
     });
     if (isFailure(up)) return await run.finish(up);
-    return await run.finish({ ...successResult(run, spec, up, secrets, []), promoted_from: promotedFrom });
+    return await run.finish({ ...successResult(run, spec, up, secrets, warnings), promoted_from: promotedFrom });
   } catch (error) {
     return run.fail(error);
   }
@@ -140,62 +140,25 @@ async function currentHealthyVersion(run: DeploymentRun, stack: string): Promise
   return { spec: current.spec, version: current.version };
 }
 
-/** The tier an environment name belongs to: the name itself, or its prefix before a suffix (`preview-pr-42`). */
-function tierOf(environment: string): EnvironmentTier {
-  const prefix = environment.split("-")[0] as EnvironmentTier;
-  return (ENVIRONMENT_TIERS as readonly string[]).includes(prefix) ? prefix : "development";
-}
-
-/** The source's app on the target's own settings (or, for a target never deployed, its tier's defaults). */
-function promotedSpec(source: StackSpec, target: StackSpec | null, projectId: string, environment: string, version: number, actor: string | null): StackSpec {
-  const tier = target?.tier ?? tierOf(environment);
-  const defaults = loadCatalog().tiers[tier];
-  const own = target ?? {
-    ...source,
-    environment,
-    tier,
-    resources: { memory_mb: defaults.memory_mb, cpu: defaults.cpu, min_instances: defaults.min_instances, max_instances: defaults.max_instances },
-    domain: null,
-    protect: defaults.protect,
-    ttl_hours: defaults.ttl_hours,
-    auto_rollback: defaults.auto_rollback,
-    rollout: defaultRollout(loadCatalog(), tier, source.target, source.build.kind),
-  };
-  return {
-    ...source,
-    stack: stackNameFor(projectId, environment),
-    environment: own.environment,
-    tier: own.tier,
-    region: own.region,
-    request_region: own.request_region,
-    target_settings: own.target_settings,
-    resources: own.resources,
-    domain: own.domain,
-    protect: own.protect,
-    ttl_hours: own.ttl_hours,
-    auto_rollback: own.auto_rollback,
-    rollout: own.rollout,
-    secrets: own.secrets,
-    deployer_id: actor ?? source.deployer_id,
-    decisions: [
-      ...source.decisions.filter((d) => d.topic !== "promotion" && d.topic !== "rollback" && d.topic !== "redeploy"),
-      { topic: "promotion", choice: `${source.stack} update ${version}`, reason: `promoted: the app of ${source.stack} update ${version} on ${environment}'s own settings` },
-    ],
-  };
+/**
+ * The commit message of a promotion: for a new stack file, the version and bundle it starts with; for an existing one,
+ * every value that differs between the file's spec and the promoted one.
+ */
+export function promotionMessage(from: PromotedVersion, stack: string, current: StackSpec | null, promoted: StackSpec): string {
+  const title = `Promote ${from.stack} update ${from.version}${from.version_name ? ` (version ${from.version_name})` : ""} to ${stack}`;
+  const body = current
+    ? specChanges(current, promoted).map((line) => `- ${line}`)
+    : [`New stack file for ${stack}:`, `- version_name: ${promoted.version_name ?? "none"}`, `- artifact.digest: ${promoted.artifact?.digest ?? "none"}`];
+  return [title, "", ...body, ""].join("\n");
 }
 
 /** Writes the promoted stack file as one commit on a new branch; the message says what changes. */
 async function commitPromotion(stacksDir: string, spec: StackSpec, current: StackSpec | null, from: PromotedVersion, stack: string): Promise<PromoteCommitted | FailureResult> {
   const { before, after } = await renderStackSpec(stacksDir, spec);
-  if (before === after) return failure("plan", `${stack} already runs ${from.stack} update ${from.version}: nothing to promote`, "Deploy a new version to the source environment first.");
-  const changes = [
-    `version: ${current?.version_name ?? "none"} -> ${spec.version_name ?? "none"}`,
-    `artifact: ${current?.artifact?.digest ?? "none"} -> ${spec.artifact?.digest ?? "none"}`,
-    ...(["build", "services", "env", "tech_stack", "deployment_type"] as const)
-      .filter((key) => JSON.stringify(current?.[key] ?? null) !== JSON.stringify(spec[key]))
-      .map((key) => `${key} changed`),
-  ];
-  const message = [`Promote ${from.stack} update ${from.version} to ${stack}`, "", ...changes.map((line) => `- ${line}`), ""].join("\n");
+  if (before === after || (current && specChanges(current, spec).length === 0)) {
+    return failure("plan", `${stack} already runs ${from.stack} update ${from.version}: nothing to promote`, "Deploy a new version to the source environment first.");
+  }
+  const message = promotionMessage(from, stack, current, spec);
   const branch = `promote/${stack.replace(/\./g, "-")}-${(spec.artifact?.digest ?? "spec").replace(/^sha256:/, "").slice(0, 12)}`;
   try {
     const committed = await commitFileOnBranch(stackConfigPath(stacksDir, stack), after, branch, message);

@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import YAML from "yaml";
-import { stackSpecSchema, type StackSpec } from "../planner/spec";
+import { explainSpec, stackSpecSchema, type StackSpec } from "../planner/index";
 import { SPEC_CONFIG_KEY } from "../stacks/config-keys";
 import { PROJECT_NAME } from "./workspace";
 
@@ -34,7 +34,9 @@ export async function renderStackSpec(stacksDir: string, spec: StackSpec): Promi
   if (!YAML.isMap(config)) document.set("config", document.createNode({}));
   // A key that older versions wrote with the workspace's absolute state directory; the program no longer reads it.
   document.deleteIn(["config", `${PROJECT_NAME}:stateDir`]);
-  document.setIn(["config", SPEC_CONFIG_FQ_KEY], document.createNode(stackSpecSchema.parse(portableSpec(spec, path.dirname(stacksDir)))));
+  // Whatever path wrote the spec (a plan, a promotion, a rollback, a stack file edited by hand and synced), the file's
+  // decisions and next steps explain the fields beside them.
+  document.setIn(["config", SPEC_CONFIG_FQ_KEY], document.createNode(stackSpecSchema.parse(portableSpec(explainSpec(spec), path.dirname(stacksDir)))));
   return { before, after: document.toString({ lineWidth: 0 }) };
 }
 

@@ -1,9 +1,13 @@
 import { execFileSync, spawn } from "node:child_process";
 import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planAndDeploy } from "../../src/automation/deploy";
 import { destroyStack } from "../../src/automation/operations";
+import { SPEC_CONFIG_FQ_KEY } from "../../src/automation/stack-config";
+import { decisionConflicts } from "../../src/planner/spec-check";
+import { stackSpecSchema } from "../../src/planner/spec";
 import { FAST_CANARY } from "../support/requests";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
@@ -69,8 +73,12 @@ describe("GitOps: promote --git, merge, sync", () => {
     expect(promoted.status).toBe(0);
     expect(promoted.result).toMatchObject({ status: "committed", stack: production, promoted_from: { stack: staging, version_name: "s2" } });
     const branch = promoted.result.branch as string;
-    expect(promoted.result.message).toContain("version: p1 -> s2");
-    expect(promoted.result.message).toContain(stage.artifact_digest);
+    // The message lists what differs between the two stack files, value by value, and nothing that does not.
+    const changes = (promoted.result.message as string).split("\n").filter((line) => line.startsWith("- "));
+    expect(changes).toContain("- version_name: p1 -> s2");
+    expect(changes).toContain(`- artifact.digest: ${prod.artifact_digest} -> ${stage.artifact_digest}`);
+    expect(changes).toContain("- build.source: ../production-p1 -> ../staging-s2");
+    expect(changes.filter((line) => !/^- [\w.[\]]+: .+ -> .+$/.test(line) || /^- (services|env|tech_stack|deployment_type|resources|protect|rollout)\b/.test(line))).toEqual([]);
     // One commit on a new branch touching only production's stack file; nothing else moved, nothing deployed.
     expect(git("rev-list", "--count", `main..${branch}`)).toBe("1");
     expect(git("diff", "--name-only", "main", branch)).toBe(productionFile);
@@ -90,6 +98,18 @@ describe("GitOps: promote --git, merge, sync", () => {
     expect(await (await fetch(prod.url)).text()).toContain("s2");
     // The merged file is exactly what the deploy recorded: a second sync has nothing to do, and the tree stays clean.
     expect(((await cli("sync")).result.stacks as { status: string }[]).map((s) => s.status)).toEqual(["unchanged", "unchanged"]);
+    expect(git("status", "--porcelain")).toBe("");
+
+    // A promotion into an environment with no stack file yet: the message names the new file, the version and the
+    // bundle, and the committed file explains the new environment's own settings.
+    const qa = `${projectId}.preview-qa`;
+    const fresh = await cli("promote", projectId, "--from", "staging", "--to", "preview-qa", "--git");
+    expect(fresh.status).toBe(0);
+    expect(fresh.result.message).toBe(`Promote ${staging} update 2 (version s2) to ${qa}\n\nNew stack file for ${qa}:\n- version_name: s2\n- artifact.digest: ${stage.artifact_digest}\n`);
+    const file = YAML.parse(git("show", `${fresh.result.branch as string}:stacks/Pulumi.${qa}.yaml`)) as { config: Record<string, unknown> };
+    const committed = stackSpecSchema.parse(file.config[SPEC_CONFIG_FQ_KEY]);
+    expect(committed).toMatchObject({ tier: "preview", ttl_hours: 72, auto_rollback: false, artifact: { digest: stage.artifact_digest } });
+    expect(decisionConflicts(committed)).toEqual([]);
     expect(git("status", "--porcelain")).toBe("");
   });
 });

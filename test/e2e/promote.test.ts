@@ -7,6 +7,7 @@ import { stackHistory } from "../../src/automation/history";
 import { destroyStack } from "../../src/automation/operations";
 import { promote } from "../../src/automation/promote";
 import { currentStackSpec } from "../../src/automation/stack-queries";
+import { decisionConflicts } from "../../src/planner/spec-check";
 import { FAST_CANARY } from "../support/requests";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
@@ -18,17 +19,18 @@ describe("promotion between environments", () => {
   const projectId = uniqueId("promo");
   const staging = `${projectId}.staging`;
   const production = `${projectId}.production`;
+  const stagingQa = `${projectId}.staging-qa`;
 
   beforeAll(async () => {
     t = await createTestWorkspace("dp-promote-");
   });
 
   afterAll(async () => {
-    for (const stack of [staging, production]) await destroyStack(stack, { workspace: t.workspace, removeStack: true, force: true }).catch(() => undefined);
+    for (const stack of [staging, production, stagingQa, `${projectId}.development`]) await destroyStack(stack, { workspace: t.workspace, removeStack: true, force: true }).catch(() => undefined);
     await t.cleanup();
   });
 
-  async function deploy(env: "staging" | "production", version: string, extra: Record<string, unknown> = {}) {
+  async function deploy(env: "development" | "staging" | "production", version: string, extra: Record<string, unknown> = {}) {
     const source = path.join(t.root, `${env}-${version}`);
     await cp(path.join(REPO, "examples", "apps", "static-site"), source, { recursive: true });
     await writeFile(path.join(source, "index.html"), `<h1>${version}</h1>`);
@@ -68,7 +70,32 @@ describe("promotion between environments", () => {
     expect(await (await fetch(prod.url)).text()).toContain("s2");
     const after = await currentStackSpec(t.workspace, production);
     expect(after).toMatchObject({ environment: "production", tier: "production", protect: true, auto_rollback: true, ttl_hours: 500, artifact: { digest: stage.artifact_digest } });
-    expect((await stackHistory(production, { workspace: t.workspace }))[0]!.message).toContain(`promote ${staging} update 1 (version s2) to ${production}`);
+    expect(decisionConflicts(after!)).toEqual([]);
+    expect(after!.decisions.find((d) => d.topic === "ttl")).toEqual({ topic: "ttl", choice: "500 hours", reason: "as requested" });
+    const latest = (await stackHistory(production, { workspace: t.workspace }))[0]!;
+    expect(latest.message).toContain(`promote ${staging} update 1 (version s2) to ${production}`);
+    expect(decisionConflicts(latest.spec!)).toEqual([]);
+  });
+
+  it("gives an environment never deployed its own tier's settings, and explanations that say so", async () => {
+    const development = await deploy("development", "d1");
+    expect(development.status).toBe("success");
+    const promoted = await promote(projectId, { workspace: t.workspace, from: "development", to: "staging-qa" });
+    expect(promoted).toMatchObject({ status: "success", stack: stagingQa, artifact_digest: development.artifact_digest, version_name: "d1" });
+    expect(await (await fetch((promoted as { url: string }).url)).text()).toContain("d1");
+    const spec = (await currentStackSpec(t.workspace, stagingQa))!;
+    expect(spec).toMatchObject({ tier: "staging", auto_rollback: true, protect: false, resources: { memory_mb: 512, cpu: 0.5 } });
+    // The stack file explains staging's settings: nothing in it still speaks of the development environment it came from.
+    expect(decisionConflicts(spec)).toEqual([]);
+    expect(spec.decisions.filter((d) => d.topic !== "promotion").map((d) => `${d.topic}: ${d.choice} because ${d.reason}`)).toEqual(
+      expect.arrayContaining([
+        "resources: 512 MiB, 0.5 vCPU, 1-2 instances because defaults for staging",
+        "auto_rollback: on because staging rolls back to its previous healthy version by itself when an update fails its health check",
+        "protection: unprotected because staging may be destroyed freely",
+      ]),
+    );
+    expect(spec.decisions.map((d) => d.reason).join("\n")).not.toMatch(/(?<![\w.-])development(?![\w.-])/);
+    expect(decisionConflicts((await stackHistory(stagingQa, { workspace: t.workspace }))[0]!.spec!)).toEqual([]);
   });
 
   it("refuses to promote a version that failed its health check in the source environment, changing nothing", async () => {

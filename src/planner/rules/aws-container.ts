@@ -21,6 +21,11 @@ function whyService(service: AwsContainerService, requested: boolean): string {
   return requested ? `requested in target_settings.aws_container_service; ${WHY_ECS_EXPRESS}` : `${WHY_ECS_EXPRESS} (target_settings.aws_container_service: app_runner keeps an account that still has App Runner on it)`;
 }
 
+/** The `container_service` decision: the AWS service that runs a node or container app, and why. */
+export function containerServiceDecision(service: AwsContainerService, requested: boolean): Decision {
+  return { topic: "container_service", choice: service, reason: whyService(service, requested) };
+}
+
 /**
  * The AWS container rule, for a node or container build on AWS: the service that runs it (ECS Express Mode, or App
  * Runner when the request asks for it), refused at stage `plan` in a Region the service does not run in, and the
@@ -51,7 +56,7 @@ export function planAwsContainer(intent: TargetedIntent, kind: BuildKind, region
       `Ask for one of the sizes ${name} runs (${describeComputeSizes(service)}), or scale out with resources.max_instances.`,
     );
   }
-  const decisions: Decision[] = [{ topic: "container_service", choice: service, reason: whyService(service, requested !== undefined) }];
+  const decisions: Decision[] = [containerServiceDecision(service, requested !== undefined)];
   if (size.cpu !== resources.cpu || size.memoryMb !== resources.memory_mb) {
     decisions.push({
       topic: "compute_size",

@@ -1,5 +1,6 @@
 import { failure } from "../../outcome";
-import { TARGETS, type WebhookSpec } from "../spec";
+import type { Catalog } from "../catalog";
+import { TARGETS, type EnvironmentTier, type Target, type WebhookSpec } from "../spec";
 import { ruled, type RuleOutcome, type RuleResult, type TargetedIntent } from "./result";
 
 /**
@@ -9,7 +10,7 @@ import { ruled, type RuleOutcome, type RuleResult, type TargetedIntent } from ".
 export function planDomain(intent: TargetedIntent): RuleOutcome<string | null> {
   const { request, catalog, target } = intent;
   const entry = catalog.targets[target];
-  if (!request.domain) return ruled(null, { nextSteps: intent.tier === "production" && entry.custom_domains ? ["Connect domain"] : [] });
+  if (!request.domain) return ruled(null, { nextSteps: domainSteps(catalog, intent.tier, target, null) });
   if (!entry.custom_domains) {
     return failure(
       "plan",
@@ -17,8 +18,25 @@ export function planDomain(intent: TargetedIntent): RuleOutcome<string | null> {
       `Choose a target with custom domains (${TARGETS.filter((t) => catalog.targets[t].custom_domains).join(", ")}) or drop 'domain'.`,
     );
   }
-  return ruled(request.domain, { nextSteps: [`Point the DNS of ${request.domain} at ${entry.name} and wait for its certificate`] });
+  return ruled(request.domain, { nextSteps: domainSteps(catalog, intent.tier, target, request.domain) });
 }
+
+/**
+ * The next steps a domain leaves, which lead the list: point a custom domain's DNS at the target, or, for production
+ * on a target that serves custom domains, connect one.
+ */
+export function domainSteps(catalog: Catalog, tier: EnvironmentTier, target: Target, domain: string | null): string[] {
+  const entry = catalog.targets[target];
+  if (domain) return [`Point the DNS of ${domain} at ${entry.name} and wait for its certificate`];
+  return tier === "production" && entry.custom_domains ? [CONNECT_DOMAIN] : [];
+}
+
+/** Whether a next step is one `domainSteps` gives, for any domain. */
+export function isDomainStep(step: string): boolean {
+  return step === CONNECT_DOMAIN || /^Point the DNS of \S+ at .+ and wait for its certificate$/.test(step);
+}
+
+const CONNECT_DOMAIN = "Connect domain";
 
 /** What the user does once the app is live: create an admin user (SaaS and full-stack apps) and register webhooks. */
 export function afterLaunch(intent: TargetedIntent, webhooks: readonly WebhookSpec[]): RuleResult<null> {

@@ -1,6 +1,6 @@
 import { failure } from "../../outcome";
 import type { Catalog } from "../catalog";
-import { TARGETS, type BuildSpec, type EnvironmentTier, type RolloutSpec, type Target } from "../spec";
+import { TARGETS, type BuildSpec, type Decision, type EnvironmentTier, type RolloutSpec, type Target } from "../spec";
 import { decided, type RuleOutcome, type TargetedIntent } from "./result";
 
 /** Canary steps when the request asks for a canary without naming them, in percent of traffic. */
@@ -27,6 +27,27 @@ export function defaultRollout(catalog: Catalog, tier: EnvironmentTier, target: 
   };
 }
 
+/** What the `rollout` decision says it chose. */
+export function rolloutChoice(rollout: RolloutSpec): string {
+  return rollout.strategy === "canary" ? `canary ${rollout.steps.join("% → ")}%` : "all at once";
+}
+
+/** The gates of a canary as its decision states them. */
+export function canaryGates(rollout: Extract<RolloutSpec, { strategy: "canary" }>): string {
+  return `each step observed ${rollout.step_interval_seconds}s and ≥ ${rollout.min_requests} requests, abort above ${(rollout.max_error_rate * 100).toFixed(1)}% errors`;
+}
+
+/**
+ * The `rollout` decision of a tier, and why (the request's, the tier's default, or the stack file's). A canary's
+ * reason states its gates.
+ */
+export function rolloutDecision(catalog: Catalog, tier: EnvironmentTier, rollout: RolloutSpec, origin: "requested" | "default" | "stack_file"): Decision {
+  const tierDefault = catalog.tiers[tier].rollout === "canary" ? "a canary" : "all at once";
+  const why = origin === "requested" ? "as requested" : origin === "default" ? `default for ${tier}` : `set in the stack file; the default for ${tier} is ${tierDefault}`;
+  if (rollout.strategy === "canary") return { topic: "rollout", choice: rolloutChoice(rollout), reason: `${why}; ${canaryGates(rollout)}` };
+  return { topic: "rollout", choice: rolloutChoice(rollout), reason: origin === "default" ? `${why}: the new release takes all traffic once healthy` : why };
+}
+
 /**
  * The rollout rule: all at once, or a canary in percentage steps gated on the new release's error rate. The
  * environment tier gives the default (a canary for production). A canary needs a target that can split traffic for
@@ -38,8 +59,10 @@ export function chooseRollout(intent: TargetedIntent, buildKind: BuildSpec["kind
   const asked = intent.request.rollout;
   const tierDefault = catalog.tiers[intent.tier].rollout;
   const wantsCanary = asked === undefined ? tierDefault === "canary" : asked === "canary" || (typeof asked === "object" && asked.strategy === "canary");
+  const origin = asked === undefined ? "default" : "requested";
   if (!wantsCanary) {
-    return decided({ strategy: "all_at_once" }, "rollout", "all at once", asked === undefined ? `default for ${intent.tier}: the new release takes all traffic once healthy` : "as requested");
+    const decision = rolloutDecision(catalog, intent.tier, { strategy: "all_at_once" }, origin);
+    return decided({ strategy: "all_at_once" }, decision.topic, decision.choice, decision.reason);
   }
   const options: { steps?: readonly number[]; step_interval_seconds?: number; max_error_rate?: number; min_requests?: number } =
     typeof asked === "object" && asked.strategy === "canary" ? asked : {};
@@ -61,6 +84,6 @@ export function chooseRollout(intent: TargetedIntent, buildKind: BuildSpec["kind
       warnings: [`rollout: ${intent.tier} defaults to a canary, but ${why}; the new release takes all traffic at once (canary-capable targets for ${buildKind}: ${able.join(", ") || "none"})`],
     });
   }
-  const gates = `each step observed ${rollout.step_interval_seconds}s and ≥ ${rollout.min_requests} requests, abort above ${(rollout.max_error_rate * 100).toFixed(1)}% errors`;
-  return decided(rollout, "rollout", `canary ${rollout.steps.join("% → ")}%`, `${asked === undefined ? `default for ${intent.tier}` : "as requested"}; ${gates}`);
+  const decision = rolloutDecision(catalog, intent.tier, rollout, origin);
+  return decided(rollout, decision.topic, decision.choice, decision.reason);
 }

@@ -1,5 +1,5 @@
 import { failure } from "../../outcome";
-import type { SecretSpec, ServiceSpec } from "../spec";
+import type { Decision, SecretSpec, ServiceSpec } from "../spec";
 import { decided, ruled, type Intent, type RuleOutcome } from "./result";
 
 /** The default reference of a secret: Vault KV v2, path = project id, key = variable name. */
@@ -29,10 +29,15 @@ export function planSecrets(intent: Intent, services: readonly ServiceSpec[], en
   const both = Object.keys(env).find((name) => secrets.some((s) => s.name === name));
   if (both) return failure("validation", `env.${both}: is also a secret; a variable is either plain or secret`, `Remove ${both} from env and keep it in secrets.`);
   if (secrets.length === 0) return ruled(secrets);
-  return decided(
-    secrets,
-    "secrets",
-    secrets.map((s) => `${s.name}=${s.ref}`).join(", "),
-    `references only; values are resolved at deploy time. Unreferenced secrets default to Vault path '${request.project_id}' (mount 'secret'), key = variable name`,
-  );
+  const decision = secretsDecision(request.project_id, secrets);
+  return decided(secrets, decision.topic, decision.choice, decision.reason);
+}
+
+/** The `secrets` decision: every reference, and where unreferenced secrets are looked up. */
+export function secretsDecision(projectId: string, secrets: readonly SecretSpec[]): Decision {
+  return {
+    topic: "secrets",
+    choice: secrets.map((s) => `${s.name}=${s.ref}`).join(", "),
+    reason: `references only; values are resolved at deploy time. Unreferenced secrets default to Vault path '${projectId}' (mount 'secret'), key = variable name`,
+  };
 }
