@@ -82,7 +82,7 @@ export async function readServiceState(dataDir: string): Promise<ServiceStateRec
 export async function serviceStateBackend(dataDir: string, env: NodeJS.ProcessEnv): Promise<string | null> {
   const record = await readServiceState(dataDir);
   if (record === null) return null;
-  const other = `or pass --backend <url> (PULUMI_BACKEND_URL) to use another backend; ${path.join(dataDir, SERVICE_STATE_FILE)} records the service's`;
+  const other = `or pass --backend <url> (or set PULUMI_BACKEND_URL) for another backend (the service's is recorded in ${path.join(dataDir, SERVICE_STATE_FILE)})`;
   switch (record.kind) {
     case "embedded":
       return embeddedBackend(record, other);

@@ -7,7 +7,10 @@ import type { WorkspaceOptions } from "../automation/workspace";
 /** Flags of every command that works on a workspace. */
 export const WORKSPACE_FLAGS = {
   workspace: { type: "string", description: "Directory holding Pulumi.yaml and stacks/ (default: the current directory)." },
-  backend: { type: "string", description: "Pulumi state backend URL (default: PULUMI_BACKEND_URL, else file://<workspace>/.pulumi-state)." },
+  backend: {
+    type: "string",
+    description: "Pulumi state backend URL (default: PULUMI_BACKEND_URL, else the state of the service that ran in the workspace, else file://<workspace>/.pulumi-state).",
+  },
   "artifact-store": {
     type: "string",
     description: "Directory of packaged bundles (default: DEPLOYMENT_PLANNER_ARTIFACT_STORE, else <workspace>/.deployment-planner/bundles).",

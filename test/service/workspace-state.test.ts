@@ -50,9 +50,18 @@ function startServe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ 
 describe("one state per workspace: the CLI beside a running service", () => {
   let root = "";
   let serve: ChildProcess | undefined;
+  /** What a test that stops midway leaves to clean up: the stack it deployed, while the service still runs. */
+  let leftStack: { args: string[]; env: NodeJS.ProcessEnv } | undefined;
 
   afterAll(async () => {
-    if (serve && serve.exitCode === null) serve.kill("SIGKILL");
+    if (serve && serve.exitCode === null) {
+      if (leftStack) await cli(leftStack.args, leftStack.env).catch(() => undefined);
+      const exited = new Promise((resolve) => serve!.once("close", resolve));
+      serve.kill("SIGTERM");
+      const killer = setTimeout(() => serve!.kill("SIGKILL"), 30_000);
+      await exited;
+      clearTimeout(killer);
+    }
     if (!root) return;
     // A root-run embedded server keeps its data outside the workspace, named by it.
     const dataDir = path.resolve(root, "workspace", ".deployment-planner");
@@ -73,6 +82,7 @@ describe("one state per workspace: the CLI beside a running service", () => {
     serve = started.child;
     const token = JSON.parse((await cli(["tokens", "create", "--project", "*", "--scope", "deploy", "--json", ...inWorkspace], env)).stdout).token as string;
     const projectId = uniqueId("one-state");
+    leftStack = { args: ["destroy", projectId, "development", "--remove", ...inWorkspace], env };
     const request = { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: "development" }, source: "site", version_name: "v1" };
     const queued = (await (
       await fetch(`${started.address}/v1/deployments`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(request) })
@@ -100,6 +110,7 @@ describe("one state per workspace: the CLI beside a running service", () => {
     // ... and acts on it: the stack the service deployed is destroyed from the CLI.
     const destroyed = await cli(["destroy", projectId, "development", "--remove", ...inWorkspace], env);
     expect(destroyed.code, destroyed.stdout + destroyed.stderr).toBe(0);
+    leftStack = undefined;
 
     serve.kill("SIGTERM");
     expect(await started.exited).toBe(0);
