@@ -3,7 +3,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Pool } from "pg";
 import { freeLoopbackPort, loopbackPortIsFree } from "../ports";
-import { startEmbeddedPostgres } from "./embedded-postgres";
+import { isSameProcess } from "../automation/process-liveness";
+import { startEmbeddedPostgres, stopOrphanedServer } from "./embedded-postgres";
 import { migrate, PULUMI_STATE_TABLE } from "./migrations";
 import { EmbeddedPostgresError, type PostgresBinaries } from "./postgres-runtime";
 import { failure, type FailureResult } from "../outcome";
@@ -70,20 +71,25 @@ async function openEmbedded(options: ServiceDatabaseOptions, PoolClass: typeof P
   const connect = (port: number) =>
     quietIdleErrors(new PoolClass({ host: "127.0.0.1", port, user: EMBEDDED_USER, password, database: "postgres", max: 10, connectionTimeoutMillis: 5_000 }));
 
-  // Another process of this workspace (a running `serve`) may hold the server already.
+  // Another process of this workspace (a running `serve`) may hold the server already; one whose starter was killed
+  // (nothing would ever stop it) is stopped and started again by this process.
+  const ownerFile = path.join(options.dataDir, "postgres.owner");
   if (Number.isInteger(recordedPort) && recordedPort > 0) {
     const pool = connect(recordedPort);
-    if (await pool.query("select 1").then(() => true, () => false)) {
+    const answers = await pool.query("select 1").then(() => true, () => false);
+    if (answers && !(await ownerGone(ownerFile))) {
       await migrate(pool);
       const connection = { host: "127.0.0.1", port: recordedPort, user: EMBEDDED_USER, password, database: "postgres" };
       return { pool, location: `embedded postgres on 127.0.0.1:${recordedPort} (another process)`, embedded: false, state, connection, close: () => pool.end() };
     }
     await pool.end().catch(() => undefined);
+    if (answers) await stopOrphanedServer(dir);
   }
 
   const port = Number.isInteger(recordedPort) && recordedPort > 0 && (await loopbackPortIsFree(recordedPort)) ? recordedPort : await freeLoopbackPort();
   const server = await startEmbeddedPostgres({ directory: dir, user: EMBEDDED_USER, password, port, binaries: options.binaries, onProgress: options.onProgress });
   await writeFile(portFile, String(port), { mode: 0o600 });
+  await writeFile(ownerFile, JSON.stringify({ pid: process.pid, since: Date.now() }), { mode: 0o600 });
   const pool = connect(port);
   try {
     await migrate(pool);
@@ -117,6 +123,18 @@ export function serviceDatabaseFailure(error: unknown): FailureResult {
     `the service database is not reachable: ${((error as Error)?.message ?? String(error)).split("\n")[0]}`,
     "Set DATABASE_URL (or --database-url) to a reachable PostgreSQL, or leave it unset for the workspace's embedded one.",
   );
+}
+
+/** Whether the process recorded as having started the embedded server is gone (unknown when there is no record). */
+async function ownerGone(ownerFile: string): Promise<boolean> {
+  let owner: { pid?: unknown; since?: unknown };
+  try {
+    owner = (JSON.parse(await readFile(ownerFile, "utf8")) as typeof owner) ?? {};
+  } catch {
+    return false;
+  }
+  if (typeof owner.pid !== "number" || typeof owner.since !== "number") return false;
+  return !(await isSameProcess(owner.pid, owner.since));
 }
 
 /** Environment variable: where a root-run embedded PostgreSQL keeps its data (default /var/lib/deployment-planner/postgres). */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { chown, stat, unlink, writeFile } from "node:fs/promises";
+import { chown, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   EMBEDDED_POSTGRES_ALTERNATIVE,
@@ -161,6 +161,30 @@ async function launch(options: EmbeddedServerOptions, binaries: PostgresBinaries
       clearTimeout(killer);
     },
   };
+}
+
+/**
+ * Stops a server left running in `directory` by a process that is gone (killed before it could stop it): a fast
+ * shutdown, then a kill after 30 s. Resolves once it has exited, or when none runs there.
+ */
+export async function stopOrphanedServer(directory: string): Promise<void> {
+  const pid = Number((await readFile(path.join(directory, "postmaster.pid"), "utf8").catch(() => "")).split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const signal = (name: NodeJS.Signals | 0) => {
+    try {
+      process.kill(pid, name);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const exitedWithin = async (ms: number) => {
+    for (const deadline = Date.now() + ms; signal(0) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 100));
+    return !signal(0);
+  };
+  if (!signal("SIGINT") || (await exitedWithin(30_000))) return;
+  signal("SIGKILL");
+  await exitedWithin(5_000);
 }
 
 /** The last lines a child wrote (bounded), for an error message; and each line as it comes. */

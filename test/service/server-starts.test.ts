@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { freeLoopbackPort } from "../../src/ports";
 import { runsAsRoot } from "../../src/service/postgres-runtime";
 import { liveProcesses } from "../support/processes";
+import { startServeProcess } from "../support/serve-process";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "deployment-planner.cjs");
 
@@ -55,6 +56,30 @@ describe("serve fails fast with its reason", () => {
     }
     const left = (await liveProcesses()).filter((row) => row.args.includes("postgres") && (row.args.includes(root) || row.args.includes(hashed)));
     expect(left).toEqual([]);
+  });
+
+  it("after a serve is killed (SIGKILL), the next one stops the database it left, starts its own, and leaves no process when stopped", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "dp-serve-killed-"));
+    const workspace = path.join(root, "workspace");
+    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(path.join(workspace, ".deployment-planner")).digest("hex").slice(0, 16));
+    leftovers.push(root, hashed, `${hashed}.secret`);
+    const databaseOf = async () => (await liveProcesses()).filter((row) => /postgres -D/.test(row.args) && (row.args.includes(root) || row.args.includes(hashed)));
+    const env = { ...process.env, DATABASE_URL: "" };
+
+    const first = await startServeProcess(["--workspace", workspace], env);
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const orphaned = await databaseOf();
+    expect(orphaned).toHaveLength(1);
+
+    const second = await startServeProcess(["--workspace", workspace], env);
+    try {
+      expect((await fetch(`${second.address}/readyz`)).status).toBe(200);
+      expect((await databaseOf()).map((row) => row.pid)).not.toContain(orphaned[0]!.pid);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+    expect(await databaseOf()).toEqual([]);
   });
 
   it.runIf(runsAsRoot())("run as root with its database directory where PostgreSQL's account cannot go: within seconds, saying why and what to do", async () => {

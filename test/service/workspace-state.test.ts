@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -6,61 +5,20 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
 import { liveProcesses } from "../support/processes";
+import { runCliProcess as cli, startServeProcess, type ServeProcess } from "../support/serve-process";
 
 const REPO = path.join(__dirname, "..", "..");
-const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
-
-/** Runs the CLI to completion (bounded); its exit code and output. */
-function cli(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", reject);
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Starts `serve`; resolves with its address once it listens, or rejects at once with its output when it exits first. */
-function startServe(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; address: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-  const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
-  let stderr = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start within 120 s: ${stderr}`)), 120_000);
-    child.once("error", reject);
-    child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`serve exited (${code}) before listening: ${stderr}`))));
-    child.stderr!.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const address = /listening on (http:\/\/[0-9.:]+)/.exec(stderr)?.[1];
-      if (address) {
-        clearTimeout(timer);
-        resolve({ child, address, exited });
-      }
-    });
-  });
-}
 
 describe("one state per workspace: the CLI beside a running service", () => {
   let root = "";
-  let serve: ChildProcess | undefined;
+  let serve: ServeProcess | undefined;
   /** What a test that stops midway leaves to clean up: the stack it deployed, while the service still runs. */
   let leftStack: { args: string[]; env: NodeJS.ProcessEnv } | undefined;
 
   afterAll(async () => {
-    if (serve && serve.exitCode === null) {
+    if (serve && serve.child.exitCode === null) {
       if (leftStack) await cli(leftStack.args, leftStack.env).catch(() => undefined);
-      const exited = new Promise((resolve) => serve!.once("close", resolve));
-      serve.kill("SIGTERM");
-      const killer = setTimeout(() => serve!.kill("SIGKILL"), 30_000);
-      await exited;
-      clearTimeout(killer);
+      await serve.stop();
     }
     if (!root) return;
     // A root-run embedded server keeps its data outside the workspace, named by it.
@@ -78,8 +36,8 @@ describe("one state per workspace: the CLI beside a running service", () => {
     delete env.PULUMI_BACKEND_URL;
     const inWorkspace = ["--workspace", workspace];
 
-    const started = await startServe(["--source-root", sources, ...inWorkspace], env);
-    serve = started.child;
+    const started = await startServeProcess(["--source-root", sources, ...inWorkspace], env);
+    serve = started;
     const token = JSON.parse((await cli(["tokens", "create", "--project", "*", "--scope", "deploy", "--json", ...inWorkspace], env)).stdout).token as string;
     const projectId = uniqueId("one-state");
     leftStack = { args: ["destroy", projectId, "development", "--remove", ...inWorkspace], env };
@@ -112,8 +70,7 @@ describe("one state per workspace: the CLI beside a running service", () => {
     expect(destroyed.code, destroyed.stdout + destroyed.stderr).toBe(0);
     leftStack = undefined;
 
-    serve.kill("SIGTERM");
-    expect(await started.exited).toBe(0);
+    expect(await serve.stop()).toBe(0);
 
     // With the service stopped, its state cannot be reached: the CLI says where it is and how to reach it.
     const after = await cli(["list", ...inWorkspace], env);
