@@ -14,7 +14,14 @@ export interface AuditRecord {
   readonly action: AuditAction;
   readonly stack: string;
   readonly status: "success" | "error";
+  /** Who ran the action: the operating-system user, a service token, a webhook (null in entries that do not say). */
   readonly actor: string | null;
+  /** Who the request named as its deployer (`deployer_id`, else `user_id`), when it named one. */
+  readonly deployer?: string | null;
+  /** The operation's id, which its entries in the stack's history carry too. */
+  readonly operation_id?: string;
+  /** The error's code when it failed (`CANCELLED` for a cancelled operation). */
+  readonly code?: string;
   readonly version_name?: string | null;
   readonly artifact_digest?: string | null;
   readonly target?: string;
@@ -190,12 +197,13 @@ export async function audited<T>(
     await appendAudit(dataDir, { ...subject, status: "success", ...details(result), duration_ms: Date.now() - started }, masker).catch(() => undefined);
     return result;
   } catch (error) {
-    const failed = error as { stage?: string; message?: string };
+    const failed = error as { stage?: string; message?: string; code?: unknown };
     await appendAudit(
       dataDir,
       {
         ...subject,
         status: "error",
+        ...(typeof failed.code === "string" ? { code: failed.code } : {}),
         stage: typeof failed.stage === "string" ? failed.stage : "internal",
         reason: String(failed.message ?? error).split("\n")[0]?.slice(0, 500),
         duration_ms: Date.now() - started,

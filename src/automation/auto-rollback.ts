@@ -33,7 +33,8 @@ export async function rollBackAfterFailedCheck(
       action: "rollback",
       stack: spec.stack,
       status: "success",
-      actor: spec.deployer_id,
+      actor: run.principal,
+      deployer: spec.deployer_id ?? spec.user_id,
       to_version: healthy.version,
       reason: "automatic: the failed update never took traffic; its stack file was set back to the healthy version",
     }).catch(() => undefined);
@@ -44,7 +45,7 @@ export async function rollBackAfterFailedCheck(
     ...run.options,
     workspace,
     to: healthy.version,
-    actor: spec.deployer_id,
+    actor: run.principal,
   });
   if (result.status === "error") return { ...failed, reason: `${failed.reason}; the automatic rollback failed: ${result.reason}` };
   return { ...failed, reason: `${failed.reason}; rolled back to update ${healthy.version}`, rolled_back_to: result.rolled_back_to };

@@ -4,6 +4,8 @@ import type { StackSpec } from "../planner/spec";
 import { SecretMasker } from "../secrets/index";
 import { retainArtifact } from "./artifact-retention";
 import { appendAudit, type AuditRecord } from "./audit";
+import { principalOf } from "./principal";
+import { newOperationId, type OperationNote } from "./update-message";
 import type { DeployOptions } from "./deploy-types";
 import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "./workspace";
 
@@ -17,6 +19,10 @@ type DeployAction = "deploy" | "preview" | "redeploy" | "rollback" | "promote" |
 export class DeploymentRun {
   readonly started = Date.now();
   readonly masker = new SecretMasker();
+  /** The run's id: its history entries' notes and its audit record carry it. */
+  readonly id = newOperationId();
+  /** Who runs it: the caller's actor (a service token, a webhook), else the operating-system user. */
+  readonly principal: string;
   action: DeployAction = "deploy";
   /** The stack the run is about, once the plan named it; a run that fails before that is not audited. */
   stack: string | undefined;
@@ -25,10 +31,13 @@ export class DeploymentRun {
   message: string | undefined;
   /** More fields for the audit record (a rollback's from and to versions). */
   auditDetails: Partial<AuditRecord> = {};
+  /** More of what the history entries' notes say (a rollback's from and to updates, a promotion's source). */
+  note: Partial<Pick<OperationNote, "from" | "to" | "source">> = {};
   private openedWorkspace: PlannerWorkspace | undefined;
 
   constructor(readonly options: DeployOptions) {
     this.openedWorkspace = options.workspace;
+    this.principal = principalOf(options.actor);
   }
 
   /** Progress lines for a person. */
@@ -53,7 +62,10 @@ export class DeploymentRun {
 
   /** Ends the run on a thrown error: a typed error becomes its failure object, anything else an internal error. */
   async fail(error: unknown): Promise<FailureResult> {
-    if (error instanceof AutomationError) return this.finish(error.toFailure());
+    if (error instanceof AutomationError) {
+      this.auditDetails = { ...this.auditDetails, code: error.code };
+      return this.finish(error.toFailure());
+    }
     const message = this.masker.mask(error instanceof Error ? error.message : String(error));
     return this.finish(
       failure("internal", `unexpected error: ${message.split("\n")[0]?.slice(0, 500)}`, "This is a bug in deployment-planner; the log file has details. Please report it."),
@@ -73,7 +85,11 @@ export class DeploymentRun {
         action: this.action,
         stack: this.stack,
         status: failed ? "error" : "success",
-        actor: this.spec?.deployer_id ?? this.spec?.user_id ?? null,
+        actor: this.principal,
+        deployer: this.spec?.deployer_id ?? this.spec?.user_id ?? null,
+        operation_id: this.id,
+        // A run that failed once its signal was aborted was cancelled, whatever stage noticed it.
+        ...(failed && this.options.signal?.aborted ? { code: "CANCELLED" } : {}),
         version_name: this.spec?.version_name ?? null,
         artifact_digest: this.spec?.artifact?.digest ?? null,
         target: this.spec?.target,

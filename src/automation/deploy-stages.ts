@@ -13,6 +13,7 @@ import type { OperationOptions, UpResult } from "./operation-types";
 import { previewStack, upStack } from "./operations";
 import { identityFor } from "./live-release";
 import { specForRedeploy } from "./redeploy";
+import { noteMessage, updateMessage } from "./update-message";
 import { healthUrl, waitForHealthy } from "./verify";
 
 /** A planned spec, the planner's warnings, and whether it re-applies a recorded update (no packaging then). */
@@ -86,8 +87,14 @@ async function operationOptions(run: DeploymentRun, spec: StackSpec): Promise<Op
     signal: run.options.signal,
     masker: run.masker,
     lockWaitMs: run.options.lockWaitMs,
-    message: run.message ?? updateMessage(spec, run.action),
-    actor: spec.deployer_id,
+    message: noteMessage(run.message ?? updateMessage(spec, run.action), {
+      operation: run.action,
+      by: run.principal,
+      deployer: spec.deployer_id ?? spec.user_id,
+      id: run.id,
+      ...run.note,
+    }),
+    actor: run.principal,
     audit: false,
   };
 }
@@ -168,13 +175,4 @@ export function successResult(run: DeploymentRun, spec: StackSpec, up: UpResult,
     duration_ms: run.elapsed(),
     log_file: up.logFile,
   };
-}
-
-/** Update message recorded in the stack history: what, which version, by whom, which bundle. */
-export function updateMessage(spec: StackSpec, action: string): string {
-  const parts = [`${action} ${spec.stack}`];
-  if (spec.version_name) parts.push(`version ${spec.version_name}`);
-  if (spec.deployer_id) parts.push(`by ${spec.deployer_id}`);
-  if (spec.artifact) parts.push(`bundle ${spec.artifact.digest.slice(0, 19)}`);
-  return parts.join(" ");
 }

@@ -32,6 +32,11 @@ export interface DeployOptions extends WorkspaceOptions {
   readonly retainVersions?: number;
   /** How long a key's result is kept; default 24 hours. */
   readonly idempotencyWindowMs?: number;
+  /**
+   * Who runs the deployment (a service token, a webhook), for the stack's history and the audit trail; default the
+   * operating-system user running this process. The request's `deployer_id` is recorded beside it, as the deployer.
+   */
+  readonly actor?: string | null;
 }
 
 /** The brief's success object, plus what a caller needs to follow up. */

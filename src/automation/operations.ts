@@ -12,6 +12,8 @@ import { repairAfterCancel, repairInterruptedUpdate } from "./repair";
 import { readStackSpec, stackConfigPath, writeStackSpec } from "./stack-config";
 import { existingStack, forgetStack, inlineStack } from "./stack-handles";
 import { inStackQueue } from "./stack-queue";
+import { principalOf } from "./principal";
+import { newOperationId, noteMessage, updateMessage, type OperationKind } from "./update-message";
 import type { PlannerWorkspace } from "./workspace";
 
 /** Flags of each engine operation, in one table. */
@@ -22,10 +24,23 @@ const OPERATION_FLAGS = {
   destroy: { color: "never" },
 } as const;
 
-/** Audits one operation unless the caller audits it as part of a larger one (`audit: false`). */
-function auditedOperation<T>(options: OperationOptions, subject: AuditSubject, run: () => Promise<T>, details?: (result: T) => object): Promise<T> {
-  if (options.audit === false) return run();
-  return audited(options.workspace.dataDir, { ...subject, actor: subject.actor ?? options.actor ?? null }, options.masker, run, details);
+/**
+ * Audits one operation unless the caller audits it as part of a larger one (`audit: false`), under the principal who
+ * runs it, and gives it its history message: the caller's (whose note names the larger operation), or one with a note
+ * naming this operation, its principal and the id its audit record carries.
+ */
+function auditedOperation<T>(
+  options: OperationOptions,
+  subject: AuditSubject & { readonly action: OperationKind | "preview" },
+  summary: string,
+  run: (message: string) => Promise<T>,
+  details?: (result: T) => object,
+): Promise<T> {
+  const id = newOperationId();
+  const by = principalOf(options.actor);
+  const message = options.message ?? noteMessage(summary, { operation: subject.action, by, deployer: subject.deployer ?? null, id });
+  if (options.audit === false) return run(message);
+  return audited(options.workspace.dataDir, { ...subject, actor: by, operation_id: id }, options.masker, () => run(message), details);
 }
 
 /**
@@ -56,7 +71,7 @@ export async function previewStack(
   resolvedSecrets: Readonly<Record<string, string>>,
   options: PreviewOptions,
 ): Promise<PreviewResult> {
-  return auditedOperation(options, specSubject("preview", spec), () =>
+  return auditedOperation(options, specSubject("preview", spec), `preview ${spec.stack}`, () =>
     inStackQueue(options.workspace, spec.stack, async () => {
       const stack = await inlineStack(options.workspace, spec.stack);
       return runEngine("preview", spec.stack, options, async (hooks) => {
@@ -90,7 +105,8 @@ export async function upStack(
   return auditedOperation(
     options,
     specSubject("deploy", spec),
-    () =>
+    updateMessage(spec, "deploy"),
+    (message) =>
       inStackQueue(options.workspace, spec.stack, async () => {
         const stack = await inlineStack(options.workspace, spec.stack);
         return runEngine("up", spec.stack, options, async (hooks) => {
@@ -105,7 +121,7 @@ export async function upStack(
               ...OPERATION_FLAGS.up,
               signal: options.signal,
               program,
-              message: options.message,
+              message,
               onOutput: hooks.onOutput,
               onEvent: (event) => {
                 observeEvent(event, observed);
@@ -172,7 +188,7 @@ export interface DestroyOptions extends OperationOptions {
 
 /** Deletes every resource of a stack; with `removeStack`, the stack itself too. Protected stacks need `force`. */
 export async function destroyStack(stackName: string, options: DestroyOptions): Promise<DestroyResult> {
-  return auditedOperation(options, { action: "destroy", stack: stackName, actor: null }, () =>
+  return auditedOperation(options, { action: "destroy", stack: stackName, actor: null }, `destroy ${stackName}`, (message) =>
     inStackQueue(options.workspace, stackName, async () => {
       const spec = await readStackSpec(options.workspace.stacksDir, stackName);
       if (spec?.protect && options.force !== true) throw new ProtectedStackError(stackName, spec.tier);
@@ -194,7 +210,7 @@ export async function destroyStack(stackName: string, options: DestroyOptions): 
           stack.destroy({
             ...OPERATION_FLAGS.destroy,
             signal: options.signal,
-            message: options.message ?? `destroy ${stackName}`,
+            message,
             onOutput: hooks.onOutput,
             onEvent: hooks.onEvent,
           }),
@@ -213,7 +229,7 @@ export async function destroyStack(stackName: string, options: DestroyOptions): 
 
 /** Reconciles a stack's state with what really runs (a release that died is noticed here). */
 export async function refreshStack(stackName: string, options: OperationOptions): Promise<RefreshResult> {
-  return auditedOperation(options, { action: "refresh", stack: stackName, actor: null }, () =>
+  return auditedOperation(options, { action: "refresh", stack: stackName, actor: null }, `refresh ${stackName}`, (message) =>
     inStackQueue(options.workspace, stackName, async () => {
       const stack = await existingStack(options.workspace, stackName);
       return runEngine("refresh", stackName, options, async (hooks) => {
@@ -222,7 +238,7 @@ export async function refreshStack(stackName: string, options: OperationOptions)
           stack.refresh({
             ...OPERATION_FLAGS.refresh,
             signal: options.signal,
-            message: options.message ?? `refresh ${stackName}`,
+            message,
             onOutput: hooks.onOutput,
             onEvent: hooks.onEvent,
           }),
@@ -233,8 +249,8 @@ export async function refreshStack(stackName: string, options: OperationOptions)
   );
 }
 
-function specSubject(action: "deploy" | "preview", spec: StackSpec): AuditSubject {
-  return { action, stack: spec.stack, actor: spec.deployer_id ?? spec.user_id ?? null, version_name: spec.version_name, artifact_digest: spec.artifact?.digest ?? null, target: spec.target };
+function specSubject(action: "deploy" | "preview", spec: StackSpec): AuditSubject & { readonly action: "deploy" | "preview" } {
+  return { action, stack: spec.stack, actor: null, deployer: spec.deployer_id ?? spec.user_id ?? null, version_name: spec.version_name, artifact_digest: spec.artifact?.digest ?? null, target: spec.target };
 }
 
 /** The program an engine run executes in this process; its components (and the Pulumi SDK) load with the first run. */

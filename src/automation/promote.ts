@@ -96,6 +96,7 @@ export async function promote(projectId: string, options: PromoteOptions): Promi
     const promotedFrom: PromotedVersion = { stack: source.spec.stack, version: source.version, version_name: source.spec.version_name, artifact_digest: source.spec.artifact?.digest ?? null };
     run.about(spec);
     run.auditDetails = { from_version: `${source.spec.stack}@${source.version}`, to_version: null };
+    run.note = { source: source.spec.stack, from: source.version };
     run.message = `promote ${source.spec.stack} update ${source.version}${source.spec.version_name ? ` (version ${source.spec.version_name})` : ""} to ${run.stack}`;
 
     if (spec.artifact && !(await bundleMatches(path.resolve(workspace.dir, spec.artifact.path), spec.artifact.digest))) {

@@ -19,7 +19,7 @@ import type { PlannerWorkspace } from "./workspace";
 export interface RollbackOptions extends Omit<DeployOptions, "idempotencyKey" | "idempotencyWindowMs"> {
   /** The update number or version name to roll back to; default the latest healthy update before the current one. */
   readonly to?: number | string;
-  /** Who asks for the rollback (recorded as the update's deployer and in the audit trail). */
+  /** Who asks for the rollback, for the stack's history and the audit trail; default the operating-system user. */
   readonly actor?: string | null;
 }
 
@@ -55,7 +55,6 @@ export async function rollback(projectId: string, environment: string, options: 
     const { from, to } = chosen;
     const spec: StackSpec = {
       ...to.spec!,
-      deployer_id: options.actor ?? to.spec!.deployer_id,
       decisions: [
         ...to.spec!.decisions.filter((d) => d.topic !== "redeploy" && d.topic !== "rollback"),
         { topic: "rollback", choice: `update ${to.version}`, reason: `rollback from ${from.version} to ${to.version}: re-applies the spec update ${to.version} deployed` },
@@ -63,6 +62,7 @@ export async function rollback(projectId: string, environment: string, options: 
     };
     run.about(spec);
     run.auditDetails = { from_version: from.version, to_version: to.version };
+    run.note = { from: from.version, to: to.version };
     run.message = `rollback ${run.stack} from ${from.version} to ${to.version}${to.versionName ? ` (version ${to.versionName})` : ""}`;
 
     const artifact = await checkArtifact(run, spec, to);

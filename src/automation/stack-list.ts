@@ -1,9 +1,11 @@
 import { readdir } from "node:fs/promises";
 import type { StackSpec } from "../planner/spec";
-import { stackHistory } from "./history";
+import { recentHistory, type HistoryEntry } from "./history";
 import { localRollout, rolloutInProgress, type RolloutStatus } from "./canary-watch";
 import { lockHolders } from "./locks";
+import { recordedOperations, type RecordedOperations } from "./operation-outcomes";
 import { readStackSpec } from "./stack-config";
+import { decidesServing, stackFacts, type LastUpdate, type OperationFacts } from "./stack-facts";
 import { stackOutputs } from "./stack-queries";
 import { stackMutexHeld } from "./stack-mutex";
 import { stateReader, type StateReader } from "./state-reader";
@@ -15,11 +17,19 @@ export interface StackSummary {
   readonly project_id: string;
   readonly environment: string;
   readonly target: StackSpec["target"];
-  /** Number of the latest update, or null when the stack was never updated. */
+  /** The update that serves now ("update N"): the newest that succeeded since the stack was last destroyed; else null. */
+  readonly update: number | null;
+  /** The same number as `update`, under the name earlier releases gave it. */
   readonly version: number | null;
+  /** The release name of the update that serves (e.g. v2), from the engine's history: never a cancelled update's. */
   readonly version_name: string | null;
   readonly url: string | null;
-  readonly last_update: { readonly kind: string; readonly result: string; readonly time: string } | null;
+  /** The update that serves: which operation made it, when, run by whom. */
+  readonly serving: OperationFacts | null;
+  /** The newest operation and how it ended (`outcome`: succeeded, failed, cancelled, interrupted). */
+  readonly last_update: LastUpdate | null;
+  /** The destroy that left the stack serving nothing (when, by whom), while nothing was deployed since; else null. */
+  readonly destroyed: OperationFacts | null;
   /** When a preview environment may be destroyed by `gc` (last update + its time to live), or null. */
   readonly expires_at: string | null;
   /** Whether an operation holds the stack now (its deployment lock or the engine's lock). */
@@ -28,77 +38,62 @@ export interface StackSummary {
   readonly rollout: RolloutStatus | null;
 }
 
-/** The latest entry of a stack's history as the file backend stores it. */
 /** The part of a stored checkpoint `list` reads: the stack resource's outputs. */
 interface StoredCheckpoint {
   readonly checkpoint?: { readonly latest?: { readonly resources?: readonly { readonly type: string; readonly outputs?: Record<string, unknown> }[] } };
 }
 
-interface StoredUpdate {
-  readonly kind?: string;
-  readonly result?: string;
-  readonly startTime?: number;
-  readonly endTime?: number;
-}
-
 /**
- * Lists the workspace's stacks (optionally one project's) from their stack files, newest state first read from the
- * file backend's own files: the latest history entry (one small file), the checkpoint's stack outputs and the lock
- * directories, so a thousand stacks list without an engine run. Other backends are asked through the engine, per stack.
+ * Lists the workspace's stacks (optionally one project's) from their stack files, each with what its engine history
+ * says serves and happened last. The file backend's own files are read directly (the newest history entries, the
+ * checkpoint's stack outputs, the lock directories), so a thousand stacks list without an engine run; other backends
+ * are asked through the engine, per stack. The audit trail is read once, for every stack.
  */
 export async function listStacks(workspace: PlannerWorkspace, options: { readonly projectId?: string } = {}): Promise<StackSummary[]> {
   const names = (await readdir(workspace.stacksDir).catch(() => [] as string[]))
     .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
     .filter((stack): stack is string => stack !== undefined && (options.projectId === undefined || stack.startsWith(`${options.projectId}.`)))
     .sort();
+  const recorded = await recordedOperations(workspace.dataDir);
   const summaries: StackSummary[] = [];
   // Bounded parallelism: quick on a local disk, gentle on a network one.
   for (let i = 0; i < names.length; i += 32) {
-    const batch = await Promise.all(names.slice(i, i + 32).map((stack) => summarizeStack(workspace, stack)));
+    const batch = await Promise.all(names.slice(i, i + 32).map((stack) => summarizeStack(workspace, stack, recorded)));
     summaries.push(...batch.filter((summary): summary is StackSummary => summary !== null));
   }
   return summaries;
 }
 
 /** One stack's summary, as `list` shows it, or null when it has no stack file. */
-export async function summarizeStack(workspace: PlannerWorkspace, stack: string): Promise<StackSummary | null> {
+export async function summarizeStack(workspace: PlannerWorkspace, stack: string, recorded?: RecordedOperations): Promise<StackSummary | null> {
   const spec = await readStackSpec(workspace.stacksDir, stack).catch(() => null);
   if (!spec) return null;
+  const records = recorded ?? (await recordedOperations(workspace.dataDir));
+  const history = await recentHistory(stack, { workspace, recorded: records, enough: decidesServing }).catch(() => [] as HistoryEntry[]);
+  const facts = stackFacts(history, records.byStack.get(stack));
   const reader = stateReader(workspace);
-  const facts = reader !== null ? await backendFacts(reader, stack) : await engineFacts(workspace, stack);
-  const lastTime = facts.last?.time ? Date.parse(facts.last.time) : Number.NaN;
+  const url = reader !== null ? await checkpointUrl(reader, stack) : await engineUrl(workspace, stack);
+  const lastTime = history[0] ? Date.parse(history[0].endTime ?? history[0].startTime) : Number.NaN;
   return {
     stack,
     project_id: spec.project_id,
     environment: spec.environment,
     target: spec.target,
-    version: facts.version,
-    version_name: spec.version_name,
-    url: facts.url,
+    update: facts.serving?.update ?? null,
+    version: facts.serving?.update ?? null,
+    version_name: facts.serving?.version_name ?? null,
+    url,
+    serving: facts.serving,
     last_update: facts.last,
+    destroyed: facts.destroyed,
     expires_at: spec.ttl_hours !== null && Number.isFinite(lastTime) ? new Date(lastTime + spec.ttl_hours * 3_600_000).toISOString() : null,
     locked: await isLocked(workspace, stack),
     rollout: spec.target === "local" ? await runningRollout(workspace, stack) : null,
   };
 }
 
-interface StackFacts {
-  readonly version: number | null;
-  readonly url: string | null;
-  readonly last: StackSummary["last_update"];
-}
-
-/** A stack's facts read from the backend's own documents: the newest history entry and the checkpoint's outputs. */
-async function backendFacts(reader: StateReader, stack: string): Promise<StackFacts> {
-  const entries = (await reader.list("history", PROJECT_NAME, stack)).filter((f) => f.endsWith(".history.json"));
-  // Each entry's name ends in its time in nanoseconds; the longest, then greatest, name is the newest.
-  const newest = entries.sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0)).at(-1);
-  let last: StackSummary["last_update"] = null;
-  if (newest) {
-    const update = JSON.parse((await reader.read("history", PROJECT_NAME, stack, newest)) ?? "{}") as StoredUpdate;
-    const seconds = update.endTime ?? update.startTime;
-    last = { kind: update.kind ?? "update", result: update.result ?? "unknown", time: seconds ? new Date(seconds * 1000).toISOString() : "" };
-  }
+/** The URL the stack's checkpoint records, read from the backend's own document; null when it records none. */
+async function checkpointUrl(reader: StateReader, stack: string): Promise<string | null> {
   const text = await reader.read("stacks", PROJECT_NAME, `${stack}.json`);
   let checkpoint: StoredCheckpoint | null = null;
   try {
@@ -107,18 +102,12 @@ async function backendFacts(reader: StateReader, stack: string): Promise<StackFa
     // A checkpoint this reader cannot parse (compressed) shows no URL; the rest still lists.
   }
   const root = checkpoint?.checkpoint?.latest?.resources?.find((resource) => resource.type === "pulumi:pulumi:Stack");
-  const url = typeof root?.outputs?.url === "string" ? root.outputs.url : null;
-  return { version: entries.length > 0 ? entries.length : null, url, last };
+  return typeof root?.outputs?.url === "string" ? root.outputs.url : null;
 }
 
-async function engineFacts(workspace: PlannerWorkspace, stack: string): Promise<StackFacts> {
-  const [latest] = await stackHistory(stack, { workspace, limit: 1 }).catch(() => []);
+async function engineUrl(workspace: PlannerWorkspace, stack: string): Promise<string | null> {
   const outputs = await stackOutputs(stack, { workspace }).catch(() => ({}) as Record<string, unknown>);
-  return {
-    version: latest?.version ?? null,
-    url: typeof outputs.url === "string" ? outputs.url : null,
-    last: latest ? { kind: latest.kind, result: latest.result, time: latest.endTime ?? latest.startTime } : null,
-  };
+  return typeof outputs.url === "string" ? outputs.url : null;
 }
 
 async function isLocked(workspace: PlannerWorkspace, stack: string): Promise<boolean> {

@@ -88,6 +88,16 @@ export function errorOutput(error: unknown): CommandOutput {
   );
 }
 
+/** Past tense of each kind of change, for work already done. */
+const DONE: Readonly<Record<string, string>> = { create: "created", update: "updated", delete: "deleted", replace: "replaced", read: "read", import: "imported", discard: "discarded" };
+
+/** Formats the changes an operation made (`{delete: 4}`) for a person: `4 resources deleted`, or `nothing changed`. */
+export function formatDoneChanges(summary: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(summary).filter(([op, n]) => op !== "same" && n > 0);
+  if (entries.length === 0) return "nothing changed";
+  return entries.map(([op, n], i) => `${n}${i === 0 ? (n === 1 ? " resource" : " resources") : ""} ${DONE[op] ?? op}`).join(", ");
+}
+
 /** Formats a change summary (`{create: 2, same: 1}`) for a person. */
 export function formatChanges(summary: Readonly<Record<string, number>>): string {
   const entries = Object.entries(summary).filter(([op]) => op !== "same");

@@ -33,6 +33,11 @@ export interface RunOptions {
   readonly actor: string;
 }
 
+/** The principal a queued operation runs as: `token:<id>` for an API token, the hook's own name (`hook:github`) for a webhook. */
+export function servicePrincipal(tokenId: string): string {
+  return tokenId.includes(":") ? tokenId : `token:${tokenId}`;
+}
+
 /** Largest engine log kept with a deployment record (its tail is kept). */
 const ENGINE_LOG_MAX_BYTES = 1024 * 1024;
 
@@ -43,11 +48,12 @@ const ENGINE_LOG_MAX_BYTES = 1024 * 1024;
  */
 export async function runQueuedOperation(operation: QueuedOperation, request: unknown, options: RunOptions): Promise<Record<string, unknown>> {
   try {
+    const actor = servicePrincipal(options.actor);
     if (operation === "deploy") {
-      return (await planAndDeploy(request, { workspace: options.workspace, baseDir: options.baseDir, idempotencyKey: options.idempotencyKey, onProgress: options.onProgress })) as unknown as Record<string, unknown>;
+      return (await planAndDeploy(request, { workspace: options.workspace, baseDir: options.baseDir, idempotencyKey: options.idempotencyKey, onProgress: options.onProgress, actor })) as unknown as Record<string, unknown>;
     }
     const args = request as StackOperationArgs;
-    const common = { workspace: options.workspace, onProgress: options.onProgress, actor: options.actor };
+    const common = { workspace: options.workspace, onProgress: options.onProgress, actor };
     if (args.operation === "rollback") return (await rollback(args.project_id, args.environment, { ...common, to: args.to })) as unknown as Record<string, unknown>;
     if (args.operation === "promote") return (await promote(args.project_id, { ...common, from: args.from, to: args.to })) as unknown as Record<string, unknown>;
     const stack = operationStack(args);

@@ -198,7 +198,7 @@ export const stackRoutes: RouteModule = {
   paths: {
     "/v1/stacks": {
       get: {
-        summary: "The stacks the token may read: version, URL, last update, lock, rollout.",
+        summary: "The stacks the token may read: the update and version that serve (from the engine's history), URL, the last operation and its outcome (cancelled, failed, who ran it), lock, rollout.",
         security: BEARER,
         parameters: [{ name: "project_id", in: "query", required: false, schema: { type: "string" } }],
         responses: { "200": { description: "The stacks." }, "400": errorResponse("Invalid project id."), "401": errorResponse("No valid token.") },
@@ -206,7 +206,7 @@ export const stackRoutes: RouteModule = {
     },
     "/v1/stacks/{project_id}/{environment}": {
       get: {
-        summary: "One stack: its summary, current version, outputs (secret ones masked) and last rollout.",
+        summary: "One stack: its summary (the update that serves, the last operation and its outcome), outputs (secret ones masked) and last rollout.",
         security: BEARER,
         parameters: stackParams,
         responses: { "200": { description: "The stack." }, "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },
@@ -220,7 +220,7 @@ export const stackRoutes: RouteModule = {
     },
     "/v1/stacks/{project_id}/{environment}/history": {
       get: {
-        summary: "The stack's updates, newest first.",
+        summary: "The stack's updates, newest first: each one's operation (rollback from 2 to 1, promote, destroy), outcome, who ran it and deployer.",
         security: BEARER,
         parameters: [...stackParams, { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } }],
         responses: { "200": { description: "The history." }, "400": errorResponse("Invalid limit."), "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },

@@ -1,9 +1,10 @@
 import path from "node:path";
 import { planAndDeploy, type DeployResult } from "../../automation/deploy";
+import { osUserName } from "../../automation/principal";
 import { isFailure } from "../../outcome";
 import { readRequestDocument } from "../../planner/index";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
-import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, formatChanges, lockWaitFromArgs, workspaceOptions } from "../shared";
+import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, formatChanges, formatDoneChanges, lockWaitFromArgs, workspaceOptions } from "../shared";
 
 /** Renders a deploy or preview result for a person. */
 export function renderDeployResult(result: DeployResult): CommandOutput {
@@ -24,7 +25,7 @@ export function renderDeployResult(result: DeployResult): CommandOutput {
   ];
   if (result.url_changed_from) lines.push(`the URL changed: it was ${result.url_changed_from}, which no longer serves this stack`);
   if (result.dashboard_url && result.dashboard_url !== result.url) lines.push(`dashboard: ${result.dashboard_url}`);
-  lines.push(`changes: ${formatChanges(result.changes)}`);
+  lines.push(`changes: ${formatDoneChanges(result.changes)}`);
   for (const secret of result.secrets) lines.push(`secret ${secret.name} from ${secret.scheme}:${secret.location}${secret.version ? ` (version ${secret.version})` : ""}`);
   for (const warning of result.warnings) lines.push(`warning: ${warning}`);
   if (result.next_steps.length > 0) lines.push("next steps:", ...result.next_steps.map((s) => `  - ${s}`));
@@ -46,6 +47,7 @@ export async function deployFromArgs(args: CommandArgs, context: CliContext, pre
   const result = await planAndDeploy(request, {
     ...options,
     lockWaitMs,
+    actor: osUserName(),
     baseDir: document.baseDir ?? path.resolve(context.cwd),
     signal: context.signal,
     onProgress: (line) => context.stderr.write(`${line}\n`),

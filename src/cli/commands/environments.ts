@@ -1,17 +1,19 @@
 import { collectExpiredPreviews } from "../../automation/gc";
 import { listStacks } from "../../automation/stack-list";
+import { osUserName } from "../../automation/principal";
 import { describeLiveRelease } from "../../automation/live-release";
 import { describeRollout, stackStatus } from "../../automation/stack-status";
+import { describeOperationLine, describeServing, type OperationFacts } from "../../automation/stack-facts";
 import { openWorkspace } from "../../automation/workspace";
 import { failure, isFailure } from "../../outcome";
 import { identifierSchema } from "../../planner/spec";
 import type { CliCommand } from "../command";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput, stackFromArgs, workspaceOptions } from "../shared";
 
-/** `list [--project <id>]`: every stack with its version, URL and last update. */
+/** `list [--project <id>]`: every stack with the update and version that serve, its URL and its last operation. */
 export const listCommand: CliCommand = {
   name: "list",
-  summary: "List stacks: project, environment, target, version, URL, last update and result, expiry, lock, rollout.",
+  summary: "List stacks: target, the update and version that serve, URL, the last operation (who, when, how it ended), expiry, lock, rollout.",
   usage: "list [--project <id>] [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS, project: { type: "string", description: "Only this project's stacks." } },
   async run(args, context) {
@@ -25,10 +27,10 @@ export const listCommand: CliCommand = {
         exitCode: 0,
         json: { stacks },
         text: [
-          "stack                                    target   version  name        last update               result      url",
+          "stack                                    target   update  version     url                            last operation",
           ...stacks.map(
             (s) =>
-              `${s.stack.padEnd(40)} ${s.target.padEnd(8)} ${String(s.version ?? "-").padEnd(8)} ${(s.version_name ?? "-").padEnd(11)} ${(s.last_update?.time ?? "-").padEnd(25)} ${(s.last_update?.result ?? "-").padEnd(11)} ${s.url ?? "-"}${s.locked ? "  (locked)" : ""}${s.rollout ? `  (rollout: step ${s.rollout.step}/${s.rollout.steps.length}, ${s.rollout.weight}%)` : ""}${s.expires_at ? `  expires ${s.expires_at}` : ""}`,
+              `${s.stack.padEnd(40)} ${s.target.padEnd(8)} ${String(s.update ?? "-").padEnd(7)} ${(s.version_name ?? "-").padEnd(11)} ${(s.url ?? "-").padEnd(30)} ${s.last_update ? describeOperationLine(s.last_update) : "never updated"}${s.locked ? "  (locked)" : ""}${s.rollout ? `  (rollout: step ${s.rollout.step}/${s.rollout.steps.length}, ${s.rollout.weight}%)` : ""}${s.expires_at ? `  expires ${s.expires_at}` : ""}`,
           ),
         ].join("\n"),
       };
@@ -48,7 +50,7 @@ export const gcCommand: CliCommand = {
     try {
       const result = await collectExpiredPreviews(await openWorkspace(workspaceOptions(args, context)), {
         dryRun: args.flags["dry-run"] === true,
-        actor: context.env.USER ?? null,
+        actor: osUserName(),
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
       });
@@ -66,10 +68,10 @@ export const gcCommand: CliCommand = {
   },
 };
 
-/** `status <project_id> <env>`: one stack's version, URL, lock and its rollout (weights, error rates, step, time left). */
+/** `status <project_id> <env>`: what serves, the last operation, URL, lock and its rollout (weights, error rates, step, time left). */
 export const statusCommand: CliCommand = {
   name: "status",
-  summary: "Show one stack: version, URL, last update, lock, and a rollout in progress (weights, error rates, step, time left).",
+  summary: "Show one stack: the update and version that serve, the last operation and how it ended, URL, lock, and a rollout in progress (weights, error rates, step, time left).",
   usage: "status <project_id> <env> [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS },
   async run(args, context) {
@@ -81,7 +83,8 @@ export const statusCommand: CliCommand = {
         return failureOutput(failure("validation", `no stack file for ${target.stack} in this workspace`, "Check the project_id and environment with 'deployment-planner list'."));
       }
       const lines = [
-        `${status.stack} on ${status.target}: update ${status.version ?? "-"}${status.version_name ? ` (version ${status.version_name})` : ""}, ${status.last_update ? `${status.last_update.kind} ${status.last_update.result} at ${status.last_update.time}` : "never updated"}`,
+        `${status.stack} on ${status.target}: ${describeServing(status)}`,
+        ...operationLines(status),
         `url: ${status.url ?? "-"}${status.locked ? "  (an operation holds the stack)" : ""}`,
         ...(status.live ? [describeLiveRelease(status.live)] : []),
         ...(status.last_rollout ? describeRollout(status.last_rollout) : []),
@@ -92,3 +95,12 @@ export const statusCommand: CliCommand = {
     }
   },
 };
+
+/** The update that serves and, when another operation came after it, that one too (a cancelled or failed update). */
+function operationLines(status: { serving: OperationFacts | null; destroyed: OperationFacts | null; last_update: OperationFacts | null }): string[] {
+  const { serving, last_update: last } = status;
+  const lines = serving ? [`  ${describeOperationLine(serving)}`] : [];
+  const shown = serving ?? status.destroyed;
+  if (last && !(shown && last.update === shown.update)) lines.push(`  ${describeOperationLine(last)}`);
+  return lines;
+}

@@ -1,4 +1,5 @@
 import { promote } from "../../automation/promote";
+import { osUserName } from "../../automation/principal";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, formatChanges, lockWaitFromArgs, workspaceOptions } from "../shared";
@@ -33,7 +34,7 @@ export const promoteCommand: CliCommand = {
       dryRun: args.flags["dry-run"] === true,
       git: args.flags.git === true,
       lockWaitMs,
-      actor: context.env.USER ?? null,
+      actor: osUserName(),
       signal: context.signal,
       onProgress: (line) => context.stderr.write(`${line}\n`),
     });

@@ -1,4 +1,5 @@
 import { rollback } from "../../automation/rollback";
+import { osUserName } from "../../automation/principal";
 import { isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
@@ -27,7 +28,7 @@ export const rollbackCommand: CliCommand = {
       ...workspaceOptions(args, context),
       to,
       lockWaitMs,
-      actor: context.env.USER ?? null,
+      actor: osUserName(),
       signal: context.signal,
       onProgress: (line) => context.stderr.write(`${line}\n`),
     });

@@ -1,12 +1,13 @@
 import { destroyStack, refreshStack } from "../../automation/operations";
 import { stackHistory } from "../../automation/history";
 import { stackOutputs } from "../../automation/stack-queries";
+import { osUserName } from "../../automation/principal";
 import { openWorkspace } from "../../automation/workspace";
 import { describeHolder, unlockStack } from "../../automation/locks";
 import { failure, isFailure } from "../../outcome";
 import type { PlannerWorkspace } from "../../automation/workspace";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
-import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, formatChanges, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
+import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, formatDoneChanges, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
 
 /** Validates `<project_id> <env>`, opens the workspace and runs `body`; typed errors become the brief's error object. */
 async function onStack(
@@ -46,12 +47,12 @@ export const destroyCommand: CliCommand = {
         force: args.flags.force === true,
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
-        actor: context.env.USER ?? null,
+        actor: osUserName(),
       });
       return {
         exitCode: 0,
         json: { status: "destroyed", stack, changes: result.changeSummary, stack_removed: result.stackRemoved, log_file: result.logFile },
-        text: `destroyed ${stack}: ${formatChanges(result.changeSummary)}${result.stackRemoved ? " (stack removed)" : ""}`,
+        text: `destroyed ${stack}: ${formatDoneChanges(result.changeSummary)}${result.stackRemoved ? "; the stack and its history were removed" : ""}`,
       };
     });
   },
@@ -72,12 +73,12 @@ export const refreshCommand: CliCommand = {
         lockWaitMs,
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
-        actor: context.env.USER ?? null,
+        actor: osUserName(),
       });
       return {
         exitCode: 0,
         json: { status: "refreshed", stack, changes: result.changeSummary, log_file: result.logFile },
-        text: `refreshed ${stack}: ${formatChanges(result.changeSummary)}`,
+        text: `refreshed ${stack}: ${formatDoneChanges(result.changeSummary)}`,
       };
     });
   },
@@ -86,7 +87,7 @@ export const refreshCommand: CliCommand = {
 /** `history <project_id> <env>`: who deployed what, when, with what result. */
 export const historyCommand: CliCommand = {
   name: "history",
-  summary: "List a stack's updates: version, result, deployer, release name, bundle digest.",
+  summary: "List a stack's history: each update's number, operation (rollback from 2 to 1, promote, destroy), outcome, time, version, who ran it, deployer, bundle digest.",
   usage: "history <project_id> <env> [--limit <n>] [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS, limit: { type: "string", description: "Show at most this many updates (newest first)." } },
   async run(args, context) {
@@ -101,14 +102,14 @@ export const historyCommand: CliCommand = {
       const json = entries.map(({ spec: _spec, ...entry }) => entry);
       const rows = entries.map(
         (e) =>
-          `${String(e.version).padStart(4)}  ${e.kind.padEnd(8)} ${e.result.padEnd(10)} ${e.startTime}  ${(e.versionName ?? "-").padEnd(10)} ${(e.deployer ?? "-").padEnd(12)} ${e.artifactDigest ? e.artifactDigest.slice(0, 19) : "-"}`,
+          `${String(e.update).padStart(6)}  ${e.description.padEnd(30)} ${e.outcome.padEnd(11)} ${e.startTime.padEnd(24)}  ${(e.versionName ?? "-").padEnd(10)} ${(e.ranBy ?? "-").padEnd(22)} ${(e.deployer ?? "-").padEnd(12)} ${e.artifactDigest ? e.artifactDigest.slice(0, 19) : "-"}`,
       );
       return {
         exitCode: 0,
         json: { stack, updates: json },
         text: [
           `history of ${stack} (newest first)`,
-          "   #  kind     result     started                   version    deployer     bundle",
+          "update  operation                      outcome     started                   version    by                     deployer     bundle",
           ...rows,
         ].join("\n"),
       };
@@ -147,7 +148,7 @@ export const unlockCommand: CliCommand = {
   },
   async run(args, context) {
     return onStack(args, context, this.usage, async (stack, workspace) => {
-      const result = await unlockStack(workspace, stack, { force: args.flags.force === true, actor: context.env.USER ?? null });
+      const result = await unlockStack(workspace, stack, { force: args.flags.force === true, actor: osUserName() });
       const held = result.held.map(describeHolder);
       return {
         exitCode: 0,

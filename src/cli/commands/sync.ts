@@ -1,4 +1,5 @@
 import { sync } from "../../automation/sync";
+import { osUserName } from "../../automation/principal";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
@@ -24,7 +25,7 @@ export const syncCommand: CliCommand = {
         stack,
         lockWaitMs,
         dryRun: args.flags["dry-run"] === true,
-        actor: context.env.USER ?? null,
+        actor: osUserName(),
         signal: context.signal,
         onProgress: (line) => context.stderr.write(`${line}\n`),
       });
