@@ -73,10 +73,10 @@ export async function checkLiveRelease(workspace: PlannerWorkspace, stack: strin
     await response.arrayBuffer();
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    return result("down", null, `nothing answers on ${target} (${cause})${await supervisorNote(workspace, spec)}`);
+    return result("down", null, `nothing answers on ${target} (${cause})${await supervisorNote(workspace, spec, target)}`);
   }
   const verdict = probe.check(response);
-  if (verdict.kind === "unproven") return result("foreign", null, `something else answers on ${target}: ${verdict.reason}${await supervisorNote(workspace, spec)}`);
+  if (verdict.kind === "unproven") return result("foreign", null, `something else answers on ${target}: ${verdict.reason}${await supervisorNote(workspace, spec, target)}`);
   if (verdict.kind === "other_release") return result(verdict.release === null ? "down" : "other_release", verdict.release, verdict.reason);
   if (response.status < 200 || response.status >= 400) return result("unhealthy", verdict.release, `${target} answered HTTP ${response.status}`);
   const who = verdict.release ? `release ${verdict.release}` : "the stack";
@@ -84,11 +84,27 @@ export async function checkLiveRelease(workspace: PlannerWorkspace, stack: strin
   return result("serving", verdict.release, `${who} answers ${target} with HTTP ${response.status} (${how})`);
 }
 
-/** On the local target, whether the stack's supervisor runs: said when the URL does not answer as the stack's. */
-async function supervisorNote(workspace: PlannerWorkspace, spec: StackSpec): Promise<string> {
+/**
+ * On the local target, what the stack's supervisor is doing, said when the URL does not answer as the stack's: not
+ * running, or running without a proof of identity (one started by an earlier version of this product).
+ */
+async function supervisorNote(workspace: PlannerWorkspace, spec: StackSpec, url: string): Promise<string> {
   if (spec.target !== "local") return "";
   const status = await supervisorStatus(localStateDir(spec.stack), workspace.dir);
-  return status ? "" : "; the stack's supervisor is not running (deploy the stack again to start it)";
+  if (!status) return "; the stack's supervisor is not running (deploy the stack again to start it)";
+  if (String(status.port) === new URL(url).port) return "; the stack's supervisor runs there but gives no proof of identity (an older supervisor: the next deploy replaces it)";
+  return "";
+}
+
+/**
+ * Why a stack whose spec is converged still needs an update: on a target whose URL proves which release answers, the
+ * recorded release does not serve (its supervisor died, another program took its port, the release stopped). Null
+ * when it serves, or when the target cannot tell.
+ */
+export async function releaseDrift(workspace: PlannerWorkspace, spec: Pick<StackSpec, "stack" | "target">): Promise<string | null> {
+  if (RELEASE_IDENTITIES[spec.target].proves !== "release") return null;
+  const live = await checkLiveRelease(workspace, spec.stack).catch(() => null);
+  return live === null || live.state === "serving" ? null : describeLiveRelease(live);
 }
 
 /** One line for people: whether the stack's release serves, and what answers instead when it does not. */

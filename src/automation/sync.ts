@@ -6,6 +6,7 @@ import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { checkStage, successResult } from "./deploy-stages";
 import { stackHistory } from "./history";
+import { releaseDrift } from "./live-release";
 import { readStackSpec } from "./stack-config";
 import { openWorkspace, type PlannerWorkspace } from "./workspace";
 
@@ -29,7 +30,9 @@ export type SyncOutcome =
  * The GitOps reconciler: for every stack file whose desired spec differs from the spec its stack last deployed
  * successfully, runs the update (checks, `up`, verify, automatic rollback as configured), lower environments of a
  * project before higher ones (staging before production). A stack whose file matches what it runs costs no engine
- * run: the last successful spec is read from the file backend's history files. What a CI job runs after a merge.
+ * run: the last successful spec is read from the file backend's history files, and, where the target's URL proves
+ * which release answers (local), one request confirms that release serves; one that does not is updated, which
+ * starts it again. What a CI job runs after a merge.
  */
 export async function sync(options: SyncOptions = {}): Promise<SyncOutcome[]> {
   const workspace = options.workspace ?? (await openWorkspace(options));
@@ -43,7 +46,9 @@ export async function sync(options: SyncOptions = {}): Promise<SyncOutcome[]> {
   const outcomes: SyncOutcome[] = [];
   for (const spec of desired) {
     const deployed = await lastSucceededSpec(workspace, spec.stack);
-    if (deployed !== null && sameSpec(deployed, spec)) {
+    const converged = deployed !== null && sameSpec(deployed, spec);
+    const drift = converged ? await releaseDrift(workspace, spec) : null;
+    if (converged && drift === null) {
       outcomes.push({ stack: spec.stack, status: "unchanged" });
       continue;
     }
@@ -51,7 +56,7 @@ export async function sync(options: SyncOptions = {}): Promise<SyncOutcome[]> {
       outcomes.push({ stack: spec.stack, status: "would_deploy" });
       continue;
     }
-    options.onProgress?.(`syncing ${spec.stack}: its stack file differs from what it runs`);
+    options.onProgress?.(`syncing ${spec.stack}: ${drift ?? "its stack file differs from what it runs"}`);
     const result = await applyDesired({ ...options, workspace }, spec);
     outcomes.push(isFailure(result) ? { stack: spec.stack, status: "failed", result } : { stack: spec.stack, status: "deployed", result });
   }

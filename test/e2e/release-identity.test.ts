@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { identityFor } from "../../src/automation/live-release";
 import { destroyStack } from "../../src/automation/operations";
+import { sync } from "../../src/automation/sync";
 import { waitForHealthy } from "../../src/automation/verify";
 import { CHALLENGE_HEADER, PROOF_HEADER, RELEASE_HEADER, checkProof, readIdentityKey } from "../../src/components/local/release-proof";
 import { localStateDir } from "../../src/components/local/release-settings";
@@ -186,5 +187,20 @@ describe("a local release proves who it is", () => {
     const under = new Set(await processesUnder(t.root));
     const left = (await liveProcesses()).filter((row) => under.has(row.pid) && /server\.js|supervisor\.cjs/.test(row.args));
     expect(left.map((row) => `${row.pid} ${row.args}`)).toEqual([]);
+  });
+
+  it("sync calls a stack converged only while its release serves, and starts it again once its supervisor died", async () => {
+    const { result, supervisor, releaseProcesses } = await deploy();
+    const stack = result.stack as string;
+    expect(await sync({ workspace: t.workspace, env: t.env, stack })).toEqual([{ stack, status: "unchanged" }]);
+    await killSupervisor(supervisor, Number(new URL(result.url).port));
+
+    expect(await sync({ workspace: t.workspace, env: t.env, stack, dryRun: true })).toEqual([{ stack, status: "would_deploy" }]);
+    const [outcome] = await sync({ workspace: t.workspace, env: t.env, stack });
+    // The port was free again, so the stack keeps its URL.
+    expect(outcome).toMatchObject({ stack, status: "deployed", result: { url: result.url } });
+    expect((outcome as unknown as { result: Record<string, unknown> }).result.url_changed_from).toBeUndefined();
+    expect(await (await fetch(result.url)).text()).toBe("identity-v1");
+    for (const pid of releaseProcesses) expect(await runs(pid), `release process ${pid}`).toBe(false);
   });
 });
