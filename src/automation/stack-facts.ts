@@ -121,9 +121,19 @@ export function describeOperationLine(facts: OperationFacts): string {
   return `${facts.update !== null ? `update ${facts.update}: ` : ""}${describePast(facts)} ${byWhomAndWhen(facts)}`;
 }
 
-/** What a stack serves, for a person: `serving update 2 (version v2)`, `serves nothing: destroyed …`, `never updated`. */
-export function describeServing(summary: { readonly serving: OperationFacts | null; readonly destroyed: OperationFacts | null; readonly last_update: OperationFacts | null }): string {
-  if (summary.serving) return `serving update ${summary.serving.update}${summary.serving.version_name ? ` (version ${summary.serving.version_name})` : ""}`;
+/**
+ * What a stack serves, for a person: `serving update 2 (version v2)`, `serves nothing: destroyed …`, `never updated`.
+ * `liveState` is what a live check of the URL found (`serving`, `down`, `foreign`, …), when one ran: a current update
+ * whose URL does not serve it now is not said to serve.
+ */
+export function describeServing(
+  summary: { readonly serving: OperationFacts | null; readonly destroyed: OperationFacts | null; readonly last_update: OperationFacts | null },
+  liveState?: string | null,
+): string {
+  if (summary.serving) {
+    const current = `update ${summary.serving.update}${summary.serving.version_name ? ` (version ${summary.serving.version_name})` : ""}`;
+    return liveState && liveState !== "serving" ? `${current} is the current release, but its URL does not serve it now (${liveState.replace(/_/g, " ")})` : `serving ${current}`;
+  }
   if (summary.destroyed) return `serves nothing: ${describeOperationLine(summary.destroyed)}`;
   return summary.last_update ? "serves nothing: no update succeeded" : "never updated";
 }

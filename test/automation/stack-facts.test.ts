@@ -62,6 +62,9 @@ describe("what a stack serves and what happened last, from its history", () => {
     expect(facts.last).toMatchObject({ update: 3, version_name: "v3", outcome: "cancelled", result: "failed" });
     const summary = { serving: facts.serving, destroyed: facts.destroyed, last_update: facts.last };
     expect(describeServing(summary)).toBe("serving update 2 (version v2)");
+    expect(describeServing(summary, "serving")).toBe("serving update 2 (version v2)");
+    // The live check of the URL found something else: the current update is not said to serve.
+    expect(describeServing(summary, "foreign")).toBe("update 2 (version v2) is the current release, but its URL does not serve it now (foreign)");
     expect(describeOperationLine(facts.last!)).toBe("update 3: deploy of v3 cancelled by alice at 2026-05-01T10:03:30.000Z");
   });
 

@@ -83,7 +83,7 @@ export const statusCommand: CliCommand = {
         return failureOutput(failure("validation", `no stack file for ${target.stack} in this workspace`, "Check the project_id and environment with 'deployment-planner list'."));
       }
       const lines = [
-        `${status.stack} on ${status.target}: ${describeServing(status)}`,
+        `${status.stack} on ${status.target}: ${describeServing(status, status.live?.state)}`,
         ...operationLines(status),
         `url: ${status.url ?? "-"}${status.locked ? "  (an operation holds the stack)" : ""}`,
         ...(status.live ? [describeLiveRelease(status.live)] : []),
