@@ -11,7 +11,7 @@ export { verifyAudit, queryAudit, type AuditVerification, type AuditQuery } from
 export type { AuditEntry, AuditRecord, AuditAction } from "./automation/audit";
 export { promote, type PromoteOptions, type PromoteSuccess, type PromoteDryRun, type PromoteCommitted, type PromotedVersion } from "./automation/promote";
 export { sync, type SyncOptions, type SyncOutcome } from "./automation/sync";
-export { listStacks, type StackSummary } from "./automation/stack-list";
+export { listStacks, type ListStacksOptions, type StackSummary } from "./automation/stack-list";
 export { stackStatus, type StackStatus } from "./automation/stack-status";
 export type { OperationFacts, LastUpdate } from "./automation/stack-facts";
 export type { OperationOutcome } from "./automation/operation-outcomes";

@@ -43,16 +43,27 @@ interface StoredCheckpoint {
   readonly checkpoint?: { readonly latest?: { readonly resources?: readonly { readonly type: string; readonly outputs?: Record<string, unknown> }[] } };
 }
 
+/** Which stacks `listStacks` reads: every one, or only those of `projectId` and of `projectIds` (both when both). */
+export interface ListStacksOptions {
+  readonly projectId?: string;
+  /** The projects a caller may see: no other project's stack file, history or state is read. */
+  readonly projectIds?: readonly string[];
+}
+
 /**
- * Lists the workspace's stacks (optionally one project's) from their stack files, each with what its engine history
- * says serves and happened last. The file backend's own files are read directly (the newest history entries, the
+ * Lists the workspace's stacks (optionally one project's, or those of some projects) from their stack files, each
+ * with what its engine history says serves and happened last. The file backend's own files are read directly (the newest history entries, the
  * checkpoint's stack outputs, the lock directories), so a thousand stacks list without an engine run; other backends
  * are asked through the engine, per stack. The audit trail is read once, for every stack.
  */
-export async function listStacks(workspace: PlannerWorkspace, options: { readonly projectId?: string } = {}): Promise<StackSummary[]> {
+export async function listStacks(workspace: PlannerWorkspace, options: ListStacksOptions = {}): Promise<StackSummary[]> {
+  const ofProject = (stack: string, projectId: string | undefined) => projectId === undefined || stack.startsWith(`${projectId}.`);
   const names = (await readdir(workspace.stacksDir).catch(() => [] as string[]))
     .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
-    .filter((stack): stack is string => stack !== undefined && (options.projectId === undefined || stack.startsWith(`${options.projectId}.`)))
+    .filter(
+      (stack): stack is string =>
+        stack !== undefined && ofProject(stack, options.projectId) && (options.projectIds === undefined || options.projectIds.some((projectId) => ofProject(stack, projectId))),
+    )
     .sort();
   const recorded = await recordedOperations(workspace.dataDir);
   const summaries: StackSummary[] = [];

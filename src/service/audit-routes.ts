@@ -26,7 +26,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (isReply(principal)) return principal;
     const pool = context.options.database.pool;
     const entries = await serviceAudit(pool, { stack, limit });
-    const chain = query.verify === "true" ? await verifyServiceAudit(pool) : undefined;
+    // An admin of some projects verifies (and hears about) only their stacks' entries; the whole chain is for '*'.
+    const chain = query.verify === "true" ? await verifyServiceAudit(pool, principal.projects.includes("*") ? {} : { projects: principal.projects }) : undefined;
     return { entries, ...(chain ? { chain } : {}) };
   });
 }
@@ -37,7 +38,7 @@ export const auditRoutes: RouteModule = {
   paths: {
     "/v1/audit": {
       get: {
-        summary: "The newest audit entries (of one stack with admin on its project, or of all with admin on every project), chained by hash; verify=true also checks the whole chain.",
+        summary: "The newest audit entries (of one stack with admin on its project, or of all with admin on every project), chained by hash; verify=true also checks the chain (the whole chain for a token of every project; otherwise only the entries of the token's projects' stacks, positioned and counted among them).",
         security: BEARER,
         parameters: [
           { name: "stack", in: "query", required: false, schema: { type: "string" } },

@@ -45,13 +45,21 @@ export interface ServiceAuditVerification {
 }
 
 /**
- * Checks the whole chain: each entry's hash matches its content and names the hash of the one before it. An edited
- * entry fails its own hash; a removed or reordered one fails the next entry's link.
+ * Checks the chain: each entry's hash matches its content and names the hash of the one before it. An edited entry
+ * fails its own hash; a removed or reordered one fails the next entry's link. With `projects`, only the entries of
+ * those projects' stacks are checked, counted and positioned (each against the hash of the entry before it in the
+ * whole chain, which the database looks up): a project's admin learns nothing of other projects' entries, not even
+ * how many there are.
  */
-export async function verifyServiceAudit(pool: Pool): Promise<ServiceAuditVerification> {
-  const rows = await pool.query<{ entry: string; prev_hash: string; hash: string }>(`select entry::text as entry, prev_hash, hash from ${SERVICE_SCHEMA}.audit_entries order by seq`);
-  let previous = AUDIT_GENESIS;
+export async function verifyServiceAudit(pool: Pool, options: { readonly projects?: readonly string[] } = {}): Promise<ServiceAuditVerification> {
+  const rows = await pool.query<{ entry: string; prev_hash: string; hash: string; before: string | null }>(
+    `select entry, prev_hash, hash, before from (
+       select seq, entry::text as entry, entry->>'stack' as stack, prev_hash, hash, lag(hash) over (order by seq) as before from ${SERVICE_SCHEMA}.audit_entries
+     ) chain where $1::text[] is null or split_part(stack, '.', 1) = any($1::text[]) order by seq`,
+    [options.projects ? [...options.projects] : null],
+  );
   for (const [index, row] of rows.rows.entries()) {
+    const previous = row.before ?? AUDIT_GENESIS;
     const entry = JSON.parse(row.entry) as Omit<AuditEntry, "hash">;
     if (entry.prev_hash !== previous || row.prev_hash !== previous) {
       return { intact: false, entries: rows.rows.length, firstBad: { position: index + 1, reason: "it does not follow the entry before it (an entry was removed or reordered)" } };
@@ -59,7 +67,6 @@ export async function verifyServiceAudit(pool: Pool): Promise<ServiceAuditVerifi
     if (entryHash(entry) !== row.hash) {
       return { intact: false, entries: rows.rows.length, firstBad: { position: index + 1, reason: "its content does not match its hash (edited)" } };
     }
-    previous = row.hash;
   }
   return { intact: true, entries: rows.rows.length };
 }

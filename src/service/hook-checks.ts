@@ -29,6 +29,24 @@ export function signatureMatches(secret: string, header: unknown, ...signed: rea
   return givenBytes.length === expected.length && timingSafeEqual(givenBytes, expected);
 }
 
+/**
+ * What a generic hook's signature covers before the raw body: `<X-Timestamp>.<X-Delivery-Id>.`. The delivery id is
+ * inside the signature, so it cannot be changed to queue a captured delivery again.
+ */
+export function genericSignedPrefix(timestamp: string, deliveryId: string): string {
+  return `${timestamp}.${deliveryId}.`;
+}
+
+/**
+ * What makes a GitHub push the same push whatever delivery carries it: the repository (case-insensitive, as GitHub
+ * names it), the branch and the head commit; null for a delivery that deploys nothing.
+ */
+export function githubPushKey(meaning: DeliveryMeaning): string | null {
+  if (!("target" in meaning) || meaning.target.commit === undefined) return null;
+  const { repository, branch, commit } = meaning.target;
+  return JSON.stringify([repository.toLowerCase(), `refs/heads/${branch}`, commit.toLowerCase()]);
+}
+
 /** The unix seconds an `X-Timestamp` header names, or null when it is not a plain count of seconds. */
 export function parseTimestamp(header: unknown): number | null {
   return typeof header === "string" && /^\d{1,12}$/.test(header) ? Number(header) : null;

@@ -4,15 +4,24 @@ import { resolveSecrets } from "../secrets/index";
 import type { ApiContext, RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
 import { submitDeployment } from "./deployments";
-import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericPayloadSchema, githubMeaning, isFresh, matchingRules, parseTimestamp, ruleRequest, signatureMatches, TIMESTAMP_TOLERANCE_SECONDS } from "./hook-checks";
+import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericPayloadSchema, genericSignedPrefix, githubMeaning, githubPushKey, isFresh, matchingRules, parseTimestamp, ruleRequest, signatureMatches, TIMESTAMP_TOLERANCE_SECONDS } from "./hook-checks";
 import { SERVICE_SCHEMA } from "./migrations";
 import { errorResponse } from "./openapi";
 
 const NO_SUCH_HOOK = failure("validation", "no webhook is configured at this address", "Configure the hook in the service's configuration file, or use the address it gave you.");
 const BAD_SIGNATURE = failure("validation", "signature: missing, or not the HMAC-SHA256 of this delivery with the hook's secret", "Sign the raw body with the hook's secret and send 'sha256=<hex>'.");
+const BAD_SIGNATURE_GENERIC = failure(
+  "validation",
+  "signature: missing, or not the HMAC-SHA256 of '<X-Timestamp>.<X-Delivery-Id>.<body>' with the hook's secret",
+  "Sign the timestamp, the delivery id and the raw body, joined by '.', with the hook's secret and send 'sha256=<hex>'.",
+);
 const SECRET_UNAVAILABLE = failure("env_setup", "this hook's secret cannot be resolved on the service", "Ask the service's operator to check the hook's secret reference.");
 const NO_QUEUE = failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve').");
-const REPLAYED = failure("validation", "delivery: already received (a replay)", "Send each delivery once, with a new delivery id.");
+const REPLAYED = failure(
+  "validation",
+  "delivery: already received (a replay: this delivery id, or for a GitHub push the same repository, branch and head commit)",
+  "Send each delivery once; push a new commit to deploy again, or redeploy through the API.",
+);
 const badDeliveryId = (header: string) => failure("validation", `${header}: 1 to 200 printable ASCII characters`, "Send a unique id per delivery.");
 
 /** Who a hook's deployments are submitted as, per hook (the deployments table keys idempotency by it). */
@@ -26,6 +35,8 @@ interface Delivery {
   readonly ruleSource: string;
   readonly id: string;
   readonly meaning: DeliveryMeaning;
+  /** What makes a push the same push whatever its delivery id (GitHub: repository, ref, head commit); null: none. */
+  readonly pushKey: string | null;
 }
 
 /** Resolves each secret reference once per API; a failed resolution is tried again on the next delivery. */
@@ -60,12 +71,17 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
   // Checked before the delivery is recorded, so the sender may deliver it again once the queue runs.
   if (rules.length > 0 && !queue) return sendFailure(reply, NO_QUEUE, 503);
   const claimed = await pool.query(
-    `insert into ${SERVICE_SCHEMA}.hook_deliveries (source, delivery_id, outcome) values ($1, $2, 'received') on conflict do nothing returning delivery_id`,
-    [delivery.source, delivery.id],
+    `insert into ${SERVICE_SCHEMA}.hook_deliveries (source, delivery_id, outcome, push_key) values ($1, $2, 'received', $3) on conflict do nothing returning delivery_id`,
+    [delivery.source, delivery.id, delivery.pushKey],
   );
   if (claimed.rows.length === 0) return sendFailure(reply, REPLAYED, 409);
+  // The push stays claimed only once it queued something: an ignored or refused push may be delivered again after the
+  // operator adds or fixes its rule.
   const settle = (outcome: string, deploymentId: string | null = null) =>
-    pool.query(`update ${SERVICE_SCHEMA}.hook_deliveries set outcome = $3, deployment_id = $4 where source = $1 and delivery_id = $2`, [delivery.source, delivery.id, outcome.slice(0, 1000), deploymentId]);
+    pool.query(
+      `update ${SERVICE_SCHEMA}.hook_deliveries set outcome = $3, deployment_id = $4, push_key = case when $3 = 'queued' then push_key end where source = $1 and delivery_id = $2`,
+      [delivery.source, delivery.id, outcome.slice(0, 1000), deploymentId],
+    );
   try {
     if (!target || rules.length === 0) {
       await settle("ignored");
@@ -122,7 +138,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (meaning === null) {
       return sendFailure(reply, failure("validation", `body: not a GitHub ${event} payload in JSON or form encoding`, "Deliver GitHub's payload as sent."), 400);
     }
-    return receive(context, reply, { source: "github", ruleSource: "github", id, meaning });
+    return receive(context, reply, { source: "github", ruleSource: "github", id, meaning, pushKey: githubPushKey(meaning) });
   }
 
   async function generic(request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) {
@@ -134,17 +150,21 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const secret = await secretOf(hook.secret);
     if (secret === null) return sendFailure(reply, SECRET_UNAVAILABLE, 503);
     const body = rawBody(request);
-    if (!signatureMatches(secret, request.headers["x-signature-256"], `${timestamp as string}.`, body)) return sendFailure(reply, BAD_SIGNATURE, 401);
+    const id = request.headers["x-delivery-id"];
+    // The delivery id is signed too: one that could be changed after signing would let a captured delivery be queued
+    // again under a fresh id within the timestamp's tolerance.
+    if (!signatureMatches(secret, request.headers["x-signature-256"], genericSignedPrefix(timestamp as string, typeof id === "string" ? id : ""), body)) {
+      return sendFailure(reply, BAD_SIGNATURE_GENERIC, 401);
+    }
     if (!isFresh(seconds)) {
       return sendFailure(reply, failure("validation", `X-Timestamp: more than ${TIMESTAMP_TOLERANCE_SECONDS} s from the service's clock`, "Sign each delivery when sending it, with a synchronised clock."), 401);
     }
-    const id = request.headers["x-delivery-id"];
     if (typeof id !== "string" || !DELIVERY_ID.test(id)) return sendFailure(reply, badDeliveryId("X-Delivery-Id"), 400);
     const payload = genericPayloadSchema.safeParse(deliveryJson(body, request.headers["content-type"], false));
     if (!payload.success) {
       return sendFailure(reply, failure("validation", "body: expected JSON { repository, branch, commit? } (commit: 7 to 64 hex digits)", "Send the pushed repository and branch as JSON."), 400);
     }
-    return receive(context, reply, { source: `generic:${hook.name}`, ruleSource: hook.name, id, meaning: { target: payload.data } });
+    return receive(context, reply, { source: `generic:${hook.name}`, ruleSource: hook.name, id, meaning: { target: payload.data }, pushKey: null });
   }
 
   // Encapsulated, so only these routes take their body raw (the signature covers its exact bytes); the app's body
@@ -179,7 +199,7 @@ const hookErrors = {
   "400": errorResponse("A header or the body is malformed."),
   "401": errorResponse("The signature is missing or wrong (or the timestamp stale)."),
   "404": errorResponse("No such hook is configured."),
-  "409": errorResponse("This delivery id was received before (a replay)."),
+  "409": errorResponse("This delivery id (or, for a GitHub push, the same repository, ref and head commit) was received before (a replay)."),
   "413": errorResponse("The body is too large."),
   "422": errorResponse("A matching rule's deployment request cannot be planned; nothing is queued."),
   "429": errorResponse("Too many requests from this address."),
@@ -197,7 +217,7 @@ export const hookRoutes: RouteModule = {
         summary: "GitHub webhook: a push to a branch with rules queues each rule's deployment request (version_name: the commit's first 12 characters, unless the request sets one); ping and other events are answered and ignored. Authenticated by its signature, not a token.",
         parameters: [
           header("X-Hub-Signature-256", "'sha256=' and the hex HMAC-SHA256 of the raw body with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
-          header("X-GitHub-Delivery", "The delivery's id; a repeated one is refused.", { type: "string", maxLength: 200 }),
+          header("X-GitHub-Delivery", "The delivery's id; a repeated one is refused, and so is the same push (repository, ref, head commit) under a new one.", { type: "string", maxLength: 200 }),
           header("X-GitHub-Event", "The event: push deploys, ping and others are ignored."),
         ],
         requestBody: { required: true, content: { "application/json": { schema: { type: "object" } }, "application/x-www-form-urlencoded": { schema: { type: "object", properties: { payload: { type: "string" } } } } } },
@@ -209,7 +229,7 @@ export const hookRoutes: RouteModule = {
         summary: "A generic signed hook: queues the deployment request of each rule of this hook for the repository and branch (version_name: the commit's first 12 characters when one is sent and the request sets none). Authenticated by its signature, not a token.",
         parameters: [
           { name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}$" } },
-          header("X-Signature-256", "'sha256=' and the hex HMAC-SHA256 of '<X-Timestamp>.<raw body>' with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
+          header("X-Signature-256", "'sha256=' and the hex HMAC-SHA256 of '<X-Timestamp>.<X-Delivery-Id>.<raw body>' with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
           header("X-Timestamp", `Unix seconds when it was signed; refused when more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now.`, { type: "string", pattern: "^[0-9]{1,12}$" }),
           header("X-Delivery-Id", "The delivery's id (1 to 200 printable ASCII characters); a repeated one is refused.", { type: "string", minLength: 1, maxLength: 200 }),
         ],

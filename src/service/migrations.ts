@@ -77,6 +77,10 @@ const MIGRATIONS: readonly string[] = [
      hash text not null unique
    )`,
   `create index audit_entries_stack on ${SERVICE_SCHEMA}.audit_entries ((entry->>'stack'), seq)`,
+  // A GitHub push is one push whatever delivery id carries it: repository, ref and head commit are unique, so the same
+  // signed body sent again under a new X-GitHub-Delivery queues nothing, on any API process.
+  `alter table ${SERVICE_SCHEMA}.hook_deliveries add column push_key text`,
+  `create unique index hook_deliveries_push_key on ${SERVICE_SCHEMA}.hook_deliveries (push_key) where push_key is not null`,
 ];
 
 /**

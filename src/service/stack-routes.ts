@@ -74,7 +74,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const projectId = query.project_id === undefined ? undefined : identifier(query.project_id);
     if (projectId === null) return sendFailure(reply, failure("validation", "project_id: not a project id", "Pass a project id, or none for every project you may read."), 400);
     if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
-    const stacks = await listStacks(workspace, { projectId });
+    // Only the caller's projects are read, so another project's stacks cost it nothing and reach it in no form.
+    const stacks = await listStacks(workspace, { projectId, projectIds: principal.projects.includes("*") ? undefined : principal.projects });
     return { stacks: stacks.filter((stack) => allows(principal, stack.project_id, "read")) };
   });
 

@@ -325,10 +325,12 @@ function generate(random: Random, fixtures: Fixtures): FuzzRequest {
   // Webhooks signed right half the time, so the checks behind the signature (delivery ids, payloads, rules) run too.
   if (/^\/v1\/hooks\//.test(requestPath) && random.chance(0.5)) {
     const timestamp = random.pick([String(Math.floor(Date.now() / 1000)), String(Math.floor(Date.now() / 1000) - 3600), "0", "abc"]);
-    const signed = requestPath.startsWith("/v1/hooks/github") ? (generated.text ?? "") : `${timestamp}.${generated.text ?? ""}`;
+    const delivery = random.pick([random.uuid(), "replayed-delivery", "", "x".repeat(300)]);
+    const signed = requestPath.startsWith("/v1/hooks/github") ? (generated.text ?? "") : `${timestamp}.${delivery}.${generated.text ?? ""}`;
     headers[requestPath.startsWith("/v1/hooks/github") ? "x-hub-signature-256" : "x-signature-256"] = `sha256=${createHmac("sha256", HOOK_SECRET).update(signed).digest("hex")}`;
     headers["x-timestamp"] = timestamp;
-    headers["x-github-delivery"] = random.pick([random.uuid(), "replayed-delivery", "", "x".repeat(300)]);
+    headers["x-github-delivery"] = delivery;
+    headers["x-delivery-id"] = delivery;
     headers["x-github-event"] = random.pick(["push", "ping", "Push", "pull_request", ""]);
   }
   if (random.chance(0.03)) headers.accept = random.pick(["text/event-stream", "application/xml", "*/*", "garbage"]);

@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { cp, mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { cp, mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,15 +99,16 @@ describe("the deployment service's signed webhooks", () => {
     return deliver("/v1/hooks/github", body, headers);
   }
 
-  /** A generic delivery to hook `name`, signed at `timestamp` with its secret. */
-  function generic(name: string, payload: unknown, options: { delivery?: string; timestamp?: string; secret?: string } = {}) {
+  /** A generic delivery to hook `name`, signed at `timestamp` with its secret (over `signedDelivery`, default its id). */
+  function generic(name: string, payload: unknown, options: { delivery?: string; signedDelivery?: string; timestamp?: string; secret?: string } = {}) {
     const body = JSON.stringify(payload);
     const timestamp = options.timestamp ?? String(Math.floor(Date.now() / 1000));
+    const delivery = options.delivery ?? randomUUID();
     return deliver(`/v1/hooks/generic/${name}`, body, {
       "content-type": "application/json",
       "x-timestamp": timestamp,
-      "x-delivery-id": options.delivery ?? randomUUID(),
-      "x-signature-256": hmac(options.secret ?? genericSecret, `${timestamp}.`, body),
+      "x-delivery-id": delivery,
+      "x-signature-256": hmac(options.secret ?? genericSecret, `${timestamp}.${options.signedDelivery ?? delivery}.`, body),
     });
   }
 
@@ -238,4 +241,77 @@ describe("the deployment service's signed webhooks", () => {
       expect(answer).not.toContain(genericSecret);
     }
   });
+  it("queues a GitHub push once whatever delivery id carries it; a new head commit deploys again", async () => {
+    const payload = push("main");
+    const first = await github(payload);
+    expect(first.status).toBe(202);
+    const before = await deploymentCount(siteProject);
+    // The same signed body under fresh delivery ids, and with the repository's name in another case (GitHub's are
+    // case-insensitive): the same push, refused as a replay.
+    const replayed = await github(payload, { delivery: randomUUID() });
+    expect(replayed.status).toBe(409);
+    expect(replayed.body).toMatchObject({ status: "error", stage: "validation", reason: expect.stringContaining("head commit") });
+    expect((await github({ ...payload, repository: { full_name: "ACME/Site" } })).status).toBe(409);
+    expect(await deploymentCount(siteProject)).toBe(before);
+    await finished((first.body.deployments as string[])[0]!);
+
+    const next = await github(push("main"));
+    expect(next).toMatchObject({ status: 202, body: { status: "queued", deployments: [expect.any(String)] } });
+    expect(await deploymentCount(siteProject)).toBe(before + 1);
+    expect(await finished((next.body.deployments as string[])[0]!)).toMatchObject({ status: "succeeded" });
+  });
+
+  it("refuses a generic delivery whose id was changed after signing (401), queueing nothing", async () => {
+    const payload = { repository: "acme/site", branch: "release", commit: commitSha() };
+    const before = await deploymentCount(releaseProject);
+    const changed = await generic("ci", payload, { signedDelivery: randomUUID(), delivery: randomUUID() });
+    expect(changed.status).toBe(401);
+    expect(changed.body).toMatchObject({ status: "error", stage: "validation", reason: expect.stringContaining("X-Delivery-Id") });
+    // Signed without the delivery id (the earlier format): refused too.
+    const body = JSON.stringify(payload);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const unsigned = await deliver("/v1/hooks/generic/ci", body, { "content-type": "application/json", "x-timestamp": timestamp, "x-delivery-id": randomUUID(), "x-signature-256": hmac(genericSecret, `${timestamp}.`, body) });
+    expect(unsigned.status).toBe(401);
+    expect(await deploymentCount(releaseProject)).toBe(before);
+  });
+
+  it("lists only the token's projects' stacks, reading no other project's stack file", async () => {
+    const siteReader = (await createToken(database.pool, [siteProject], "read")).token;
+    // Another project's stack file that blocks whoever opens it: listing it would hang the request.
+    const other = path.join(service.workspace.stacksDir, `Pulumi.${uniqueId("hooks-other")}.development.yaml`);
+    execFileSync("mkfifo", [other]);
+    try {
+      const response = await fetch(`${base}/v1/stacks`, { headers: { authorization: `Bearer ${siteReader}` }, signal: AbortSignal.timeout(20_000) });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      const stacks = (JSON.parse(text) as { stacks: { stack: string; project_id: string }[] }).stacks;
+      expect(stacks.map((stack) => stack.stack)).toEqual([`${siteProject}.development`]);
+      expect(text).not.toContain(releaseProject);
+      const filtered = await fetch(`${base}/v1/stacks?project_id=${releaseProject}`, { headers: { authorization: `Bearer ${siteReader}` }, signal: AbortSignal.timeout(20_000) });
+      expect(await filtered.json()).toEqual({ stacks: [] });
+    } finally {
+      // Releases a reader that opened the file (without the filter), then removes it.
+      await open(other, constants.O_WRONLY | constants.O_NONBLOCK).then((handle) => handle.close()).catch(() => undefined);
+      await rm(other, { force: true });
+    }
+  }, 60_000);
+
+  it("verifies only a project admin's own stacks' audit entries, and tells it nothing of the whole chain", async () => {
+    const countOf = async (project: string | null) =>
+      ((await database.pool.query("select count(*)::int as n from deployment_planner.audit_entries where $1::text is null or entry->>'stack' like $1 || '.%'", [project])).rows[0] as { n: number }).n;
+    // The workspace's records reach the service's trail in the background.
+    const deadline = Date.now() + 30_000;
+    while (((await countOf(siteProject)) === 0 || (await countOf(releaseProject)) === 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    const siteAdmin = (await createToken(database.pool, [siteProject], "admin")).token;
+    const everyAdmin = (await createToken(database.pool, ["*"], "admin")).token;
+    const audit = async (token: string) =>
+      (await (await fetch(`${base}/v1/audit?stack=${siteProject}.development&verify=true`, { headers: { authorization: `Bearer ${token}` } })).json()) as { entries: { stack: string }[]; chain: { intact: boolean; entries: number } };
+    const own = await audit(siteAdmin);
+    const whole = await audit(everyAdmin);
+    expect(whole.chain).toEqual({ intact: true, entries: await countOf(null) });
+    expect(own.chain).toEqual({ intact: true, entries: await countOf(siteProject) });
+    expect(own.chain.entries).toBeGreaterThan(0);
+    expect(own.chain.entries).toBeLessThan(whole.chain.entries);
+    expect(own.entries.every((entry) => entry.stack === `${siteProject}.development`)).toBe(true);
+  }, 60_000);
 });
