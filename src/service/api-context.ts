@@ -6,6 +6,7 @@ import { failure } from "../outcome";
 import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
 import type { ServiceConfig } from "./config";
 import type { ServiceDatabase } from "./database";
+import { grantedSource, refusedSecret, serviceGrants, type ServiceGrants } from "./grants";
 import type { DeploymentNotifier } from "./deployments";
 import type { JobQueue } from "./queue";
 import { allows, verifyToken, type TokenPrincipal, type TokenScope } from "./tokens";
@@ -44,6 +45,8 @@ export interface ApiContext {
   readonly roots: readonly string[];
   /** Where relative sources resolve: the first root (a path that never exists without one). */
   readonly baseDir: string;
+  /** The sources and secret references each project's requests may name. */
+  readonly grants: ServiceGrants;
 }
 
 /** A group of routes: what it serves (for the route list and the OpenAPI document) and how to register it. */
@@ -58,7 +61,8 @@ export interface RouteModule {
 /** The context of an API built with `options`. */
 export async function apiContext(options: ApiOptions): Promise<ApiContext> {
   const roots = await Promise.all(options.sourceRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
-  return { options, roots, baseDir: roots[0] ?? "/nonexistent" };
+  const grants = await serviceGrants(options.config?.projects ?? {}, options.sourceRoots);
+  return { options, roots, baseDir: roots[0] ?? "/nonexistent", grants };
 }
 
 /** A UUID as the service's ids are written. */
@@ -97,7 +101,8 @@ export function isReply(value: unknown): value is FastifyReply {
 
 /**
  * The checks every request-carrying route makes, in order: a token, a JSON object, a project the token may act on
- * with `needed` (required when `projectRequired`), a source inside the roots. The checked body, or the reply sent.
+ * with `needed` (required when `projectRequired`), a source and secret references the project is granted. The checked
+ * body (with the granted source directory its source resolved inside, when it names one), or the reply sent.
  */
 export async function checkedRequest(context: ApiContext, request: FastifyRequest, reply: FastifyReply, needed: TokenScope, projectRequired: boolean) {
   const principal = await authenticate(context, request);
@@ -112,20 +117,17 @@ export async function checkedRequest(context: ApiContext, request: FastifyReques
   const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
   if (projectId === null && projectRequired) return sendFailure(reply, failure("validation", "project_id: required", "Name the project to deploy."), 400);
   if (projectId !== null && !allows(principal, projectId, needed)) return sendFailure(reply, forbidden(needed, projectId), 403);
+  const grant = context.grants.grantFor(projectId);
+  const refused = refusedSecret((body as { secrets?: unknown }).secrets, projectId, grant, context.grants.baseDir);
+  if (refused) return sendFailure(reply, refused, 400);
   const source = (body as { source?: unknown }).source;
-  if (source !== undefined && !(await insideRoots(context.roots, source))) {
-    return sendFailure(reply, failure("validation", "source: outside the directories this service may read", "Name a source inside the service's configured source roots."), 400);
+  let grantedDir: { readonly dir: string; readonly root: string } | undefined;
+  if (source !== undefined) {
+    const granted = await grantedSource(source, grant, context.grants.baseDir);
+    if ("status" in granted) return sendFailure(reply, granted, 400);
+    grantedDir = granted;
   }
-  return { principal, body: body as Record<string, unknown> };
-}
-
-/** Whether a `source` names a directory inside one of the roots (relative ones resolve against the first root). */
-export async function insideRoots(roots: readonly string[], source: unknown): Promise<boolean> {
-  if (typeof source !== "string" || source.length === 0 || source.length > 4096 || source.includes("\0") || roots.length === 0) return false;
-  const resolved = path.resolve(roots[0]!, source);
-  // Symlinks are followed where the path exists, so a link inside a root cannot point out of it.
-  const real = await realpath(resolved).catch(() => resolved);
-  return roots.some((root) => real === root || real.startsWith(root + path.sep));
+  return { principal, body: body as Record<string, unknown>, source: grantedDir };
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -29,8 +29,20 @@ const hookRuleSchema = z
   })
   .strict();
 
+/** What the operator grants one project's remote requests. */
+const projectGrantSchema = z
+  .object({
+    /** Directories this project's requests may deploy (relative to the configuration file). */
+    sources: z.array(z.string().min(1).max(4096)).max(100).default([]),
+    /** Globs on the secret references its requests may name, e.g. `vault:shop/*`, `env:SHOP_*`. */
+    secrets: z.array(z.string().min(1).max(500).regex(/^(env|file|vault):/, { message: "a glob on a reference: env:..., file:... or vault:..." })).max(1000).default([]),
+  })
+  .strict();
+
 const serviceConfigSchema = z
   .object({
+    /** Per project, the sources and secret references its API and hook requests may name. */
+    projects: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "a project id" }), projectGrantSchema).default({}),
     hooks: z
       .object({
         /** GitHub's webhook secret, by reference; without it `/v1/hooks/github` answers 404. */
@@ -78,6 +90,8 @@ export interface ServiceConfig {
     readonly rules: readonly HookRule[];
   };
   readonly notifications: readonly { readonly project: string; readonly url: string; readonly secret: string; readonly events: readonly NotificationEvent[] }[];
+  /** Per project, the source directories (absolute) and secret reference globs its remote requests are granted. */
+  readonly projects?: Readonly<Record<string, { readonly sources: readonly string[]; readonly secrets: readonly string[] }>>;
 }
 
 /** The configuration of a service without a file: no hooks, no subscribers. */
@@ -106,5 +120,12 @@ export async function loadServiceConfig(file: string): Promise<ServiceConfig | F
     baseDir: dir,
     hooks: { ...parsed.data.hooks, rules: parsed.data.hooks.rules.map((rule) => ({ ...rule, requestFile: path.resolve(dir, rule.request) })) },
     notifications: parsed.data.notifications,
+    projects: Object.fromEntries(
+      Object.entries(parsed.data.projects).map(([id, grant]) => [
+        id,
+        // Relative sources and `file:` globs mean the configuration file's directory, as request files do.
+        { sources: grant.sources.map((source) => path.resolve(dir, source)), secrets: grant.secrets.map((glob) => (glob.startsWith("file:") && !glob.startsWith("file:/") ? `file:${path.resolve(dir, glob.slice(5))}` : glob)) },
+      ]),
+    ),
   };
 }

@@ -1,9 +1,11 @@
+import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { failure } from "../outcome";
 import { plan } from "../planner/index";
 import { type ApiContext, authenticate, checkedRequest, type RouteModule, UUID } from "./api-context";
 import { sendFailure, UNAUTHENTICATED } from "./api-errors";
 import { deploymentEngineLog, deploymentEvents, getDeployment, submitDeployment, type DeploymentRecord } from "./deployments";
+import { withRelativeSource } from "./grants";
 import { BEARER, errorResponse } from "./openapi";
 import { allows } from "./tokens";
 
@@ -26,7 +28,10 @@ function register(app: FastifyInstance, context: ApiContext): void {
   app.post("/v1/plan", async (request, reply) => {
     const checked = await checkedRequest(context, request, reply, "read", false);
     if (!("body" in checked)) return checked;
-    const result = plan(checked.body, { baseDir: context.baseDir });
+    const planned = plan(checked.body, { baseDir: context.baseDir });
+    // The planner resolves the source as the worker will; the caller sees it relative to its granted directory.
+    const resolvedSource = typeof checked.body.source === "string" ? path.resolve(context.baseDir, checked.body.source) : null;
+    const result = checked.source && resolvedSource ? withRelativeSource(planned, resolvedSource, checked.source.dir, checked.source.root) : planned;
     if (result.status === "error") return sendFailure(reply, result);
     return result;
   });

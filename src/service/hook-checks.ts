@@ -5,7 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { failure, type FailureResult } from "../outcome";
 import { plan } from "../planner/index";
-import { insideRoots } from "./api-context";
+import { grantedSource, refusedSecret, type ServiceGrants } from "./grants";
 import type { HookRule } from "./config";
 
 /** How far a generic hook's `X-Timestamp` may be from the service's clock, in seconds, before it is refused. */
@@ -127,10 +127,11 @@ export type RuleRequest =
 /**
  * The deployment request `rule` queues for `commit`: its file (JSON or YAML), with `version_name` set to the commit's
  * first 12 characters when the file sets none, and a relative `source` resolved against the file's directory (as the
- * CLI does). The source must lie inside `roots` and the request must plan (against `baseDir`, as it will be queued);
- * otherwise the answer names the rule, never a path nor the planner's detail, which only the operator gets.
+ * CLI does). The source and secret references must be granted to the request's project, and the request must plan
+ * (against `baseDir`, as it will be queued); otherwise the answer names the rule, never a path nor the planner's
+ * detail, which only the operator gets.
  */
-export async function ruleRequest(rule: HookRule, commit: string | undefined, roots: readonly string[], baseDir: string): Promise<RuleRequest> {
+export async function ruleRequest(rule: HookRule, commit: string | undefined, grants: ServiceGrants, baseDir: string): Promise<RuleRequest> {
   const refuse = (problem: string, detail: string): RuleRequest => ({
     ok: false,
     failure: failure("plan", `the deployment request of the rule for ${rule.repository} branch '${rule.branch}' ${problem}`, "Ask the service's operator to fix the rule's request file; the delivery's outcome is recorded."),
@@ -147,9 +148,13 @@ export async function ruleRequest(rule: HookRule, commit: string | undefined, ro
   if (document === null || typeof document !== "object" || Array.isArray(document)) return refuse("is not an object", "request file: not an object");
   const request: Record<string, unknown> = { ...(document as Record<string, unknown>) };
   if (typeof request.source === "string") request.source = path.resolve(path.dirname(rule.requestFile), request.source);
-  // A configuration mistake must not publish a file outside the roots any more than a caller may.
-  if (request.source !== undefined && !(await insideRoots(roots, request.source))) {
-    return refuse("names a source outside the directories this service may read", "source: outside the source roots");
+  // A configuration mistake must not publish a file or secret the project is not granted any more than a caller may.
+  const projectId = typeof request.project_id === "string" ? request.project_id : null;
+  const grant = grants.grantFor(projectId);
+  const refusedReference = refusedSecret(request.secrets, projectId, grant, grants.baseDir);
+  if (refusedReference) return refuse("names a secret reference its project is not granted", refusedReference.reason);
+  if (request.source !== undefined && "status" in (await grantedSource(request.source, grant, grants.baseDir))) {
+    return refuse("names a source outside the directories this service may read for its project", "source: outside the project's granted sources, or missing");
   }
   if (request.version_name === undefined && commit !== undefined) request.version_name = commit.slice(0, 12).toLowerCase();
   const planned = plan(request, { baseDir });

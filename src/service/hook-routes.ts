@@ -90,7 +90,7 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
     }
     const requests: Record<string, unknown>[] = [];
     for (const rule of rules) {
-      const prepared = await ruleRequest(rule, target.commit, context.roots, context.baseDir);
+      const prepared = await ruleRequest(rule, target.commit, context.grants, context.baseDir);
       if (!prepared.ok) {
         await settle(`refused: ${prepared.detail}`);
         return sendFailure(reply, prepared.failure, 422);

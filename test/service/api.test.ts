@@ -86,7 +86,9 @@ describe("the deployment service's HTTP API", () => {
   it("plans a request for a project the token may read, with no side effects", async () => {
     const planned = await post("/v1/plan", request("shop"), readShop);
     expect(planned.status).toBe(200);
-    expect(planned.body).toMatchObject({ status: "planned", spec: { stack: "shop.development", target: "local", build: { source: path.join(sourceRoot, "site") } } });
+    expect(planned.body).toMatchObject({ status: "planned", spec: { stack: "shop.development", target: "local", build: { source: "site" } } });
+    // The source is answered relative to the directory it was granted from, never as a path of the machine.
+    expect(JSON.stringify(planned.body)).not.toContain(sourceRoot);
     const invalid = await post("/v1/plan", { project_id: "shop", deployment_type: "rocket" }, readShop);
     expect(invalid.status).toBe(400);
     expect(invalid.body).toMatchObject({ status: "error", stage: "validation" });
@@ -109,7 +111,7 @@ describe("the deployment service's HTTP API", () => {
     for (const source of ["/etc", "../../..", "escape", "site/../../.."]) {
       const refused = await post("/v1/plan", request("shop", { source }), readShop);
       expect(refused.status, source).toBe(400);
-      expect(refused.body.reason).toBe("source: outside the directories this service may read");
+      expect(refused.body.reason).toBe("source: outside the directories this project may deploy, or missing");
       expect(JSON.stringify(refused.body)).not.toContain(sourceRoot);
     }
   });
