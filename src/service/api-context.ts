@@ -9,7 +9,7 @@ import type { ServiceDatabase } from "./database";
 import { grantedSource, refusedSecret, serviceGrants, type ServiceGrants } from "./grants";
 import type { DeploymentNotifier } from "./deployments";
 import type { JobQueue } from "./queue";
-import { allows, verifyToken, type TokenPrincipal, type TokenScope } from "./tokens";
+import { allows, tokenLive, verifyToken, type TokenPrincipal, type TokenScope } from "./tokens";
 
 /** Options of the HTTP API. */
 export interface ApiOptions {
@@ -30,6 +30,17 @@ export interface ApiOptions {
   readonly workspace?: PlannerWorkspace;
   /** Tells subscribers about queued deployments; default nobody. */
   readonly notifier?: DeploymentNotifier;
+  /**
+   * Whether the client address comes from `X-Forwarded-For` (fastify's `trustProxy`: true, or the
+   * proxies' addresses); default false, the socket's own address. Unauthenticated requests are rate-limited by it.
+   */
+  readonly trustProxy?: boolean | string | string[];
+  /** Longest a request may take to arrive, headers and body; default 30 s, so a trickled body cannot hold a request. */
+  readonly requestTimeoutMs?: number;
+  /** Event streams (deployment events, followed app logs) one token may hold open at once; default 10. */
+  readonly maxStreamsPerToken?: number;
+  /** How often an open stream checks that its token is still live; default 2 s. */
+  readonly streamRecheckMs?: number;
 }
 
 declare module "fastify" {
@@ -41,6 +52,8 @@ declare module "fastify" {
 /** What every group of routes shares: the options, the resolved source roots, and the caller checks. */
 export interface ApiContext {
   readonly options: ApiOptions;
+  /** Open event streams per token id, for the per-token cap. */
+  readonly openStreams: Map<string, number>;
   /** The source roots, symlinks resolved. */
   readonly roots: readonly string[];
   /** Where relative sources resolve: the first root (a path that never exists without one). */
@@ -62,14 +75,67 @@ export interface RouteModule {
 export async function apiContext(options: ApiOptions): Promise<ApiContext> {
   const roots = await Promise.all(options.sourceRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
   const grants = await serviceGrants(options.config?.projects ?? {}, options.sourceRoots);
-  return { options, roots, baseDir: roots[0] ?? "/nonexistent", grants };
+  return { options, roots, baseDir: roots[0] ?? "/nonexistent", openStreams: new Map(), grants };
+}
+
+/** The last event of a stream whose token was revoked while it was open. */
+export const REVOKED_EVENT = `event: error\ndata: ${JSON.stringify({ reason: "the token of this stream was revoked" })}\n\n`;
+
+/** An event stream a token holds open: aborted when its token is revoked; `close` must be called when it ends. */
+export interface OpenStream {
+  readonly signal: AbortSignal;
+  close(): void;
+}
+
+/**
+ * Opens an event stream for `principal`, or sends the 429 when the token already holds as many as the service
+ * allows. While it is open the token is checked again every few seconds, so revoking a token ends its streams.
+ */
+export function openStream(context: ApiContext, principal: TokenPrincipal, reply: FastifyReply): OpenStream | FastifyReply {
+  const max = context.options.maxStreamsPerToken ?? 10;
+  const open = context.openStreams.get(principal.id) ?? 0;
+  if (open >= max) {
+    return sendFailure(reply, failure("validation", `event streams: this token already holds ${max} open`, "Close a stream you no longer follow, then open this one again."), 429);
+  }
+  context.openStreams.set(principal.id, open + 1);
+  const revoked = new AbortController();
+  const recheck = setInterval(() => {
+    // A database that does not answer leaves the stream as it is; the stream's own reads meet that failure.
+    void tokenLive(context.options.database.pool, principal.id).then((live) => live || revoked.abort(), () => undefined);
+  }, context.options.streamRecheckMs ?? 2_000);
+  let closed = false;
+  return {
+    signal: revoked.signal,
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(recheck);
+      const left = (context.openStreams.get(principal.id) ?? 1) - 1;
+      if (left > 0) context.openStreams.set(principal.id, left);
+      else context.openStreams.delete(principal.id);
+    },
+  };
 }
 
 /** A UUID as the service's ids are written. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The caller named by the request's bearer token, or null. */
+/** Requests whose bearer token was already checked: a request is authenticated once, before any route runs. */
+const AUTHENTICATED = new WeakSet<FastifyRequest>();
+
+/** Lets `authenticate` check the request's token again (after the check itself failed). */
+export function forgetAuthentication(request: FastifyRequest): void {
+  AUTHENTICATED.delete(request);
+  request.principal = undefined;
+}
+
+/**
+ * The caller named by the request's bearer token, or null. The API's first hook calls it for every request, so the
+ * rate limit counts the verified caller; a route calling it again gets the same answer without a second check.
+ */
 export async function authenticate(context: ApiContext, request: FastifyRequest): Promise<TokenPrincipal | null> {
+  if (AUTHENTICATED.has(request)) return request.principal ?? null;
+  AUTHENTICATED.add(request);
   const header = request.headers.authorization;
   if (typeof header !== "string" || !header.startsWith("Bearer ") || header.length > 200) return null;
   request.principal = (await verifyToken(context.options.database.pool, header.slice("Bearer ".length).trim())) ?? undefined;

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import rateLimit from "@fastify/rate-limit";
 import Fastify, { type FastifyInstance } from "fastify";
 import { failure } from "../outcome";
-import { apiContext, type ApiOptions, type RouteModule } from "./api-context";
+import { apiContext, authenticate, forgetAuthentication, type ApiOptions, type RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
 import { auditRoutes } from "./audit-routes";
 import { deploymentRoutes } from "./deployment-routes";
@@ -30,8 +30,14 @@ export const API_ROUTES: readonly string[] = [...CORE_ROUTES, ...MODULES.flatMap
  */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     bodyLimit,
+    // A request (headers and body) must arrive within the timeout: a client trickling a byte at a time cannot hold
+    // one open. Node checks the timeouts every second here (its default is every 30 s).
+    requestTimeout,
+    http: { headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+    trustProxy: options.trustProxy ?? false,
     logger: false,
     return503OnClosing: true,
     // Path segments are ids and names; a longer one is refused as a bad request, not matched.
@@ -60,11 +66,18 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     sendFailure(reply, failure("validation", `no route ${request.method} ${request.url.split("?")[0]!.slice(0, 100)}`, "See /openapi.json for the routes."), 404),
   );
 
+  // Every caller is authenticated once, before any route (and before the rate limit), so the limit counts verified
+  // callers only: a forged token id cannot spend its owner's allowance.
+  app.addHook("onRequest", async (request) => {
+    // A database that does not answer leaves the caller unverified here (the address counts); a route that needs
+    // the token checks it again and meets the failure itself, and the routes without one still answer.
+    await authenticate(context, request).catch(() => forgetAuthentication(request));
+  });
   await app.register(rateLimit, {
     max: options.rateLimit?.max ?? 300,
     timeWindow: options.rateLimit?.windowMs ?? 60_000,
-    // Per token (its public id), else per client address; the secret part never becomes a key.
-    keyGenerator: (request) => /^Bearer dp_([0-9a-f]{16})_/.exec(request.headers.authorization ?? "")?.[1] ?? request.ip,
+    // Per verified token, else (webhooks, a missing or failed token) per client address.
+    keyGenerator: (request) => (request.principal ? `token:${request.principal.id}` : `address:${request.ip}`),
     errorResponseBuilder: (_request, limit) => ({ statusCode: 429, message: `rate limited (${limit.max} per window)` }),
   });
 

@@ -188,10 +188,32 @@ export function pulumiStateUrl(database: ServiceDatabase): string {
 }
 
 /** Replaces the database's password in text the service records or prints (an engine error may quote its backend). */
-export function credentialRedactor(database: ServiceDatabase): (text: string) => string {
+export function credentialRedactor(database: Pick<ServiceDatabase, "connection">): (text: string) => string {
   const connection = database.connection;
-  const password = "connectionString" in connection ? decodeURIComponent(new URL(connection.connectionString).password) : connection.password;
+  // Every form the password can take: as written in the URL (`pa$s%40word`), as the URL parser normalizes it,
+  // percent-decoded, and re-encoded; an engine error or a backend URL may quote any of them.
+  const written = "connectionString" in connection ? passwordAsWritten(connection.connectionString) : null;
+  const parsed = "connectionString" in connection ? new URL(connection.connectionString).password : null;
+  const password = parsed !== null ? safeDecode(parsed) : (connection as { password: string }).password;
   if (password.length < 4) return (text) => text;
-  const forms = [...new Set([password, encodeURIComponent(password)])];
+  const forms = [...new Set([written, parsed, password, encodeURIComponent(password)].filter((form): form is string => form !== null && form.length >= 4))]
+    // Longest first, so a form containing another is masked whole.
+    .sort((a, b) => b.length - a.length);
   return (text) => forms.reduce((masked, form) => masked.split(form).join("[secret]"), text);
+}
+
+/** The password of a `scheme://user:password@host` URL exactly as the text writes it, or null without one. */
+function passwordAsWritten(url: string): string | null {
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url)?.[1];
+  const colon = userinfo?.indexOf(":") ?? -1;
+  return userinfo !== undefined && colon >= 0 ? userinfo.slice(colon + 1) : null;
+}
+
+/** `text` percent-decoded, or as it is when it is not valid percent-encoding. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { failure } from "../outcome";
 import { plan } from "../planner/index";
-import { type ApiContext, authenticate, checkedRequest, type RouteModule, UUID } from "./api-context";
+import { type ApiContext, authenticate, checkedRequest, isReply, openStream, REVOKED_EVENT, type RouteModule, UUID } from "./api-context";
 import { sendFailure, UNAUTHENTICATED } from "./api-errors";
 import { deploymentEngineLog, deploymentEvents, getDeployment, submitDeployment, type DeploymentRecord } from "./deployments";
 import { withRelativeSource } from "./grants";
@@ -76,6 +76,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
     const id = (request.params as { id: string }).id;
     if (!(await readableDeployment(context, principal, id))) return sendFailure(reply, NO_SUCH_DEPLOYMENT, 404);
+    const stream = openStream(context, principal, reply);
+    if (isReply(stream)) return stream;
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
@@ -94,7 +96,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
     };
     const deadline = Date.now() + EVENT_STREAM_MAX_MS;
     try {
-      while (!closed && Date.now() < deadline) {
+      while (!closed && !stream.signal.aborted && Date.now() < deadline) {
         await sendNewLines();
         const current = await getDeployment(pool, id);
         if (current && (current.status === "succeeded" || current.status === "failed")) {
@@ -109,6 +111,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
       // The database went away mid-stream: the caller reconnects with Last-Event-ID and loses nothing.
       raw.write("event: error\ndata: {\"reason\":\"the event stream was interrupted; reconnect to resume\"}\n\n");
     } finally {
+      stream.close();
+      if (stream.signal.aborted && !closed) raw.write(REVOKED_EVENT);
       raw.end();
     }
   });

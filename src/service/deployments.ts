@@ -6,7 +6,7 @@ import { plan } from "../planner/index";
 import { stackNameFor } from "../planner/spec";
 import { SERVICE_SCHEMA } from "./migrations";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
-import type { QueuedOperation } from "./stack-operations";
+import { servicePrincipal, type QueuedOperation } from "./stack-operations";
 
 /** Attempts an operation gets when its engine run meets transient failures (the network, a provider's throttling). */
 export const MAX_ATTEMPTS = 4;
@@ -30,6 +30,10 @@ export interface DeploymentRecord {
   readonly created_at: string;
   readonly started_at: string | null;
   readonly finished_at: string | null;
+  /** Who queued it, as the service verified it: `token:<id>` for an API token, `hook:<name>` for a webhook. */
+  readonly requested_by: string;
+  /** The deployer the request named (`deployer_id`): a label the caller chose, never who queued it. */
+  readonly deployer: string | null;
 }
 
 interface DeploymentRow {
@@ -43,6 +47,8 @@ interface DeploymentRow {
   created_at: Date;
   started_at: Date | null;
   finished_at: Date | null;
+  token_id: string;
+  deployer: string | null;
 }
 
 function record(row: DeploymentRow): DeploymentRecord {
@@ -57,10 +63,12 @@ function record(row: DeploymentRow): DeploymentRecord {
     created_at: row.created_at.toISOString(),
     started_at: row.started_at?.toISOString() ?? null,
     finished_at: row.finished_at?.toISOString() ?? null,
+    requested_by: servicePrincipal(row.token_id),
+    deployer: row.deployer,
   };
 }
 
-const COLUMNS = "id, project_id, stack, operation, status, result, attempts, created_at, started_at, finished_at";
+const COLUMNS = "id, project_id, stack, operation, status, result, attempts, created_at, started_at, finished_at, token_id, request->>'deployer_id' as deployer";
 
 /**
  * Queues a deployment. The request is planned first: one that cannot be planned is the brief's error object and is

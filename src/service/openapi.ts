@@ -31,6 +31,8 @@ export const deploymentSchema = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
+  requested_by: z.string().describe("Who queued it, as the service verified it: token:<id> for an API token, hook:<name> for a webhook."),
+  deployer: z.string().nullable().describe("The request's deployer_id: a label the caller chose, not who queued it."),
 });
 
 /** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1). */

@@ -7,7 +7,7 @@ import { stackOutputs } from "../automation/stack-queries";
 import { stackStatus } from "../automation/stack-status";
 import { failure } from "../outcome";
 import { identifierSchema, stackNameFor } from "../planner/spec";
-import { type ApiContext, authenticate, authorized, isReply, type RouteModule, storable } from "./api-context";
+import { type ApiContext, authenticate, authorized, isReply, openStream, REVOKED_EVENT, type RouteModule, storable } from "./api-context";
 import { sendFailure, UNAUTHENTICATED } from "./api-errors";
 import { queueOperation } from "./deployments";
 import { BEARER, errorResponse } from "./openapi";
@@ -115,6 +115,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (!tail) return sendFailure(reply, failure("validation", "no app log: the stack runs no release on this machine's local target", "App logs exist for the local target; other targets keep them in their own consoles."), 404);
     if (query.follow !== "true" && query.follow !== "1") return { stack: target.stack, release: tail.source.release, lines: tail.lines };
     // Followed: server-sent events, one `log` event per batch of lines, until the caller leaves.
+    const stream = openStream(context, target.principal, reply);
+    if (isReply(stream)) return stream;
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
@@ -123,10 +125,13 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), FOLLOW_MAX_MS);
     raw.on("close", () => stop.abort());
+    stream.signal.addEventListener("abort", () => stop.abort());
     const send = (batch: string[], release: string) => raw.write(`event: log\ndata: ${JSON.stringify({ release, lines: batch })}\n\n`);
     if (tail.lines.length > 0) send(tail.lines, tail.source.release);
     await followAppLog(workspace, target.stack, tail, send, stop.signal).catch(() => undefined);
     clearTimeout(timer);
+    stream.close();
+    if (stream.signal.aborted && raw.writable) raw.write(REVOKED_EVENT);
     raw.end();
   });
 

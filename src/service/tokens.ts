@@ -95,6 +95,12 @@ export async function verifyToken(pool: Pool, token: string): Promise<TokenPrinc
   return { id, projects: row.projects, scope: row.scope };
 }
 
+/** Whether token `id` exists and is not revoked: what an open stream re-checks while it runs. */
+export async function tokenLive(pool: Pool, id: string): Promise<boolean> {
+  const rows = await pool.query(`select 1 from ${SERVICE_SCHEMA}.api_tokens where id = $1 and revoked_at is null`, [id]);
+  return (rows.rowCount ?? 0) > 0;
+}
+
 /** Whether a principal may act on `projectId` with at least `needed`. */
 export function allows(principal: TokenPrincipal, projectId: string | null, needed: TokenScope): boolean {
   const inScope = TOKEN_SCOPES.indexOf(principal.scope) >= TOKEN_SCOPES.indexOf(needed);

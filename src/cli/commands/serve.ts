@@ -139,7 +139,7 @@ export const serveCommand: CliCommand = {
   name: "serve",
   summary: "Run the deployment service: HTTP API (bearer tokens; /openapi.json) and a deployment worker, on PostgreSQL (DATABASE_URL, else embedded).",
   usage:
-    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only] [--concurrency <n>] [--rate-limit <n>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
+    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only] [--concurrency <n>] [--rate-limit <n>] [--trust-proxy <true|addr[,addr...]>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
   flags: {
     ...SERVICE_FLAGS,
     host: { type: "string", description: "Address to listen on (default 127.0.0.1)." },
@@ -147,6 +147,7 @@ export const serveCommand: CliCommand = {
     "api-only": { type: "boolean", description: "Serve the API only; 'deployment-planner worker' processes run the deployments." },
     "with-worker": { type: "boolean", description: "Run a deployment worker in this process too (the default)." },
     "rate-limit": { type: "string", description: "Requests each token may make per minute (default 300)." },
+    "trust-proxy": { type: "string", description: "Take the client address from X-Forwarded-For: 'true', or the proxies' addresses (default: the socket's address)." },
   },
   async run(args, context): Promise<CommandOutput> {
     const port = boundedFlag(args, "port", 8080, 0, 65535, "a port from 0 to 65535");
@@ -174,6 +175,7 @@ export const serveCommand: CliCommand = {
         notifier: service.notifier,
         version: pkg.version,
         rateLimit: { max: rateLimit as number, windowMs: 60_000 },
+        trustProxy: trustProxyFlag(args.flags["trust-proxy"]),
       });
       try {
         let address: string;
@@ -218,3 +220,10 @@ export const workerCommand: CliCommand = {
     }
   },
 };
+
+/** `--trust-proxy`: `true` trusts every hop, a list trusts those proxies' addresses; absent, none. */
+function trustProxyFlag(value: unknown): boolean | string[] {
+  if (typeof value !== "string" || value.trim() === "" || value.trim() === "false") return false;
+  if (value.trim() === "true") return true;
+  return value.split(",").map((entry) => entry.trim()).filter(Boolean);
+}
