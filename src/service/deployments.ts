@@ -4,9 +4,10 @@ import type { FailureResult } from "../outcome";
 import type { NotificationEvent } from "./config";
 import { plan } from "../planner/index";
 import { stackNameFor } from "../planner/spec";
-import { SERVICE_SCHEMA } from "./migrations";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
-import { servicePrincipal, type QueuedOperation } from "./stack-operations";
+import { eventsAfter } from "./repositories/deployment-events";
+import { deploymentById, engineLogById, insertDeployment } from "./repositories/deployments";
+import type { QueuedOperation } from "./stack-operations";
 
 /** Attempts an operation gets when its engine run meets transient failures (the network, a provider's throttling). */
 export const MAX_ATTEMPTS = 4;
@@ -35,40 +36,6 @@ export interface DeploymentRecord {
   /** The deployer the request named (`deployer_id`): a label the caller chose, never who queued it. */
   readonly deployer: string | null;
 }
-
-interface DeploymentRow {
-  id: string;
-  project_id: string;
-  stack: string;
-  operation: QueuedOperation;
-  status: DeploymentRecord["status"];
-  result: Record<string, unknown> | null;
-  attempts: number;
-  created_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-  token_id: string;
-  deployer: string | null;
-}
-
-function record(row: DeploymentRow): DeploymentRecord {
-  return {
-    id: row.id,
-    project_id: row.project_id,
-    stack: row.stack,
-    operation: row.operation,
-    status: row.status,
-    result: row.result,
-    attempts: row.attempts,
-    created_at: row.created_at.toISOString(),
-    started_at: row.started_at?.toISOString() ?? null,
-    finished_at: row.finished_at?.toISOString() ?? null,
-    requested_by: servicePrincipal(row.token_id),
-    deployer: row.deployer,
-  };
-}
-
-const COLUMNS = "id, project_id, stack, operation, status, result, attempts, created_at, started_at, finished_at, token_id, request->>'deployer_id' as deployer";
 
 /**
  * Queues a deployment. The request is planned first: one that cannot be planned is the brief's error object and is
@@ -113,20 +80,16 @@ export const JOB_HEARTBEAT_ENV = "DEPLOYMENT_PLANNER_JOB_HEARTBEAT_SECONDS";
  */
 export async function queueOperation(pool: Pool, queue: JobQueue, submission: OperationSubmission): Promise<{ readonly deployment: DeploymentRecord; readonly created: boolean }> {
   const id = randomUUID();
-  const inserted = await pool.query<DeploymentRow>(
-    `insert into ${SERVICE_SCHEMA}.deployments (id, token_id, idempotency_key, project_id, stack, request, status, operation)
-     values ($1, $2, $3, $4, $5, $6, 'queued', $7)
-     on conflict (token_id, idempotency_key) do nothing
-     returning ${COLUMNS}`,
-    [id, submission.tokenId, submission.idempotencyKey ?? null, submission.projectId, submission.stack, JSON.stringify(submission.request), submission.operation],
-  );
-  if (inserted.rows.length === 0) {
-    const existing = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${SERVICE_SCHEMA}.deployments where token_id = $1 and idempotency_key = $2`, [
-      submission.tokenId,
-      submission.idempotencyKey,
-    ]);
-    return { deployment: record(existing.rows[0]!), created: false };
-  }
+  const recorded = await insertDeployment(pool, {
+    id,
+    tokenId: submission.tokenId,
+    idempotencyKey: submission.idempotencyKey ?? null,
+    projectId: submission.projectId,
+    stack: submission.stack,
+    request: submission.request,
+    operation: submission.operation,
+  });
+  if (!recorded.created) return recorded;
   // Handed back (and retried with backoff) only when its worker stops beating or meets a transient failure; an
   // operation's own failure is its result.
   await queue.send(
@@ -134,7 +97,7 @@ export async function queueOperation(pool: Pool, queue: JobQueue, submission: Op
     { deployment_id: id },
     { singletonKey: submission.stack, retryLimit: MAX_ATTEMPTS + 1, retryDelay: 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 3600, heartbeatSeconds: jobHeartbeatSeconds() },
   );
-  const deployment = record(inserted.rows[0]!);
+  const deployment = recorded.deployment;
   // A subscriber that cannot be told never fails the submission; its deliveries are recorded and retried.
   await submission.notifier?.publish("queued", deployment).catch(() => undefined);
   return { deployment, created: true };
@@ -142,21 +105,15 @@ export async function queueOperation(pool: Pool, queue: JobQueue, submission: Op
 
 /** The masked engine log a deployment's run left, or null while it has none. */
 export async function deploymentEngineLog(pool: Pool, id: string): Promise<string | null> {
-  const rows = await pool.query<{ engine_log: string | null }>(`select engine_log from ${SERVICE_SCHEMA}.deployments where id = $1`, [id]);
-  return rows.rows[0]?.engine_log ?? null;
+  return engineLogById(pool, id);
 }
 
 /** One deployment, or null. */
 export async function getDeployment(pool: Pool, id: string): Promise<DeploymentRecord | null> {
-  const rows = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${SERVICE_SCHEMA}.deployments where id = $1`, [id]);
-  return rows.rows[0] ? record(rows.rows[0]) : null;
+  return deploymentById(pool, id);
 }
 
 /** The progress lines of a deployment after `afterSeq`, oldest first. */
 export async function deploymentEvents(pool: Pool, id: string, afterSeq = 0): Promise<{ seq: number; at: string; line: string }[]> {
-  const rows = await pool.query<{ seq: string; at: Date; line: string }>(
-    `select seq, at, line from ${SERVICE_SCHEMA}.deployment_events where deployment_id = $1 and seq > $2 order by seq limit 1000`,
-    [id, afterSeq],
-  );
-  return rows.rows.map((r) => ({ seq: Number(r.seq), at: r.at.toISOString(), line: r.line }));
+  return eventsAfter(pool, id, afterSeq);
 }

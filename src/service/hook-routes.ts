@@ -5,7 +5,7 @@ import type { ApiContext, RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
 import { submitDeployment } from "./deployments";
 import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericPayloadSchema, genericSignedPrefix, githubMeaning, githubPushKey, isFresh, matchingRules, parseTimestamp, ruleRequest, signatureMatches, TIMESTAMP_TOLERANCE_SECONDS } from "./hook-checks";
-import { SERVICE_SCHEMA } from "./migrations";
+import { claimDelivery, forgetDelivery, settleDelivery } from "./repositories/hook-deliveries";
 import { errorResponse } from "./openapi";
 
 const NO_SUCH_HOOK = failure("validation", "no webhook is configured at this address", "Configure the hook in the service's configuration file, or use the address it gave you.");
@@ -70,18 +70,11 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
   const queue = context.options.queue;
   // Checked before the delivery is recorded, so the sender may deliver it again once the queue runs.
   if (rules.length > 0 && !queue) return sendFailure(reply, NO_QUEUE, 503);
-  const claimed = await pool.query(
-    `insert into ${SERVICE_SCHEMA}.hook_deliveries (source, delivery_id, outcome, push_key) values ($1, $2, 'received', $3) on conflict do nothing returning delivery_id`,
-    [delivery.source, delivery.id, delivery.pushKey],
-  );
-  if (claimed.rows.length === 0) return sendFailure(reply, REPLAYED, 409);
+  const claimed = await claimDelivery(pool, delivery, delivery.pushKey);
+  if (!claimed) return sendFailure(reply, REPLAYED, 409);
   // The push stays claimed only once it queued something: an ignored or refused push may be delivered again after the
   // operator adds or fixes its rule.
-  const settle = (outcome: string, deploymentId: string | null = null) =>
-    pool.query(
-      `update ${SERVICE_SCHEMA}.hook_deliveries set outcome = $3, deployment_id = $4, push_key = case when $3 = 'queued' then push_key end where source = $1 and delivery_id = $2`,
-      [delivery.source, delivery.id, outcome.slice(0, 1000), deploymentId],
-    );
+  const settle = (outcome: string, deploymentId: string | null = null) => settleDelivery(pool, delivery, outcome, deploymentId);
   try {
     if (!target || rules.length === 0) {
       await settle("ignored");
@@ -112,7 +105,7 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
     await settle("queued", ids[0] ?? null);
     return reply.code(202).send({ status: "queued", delivery_id: delivery.id, message: `${ids.length} deployment(s) queued for ${target.repository} branch '${target.branch}'`, deployments: ids });
   } catch (error) {
-    await pool.query(`delete from ${SERVICE_SCHEMA}.hook_deliveries where source = $1 and delivery_id = $2`, [delivery.source, delivery.id]).catch(() => undefined);
+    await forgetDelivery(pool, delivery).catch(() => undefined);
     throw error;
   }
 }

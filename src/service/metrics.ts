@@ -1,5 +1,5 @@
 import type { Pool } from "pg";
-import { SERVICE_SCHEMA } from "./migrations";
+import { countsByStatus, finishedOutcomes } from "./repositories/deployments";
 
 /** Prometheus label value: backslash, quote and newline escaped. */
 function label(value: string): string {
@@ -11,13 +11,9 @@ function label(value: string): string {
  * running deployments, finished ones by outcome and failure stage, and their durations.
  */
 export async function metricsText(pool: Pool): Promise<string> {
-  const states = await pool.query<{ status: string; n: number }>(`select status, count(*)::int as n from ${SERVICE_SCHEMA}.deployments group by status`);
-  const count = (status: string) => states.rows.find((r) => r.status === status)?.n ?? 0;
-  const outcomes = await pool.query<{ status: string; stage: string | null; n: number; seconds: number }>(
-    `select status, result->>'stage' as stage, count(*)::int as n,
-            coalesce(sum(extract(epoch from finished_at - started_at)), 0)::float8 as seconds
-     from ${SERVICE_SCHEMA}.deployments where status in ('succeeded', 'failed') group by status, result->>'stage' order by 1, 2`,
-  );
+  const states = await countsByStatus(pool);
+  const count = (status: string) => states.get(status) ?? 0;
+  const outcomes = await finishedOutcomes(pool);
   const lines = [
     "# HELP deployment_planner_queue_depth Deployments waiting for a worker.",
     "# TYPE deployment_planner_queue_depth gauge",
@@ -27,10 +23,10 @@ export async function metricsText(pool: Pool): Promise<string> {
     `deployment_planner_deployments_running ${count("running")}`,
     "# HELP deployment_planner_deployments_finished_total Finished deployments by outcome and, for failures, stage.",
     "# TYPE deployment_planner_deployments_finished_total counter",
-    ...outcomes.rows.map((r) => `deployment_planner_deployments_finished_total{outcome="${label(r.status)}",stage="${label(r.stage ?? "")}"} ${r.n}`),
+    ...outcomes.map((r) => `deployment_planner_deployments_finished_total{outcome="${label(r.status)}",stage="${label(r.stage ?? "")}"} ${r.n}`),
     "# HELP deployment_planner_deployment_duration_seconds Time from a worker's start to the result.",
     "# TYPE deployment_planner_deployment_duration_seconds summary",
-    ...outcomes.rows.flatMap((r) => [
+    ...outcomes.flatMap((r) => [
       `deployment_planner_deployment_duration_seconds_sum{outcome="${label(r.status)}",stage="${label(r.stage ?? "")}"} ${r.seconds.toFixed(3)}`,
       `deployment_planner_deployment_duration_seconds_count{outcome="${label(r.status)}",stage="${label(r.stage ?? "")}"} ${r.n}`,
     ]),

@@ -4,9 +4,9 @@ import { resolveSecrets } from "../secrets/index";
 import type { NotificationEvent, ServiceConfig } from "./config";
 import type { ServiceDatabase } from "./database";
 import type { DeploymentNotifier, DeploymentRecord } from "./deployments";
-import { SERVICE_SCHEMA } from "./migrations";
 import { DEFAULT_DELIVERY_TIMEOUT_MS, postNotification, type DeliveryOutcome } from "./notification-delivery";
 import type { JobQueue } from "./queue";
+import { attemptsFor, insertAttempt } from "./repositories/notification-deliveries";
 
 export { signNotification, verifyNotificationSignature, SIGNATURE_HEADER, EVENT_HEADER, DELIVERY_HEADER } from "./notification-delivery";
 
@@ -159,21 +159,21 @@ export async function createNotifier(options: NotifierOptions): Promise<Notifier
 
 /** Every recorded attempt to deliver events of a deployment, oldest first. */
 export async function listNotificationDeliveries(pool: Pool, deploymentId: string): Promise<NotificationDelivery[]> {
-  const rows = await pool.query<Omit<NotificationDelivery, "at"> & { at: Date }>(
-    `select event_id, deployment_id, event, url, attempt, status_code, error, delivered, at
-     from ${SERVICE_SCHEMA}.notification_deliveries where deployment_id = $1 order by id limit 1000`,
-    [deploymentId],
-  );
-  return rows.rows.map((row) => ({ ...row, at: row.at.toISOString() }));
+  const rows = await attemptsFor(pool, deploymentId);
+  return rows.map((row) => ({ ...row, at: row.at.toISOString() }));
 }
 
 async function recordAttempt(pool: Pool, job: NotificationJob, attempt: number, outcome: DeliveryOutcome): Promise<void> {
-  // A deployment deleted meanwhile keeps its attempts, unattached, rather than failing to record them.
-  await pool.query(
-    `insert into ${SERVICE_SCHEMA}.notification_deliveries (event_id, deployment_id, event, url, attempt, status_code, error, delivered)
-     values ($1, (select id from ${SERVICE_SCHEMA}.deployments where id = $2), $3, $4, $5, $6, $7, $8)`,
-    [job.event_id, job.deployment_id, job.event, job.url, attempt, outcome.statusCode, outcome.error?.slice(0, 200) ?? null, outcome.delivered],
-  );
+  await insertAttempt(pool, {
+    event_id: job.event_id,
+    deployment_id: job.deployment_id,
+    event: job.event,
+    url: job.url,
+    attempt,
+    status_code: outcome.statusCode,
+    error: outcome.error?.slice(0, 200) ?? null,
+    delivered: outcome.delivered,
+  });
 }
 
 async function ensureQueue(queue: JobQueue): Promise<void> {

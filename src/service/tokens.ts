@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Pool } from "pg";
-import { SERVICE_SCHEMA } from "./migrations";
+import { allTokens, insertToken, liveToken, revokeTokenRow, tokenIsLive, touchToken } from "./repositories/api-tokens";
 
 /** What a token may do, each scope including the ones before it. */
 export const TOKEN_SCOPES = ["read", "deploy", "admin"] as const;
@@ -44,23 +44,14 @@ export async function createToken(pool: Pool, projects: readonly string[], scope
   if (projects.length === 0) throw new Error("a token needs at least one project (or '*')");
   const id = randomBytes(8).toString("hex");
   const secret = randomBytes(32).toString("base64url");
-  const row = (
-    await pool.query<{ created_at: Date }>(`insert into ${SERVICE_SCHEMA}.api_tokens (id, secret_hash, projects, scope) values ($1, $2, $3, $4) returning created_at`, [
-      id,
-      secretHash(secret).toString("hex"),
-      [...projects],
-      scope,
-    ])
-  ).rows[0]!;
-  return { id, token: `dp_${id}_${secret}`, projects: [...projects], scope, created_at: row.created_at.toISOString(), last_used_at: null, revoked_at: null };
+  const createdAt = await insertToken(pool, { id, secretHashHex: secretHash(secret).toString("hex"), projects, scope });
+  return { id, token: `dp_${id}_${secret}`, projects: [...projects], scope, created_at: createdAt.toISOString(), last_used_at: null, revoked_at: null };
 }
 
 /** Every token, newest first, without secrets. */
 export async function listTokens(pool: Pool): Promise<ApiTokenInfo[]> {
-  const rows = await pool.query<{ id: string; projects: string[]; scope: TokenScope; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
-    `select id, projects, scope, created_at, last_used_at, revoked_at from ${SERVICE_SCHEMA}.api_tokens order by created_at desc, id`,
-  );
-  return rows.rows.map((r) => ({
+  const rows = await allTokens(pool);
+  return rows.map((r) => ({
     id: r.id,
     projects: r.projects,
     scope: r.scope,
@@ -72,8 +63,7 @@ export async function listTokens(pool: Pool): Promise<ApiTokenInfo[]> {
 
 /** Revokes a token; true when it existed and was live. */
 export async function revokeToken(pool: Pool, id: string): Promise<boolean> {
-  const result = await pool.query(`update ${SERVICE_SCHEMA}.api_tokens set revoked_at = now() where id = $1 and revoked_at is null`, [id]);
-  return (result.rowCount ?? 0) > 0;
+  return revokeTokenRow(pool, id);
 }
 
 /** The caller a bearer token names, or null for a malformed, unknown, wrong or revoked one (compared in constant time). */
@@ -81,24 +71,18 @@ export async function verifyToken(pool: Pool, token: string): Promise<TokenPrinc
   const parts = TOKEN_PATTERN.exec(token);
   if (!parts) return null;
   const [, id, secret] = parts as unknown as [string, string, string];
-  const row = (
-    await pool.query<{ secret_hash: string; projects: string[]; scope: TokenScope }>(
-      `select secret_hash, projects, scope from ${SERVICE_SCHEMA}.api_tokens where id = $1 and revoked_at is null`,
-      [id],
-    )
-  ).rows[0];
+  const row = await liveToken(pool, id);
   // A hash is compared even for an unknown id, so timing does not tell ids apart.
   const expected = row ? Buffer.from(row.secret_hash, "hex") : secretHash("no such token");
   if (!timingSafeEqual(expected, secretHash(secret)) || !row) return null;
   // Recorded at most once a minute: a busy token would otherwise queue every request behind a write to one row.
-  await pool.query(`update ${SERVICE_SCHEMA}.api_tokens set last_used_at = now() where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')`, [id]);
+  await touchToken(pool, id);
   return { id, projects: row.projects, scope: row.scope };
 }
 
 /** Whether token `id` exists and is not revoked: what an open stream re-checks while it runs. */
 export async function tokenLive(pool: Pool, id: string): Promise<boolean> {
-  const rows = await pool.query(`select 1 from ${SERVICE_SCHEMA}.api_tokens where id = $1 and revoked_at is null`, [id]);
-  return (rows.rowCount ?? 0) > 0;
+  return tokenIsLive(pool, id);
 }
 
 /** Whether a principal may act on `projectId` with at least `needed`. */

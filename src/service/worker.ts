@@ -4,10 +4,11 @@ import { breakStaleLocks } from "../automation/locks";
 import { isSameProcess } from "../automation/process-liveness";
 import type { ServiceDatabase } from "./database";
 import { getDeployment, MAX_ATTEMPTS, type DeploymentNotifier } from "./deployments";
-import { SERVICE_SCHEMA } from "./migrations";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
 import { isTransientFailure } from "../outcome";
-import { engineLogOf, runQueuedOperation, type QueuedOperation } from "./stack-operations";
+import { appendEvent } from "./repositories/deployment-events";
+import { claimDeployment, finishDeployment, requeueDeployment, runState } from "./repositories/deployments";
+import { engineLogOf, runQueuedOperation } from "./stack-operations";
 
 /** Options of a deployment worker. */
 export interface WorkerOptions {
@@ -54,14 +55,10 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
   };
 
   const recordLine = (deploymentId: string, line: string) =>
-    pool.query(`insert into ${SERVICE_SCHEMA}.deployment_events (deployment_id, line) values ($1, $2)`, [deploymentId, redact(line).slice(0, 4000)]).then(
-      () => undefined,
-      () => undefined,
-    );
+    appendEvent(pool, deploymentId, redact(line)).catch(() => undefined);
 
   const runOne = async (deploymentId: string) => {
-    const previous = await pool.query<{ worker: string | null; status: string; stack: string }>(`select worker, status, stack from ${SERVICE_SCHEMA}.deployments where id = $1`, [deploymentId]);
-    const row = previous.rows[0];
+    const row = await runState(pool, deploymentId);
     if (!row || (row.status !== "queued" && row.status !== "running")) return;
     // A job delivered again while its first runner on this host still runs (a stalled heartbeat) waits for it.
     if (row.status === "running" && row.worker && (await runnerAlive(row.worker))) throw new RetryLater("its runner still runs");
@@ -72,12 +69,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
       const { broken } = await breakStaleLocks(options.workspace, PROJECT_NAME, row.stack, { lostHosts: [lostHost], actor: "deployment service" });
       for (const lock of broken) await recordLine(deploymentId, `broke the stale lock of ${row.stack}: ${lock.reason}`);
     }
-    const claimed = await pool.query<{ request: unknown; operation: QueuedOperation; token_id: string; attempts: number }>(
-      `update ${SERVICE_SCHEMA}.deployments set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), worker = $2
-       where id = $1 and status in ('queued', 'running') returning request, operation, token_id, attempts`,
-      [deploymentId, WORKER_ID],
-    );
-    const job = claimed.rows[0];
+    const job = await claimDeployment(pool, deploymentId, WORKER_ID);
     if (!job) return;
     const started = Date.now();
     const activity = (what: string) => options.onActivity?.(redact(`deployment ${deploymentId}: ${job.operation} of ${row.stack} ${what}`).slice(0, 500));
@@ -100,18 +92,17 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     if (isTransientFailure(result) && job.attempts < MAX_ATTEMPTS) {
       onProgress(`attempt ${job.attempts} met a transient failure; retrying with backoff`);
       await recorded;
-      await pool.query(`update ${SERVICE_SCHEMA}.deployments set status = 'queued', engine_log = $2 where id = $1`, [deploymentId, log === null ? null : redact(log)]);
+      await requeueDeployment(pool, deploymentId, log === null ? null : redact(log));
       activity(`met a transient failure after ${seconds(started)}; queued again`);
       throw new RetryLater("transient failure");
     }
     const { log_file: _machinePath, ...reported } = result;
     const succeeded = result.status !== "error";
-    await pool.query(`update ${SERVICE_SCHEMA}.deployments set status = $2, result = $3, engine_log = $4, finished_at = now() where id = $1`, [
-      deploymentId,
-      succeeded ? "succeeded" : "failed",
-      redact(JSON.stringify(reported)),
-      log === null ? null : redact(log),
-    ]);
+    await finishDeployment(pool, deploymentId, {
+      status: succeeded ? "succeeded" : "failed",
+      resultJson: redact(JSON.stringify(reported)),
+      engineLog: log === null ? null : redact(log),
+    });
     // The reason was masked by the operation that wrote it, like every line the deployment records.
     activity(succeeded ? `succeeded in ${seconds(started)}` : `failed at stage ${String(result.stage)} in ${seconds(started)}: ${String(result.reason)}`);
     await notify(succeeded ? "succeeded" : "failed", deploymentId);

@@ -1,0 +1,59 @@
+import type { Pool } from "pg";
+import { SERVICE_SCHEMA } from "../migrations";
+import type { TokenScope } from "../tokens";
+
+/** The `api_tokens` table: a token's id, the hash of its secret, its projects and scope, and when it was used or revoked. */
+
+const TABLE = `${SERVICE_SCHEMA}.api_tokens`;
+
+/** A token's row, without its secret's hash. */
+export interface TokenRow {
+  readonly id: string;
+  readonly projects: string[];
+  readonly scope: TokenScope;
+  readonly created_at: Date;
+  readonly last_used_at: Date | null;
+  readonly revoked_at: Date | null;
+}
+
+/** Records a new token; returns when it was created. */
+export async function insertToken(pool: Pool, token: { readonly id: string; readonly secretHashHex: string; readonly projects: readonly string[]; readonly scope: TokenScope }): Promise<Date> {
+  const rows = await pool.query<{ created_at: Date }>(`insert into ${TABLE} (id, secret_hash, projects, scope) values ($1, $2, $3, $4) returning created_at`, [
+    token.id,
+    token.secretHashHex,
+    [...token.projects],
+    token.scope,
+  ]);
+  const created = rows.rows[0];
+  if (!created) throw new Error("the database recorded no token");
+  return created.created_at;
+}
+
+/** Every token, newest first. */
+export async function allTokens(pool: Pool): Promise<TokenRow[]> {
+  const rows = await pool.query<TokenRow>(`select id, projects, scope, created_at, last_used_at, revoked_at from ${TABLE} order by created_at desc, id`);
+  return rows.rows;
+}
+
+/** Revokes a live token; true when it existed and was live. */
+export async function revokeTokenRow(pool: Pool, id: string): Promise<boolean> {
+  const result = await pool.query(`update ${TABLE} set revoked_at = now() where id = $1 and revoked_at is null`, [id]);
+  return (result.rowCount ?? 0) > 0;
+}
+
+/** A live token's secret hash (hex), projects and scope, or null. */
+export async function liveToken(pool: Pool, id: string): Promise<{ readonly secret_hash: string; readonly projects: string[]; readonly scope: TokenScope } | null> {
+  const rows = await pool.query<{ secret_hash: string; projects: string[]; scope: TokenScope }>(`select secret_hash, projects, scope from ${TABLE} where id = $1 and revoked_at is null`, [id]);
+  return rows.rows[0] ?? null;
+}
+
+/** Notes a token's use, at most once a minute: a busy token would otherwise queue every request behind a write to one row. */
+export async function touchToken(pool: Pool, id: string): Promise<void> {
+  await pool.query(`update ${TABLE} set last_used_at = now() where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')`, [id]);
+}
+
+/** Whether token `id` exists and is not revoked. */
+export async function tokenIsLive(pool: Pool, id: string): Promise<boolean> {
+  const rows = await pool.query(`select 1 from ${TABLE} where id = $1 and revoked_at is null`, [id]);
+  return (rows.rowCount ?? 0) > 0;
+}

@@ -1,0 +1,135 @@
+import type { Pool } from "pg";
+import type { DeploymentRecord } from "../deployments";
+import { SERVICE_SCHEMA } from "../migrations";
+import { servicePrincipal, type QueuedOperation } from "../stack-operations";
+
+/**
+ * The `deployments` table: every statement on it lives here, so its columns, states and indexes have one reader and
+ * one writer to keep in step.
+ */
+
+interface DeploymentRow {
+  id: string;
+  project_id: string;
+  stack: string;
+  operation: QueuedOperation;
+  status: DeploymentRecord["status"];
+  result: Record<string, unknown> | null;
+  attempts: number;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  token_id: string;
+  deployer: string | null;
+}
+
+const TABLE = `${SERVICE_SCHEMA}.deployments`;
+const COLUMNS = "id, project_id, stack, operation, status, result, attempts, created_at, started_at, finished_at, token_id, request->>'deployer_id' as deployer";
+
+function record(row: DeploymentRow): DeploymentRecord {
+  return {
+    id: row.id,
+    project_id: row.project_id,
+    stack: row.stack,
+    operation: row.operation,
+    status: row.status,
+    result: row.result,
+    attempts: row.attempts,
+    created_at: row.created_at.toISOString(),
+    started_at: row.started_at?.toISOString() ?? null,
+    finished_at: row.finished_at?.toISOString() ?? null,
+    requested_by: servicePrincipal(row.token_id),
+    deployer: row.deployer,
+  };
+}
+
+/** A new deployment to record, queued. */
+export interface NewDeployment {
+  readonly id: string;
+  readonly tokenId: string;
+  readonly idempotencyKey: string | null;
+  readonly projectId: string;
+  readonly stack: string;
+  readonly request: unknown;
+  readonly operation: QueuedOperation;
+}
+
+/**
+ * Records a queued deployment, or returns the one the same token already recorded under the same idempotency key
+ * (`created` false).
+ */
+export async function insertDeployment(pool: Pool, deployment: NewDeployment): Promise<{ readonly deployment: DeploymentRecord; readonly created: boolean }> {
+  const inserted = await pool.query<DeploymentRow>(
+    `insert into ${TABLE} (id, token_id, idempotency_key, project_id, stack, request, status, operation)
+     values ($1, $2, $3, $4, $5, $6, 'queued', $7)
+     on conflict (token_id, idempotency_key) do nothing
+     returning ${COLUMNS}`,
+    [deployment.id, deployment.tokenId, deployment.idempotencyKey, deployment.projectId, deployment.stack, JSON.stringify(deployment.request), deployment.operation],
+  );
+  if (inserted.rows[0]) return { deployment: record(inserted.rows[0]), created: true };
+  const existing = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${TABLE} where token_id = $1 and idempotency_key = $2`, [deployment.tokenId, deployment.idempotencyKey]);
+  if (!existing.rows[0]) throw new Error("a deployment's idempotency key conflicted with a record that is gone");
+  return { deployment: record(existing.rows[0]), created: false };
+}
+
+/** One deployment, or null. */
+export async function deploymentById(pool: Pool, id: string): Promise<DeploymentRecord | null> {
+  const rows = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${TABLE} where id = $1`, [id]);
+  return rows.rows[0] ? record(rows.rows[0]) : null;
+}
+
+/** The masked engine log a deployment's run left, or null while it has none. */
+export async function engineLogById(pool: Pool, id: string): Promise<string | null> {
+  const rows = await pool.query<{ engine_log: string | null }>(`select engine_log from ${TABLE} where id = $1`, [id]);
+  return rows.rows[0]?.engine_log ?? null;
+}
+
+/** Where a deployment stands for a worker about to run it: its status, stack and the worker that last claimed it. */
+export async function runState(pool: Pool, id: string): Promise<{ readonly worker: string | null; readonly status: string; readonly stack: string } | null> {
+  const rows = await pool.query<{ worker: string | null; status: string; stack: string }>(`select worker, status, stack from ${TABLE} where id = $1`, [id]);
+  return rows.rows[0] ?? null;
+}
+
+/** A deployment a worker claimed: what to run, for whom, and which attempt this is. */
+export interface ClaimedDeployment {
+  readonly request: unknown;
+  readonly operation: QueuedOperation;
+  readonly token_id: string;
+  readonly attempts: number;
+}
+
+/** Marks a queued (or abandoned running) deployment as run by `worker`, counting the attempt; null when it finished meanwhile. */
+export async function claimDeployment(pool: Pool, id: string, worker: string): Promise<ClaimedDeployment | null> {
+  const claimed = await pool.query<ClaimedDeployment>(
+    `update ${TABLE} set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), worker = $2
+     where id = $1 and status in ('queued', 'running') returning request, operation, token_id, attempts`,
+    [id, worker],
+  );
+  return claimed.rows[0] ?? null;
+}
+
+/** Puts a deployment back in the queue after a transient failure, keeping the engine log of the attempt. */
+export async function requeueDeployment(pool: Pool, id: string, engineLog: string | null): Promise<void> {
+  await pool.query(`update ${TABLE} set status = 'queued', engine_log = $2 where id = $1`, [id, engineLog]);
+}
+
+/** Records a deployment's end: its outcome, its result (the brief's object, as JSON text) and its engine log. */
+export async function finishDeployment(pool: Pool, id: string, outcome: { readonly status: "succeeded" | "failed"; readonly resultJson: string; readonly engineLog: string | null }): Promise<void> {
+  await pool.query(`update ${TABLE} set status = $2, result = $3, engine_log = $4, finished_at = now() where id = $1`, [id, outcome.status, outcome.resultJson, outcome.engineLog]);
+}
+
+/** Deployments per status, for the metrics. */
+export async function countsByStatus(pool: Pool): Promise<Map<string, number>> {
+  const rows = await pool.query<{ status: string; n: number }>(`select status, count(*)::int as n from ${TABLE} group by status`);
+  return new Map(rows.rows.map((row) => [row.status, row.n]));
+}
+
+/** Finished deployments by outcome and failure stage, with their total run time, for the metrics. */
+export async function finishedOutcomes(pool: Pool): Promise<{ readonly status: string; readonly stage: string | null; readonly n: number; readonly seconds: number }[]> {
+  const rows = await pool.query<{ status: string; stage: string | null; n: number; seconds: number }>(
+    `select status, result->>'stage' as stage, count(*)::int as n,
+            coalesce(sum(extract(epoch from finished_at - started_at)), 0)::float8 as seconds
+     from ${TABLE} where status in ('succeeded', 'failed') group by status, result->>'stage' order by 1, 2`,
+  );
+  return rows.rows;
+}
