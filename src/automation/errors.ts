@@ -1,8 +1,9 @@
 import { automationSdk } from "./sdk";
 import { failure, type FailureResult, type FailureStage } from "../outcome";
+import { HEALTH_CHECK_MARKER } from "../components/local/supervisor-client";
 
-/** Marker the local target puts at the start of a failed health check's message. */
-export const HEALTH_CHECK_MARKER = "health check failed:";
+/** Marker the local target puts at the start of a failed health check's message (part of the library's API). */
+export { HEALTH_CHECK_MARKER };
 
 /** Base of the automation layer's typed errors; each has a literal `code`, a stage and a fix suggestion. */
 export abstract class AutomationError extends Error {

@@ -1,7 +1,7 @@
 import { freeLoopbackPort, loopbackPortIsFree } from "../../ports";
 import { exitWhenEngineGone } from "../engine-watchdog";
 import { proveSupervisor } from "./release-proof";
-import { callSupervisor, controlSocket, releaseFingerprint, supervisorStatus, WARM_RELEASES_ENV, workspacePath, type SupervisorStatus } from "./supervisor-client";
+import { callSupervisor, controlSocket, HEALTH_CHECK_MARKER, releaseFingerprint, supervisorStatus, WARM_RELEASES_ENV, workspacePath, type SupervisorStatus } from "./supervisor-client";
 import { finishDeadSupervisor, shutdownSupervisor, stopRecordedReleases } from "./supervisor-shutdown";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,9 +15,6 @@ exitWhenEngineGone();
  * The local target's provider logic, loaded by the dynamic providers at run time. An endpoint is a per-stack
  * supervisor process on a stable port; a release is one version of the app run under it.
  */
-
-/** Marker that starts the message of a failed health check (the automation layer maps it to stage `verify`). */
-export const HEALTH_CHECK_MARKER = "health check failed:";
 
 /** Inputs of an endpoint. */
 export interface EndpointInputs {

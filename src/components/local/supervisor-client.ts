@@ -21,6 +21,9 @@ export function workspacePath(recorded: string, workspaceDir?: string): string {
   return path.resolve(workspaceDir ?? (process.env[WORKSPACE_DIR_ENV] || process.cwd()), recorded);
 }
 
+/** Marker that starts the message of a failed health check (the automation layer maps it to stage `verify`). */
+export const HEALTH_CHECK_MARKER = "health check failed:";
+
 /** Environment variable: how many replaced releases a stack's supervisor keeps running for an instant rollback. */
 export const WARM_RELEASES_ENV = "DEPLOYMENT_PLANNER_WARM_RELEASES";
 
