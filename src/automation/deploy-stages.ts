@@ -6,7 +6,7 @@ import type { TrafficStep } from "../components/types";
 import type { StackSpec } from "../planner/spec";
 import type { SecretProvenance } from "../secrets/types";
 import { preDeploymentChecks } from "./checks";
-import type { DeploySuccess, PreviewOnlyResult } from "./deploy-types";
+import type { AcceptedBundle, DeploySuccess, PinnedDeployment, PreviewOnlyResult } from "./deploy-types";
 import type { DeploymentRun } from "./deploy-run";
 import { HealthCheckError } from "./errors";
 import type { OperationOptions, UpResult } from "./operation-types";
@@ -21,6 +21,8 @@ export interface PlannedDeployment {
   readonly spec: StackSpec;
   readonly warnings: readonly string[];
   readonly fromHistory: boolean;
+  /** Set when the deployment was planned and packaged on acceptance: its bundle, never its source, is deployed. */
+  readonly accepted?: { readonly bundle: AcceptedBundle | null };
 }
 
 /** Resolved secret values (in memory only) and where each came from. */
@@ -48,6 +50,14 @@ export async function planStage(run: DeploymentRun, request: unknown): Promise<P
   return { spec, warnings: [], fromHistory: true };
 }
 
+/** Stage `plan` of a deployment planned when it was accepted: its spec as planned then, never planned again. */
+export function pinnedStage(run: DeploymentRun, pinned: PinnedDeployment): PlannedDeployment {
+  run.progress("using the plan made when the deployment was accepted");
+  run.about(pinned.spec);
+  if (pinned.spec.deployment_type === "preview_only") run.action = "preview";
+  return { spec: pinned.spec, warnings: pinned.warnings, fromHistory: false, accepted: { bundle: pinned.bundle } };
+}
+
 /** Stage `env_setup`: target packages and credentials present, every secret resolved, before any engine process. */
 export async function checkStage(run: DeploymentRun, spec: StackSpec): Promise<CheckedSecrets | FailureResult> {
   run.progress(`pre-deployment checks for ${spec.stack} on ${spec.target}`);
@@ -60,7 +70,11 @@ export async function checkStage(run: DeploymentRun, spec: StackSpec): Promise<C
 /** Stage `package`: the source becomes a content-addressed bundle recorded in the spec (relative to the workspace). */
 export async function packageStage(run: DeploymentRun, planned: PlannedDeployment): Promise<StackSpec | FailureResult> {
   let spec = planned.spec;
-  if (!planned.fromHistory && spec.build.source) {
+  if (planned.accepted) {
+    const accepted = await acceptedBundleStage(run, spec, planned.accepted.bundle);
+    if (isFailure(accepted)) return accepted;
+    spec = accepted;
+  } else if (!planned.fromHistory && spec.build.source) {
     run.progress(`packaging ${spec.build.source}`);
     const workspace = await run.workspace();
     const bundle = await packageSource(spec.build.source, { bundlesDir: workspace.bundlesDir }).catch((error: Error) =>
@@ -76,6 +90,27 @@ export async function packageStage(run: DeploymentRun, planned: PlannedDeploymen
     return failure("package", `the local target needs the app's source, and the request for ${spec.stack} names none`, "Add 'source' (the app's directory) to the request.");
   }
   return spec;
+}
+
+/**
+ * The bundle packaged when the deployment was accepted, verified against its digest and put in the artifact store;
+ * the source directory is never read again. A spec with a source and no bundle cannot be deployed.
+ */
+async function acceptedBundleStage(run: DeploymentRun, spec: StackSpec, bundle: AcceptedBundle | null): Promise<StackSpec | FailureResult> {
+  if (!bundle) {
+    if (!spec.build.source) return spec;
+    return failure("package", `the deployment of ${spec.stack} was accepted without its bundle`, "Submit the deployment again.");
+  }
+  run.progress(`unpacking the accepted bundle ${bundle.digest.slice(0, 19)}`);
+  const workspace = await run.workspace();
+  const dir = await bundle.materialize(workspace.bundlesDir).catch((error: Error) =>
+    failure("package", run.masker.mask(error.message), "Submit the deployment again, so its source is packaged afresh."),
+  );
+  if (isFailure(dir)) return dir;
+  const relative = path.relative(workspace.dir, dir).split(path.sep).join("/");
+  const pinned = { ...spec, artifact: { digest: bundle.digest, path: relative } };
+  run.about(pinned);
+  return pinned;
 }
 
 /** The options the engine stages pass to each stack operation; the run audits itself, so the operation does not. */
@@ -142,7 +177,7 @@ export async function verifyStage(run: DeploymentRun, spec: StackSpec, up: UpRes
   const target = healthUrl(url, spec.build.health_check_path);
   run.progress(`verifying ${target}`);
   const release = typeof up.outputs.release === "string" ? up.outputs.release : null;
-  const identity = identityFor(spec, (await run.workspace()).dir, release, target);
+  const identity = identityFor(spec, (await run.workspace()).dir, release, target, up.outputs);
   const health = await waitForHealthy(target, { timeoutMs: run.options.healthTimeoutMs, signal: run.options.signal, identity });
   if (health.healthy) return true;
   // Recorded so that a rollback never picks this update as a healthy version.

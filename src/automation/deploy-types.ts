@@ -39,6 +39,25 @@ export interface DeployOptions extends WorkspaceOptions {
   readonly actor?: string | null;
 }
 
+/**
+ * The bundle of a deployment packaged before it runs: its digest, and how to put its bytes (verified against the
+ * digest) into a bundles directory, answering the bundle's directory there; a mismatch is a `PackageError`.
+ */
+export interface AcceptedBundle {
+  readonly digest: string;
+  materialize(bundlesDir: string): Promise<string>;
+}
+
+/**
+ * A deployment planned and packaged when it was accepted (by the service): the spec, planned once, its warnings and
+ * its bundle (null when the spec names no source). Deploying it never plans again nor reads the source directory.
+ */
+export interface PinnedDeployment {
+  readonly spec: StackSpec;
+  readonly warnings: readonly string[];
+  readonly bundle: AcceptedBundle | null;
+}
+
 /** The brief's success object, plus what a caller needs to follow up. */
 export interface DeploySuccess {
   readonly status: "success";

@@ -1,12 +1,12 @@
 import { isFailure, isTransientFailure, type FailureResult } from "../outcome";
-import type { DeployOptions, DeployResult } from "./deploy-types";
+import type { DeployOptions, DeployResult, PinnedDeployment } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { updateAndVerify } from "./update-verify";
-import { checkStage, packageStage, planStage, previewStage, successResult } from "./deploy-stages";
+import { checkStage, packageStage, pinnedStage, planStage, previewStage, successResult } from "./deploy-stages";
 import { withIdempotency } from "./idempotency";
 import { workspaceDataDir } from "./workspace";
 
-export type { DeployOptions, DeployResult, DeploySuccess, PreviewOnlyResult } from "./deploy-types";
+export type { AcceptedBundle, DeployOptions, DeployResult, DeploySuccess, PinnedDeployment, PreviewOnlyResult } from "./deploy-types";
 
 /**
  * Plans a deployment request and deploys it: plan → pre-deployment checks (credentials, secrets) → package → `up`
@@ -30,11 +30,32 @@ export async function planAndDeploy(request: unknown, options: DeployOptions = {
   );
 }
 
+/**
+ * Deploys a deployment planned and packaged earlier (a service does so when it accepts one): the pipeline from the
+ * pre-deployment checks on, with the spec as planned then and its bundle as packaged then, verified against its
+ * digest; the request is not planned again and no source directory is read. Idempotency keys work as for
+ * `planAndDeploy`, over the spec and the bundle's digest.
+ */
+export async function deployPinned(pinned: PinnedDeployment, options: DeployOptions = {}): Promise<DeployResult> {
+  if (options.idempotencyKey === undefined) return runDeployment(null, options, pinned);
+  const dataDir = options.workspace?.dataDir ?? workspaceDataDir(options.workspaceDir ?? process.cwd());
+  return withIdempotency(
+    { spec: pinned.spec, bundle: pinned.bundle?.digest ?? null },
+    {
+      key: options.idempotencyKey,
+      dataDir,
+      windowMs: options.idempotencyWindowMs,
+      keep: (result) => !(isFailure(result as DeployResult) && ((result as FailureResult).stage === "internal" || isTransientFailure(result))),
+    },
+    () => runDeployment(null, options, pinned),
+  );
+}
+
 /** The pipeline: each stage returns its value or the brief's error object, which ends the run. */
-async function runDeployment(request: unknown, options: DeployOptions): Promise<DeployResult> {
+async function runDeployment(request: unknown, options: DeployOptions, pinned?: PinnedDeployment): Promise<DeployResult> {
   const run = new DeploymentRun(options);
   try {
-    const planned = await planStage(run, request);
+    const planned = pinned ? pinnedStage(run, pinned) : await planStage(run, request);
     if (isFailure(planned)) return await run.finish(planned);
     const secrets = await checkStage(run, planned.spec);
     if (isFailure(secrets)) return await run.finish(secrets);

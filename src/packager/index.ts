@@ -36,7 +36,8 @@ export class PackageError extends Error {
  */
 const EXCLUDED = [/^\.git$/, /^node_modules$/, /^\.DS_Store$/, /^\.env(\..*)?$/, /^\.deployment-planner$/, /^\.pulumi-state$/];
 
-interface SourceFile {
+/** A file the packager bundles: its path relative to the source (with `/`), where it is, its mode and size. */
+export interface SourceFile {
   readonly relative: string;
   readonly absolute: string;
   readonly executable: boolean;
@@ -70,7 +71,11 @@ function isIgnored(scopes: readonly IgnoreScope[], relative: string, isDirectory
   });
 }
 
-async function listFiles(root: string): Promise<SourceFile[]> {
+/**
+ * The files of `root` a bundle holds, sorted by relative path: regular files only (symbolic links and special files are
+ * left out, so a bundle never reaches outside its source), without the excluded and ignored names.
+ */
+export async function listFiles(root: string): Promise<SourceFile[]> {
   const files: SourceFile[] = [];
   const walk = async (dir: string, prefix: string, inherited: readonly IgnoreScope[]): Promise<void> => {
     const own = await readIgnoreScope(dir, prefix, prefix === "" ? [IGNORE_FILES.everywhere, IGNORE_FILES.rootOnly] : [IGNORE_FILES.everywhere]);
