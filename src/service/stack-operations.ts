@@ -1,11 +1,12 @@
 import { readFile, stat } from "node:fs/promises";
-import { planAndDeploy } from "../automation/deploy";
+import { deployPinned, planAndDeploy, type PinnedDeployment } from "../automation/deploy";
 import { AutomationError } from "../automation/errors";
 import { destroyStack } from "../automation/operations";
 import { promote } from "../automation/promote";
 import { rollback } from "../automation/rollback";
 import type { PlannerWorkspace } from "../automation/workspace";
 import { failure } from "../outcome";
+import { isRedeployShape } from "../planner/request";
 import { stackNameFor } from "../planner/spec";
 
 /** What a queued job runs: a deployment request, or a rollback, promotion or destroy of a stack. */
@@ -31,6 +32,11 @@ export interface RunOptions {
   readonly onProgress: (line: string) => void;
   /** Who asked (the token's id, a webhook), for the stack history and the audit trail. */
   readonly actor: string;
+  /**
+   * A deployment as planned and packaged when it was accepted: deployed as it is, never planned again nor read from
+   * its source. Without it, a deployment request is only run when it is a redeploy (its spec is the stack's own).
+   */
+  readonly pinned?: PinnedDeployment;
 }
 
 /** The principal a queued operation runs as: `token:<id>` for an API token, the hook's own name (`hook:github`) for a webhook. */
@@ -50,19 +56,28 @@ export async function runQueuedOperation(operation: QueuedOperation, request: un
   try {
     const actor = servicePrincipal(options.actor);
     if (operation === "deploy") {
-      return (await planAndDeploy(request, { workspace: options.workspace, baseDir: options.baseDir, idempotencyKey: options.idempotencyKey, onProgress: options.onProgress, actor })) as unknown as Record<string, unknown>;
+      const deployOptions = { workspace: options.workspace, baseDir: options.baseDir, idempotencyKey: options.idempotencyKey, onProgress: options.onProgress, actor };
+      if (options.pinned) return resultRecord(await deployPinned(options.pinned, deployOptions));
+      // A request whose source was never packaged when it was accepted is not read from its directory now.
+      if (!isRedeployShape(request)) return resultRecord(failure("package", "this deployment was accepted without its plan and bundle", "Submit the deployment again."));
+      return resultRecord(await planAndDeploy(request, deployOptions));
     }
     const args = request as StackOperationArgs;
     const common = { workspace: options.workspace, onProgress: options.onProgress, actor };
-    if (args.operation === "rollback") return (await rollback(args.project_id, args.environment, { ...common, to: args.to })) as unknown as Record<string, unknown>;
-    if (args.operation === "promote") return (await promote(args.project_id, { ...common, from: args.from, to: args.to })) as unknown as Record<string, unknown>;
+    if (args.operation === "rollback") return resultRecord(await rollback(args.project_id, args.environment, { ...common, to: args.to }));
+    if (args.operation === "promote") return resultRecord(await promote(args.project_id, { ...common, from: args.from, to: args.to }));
     const stack = operationStack(args);
     const destroyed = await destroyStack(stack, { ...common, force: args.force === true, removeStack: args.remove === true });
     return { status: "success", stack, destroyed: true, changes: destroyed.changeSummary, stack_removed: destroyed.stackRemoved, log_file: destroyed.logFile, warnings: destroyed.repairs };
   } catch (error) {
-    if (error instanceof AutomationError) return error.toFailure() as unknown as Record<string, unknown>;
-    return failure("internal", "the operation failed unexpectedly", "Try again; if it persists, report it to the operator.") as unknown as Record<string, unknown>;
+    if (error instanceof AutomationError) return resultRecord(error.toFailure());
+    return resultRecord(failure("internal", "the operation failed unexpectedly", "Try again; if it persists, report it to the operator."));
   }
+}
+
+/** A library result as the plain JSON object a deployment record stores (its own fields, copied; nothing cast). */
+function resultRecord(result: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(result));
 }
 
 /** The tail of an operation's engine log (already masked by the engine run), or null when it left none. */

@@ -69,8 +69,9 @@ export async function revokeToken(pool: Pool, id: string): Promise<boolean> {
 /** The caller a bearer token names, or null for a malformed, unknown, wrong or revoked one (compared in constant time). */
 export async function verifyToken(pool: Pool, token: string): Promise<TokenPrincipal | null> {
   const parts = TOKEN_PATTERN.exec(token);
-  if (!parts) return null;
-  const [, id, secret] = parts as unknown as [string, string, string];
+  const id = parts?.[1];
+  const secret = parts?.[2];
+  if (id === undefined || secret === undefined) return null;
   const row = await liveToken(pool, id);
   // A hash is compared even for an unknown id, so timing does not tell ids apart.
   const expected = row ? Buffer.from(row.secret_hash, "hex") : secretHash("no such token");
