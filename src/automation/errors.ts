@@ -21,6 +21,7 @@ export abstract class AutomationError extends Error {
 
 /** Another update holds the stack's lock, and still held it when the lock wait ran out. */
 export class StackLockedError extends AutomationError {
+  override readonly name = "StackLockedError";
   readonly code = "STACK_LOCKED" as const;
   readonly stage = "deploy" as const;
   /**
@@ -42,6 +43,7 @@ export class StackLockedError extends AutomationError {
 
 /** A protected (production) stack was asked to be destroyed without `force`. */
 export class ProtectedStackError extends AutomationError {
+  override readonly name = "ProtectedStackError";
   readonly code = "STACK_PROTECTED" as const;
   readonly stage = "validation" as const;
   constructor(
@@ -57,6 +59,7 @@ export class ProtectedStackError extends AutomationError {
 
 /** The stack does not exist in the backend. */
 export class StackMissingError extends AutomationError {
+  override readonly name = "StackMissingError";
   readonly code = "STACK_NOT_FOUND" as const;
   readonly stage = "validation" as const;
   constructor(readonly stackName: string) {
@@ -69,6 +72,7 @@ export class StackMissingError extends AutomationError {
 
 /** A resource provider plugin is not installed and may not be downloaded. */
 export class MissingPluginError extends AutomationError {
+  override readonly name = "MissingPluginError";
   readonly code = "MISSING_PLUGIN" as const;
   readonly stage = "env_setup" as const;
   /**
@@ -89,6 +93,7 @@ export class MissingPluginError extends AutomationError {
 
 /** The deployed app did not pass its health check. */
 export class HealthCheckError extends AutomationError {
+  override readonly name = "HealthCheckError";
   readonly code = "HEALTH_CHECK_FAILED" as const;
   readonly stage = "verify" as const;
   constructor(
@@ -107,6 +112,7 @@ export class HealthCheckError extends AutomationError {
  * operation reports says who stopped it.
  */
 export class InterruptedError extends Error {
+  override readonly name = "InterruptedError";
   readonly code = "INTERRUPTED" as const;
   constructor(readonly signal: NodeJS.Signals) {
     super(signal === "SIGINT" ? "by the user (Ctrl-C)" : `by ${signal} (the process was asked to stop)`);
@@ -136,6 +142,7 @@ const OPERATION_NOUNS: Readonly<Record<string, string>> = { up: "update", previe
 
 /** The operation was cancelled through its AbortSignal. */
 export class OperationCancelledError extends AutomationError {
+  override readonly name = "OperationCancelledError";
   readonly code = "CANCELLED" as const;
   readonly stage = "deploy" as const;
   constructor(
@@ -154,6 +161,7 @@ export class OperationCancelledError extends AutomationError {
 
 /** The engine or a provider failed. */
 export class EngineError extends AutomationError {
+  override readonly name = "EngineError";
   readonly code = "ENGINE_FAILED" as const;
   readonly stage = "deploy" as const;
   constructor(

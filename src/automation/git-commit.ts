@@ -13,6 +13,7 @@ export interface BranchCommit {
 
 /** Raised when the git CLI fails or the directory is not in a repository. */
 export class GitError extends Error {
+  override readonly name = "GitError";
   readonly code = "GIT_FAILED" as const;
 }
 

@@ -56,6 +56,7 @@ export function missingPackages(names: readonly ServicePackage[], installed: Ins
 
 /** Packages a part of the product needs are not installed; the fix is the command that installs them. */
 export class OptionalPackagesMissingError extends AutomationError {
+  override readonly name = "OptionalPackagesMissingError";
   readonly code = "OPTIONAL_PACKAGES_MISSING" as const;
   readonly stage = "env_setup" as const;
   /**

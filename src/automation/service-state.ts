@@ -29,6 +29,7 @@ export type ServiceStateRecord =
 
 /** The workspace's deployment service keeps its state where this process cannot reach it now; says where and how. */
 export class ServiceStateUnreachableError extends AutomationError {
+  override readonly name = "ServiceStateUnreachableError";
   readonly code = "SERVICE_STATE_UNREACHABLE" as const;
   readonly stage = "env_setup" as const;
   constructor(

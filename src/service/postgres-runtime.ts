@@ -7,6 +7,7 @@ import { AutomationError } from "../automation/errors";
 
 /** The embedded PostgreSQL could not be set up or started; the message says why, the fix what to do. */
 export class EmbeddedPostgresError extends AutomationError {
+  override readonly name = "EmbeddedPostgresError";
   readonly code = "EMBEDDED_POSTGRES_FAILED" as const;
   readonly stage = "env_setup" as const;
   constructor(

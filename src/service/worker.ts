@@ -7,7 +7,12 @@ import { getDeployment, MAX_ATTEMPTS, type DeploymentNotifier } from "./deployme
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
 import { isTransientFailure } from "../outcome";
 import { appendEvent } from "./repositories/deployment-events";
-import { claimDeployment, finishDeployment, requeueDeployment, runState } from "./repositories/deployments";
+import { claimDeployment, finishDeployment, requeueDeployment, runState, type ClaimedDeployment } from "./repositories/deployments";
+import { loadBundle, pruneBundles } from "./bundles";
+import type { PinnedDeployment } from "../automation/deploy";
+import { unpackArchive } from "../packager/archive";
+import { PackageError } from "../packager/index";
+import type { StackSpec } from "../planner/spec";
 import { engineLogOf, runQueuedOperation } from "./stack-operations";
 
 /** Options of a deployment worker. */
@@ -31,7 +36,9 @@ export interface WorkerOptions {
 }
 
 /** Thrown to hand a job back to the queue, which retries it with backoff. */
-class RetryLater extends Error {}
+class RetryLater extends Error {
+  override readonly name = "RetryLater";
+}
 
 /** This worker process, as a deployment record names its runner. */
 const WORKER_ID = `${os.hostname()}:${process.pid}:${Date.now()}`;
@@ -86,6 +93,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
       idempotencyKey: `deployment:${deploymentId}`,
       onProgress,
       actor: job.token_id,
+      pinned: acceptedDeployment(pool, job),
     });
     await recorded;
     const log = await engineLogOf(result);
@@ -106,6 +114,8 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     // The reason was masked by the operation that wrote it, like every line the deployment records.
     activity(succeeded ? `succeeded in ${seconds(started)}` : `failed at stage ${String(result.stage)} in ${seconds(started)}: ${String(result.reason)}`);
     await notify(succeeded ? "succeeded" : "failed", deploymentId);
+    // The bundle lives on in this worker's artifact store; the database keeps it only while a deployment needs it.
+    await pruneBundles(pool).catch(() => undefined);
     if ((succeeded && job.operation === "rollback") || typeof result.rolled_back_to === "number") await notify("rolled_back", deploymentId);
   };
 
@@ -117,6 +127,26 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
       await options.queue.stop({ graceful: true, wait: true, timeout: 30_000 });
     },
   };
+}
+
+/**
+ * The deployment a claimed job deploys as it was accepted: its spec as planned then, and its bundle read from the
+ * database and verified against its digest when the run unpacks it (a mismatch fails it at stage `package`).
+ */
+function acceptedDeployment(pool: ServiceDatabase["pool"], job: ClaimedDeployment): PinnedDeployment | undefined {
+  if (job.operation !== "deploy" || !job.planned) return undefined;
+  const digest = job.bundle_digest;
+  const bundle = digest
+    ? {
+        digest,
+        async materialize(bundlesDir: string) {
+          const archive = await loadBundle(pool, digest);
+          if (!archive) throw new PackageError(`the bundle ${digest} of this deployment is no longer stored on the service`);
+          return unpackArchive(archive, digest, bundlesDir);
+        },
+      }
+    : null;
+  return { spec: job.planned.spec as StackSpec, warnings: job.planned.warnings, bundle };
 }
 
 /** Time since `start`, for a person: "3.2s". */

@@ -26,6 +26,7 @@ export interface OfflinePreview {
 
 /** Raised when the program cannot be run under mocks for a spec. */
 export class OfflinePreviewError extends Error {
+  override readonly name = "OfflinePreviewError";
   readonly code = "OFFLINE_PREVIEW_FAILED" as const;
 }
 
