@@ -8,7 +8,8 @@ let cli;
 try {
   cli = require("../dist/cli/main.js");
 } catch (error) {
-  if (error && error.code === "MODULE_NOT_FOUND" && /dist[\\/]cli[\\/]main/.test(String(error.message))) {
+  // Only the entry module itself missing means no build; a module missing deeper down is a broken build, reported as is.
+  if (error && error.code === "MODULE_NOT_FOUND" && /^Cannot find module '[^']*dist[\\/]cli[\\/]main(\.js)?'/.test(String(error.message))) {
     process.stderr.write("deployment-planner: the compiled CLI is missing; run `npm run build` in the package first\n");
     process.exit(1);
   }

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from "node:stream";
+import type { CommandExitCode } from "./exit-codes";
 
 /** What the CLI's entry point hands a command. */
 export interface CliContext {
@@ -20,8 +21,8 @@ export interface CommandArgs {
 
 /** What a command returns; the entry point prints it as JSON or as text and exits with `exitCode`. */
 export interface CommandOutput {
-  /** 0 success, 2 invalid input or an operational failure the user can fix, 1 internal error. */
-  readonly exitCode: 0 | 1 | 2;
+  /** One of `EXIT_CODES`: success, an internal error, invalid input or an operational failure, or (status) nothing serves. */
+  readonly exitCode: CommandExitCode;
   /** The machine-readable result printed with `--json`. */
   readonly json: unknown;
   /** The result for a person. */

@@ -1,10 +1,10 @@
-import os from "node:os";
 import { InterruptedError } from "../automation/errors";
 import { isFailure } from "../outcome";
 import { closestMatches } from "../planner/names";
 import { parseCommandLine } from "./arguments";
 import { COMMANDS } from "./commands/index";
 import { failureOutput } from "./shared";
+import { EXIT_CODES, exitCodeForSignal, type ExitCode } from "./exit-codes";
 import { COMMON_FLAGS, type CliCommand, type CliContext, type CommandOutput, type FlagSpec } from "./command";
 
 /** Streams and environment of one CLI run; tests pass their own. */
@@ -26,7 +26,7 @@ function helpText(): string {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
-    "Run 'deployment-planner <command> --help' for a command's flags.",
+    "Run 'deployment-planner <command> --help' (or 'deployment-planner help <command>') for a command's flags.",
   ];
   return lines.join("\n");
 }
@@ -50,24 +50,30 @@ function commandHelp(command: CliCommand): string {
  * Runs the CLI with `argv` (without the node and script paths) and returns the exit code. Only
  * `bin/deployment-planner.cjs` turns that into the process's exit status.
  */
-export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): Promise<ExitCode> {
   const [name, ...rest] = argv;
+  // `help <command>` is the same as `<command> --help`.
+  const helpFor = name === "help" && rest.length === 1 ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+  if (helpFor) {
+    io.stdout.write(commandHelp(helpFor) + "\n");
+    return EXIT_CODES.success;
+  }
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout.write(helpText() + "\n");
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT_CODES.failure : EXIT_CODES.success;
   }
   if (name === "--version" || name === "version") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pkg = require("../../package.json") as { version: string };
     io.stdout.write(`${pkg.version}\n`);
-    return 0;
+    return EXIT_CODES.success;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     const suggestions = closestMatches(name, COMMANDS.map((c) => [c.name, c.name] as const), 2);
     const hint = suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `'${s}'`).join(" or ")}?` : "";
     io.stderr.write(`deployment-planner: unknown command '${name.slice(0, 40)}'${hint}\n\n${helpText()}\n`);
-    return 2;
+    return EXIT_CODES.failure;
   }
 
   const flags: Record<string, FlagSpec> = { ...command.flags, ...COMMON_FLAGS };
@@ -76,16 +82,16 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
     // One JSON object on stdout with --json; otherwise the error and the command's usage on stderr.
     if (rest.includes("--json")) io.stdout.write(JSON.stringify(parsed, null, 2) + "\n");
     else io.stderr.write(`${failureOutput(parsed).text}\n\nUsage: deployment-planner ${command.usage}\n`);
-    return 2;
+    return EXIT_CODES.failure;
   }
   if (parsed.flags.help) {
     io.stdout.write(commandHelp(command) + "\n");
-    return 0;
+    return EXIT_CODES.success;
   }
 
   const abort = new AbortController();
-  const interrupted: { by?: NodeJS.Signals } = {};
-  const onSignal = (signal: NodeJS.Signals) => {
+  const interrupted: { by?: "SIGINT" | "SIGTERM" } = {};
+  const onSignal = (signal: "SIGINT" | "SIGTERM") => {
     interrupted.by = signal;
     abort.abort(new InterruptedError(signal));
   };
@@ -106,7 +112,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
   }
   // Work a signal cut short exits as the shell reports a signal (128 + its number: 130 for Ctrl-C, 143 for
   // SIGTERM), after it was cleaned up; a command whose normal end is a signal (serve, worker) still exits 0.
-  if (interrupted.by !== undefined && output.exitCode !== 0) return 128 + (os.constants.signals[interrupted.by] ?? 0);
+  if (interrupted.by !== undefined && output.exitCode !== EXIT_CODES.success) return exitCodeForSignal(interrupted.by);
   return output.exitCode;
 }
 

@@ -3,6 +3,7 @@ import { failure, type FailureResult } from "../outcome";
 import { AutomationError } from "../automation/errors";
 import type { CliContext, CommandArgs, CommandOutput, FlagSpec } from "./command";
 import type { WorkspaceOptions } from "../automation/workspace";
+import { EXIT_CODES } from "./exit-codes";
 
 /** Flags of every command that works on a workspace. */
 export const WORKSPACE_FLAGS = {
@@ -77,7 +78,7 @@ export function failureOutput(result: FailureResult): CommandOutput {
   for (const problem of result.problems?.slice(1) ?? []) lines.push(`  also: ${problem}`);
   lines.push(`fix: ${result.fix_suggestion}`);
   if (result.log_file) lines.push(`log: ${result.log_file}`);
-  return { exitCode: result.stage === "internal" ? 1 : 2, json: result, text: lines.join("\n") };
+  return { exitCode: result.stage === "internal" ? EXIT_CODES.internal : EXIT_CODES.failure, json: result, text: lines.join("\n") };
 }
 
 /** Turns an error thrown by an operation into CLI output: typed errors become failure objects, others are bugs. */

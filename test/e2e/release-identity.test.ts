@@ -11,6 +11,7 @@ import { CHALLENGE_HEADER, PROOF_HEADER, RELEASE_HEADER, checkProof, readIdentit
 import { localStateDir } from "../../src/components/local/release-settings";
 import { supervisorStatus } from "../../src/components/local/supervisor-client";
 import { renderDeployResult } from "../../src/cli/commands/deploy";
+import { EXIT_CODES } from "../../src/cli/exit-codes";
 import { loopbackPortIsFree } from "../../src/ports";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { liveProcesses, processesUnder } from "../support/processes";
@@ -151,8 +152,9 @@ describe("a local release proves who it is", () => {
     const checked = await waitForHealthy(target, { timeoutMs: 1_500, identity: identityFor({ stack: first.stack, target: "local" }, t.workspace.dir, null, target) });
     expect(checked).toMatchObject({ healthy: false, lastError: expect.stringContaining("did not prove it is this stack's supervisor") });
 
+    // Nothing of the stack serves, so status exits 3: a script's `status ... && next` does not go on.
     const status = await cli("status", projectId, "development", "--json");
-    expect(status.status, status.stderr).toBe(0);
+    expect(status.status, status.stderr).toBe(EXIT_CODES.notServing);
     expect(json(status).live).toMatchObject({ state: "foreign", checked_url: target });
     const human = await cli("status", projectId, "development");
     expect(human.stdout).toContain(`not serving: something else answers on ${target}`);

@@ -8,6 +8,7 @@ import { openWorkspace } from "../../automation/workspace";
 import { failure, isFailure } from "../../outcome";
 import { identifierSchema } from "../../planner/spec";
 import type { CliCommand } from "../command";
+import { EXIT_CODES } from "../exit-codes";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput, stackFromArgs, workspaceOptions } from "../shared";
 
 /** `list [--project <id>]`: every stack with the update and version that serve, its URL and its last operation. */
@@ -71,7 +72,8 @@ export const gcCommand: CliCommand = {
 /** `status <project_id> <env>`: what serves, the last operation, URL, lock and its rollout (weights, error rates, step, time left). */
 export const statusCommand: CliCommand = {
   name: "status",
-  summary: "Show one stack: the update and version that serve, the last operation and how it ended, URL, lock, and a rollout in progress (weights, error rates, step, time left).",
+  summary:
+    "Show one stack: the update and version that serve, the last operation and how it ended, URL, lock, and a rollout in progress (weights, error rates, step, time left). Exits 3 when nothing of the stack serves.",
   usage: "status <project_id> <env> [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS },
   async run(args, context) {
@@ -89,7 +91,9 @@ export const statusCommand: CliCommand = {
         ...(status.live ? [describeLiveRelease(status.live)] : []),
         ...(status.last_rollout ? describeRollout(status.last_rollout) : []),
       ];
-      return { exitCode: 0, json: status, text: lines.join("\n") };
+      // A script's `status p env && ...` must not go on when nothing of the stack serves: the report is printed either way.
+      const serves = status.serving !== null && (status.live === null || status.live.state === "serving");
+      return { exitCode: serves ? EXIT_CODES.success : EXIT_CODES.notServing, json: status, text: lines.join("\n") };
     } catch (error) {
       return errorOutput(error);
     }

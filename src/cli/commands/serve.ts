@@ -139,7 +139,7 @@ export const serveCommand: CliCommand = {
   name: "serve",
   summary: "Run the deployment service: HTTP API (bearer tokens; /openapi.json) and a deployment worker, on PostgreSQL (DATABASE_URL, else embedded).",
   usage:
-    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only] [--concurrency <n>] [--rate-limit <n>] [--trust-proxy <true|addr[,addr...]>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
+    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only | --with-worker] [--concurrency <n>] [--rate-limit <n>] [--trust-proxy <true|addr[,addr...]>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
   flags: {
     ...SERVICE_FLAGS,
     host: { type: "string", description: "Address to listen on (default 127.0.0.1)." },
