@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
-import type { FailureResult } from "../outcome";
+import type { AcceptedDeployment } from "./acceptance";
+import { storeBundle } from "./bundles";
 import type { NotificationEvent } from "./config";
-import { plan } from "../planner/index";
-import { stackNameFor } from "../planner/spec";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
 import { eventsAfter } from "./repositories/deployment-events";
 import { deploymentById, engineLogById, insertDeployment } from "./repositories/deployments";
@@ -38,19 +37,25 @@ export interface DeploymentRecord {
 }
 
 /**
- * Queues a deployment. The request is planned first: one that cannot be planned is the brief's error object and is
- * never queued (nor retried). The same idempotency key from the same token returns the deployment it queued first.
+ * Queues a deployment request as it was accepted (`acceptDeployment`: planned once, its source packaged): its bundle
+ * is stored where every worker reads it, and the deployment keeps the spec and the bundle's digest, which is all its
+ * worker deploys. The same idempotency key from the same token returns the deployment it queued first.
  */
 export async function submitDeployment(
   pool: Pool,
   queue: JobQueue,
-  submission: { readonly tokenId: string; readonly request: unknown; readonly baseDir: string; readonly idempotencyKey?: string; readonly notifier?: DeploymentNotifier },
-): Promise<{ readonly deployment: DeploymentRecord; readonly created: boolean } | FailureResult> {
-  const planned = plan(submission.request, { baseDir: submission.baseDir });
-  if (planned.status === "error") return planned;
-  const stack = planned.status === "planned" ? planned.spec.stack : stackNameFor(planned.intent.project_id, planned.intent.environment);
-  const projectId = planned.status === "planned" ? planned.spec.project_id : planned.intent.project_id;
-  return queueOperation(pool, queue, { ...submission, operation: "deploy", projectId, stack });
+  submission: { readonly tokenId: string; readonly request: unknown; readonly accepted: AcceptedDeployment; readonly idempotencyKey?: string; readonly notifier?: DeploymentNotifier },
+): Promise<{ readonly deployment: DeploymentRecord; readonly created: boolean }> {
+  const { accepted, ...rest } = submission;
+  if (accepted.bundle) await storeBundle(pool, accepted.bundle);
+  return queueOperation(pool, queue, {
+    ...rest,
+    operation: "deploy",
+    projectId: accepted.projectId,
+    stack: accepted.stack,
+    planned: accepted.planned,
+    bundleDigest: accepted.bundle?.digest ?? null,
+  });
 }
 
 /** An operation to queue: what it is, on which stack, with which arguments, for whom. */
@@ -63,6 +68,10 @@ export interface OperationSubmission {
   readonly request: unknown;
   readonly idempotencyKey?: string;
   readonly notifier?: DeploymentNotifier;
+  /** A deployment's spec as planned when it was accepted, and its planner warnings (none for other operations). */
+  readonly planned?: { readonly spec: unknown; readonly warnings: readonly string[] } | null;
+  /** The digest of the stored bundle a deployment deploys. */
+  readonly bundleDigest?: string | null;
 }
 
 /** Seconds a running job's worker may go without a heartbeat before the queue hands the job to another worker. */
@@ -88,6 +97,8 @@ export async function queueOperation(pool: Pool, queue: JobQueue, submission: Op
     stack: submission.stack,
     request: submission.request,
     operation: submission.operation,
+    planned: submission.planned ?? null,
+    bundleDigest: submission.bundleDigest ?? null,
   });
   if (!recorded.created) return recorded;
   // Handed back (and retried with backoff) only when its worker stops beating or meets a transient failure; an

@@ -99,22 +99,44 @@ export function refusedSecret(secrets: unknown, projectId: string | null, grant:
   return null;
 }
 
+/** The granted directory `real` (a real path) lies in, if any. */
+const grantedRoot = (grant: ProjectGrant, real: string) => grant.sources.find((dir) => real === dir || real.startsWith(dir + path.sep));
+
 /**
  * The directory a request's `source` names, symlinks resolved, when it exists inside one of the grant's source
  * directories (relative sources resolve against `baseDir`); otherwise a validation failure naming the source as
- * sent, never where it resolved. A source that does not exist is refused: it could appear later as a link leading out.
+ * sent (`sentAs`, by default `source`), never where it resolved. A source that does not exist is refused: it could
+ * appear later as a link leading out; the refusal says it is missing only when its nearest existing directory is
+ * itself inside the grant, so it tells nothing about what exists elsewhere.
  */
-export async function grantedSource(source: unknown, grant: ProjectGrant, baseDir: string): Promise<{ readonly dir: string; readonly root: string } | FailureResult> {
+export async function grantedSource(source: unknown, grant: ProjectGrant, baseDir: string, sentAs: unknown = source): Promise<{ readonly dir: string; readonly root: string } | FailureResult> {
   const refuse = failure(
     "validation",
     "source: outside the directories this project may deploy, or missing",
     "Name a directory inside one of the project's granted sources (relative to the service's source root), or ask the service's operator to grant it.",
   );
   if (typeof source !== "string" || source.length === 0 || source.length > 4096 || source.includes("\0")) return refuse;
-  const real = await realpath(path.resolve(baseDir, source)).catch(() => null);
-  if (real === null) return refuse;
-  const root = grant.sources.find((dir) => real === dir || real.startsWith(dir + path.sep));
+  const lexical = path.resolve(baseDir, source);
+  const real = await realpath(lexical).catch(() => null);
+  if (real === null) {
+    if (typeof sentAs !== "string" || !(await missingInsideGrant(lexical, grant))) return refuse;
+    return failure(
+      "validation",
+      `source: '${sentAs.slice(0, 200)}' does not exist`,
+      "Name an existing directory inside one of the project's granted sources (relative to the service's source root).",
+    );
+  }
+  const root = grantedRoot(grant, real);
   return root === undefined ? refuse : { dir: real, root };
+}
+
+/** Whether the nearest existing directory above the missing path `lexical` is, symlinks resolved, inside the grant. */
+async function missingInsideGrant(lexical: string, grant: ProjectGrant): Promise<boolean> {
+  for (let dir = path.dirname(lexical); ; dir = path.dirname(dir)) {
+    const real = await realpath(dir).catch(() => null);
+    if (real !== null) return grantedRoot(grant, real) !== undefined;
+    if (path.dirname(dir) === dir) return false;
+  }
 }
 
 /**

@@ -81,6 +81,17 @@ const MIGRATIONS: readonly string[] = [
   // signed body sent again under a new X-GitHub-Delivery queues nothing, on any API process.
   `alter table ${SERVICE_SCHEMA}.hook_deliveries add column push_key text`,
   `create unique index hook_deliveries_push_key on ${SERVICE_SCHEMA}.hook_deliveries (push_key) where push_key is not null`,
+  // A deployment's source is packaged when it is accepted: the bundle's bytes live here, once per digest, where every
+  // worker reads them, and the deployment keeps the spec it was planned into and the digest of its bundle.
+  `create table ${SERVICE_SCHEMA}.bundles (
+     digest text primary key,
+     archive bytea not null,
+     bytes bigint not null,
+     created_at timestamptz not null default now(),
+     last_used_at timestamptz not null default now()
+   )`,
+  `alter table ${SERVICE_SCHEMA}.deployments add column planned jsonb, add column bundle_digest text`,
+  `create index deployments_open_bundle on ${SERVICE_SCHEMA}.deployments (bundle_digest) where status in ('queued', 'running')`,
 ];
 
 /**

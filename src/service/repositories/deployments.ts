@@ -52,6 +52,10 @@ export interface NewDeployment {
   readonly stack: string;
   readonly request: unknown;
   readonly operation: QueuedOperation;
+  /** A deployment's spec and warnings as planned when it was accepted; null for other operations and redeploys. */
+  readonly planned: unknown;
+  /** The digest of the stored bundle it deploys; null when it deploys none. */
+  readonly bundleDigest: string | null;
 }
 
 /**
@@ -60,11 +64,21 @@ export interface NewDeployment {
  */
 export async function insertDeployment(pool: Pool, deployment: NewDeployment): Promise<{ readonly deployment: DeploymentRecord; readonly created: boolean }> {
   const inserted = await pool.query<DeploymentRow>(
-    `insert into ${TABLE} (id, token_id, idempotency_key, project_id, stack, request, status, operation)
-     values ($1, $2, $3, $4, $5, $6, 'queued', $7)
+    `insert into ${TABLE} (id, token_id, idempotency_key, project_id, stack, request, status, operation, planned, bundle_digest)
+     values ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9)
      on conflict (token_id, idempotency_key) do nothing
      returning ${COLUMNS}`,
-    [deployment.id, deployment.tokenId, deployment.idempotencyKey, deployment.projectId, deployment.stack, JSON.stringify(deployment.request), deployment.operation],
+    [
+      deployment.id,
+      deployment.tokenId,
+      deployment.idempotencyKey,
+      deployment.projectId,
+      deployment.stack,
+      JSON.stringify(deployment.request),
+      deployment.operation,
+      deployment.planned === null ? null : JSON.stringify(deployment.planned),
+      deployment.bundleDigest,
+    ],
   );
   if (inserted.rows[0]) return { deployment: record(inserted.rows[0]), created: true };
   const existing = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${TABLE} where token_id = $1 and idempotency_key = $2`, [deployment.tokenId, deployment.idempotencyKey]);
@@ -96,13 +110,16 @@ export interface ClaimedDeployment {
   readonly operation: QueuedOperation;
   readonly token_id: string;
   readonly attempts: number;
+  /** The spec and warnings planned when it was accepted (null: a stack operation, a redeploy, or one accepted before plans were kept). */
+  readonly planned: { readonly spec: unknown; readonly warnings: readonly string[] } | null;
+  readonly bundle_digest: string | null;
 }
 
 /** Marks a queued (or abandoned running) deployment as run by `worker`, counting the attempt; null when it finished meanwhile. */
 export async function claimDeployment(pool: Pool, id: string, worker: string): Promise<ClaimedDeployment | null> {
   const claimed = await pool.query<ClaimedDeployment>(
     `update ${TABLE} set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), worker = $2
-     where id = $1 and status in ('queued', 'running') returning request, operation, token_id, attempts`,
+     where id = $1 and status in ('queued', 'running') returning request, operation, token_id, attempts, planned, bundle_digest`,
     [id, worker],
   );
   return claimed.rows[0] ?? null;
