@@ -1,7 +1,8 @@
 import { readFile, stat } from "node:fs/promises";
 import { parseEnv } from "node:util";
 import { resolveFilePath } from "./reference";
-import { friendlySecretName, missingMessage, problem, type SecretProblem, type SecretSource, type SourceOutcome } from "./source";
+import { friendlySecretName, missingMessage, problem, type SecretSource, type SourceOutcome } from "./source";
+import type { SecretProblem } from "./types";
 
 /** Permission bits that let anyone but the owner read or change a file. */
 const GROUP_OR_OTHER_ACCESS = 0o077;

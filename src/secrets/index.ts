@@ -16,7 +16,7 @@ export {
   type SecretReference,
   type VaultReference,
 } from "./reference";
-export { friendlySecretName, type SecretProblem, type SecretProblemKind, type SecretSource } from "./source";
+export { friendlySecretName, type SecretSource } from "./source";
 export { createVaultSource } from "./vault-source";
 export {
   DEFAULT_VAULT_MAX_RETRIES,
@@ -25,4 +25,13 @@ export {
   vaultSettingsFromEnv,
   type VaultSettings,
 } from "./vault-client";
-export type { ResolvedSecret, ResolveSecrets, ResolveSecretsOptions, SecretProvenance, SecretResolution, SecretScheme } from "./types";
+export type {
+  ResolvedSecret,
+  ResolveSecrets,
+  ResolveSecretsOptions,
+  SecretProblem,
+  SecretProblemKind,
+  SecretProvenance,
+  SecretResolution,
+  SecretScheme,
+} from "./types";

@@ -2,8 +2,8 @@ import { failure } from "../outcome";
 import { envSource } from "./env-source";
 import { fileSource } from "./file-source";
 import { parseSecretReference, REFERENCE_SYNTAX, type SecretReference } from "./reference";
-import type { ReferenceByScheme, SecretProblem, SecretSource, SourceContext, SourceOutcome, SourceRequest } from "./source";
-import type { ResolvedSecret, ResolveSecrets, SecretProvenance, SecretScheme } from "./types";
+import type { ReferenceByScheme, SecretSource, SourceContext, SourceOutcome, SourceRequest } from "./source";
+import type { ResolvedSecret, ResolveSecrets, SecretProblem, SecretProvenance, SecretScheme } from "./types";
 import { vaultSource } from "./vault-source";
 
 /** The source for each scheme; a new scheme without a source does not compile. */

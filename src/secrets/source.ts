@@ -1,35 +1,5 @@
 import type { EnvReference, FileReference, SecretReference, VaultReference } from "./reference";
-import type { SecretProvenance, SecretScheme } from "./types";
-
-/** Kinds of problem a secret can have; a caller can switch on them without parsing text. */
-export type SecretProblemKind =
-  | "bad_reference" // the reference does not parse
-  | "duplicate" // two secrets expose the same variable
-  | "missing" // the place exists or is reachable but holds no value for the key
-  | "insecure_file" // a secrets file is readable or writable by group or others
-  | "unreadable" // a secrets file exists but cannot be read or parsed
-  | "not_configured" // Vault is referenced but VAULT_ADDR or credentials are not set
-  | "auth_failed" // Vault rejected the AppRole login
-  | "permission_denied" // Vault denied reading the path
-  | "unreachable" // Vault did not answer within the time and retry budget
-  | "vault_error" // Vault answered with an unexpected error
-  | "cancelled"; // the caller's AbortSignal fired
-
-/** One problem found while resolving secrets. Never holds a value. */
-export interface SecretProblem {
-  readonly kind: SecretProblemKind;
-  /** Secrets the problem affects. */
-  readonly names: readonly string[];
-  /** One line for the failure's `reason` / `problems`, e.g. "Missing ENV: STRIPE_SECRET_KEY". */
-  readonly message: string;
-  /** What to do, naming where the value belongs, e.g. "Add Stripe key to Vault under 'platform-a'". */
-  readonly fix: string;
-  /**
-   * What must be set up before the value can be read at all (Vault not configured), shared by every secret it
-   * affects and reported once after them.
-   */
-  readonly setup?: { readonly message: string; readonly fix: string };
-}
+import type { SecretProblem, SecretProblemKind, SecretProvenance, SecretScheme } from "./types";
 
 /** One secret asked of a source. */
 export interface SourceRequest<R extends SecretReference> {

@@ -1,5 +1,6 @@
 import { DEFAULT_KV_MOUNT, kvMount, type VaultReference } from "./reference";
-import { friendlySecretName, missingMessage, problem, type SecretProblem, type SecretSource, type SourceOutcome, type SourceRequest } from "./source";
+import { friendlySecretName, missingMessage, problem, type SecretSource, type SourceOutcome, type SourceRequest } from "./source";
+import type { SecretProblem } from "./types";
 import { type KvReadResult, VaultClient, VaultRequestAbortedError, type VaultSettings, vaultSettingsFromEnv, VaultUnreachableError } from "./vault-client";
 
 /**
