@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { failure } from "../outcome";
 import { plan } from "../planner/index";
 import { type ApiContext, authenticate, checkedRequest, isReply, openStream, REVOKED_EVENT, type RouteModule, UUID } from "./api-context";
+import { acceptDeployment } from "./acceptance";
 import { sendFailure, UNAUTHENTICATED } from "./api-errors";
 import { deploymentEngineLog, deploymentEvents, getDeployment, submitDeployment, type DeploymentRecord } from "./deployments";
 import { withRelativeSource } from "./grants";
@@ -46,8 +47,10 @@ function register(app: FastifyInstance, context: ApiContext): void {
     }
     const queue = context.options.queue;
     if (!queue) return sendFailure(reply, failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve')."), 503);
-    const submitted = await submitDeployment(pool, queue, { tokenId: principal.id, request: body, baseDir: context.baseDir, idempotencyKey: key, notifier: context.options.notifier });
-    if ("status" in submitted) return sendFailure(reply, submitted);
+    // Planned, checked and packaged now, once: the worker deploys this bundle, whatever the directory holds later.
+    const accepted = await acceptDeployment(body, { grant: context.grants.grantFor(typeof body.project_id === "string" ? body.project_id : null), baseDir: context.baseDir });
+    if ("failure" in accepted) return sendFailure(reply, accepted.failure, accepted.status);
+    const submitted = await submitDeployment(pool, queue, { tokenId: principal.id, request: body, accepted, idempotencyKey: key, notifier: context.options.notifier });
     return reply.code(submitted.created ? 202 : 200).header("location", `/v1/deployments/${submitted.deployment.id}`).send(submitted.deployment);
   });
 
@@ -140,7 +143,7 @@ export const deploymentRoutes: RouteModule = {
     },
     "/v1/deployments": {
       post: {
-        summary: "Queue a deployment; 202 with its record (200 with the first one for a repeated Idempotency-Key).",
+        summary: "Queue a deployment; 202 with its record (200 with the first one for a repeated Idempotency-Key). The request is planned and its source packaged now: the deployment deploys that bundle, whatever the source directory holds later.",
         security: BEARER,
         parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
         requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DeploymentRequest" } } } },
@@ -150,8 +153,8 @@ export const deploymentRoutes: RouteModule = {
           "400": errorResponse("The request is invalid."),
           "401": errorResponse("No valid token."),
           "403": errorResponse("The token may not deploy this project."),
-          "413": errorResponse("The body is too large."),
-          "422": errorResponse("The request cannot be planned as asked."),
+          "413": errorResponse("The body is too large, or the source more than a bundle may hold."),
+          "422": errorResponse("The request cannot be planned as asked, or its source cannot be packaged."),
           "429": errorResponse("Too many requests for this token."),
         },
       },

@@ -3,6 +3,7 @@ import { failure } from "../outcome";
 import { resolveSecrets } from "../secrets/index";
 import type { ApiContext, RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
+import { acceptDeployment, type AcceptedDeployment } from "./acceptance";
 import { submitDeployment } from "./deployments";
 import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericPayloadSchema, genericSignedPrefix, githubMeaning, githubPushKey, isFresh, matchingRules, parseTimestamp, ruleRequest, signatureMatches, TIMESTAMP_TOLERANCE_SECONDS } from "./hook-checks";
 import { claimDelivery, forgetDelivery, settleDelivery } from "./repositories/hook-deliveries";
@@ -81,25 +82,28 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
       const message = "ignored" in delivery.meaning ? delivery.meaning.ignored : `no rule deploys ${target!.repository} branch '${target!.branch}'; nothing is queued`;
       return reply.code(200).send({ status: "ignored", delivery_id: delivery.id, message, deployments: [] });
     }
-    const requests: Record<string, unknown>[] = [];
+    // Every rule's request is planned, checked and packaged before any is queued: all of them, or none.
+    const accepted: { request: Record<string, unknown>; deployment: AcceptedDeployment }[] = [];
     for (const rule of rules) {
       const prepared = await ruleRequest(rule, target.commit, context.grants, context.baseDir);
       if (!prepared.ok) {
         await settle(`refused: ${prepared.detail}`);
         return sendFailure(reply, prepared.failure, 422);
       }
-      requests.push(prepared.request);
+      const projectId = typeof prepared.request.project_id === "string" ? prepared.request.project_id : null;
+      const deployment = await acceptDeployment(prepared.request, { grant: context.grants.grantFor(projectId), baseDir: context.baseDir });
+      if ("failure" in deployment) {
+        await settle(`refused: ${deployment.failure.stage}: ${deployment.failure.reason}`);
+        return sendFailure(reply, failure("package", `the source of the rule for ${rule.repository} branch '${rule.branch}' cannot be packaged`, "Ask the service's operator to check the rule's request file and its source."), 422);
+      }
+      accepted.push({ request: prepared.request, deployment });
     }
     const key = `${delivery.source}:${delivery.id}`;
     const ids: string[] = [];
-    for (const [index, request] of requests.entries()) {
+    for (const [index, { request, deployment }] of accepted.entries()) {
       // One key per rule: the deployments table keeps one deployment per (token, key).
       const idempotencyKey = index === 0 ? key : `${key}#${index + 1}`;
-      const submitted = await submitDeployment(pool, queue!, { tokenId: tokenIdOf(delivery.source), request, baseDir: context.baseDir, idempotencyKey, notifier: context.options.notifier });
-      if ("status" in submitted) {
-        await settle(`refused: ${submitted.stage}: ${submitted.reason}`, ids[0] ?? null);
-        return sendFailure(reply, failure("plan", "a rule's deployment request cannot be queued", "Ask the service's operator to check the rule's request file."), 422);
-      }
+      const submitted = await submitDeployment(pool, queue!, { tokenId: tokenIdOf(delivery.source), request, accepted: deployment, idempotencyKey, notifier: context.options.notifier });
       ids.push(submitted.deployment.id);
     }
     await settle("queued", ids[0] ?? null);
