@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { StackSpec, Target } from "../planner/spec";
+import type { StackSpec } from "../planner/spec";
 
 /**
  * What the program hands a target's builder besides the spec: the secret values, already resolved and wrapped with
@@ -51,6 +51,3 @@ export interface TargetOutputs {
  * resource options (`protect`, ...); the builder adds the stack's explicit provider and hands both to every component.
  */
 export type TargetBuilder = (spec: StackSpec, context: BuildContext, opts?: pulumi.ComponentResourceOptions) => TargetOutputs;
-
-/** A builder per target; `satisfies TargetRegistry` makes a missing target a compile error. */
-export type TargetRegistry = Record<Target, TargetBuilder>;

@@ -122,8 +122,3 @@ export function kvMount(env: NodeJS.ProcessEnv): string {
   const configured = (env.VAULT_KV_MOUNT ?? "").trim().replace(/^\/+|\/+$/g, "");
   return configured || DEFAULT_KV_MOUNT;
 }
-
-/** `mount/path#key`, the form used in provenance and messages. */
-export function vaultLocation(mount: string, reference: VaultReference): string {
-  return `${mount}/${reference.path}#${reference.key}`;
-}
