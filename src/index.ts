@@ -31,6 +31,7 @@ export type {
 } from "./automation/operation-types";
 export { unlockStack, lockHolders, type LockHolder, type UnlockResult } from "./automation/locks";
 export { openWorkspace, PROJECT_NAME, type PlannerWorkspace, type WorkspaceOptions } from "./automation/workspace";
+export { LEASE_TTL_ENV, type StateBackend, type StateReader } from "./automation/state-backend";
 export { ensurePulumi, PULUMI_VERSION, FALLBACK_LANGUAGE_HOST_VERSION, type PulumiToolchain, type LanguageHost } from "./automation/toolchain";
 export * from "./automation/errors";
 export { OptionalPackagesMissingError, SERVICE_PACKAGES, type ServicePackage } from "./automation/service-packages";

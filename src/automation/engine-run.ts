@@ -5,11 +5,9 @@ import { describeEvent } from "./engine-events";
 import { cancellationCause, classifyEngineError, OperationCancelledError, StackLockedError, type AutomationError } from "./errors";
 import { delay } from "./delay";
 import { waitForFreeLock } from "./lock-wait";
-import { acquireStackMutex } from "./stack-mutex";
 import { describeHolder, lockHolders } from "./locks";
 import type { OperationOptions, TextMasker } from "./operation-types";
-import { postgresState } from "./postgres-state";
-import { fileBackendPath, PROJECT_NAME } from "./workspace";
+import { PROJECT_NAME } from "./workspace";
 
 const NO_MASK: TextMasker = { mask: (text) => text };
 
@@ -28,8 +26,8 @@ export interface EngineHooks {
 
 /**
  * Runs one engine operation with what every operation needs: a masked log file of the engine's output, progress
- * lines from engine events, the stack's mutex (and lease) for the whole body, waiting (bounded by `lockWaitMs`) for
- * another operation, cancellation and typed errors. `body` may run more than once when a process outside this product
+ * lines from engine events, the stack's lock and lease (the workspace's `StateBackend`) for the whole body, waiting
+ * (bounded by `lockWaitMs`) for another operation, cancellation and typed errors. `body` may run more than once when a process outside this product
  * takes the engine's lock between the wait and the engine's start.
  */
 export async function runEngine<T>(
@@ -50,7 +48,7 @@ export async function runEngine<T>(
     },
   };
   const deadline = Date.now() + (options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
-  const readableLocks = fileBackendPath(options.workspace, "locks") !== null || postgresState(options.workspace) !== null;
+  const readableLocks = options.workspace.stateBackend.reader !== null;
   let engineStarted = false;
   try {
     for (let attempt = 0; ; attempt += 1) {
@@ -58,7 +56,7 @@ export async function runEngine<T>(
         // The Automation API interrupts only its own CLI process on abort, so cancelling never touches another stack.
         if (options.signal?.aborted) throw new OperationCancelledError(stack);
         const wait = { deadline, signal: options.signal, onProgress: options.onProgress };
-        const mutex = await acquireStackMutex(options.workspace, stack, wait);
+        const mutex = await options.workspace.stateBackend.acquireStackLock(stack, wait);
         try {
           // Under the mutex only a plain `pulumi` run or a killed engine can still hold the engine's own lock.
           await waitForFreeLock(options.workspace, stack, wait);

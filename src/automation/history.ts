@@ -6,7 +6,6 @@ import { outcomeOf, recordedOperations, type OperationOutcome, type RecordedOper
 import type { ChangeSummary, OperationOptions } from "./operation-types";
 import { existingStack } from "./stack-handles";
 import { specFromHistoryConfig } from "./stack-config";
-import { stateReader } from "./state-reader";
 import { describeOperation, messageSummary, readNote, type OperationNote } from "./update-message";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
@@ -76,7 +75,7 @@ export async function stackHistory(stackName: string, options: HistoryOptions & 
  * a stack's history is.
  */
 export async function recentHistory(stackName: string, options: HistoryOptions & { readonly enough: (entry: Pick<HistoryEntry, "kind" | "result">) => boolean }): Promise<HistoryEntry[]> {
-  const reader = stateReader(options.workspace);
+  const reader = options.workspace.stateBackend.reader;
   // A stack the backend has no checkpoint of was never updated: no engine run to learn that.
   if (reader !== null && !(await reader.exists("stacks", PROJECT_NAME, `${stackName}.json`)) && !(await reader.exists("stacks", PROJECT_NAME, `${stackName}.json.gz`))) return [];
   const fromFiles = options.fromEngine === true ? null : await historyFromFiles(options.workspace, stackName, (entries) => entries.length > 0 && options.enough(entries.at(-1)!));
@@ -171,7 +170,7 @@ interface StoredUpdate {
  * not know (compressed ones), so the caller asks the CLI.
  */
 async function historyFromFiles(workspace: PlannerWorkspace, stackName: string, enough: (newestFirst: readonly RawEntry[]) => boolean): Promise<RawEntry[] | null> {
-  const reader = stateReader(workspace);
+  const reader = workspace.stateBackend.reader;
   if (reader === null || !(await reader.exists("stacks", PROJECT_NAME, `${stackName}.json`))) return null;
   const files = await reader.list("history", PROJECT_NAME, stackName);
   if (files.some((file) => file.endsWith(".history.json.gz"))) return null;
@@ -197,7 +196,7 @@ async function historyFromFiles(workspace: PlannerWorkspace, stackName: string, 
 /** Number of updates in a stack's history, i.e. the version number of its latest update. */
 export async function updateCount(workspace: PlannerWorkspace, stackName: string): Promise<number> {
   // A self-managed backend keeps one history document per update; counting them spares a CLI run after every update.
-  const reader = stateReader(workspace);
+  const reader = workspace.stateBackend.reader;
   if (reader !== null) return (await reader.list("history", PROJECT_NAME, stackName)).filter((f) => f.endsWith(".history.json")).length;
   const stack = await existingStack(workspace, stackName);
   return stack.history(ALL_UPDATES, 1, false).then(

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileBackendRoot, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { PROJECT_NAME } from "./workspace";
 
 /** How long a lease lives without renewal, by default. */
 export const DEFAULT_LEASE_TTL_MS = 60_000;
@@ -24,12 +24,11 @@ export interface StackLease {
 export type LeaseState = "live" | "expired" | "none";
 
 /**
- * The directory of a stack's leases, beside the file backend's `.pulumi` directory so that every host sharing the
- * backend sees them; null for backends this product cannot write files into.
+ * The directory of a stack's leases, beside the file backend's `.pulumi` directory (`root`) so that every host sharing
+ * the backend sees them.
  */
-function leaseDir(workspace: PlannerWorkspace, stack: string): string | null {
-  const root = fileBackendRoot(workspace);
-  return root === null ? null : path.join(root, ".deployment-planner", "leases", PROJECT_NAME, stack);
+function leaseDir(root: string, stack: string): string {
+  return path.join(root, ".deployment-planner", "leases", PROJECT_NAME, stack);
 }
 
 async function writeLease(file: string, ttlMs: number): Promise<void> {
@@ -43,11 +42,10 @@ async function writeLease(file: string, ttlMs: number): Promise<void> {
 /**
  * Takes a lease on a stack for the duration of an engine run and renews it every quarter of its time to live. A host
  * that cannot check the engine's process (it runs elsewhere) reads the lease instead: a lock whose host's leases all
- * expired belongs to a holder that is gone. Backends without files get a lease that does nothing.
+ * expired belongs to a holder that is gone. `root` is the file backend's directory.
  */
-export async function takeLease(workspace: PlannerWorkspace, stack: string, ttlMs = DEFAULT_LEASE_TTL_MS): Promise<StackLease> {
-  const dir = leaseDir(workspace, stack);
-  if (dir === null) return { release: async () => undefined };
+export async function takeLease(root: string, stack: string, ttlMs = DEFAULT_LEASE_TTL_MS): Promise<StackLease> {
+  const dir = leaseDir(root, stack);
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${os.hostname()}.${process.pid}.json`);
   await writeLease(file, ttlMs);
@@ -67,9 +65,8 @@ export async function takeLease(workspace: PlannerWorkspace, stack: string, ttlM
 }
 
 /** Reads the leases a host holds on a stack: any live one means that host's holder still works. */
-export async function hostLeaseState(workspace: PlannerWorkspace, stack: string, hostname: string, now = Date.now()): Promise<LeaseState> {
-  const dir = leaseDir(workspace, stack);
-  if (dir === null) return "none";
+export async function hostLeaseState(root: string, stack: string, hostname: string, now = Date.now()): Promise<LeaseState> {
+  const dir = leaseDir(root, stack);
   const files = await readdir(dir).catch(() => [] as string[]);
   let state: LeaseState = "none";
   for (const name of files.filter((f) => f.endsWith(".json"))) {
@@ -83,9 +80,8 @@ export async function hostLeaseState(workspace: PlannerWorkspace, stack: string,
 }
 
 /** Removes a host's expired leases on a stack once the lock they vouched for is broken. */
-export async function removeExpiredLeases(workspace: PlannerWorkspace, stack: string, hostname: string, now = Date.now()): Promise<void> {
-  const dir = leaseDir(workspace, stack);
-  if (dir === null) return;
+export async function removeExpiredLeases(root: string, stack: string, hostname: string, now = Date.now()): Promise<void> {
+  const dir = leaseDir(root, stack);
   for (const name of (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(".json"))) {
     const file = path.join(dir, name);
     const record = await readLease(file);

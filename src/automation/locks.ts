@@ -1,12 +1,7 @@
-import { readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { appendAudit } from "./audit";
-import { hostLeaseState, removeExpiredLeases } from "./leases";
 import { isSameProcess } from "./process-liveness";
-import { postgresDocumentJson, postgresState, postgresStateDocuments, removePostgresStateDocument } from "./postgres-state";
-import { breakStackMutex } from "./stack-mutex";
-import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** Who holds a stack's lock, as the engine recorded it in the state backend. */
 export interface LockHolder {
@@ -30,36 +25,15 @@ export interface BrokenLock {
 
 /**
  * The directory of a stack's lock files in a file backend (`<state>/.pulumi/locks/organization/<project>/<stack>`),
- * or null for backends whose locks this product cannot see (cloud object stores, PostgreSQL, Pulumi Cloud).
+ * or null for backends whose locks are not files (PostgreSQL, cloud object stores, Pulumi Cloud).
  */
 export function stackLockDir(workspace: PlannerWorkspace, projectName: string, stack: string): string | null {
-  return fileBackendPath(workspace, "locks", "organization", projectName, stack);
+  return workspace.stateBackend.filePath("locks", "organization", projectName, stack);
 }
 
 /** The holders of a stack's lock; empty when it is free or its backend's locks cannot be read. */
 export async function lockHolders(workspace: PlannerWorkspace, projectName: string, stack: string): Promise<LockHolder[]> {
-  const postgres = postgresState(workspace);
-  if (postgres) {
-    const documents = await postgresStateDocuments(postgres, "locks", "organization", projectName, stack);
-    return documents.map(({ key, data }) => holderOf(key, postgresDocumentJson(data)));
-  }
-  const dir = stackLockDir(workspace, projectName, stack);
-  if (!dir) return [];
-  const files = await readdir(dir).catch(() => [] as string[]);
-  const holders: LockHolder[] = [];
-  for (const name of files.filter((f) => f.endsWith(".json"))) {
-    const file = path.join(dir, name);
-    const raw = await readFile(file, "utf8").catch(() => null);
-    if (raw === null) continue;
-    let content: Record<string, unknown> = {};
-    try {
-      content = JSON.parse(raw) as Record<string, unknown>;
-    } catch {
-      // A lock file cut short by a crash still holds the lock; it names no holder.
-    }
-    holders.push(holderOf(file, content));
-  }
-  return holders;
+  return (await workspace.stateBackend.engineLocks(projectName, stack)).map(({ key, content }) => holderOf(key, content));
 }
 
 /** A lock's holder from the lock document the engine wrote. */
@@ -79,7 +53,7 @@ function holderOf(file: string, content: Record<string, unknown>): LockHolder {
  */
 export async function holderState(workspace: PlannerWorkspace, stack: string, holder: LockHolder): Promise<HolderState> {
   if (holder.hostname !== null && holder.hostname !== os.hostname()) {
-    const lease = await hostLeaseState(workspace, stack, holder.hostname);
+    const lease = await workspace.stateBackend.hostLeaseState(stack, holder.hostname);
     return lease === "live" ? "alive" : lease === "expired" ? "gone" : "unknown";
   }
   if (holder.pid === null) return "unknown";
@@ -115,10 +89,8 @@ export async function breakStaleLocks(
           : elsewhere
           ? `its holder on ${holder.hostname} stopped renewing its lease`
           : `its holder, process ${holder.pid} on ${holder.hostname}, is gone`;
-    const postgres = postgresState(workspace);
-    if (postgres) await removePostgresStateDocument(postgres, holder.file);
-    else await rm(holder.file, { force: true });
-    if (elsewhere && state === "gone") await removeExpiredLeases(workspace, stack, holder.hostname!);
+    await workspace.stateBackend.removeEngineLock(holder.file);
+    if (elsewhere && state === "gone") await workspace.stateBackend.removeExpiredLeases(stack, holder.hostname!);
     broken.push({ holder, reason });
     await appendAudit(workspace.dataDir, {
       action: "unlock",
@@ -160,7 +132,7 @@ export async function unlockStack(
   options: { readonly force?: boolean; readonly actor?: string | null } = {},
 ): Promise<UnlockResult> {
   const { broken, held } = await breakStaleLocks(workspace, PROJECT_NAME, stack, options);
-  const mutexHolder = await breakStackMutex(workspace, stack, options.force === true);
+  const mutexHolder = await workspace.stateBackend.breakStackLock(stack, options.force === true);
   if (mutexHolder !== null) {
     const reason = options.force ? "broken by hand (--force)" : "its holder is gone";
     await appendAudit(workspace.dataDir, { action: "unlock", stack, status: "success", actor: options.actor ?? null, reason: `deployment lock of ${mutexHolder} broken: ${reason}` }).catch(() => undefined);

@@ -1,33 +1,31 @@
 import type { Pool } from "pg";
-import type { PlannerWorkspace } from "./workspace";
 import { requireServicePackages } from "./service-packages";
 
 /** Where Pulumi's PostgreSQL backend keeps a workspace's state: the database, the table, and the keys' prefix. */
-interface PostgresState {
+export interface PostgresState {
   readonly connectionString: string;
   readonly table: string;
   /** Keys start with the database's name, then the `.pulumi` tree a file backend has (`<db>/.pulumi/locks/...`). */
   readonly root: string;
 }
 
-/** The PostgreSQL state backend a workspace uses, or null when it uses another backend. */
-export function postgresState(workspace: Pick<PlannerWorkspace, "backendUrl">): PostgresState | null {
-  if (!/^postgres(ql)?:\/\//.test(workspace.backendUrl)) return null;
-  const url = new URL(workspace.backendUrl);
+/** Where the PostgreSQL state backend at `backendUrl` (a `postgres://` URL) keeps its documents. */
+export function postgresStateAt(backendUrl: string): PostgresState {
+  const url = new URL(backendUrl);
   const table = url.searchParams.get("table") ?? "pulumi_state";
   url.searchParams.delete("table");
   return { connectionString: url.toString(), table, root: `${decodeURIComponent(url.pathname.slice(1))}/.pulumi` };
 }
 
 /** Identifiers are quoted, so a configured table name is never read as SQL. */
-function quoted(name: string): string {
+export function quoted(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
 const pools = new Map<string, Promise<Pool>>();
 
 /** One small pool per state database, which lets the process exit while idle. */
-function poolFor(state: PostgresState): Promise<Pool> {
+export function poolFor(state: PostgresState): Promise<Pool> {
   let pool = pools.get(state.connectionString);
   if (!pool) {
     // An optional peer of the library: only this backend needs it, so its absence is named here with the fix.

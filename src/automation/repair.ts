@@ -4,8 +4,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { appendAudit } from "./audit";
 import { breakStaleLocks } from "./locks";
 import { reapOrphanProviders } from "./orphans";
-import { stateReader } from "./state-reader";
-import { fileBackendPath, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** One operation an interrupted update left in the checkpoint: what it was doing to which resource. */
 interface PendingOperation {
@@ -18,7 +17,7 @@ interface PendingOperation {
  * common case costs nothing. Other backends are asked through an export.
  */
 async function mayHavePendingOperations(workspace: PlannerWorkspace, stackName: string): Promise<boolean> {
-  const reader = stateReader(workspace);
+  const reader = workspace.stateBackend.reader;
   if (reader === null) return true;
   const text = await reader.read("stacks", PROJECT_NAME, `${stackName}.json`);
   // No plain checkpoint (a new stack, or one the backend keeps compressed): nothing is repaired here.
@@ -56,7 +55,7 @@ export async function repairInterruptedUpdate(workspace: PlannerWorkspace, stack
  * torn one is removed (and audited); the checkpoint itself is written atomically and stays.
  */
 async function removeTornMetadata(workspace: PlannerWorkspace, stackName: string): Promise<string[]> {
-  const dir = fileBackendPath(workspace, "stacks", PROJECT_NAME);
+  const dir = workspace.stateBackend.filePath("stacks", PROJECT_NAME);
   if (dir === null) return [];
   const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.startsWith(`${stackName}.json`) && name.endsWith(".attrs"));
   const torn: string[] = [];

@@ -11,7 +11,6 @@ import { stackHistory, type HistoryEntry } from "./history";
 import { abortLocalRollout, localRollout, rolloutInProgress } from "./canary-watch";
 import { delay } from "./delay";
 import { DEFAULT_LOCK_WAIT_MS } from "./engine-run";
-import { stackMutexHeld } from "./stack-mutex";
 import { switchAheadToWarmRelease, switchBackFromWarmRelease } from "./warm-switch";
 import type { PlannerWorkspace } from "./workspace";
 
@@ -164,7 +163,7 @@ async function checkArtifact(run: DeploymentRun, spec: StackSpec, target: Histor
  */
 async function updateServingWarmReleaseFirst(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets) {
   const workspace = await run.workspace();
-  const warm = (await stackMutexHeld(workspace, spec.stack)) ? null : await switchAheadToWarmRelease(workspace.dir, spec, secrets.values);
+  const warm = (await workspace.stateBackend.stackLockHeld(spec.stack)) ? null : await switchAheadToWarmRelease(workspace.dir, spec, secrets.values);
   if (warm) run.progress(`${spec.stack} serves the earlier version again (a warm release); recording it`);
   try {
     return await upStage(run, spec, secrets);
@@ -186,6 +185,6 @@ async function abortRollout(run: DeploymentRun, stack: string): Promise<boolean>
   run.progress(`aborting the canary rollout of ${stack} (step ${rollout!.step}/${rollout!.steps.length}); the stable release takes all traffic`);
   if (!(await abortLocalRollout(workspace.dir, stack, "aborted by a rollback"))) return false;
   const deadline = Date.now() + (run.options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
-  while ((await stackMutexHeld(workspace, stack)) && Date.now() < deadline) await delay(200, run.options.signal);
+  while ((await workspace.stateBackend.stackLockHeld(stack)) && Date.now() < deadline) await delay(200, run.options.signal);
   return true;
 }

@@ -2,7 +2,6 @@ import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { asSdkCommand, engineCommandFor } from "./engine-command";
 import { classifyEngineError } from "./errors";
 import { automationSdk } from "./sdk";
-import { stateReader } from "./state-reader";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 const engineWorkspaces = new WeakMap<PlannerWorkspace, Promise<LocalWorkspace>>();
@@ -50,7 +49,7 @@ export function forgetStack(workspace: PlannerWorkspace, stackName: string): voi
  * exists; read directly, that check needs no CLI run (about 0.3 s).
  */
 async function fileBackendHasStack(workspace: PlannerWorkspace, stack: string): Promise<boolean | undefined> {
-  const reader = stateReader(workspace);
+  const reader = workspace.stateBackend.reader;
   if (reader === null) return undefined;
   for (const suffix of [".json", ".json.gz"]) {
     if (await reader.exists("stacks", PROJECT_NAME, stack + suffix)) return true;

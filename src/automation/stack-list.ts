@@ -7,8 +7,7 @@ import { recordedOperations, type RecordedOperations } from "./operation-outcome
 import { readStackSpec } from "./stack-config";
 import { decidesServing, stackFacts, type LastUpdate, type OperationFacts } from "./stack-facts";
 import { stackOutputs } from "./stack-queries";
-import { stackMutexHeld } from "./stack-mutex";
-import { stateReader, type StateReader } from "./state-reader";
+import type { StateReader } from "./state-backend";
 import { PROJECT_NAME, type PlannerWorkspace } from "./workspace";
 
 /** One stack as `list` shows it. */
@@ -82,7 +81,7 @@ export async function summarizeStack(workspace: PlannerWorkspace, stack: string,
   const records = recorded ?? (await recordedOperations(workspace.dataDir));
   const history = await recentHistory(stack, { workspace, recorded: records, enough: decidesServing }).catch(() => [] as HistoryEntry[]);
   const facts = stackFacts(history, records.byStack.get(stack));
-  const reader = stateReader(workspace);
+  const reader = workspace.stateBackend.reader;
   const url = reader !== null ? await checkpointUrl(reader, stack) : await engineUrl(workspace, stack);
   const lastTime = history[0] ? Date.parse(history[0].endTime ?? history[0].startTime) : Number.NaN;
   return {
@@ -122,7 +121,7 @@ async function engineUrl(workspace: PlannerWorkspace, stack: string): Promise<st
 }
 
 async function isLocked(workspace: PlannerWorkspace, stack: string): Promise<boolean> {
-  return (await stackMutexHeld(workspace, stack)) || (await lockHolders(workspace, PROJECT_NAME, stack)).length > 0;
+  return (await workspace.stateBackend.stackLockHeld(stack)) || (await lockHolders(workspace, PROJECT_NAME, stack)).length > 0;
 }
 
 /** The stack's rollout while it decides where traffic goes; a local stack whose supervisor is not running has none. */

@@ -7,7 +7,7 @@ import { OperationCancelledError, StackLockedError } from "./errors";
 import { hostLeaseState, removeExpiredLeases, takeLease, type StackLease } from "./leases";
 import { delay } from "./delay";
 import { isSameProcess } from "./process-liveness";
-import { fileBackendRoot, PROJECT_NAME, type PlannerWorkspace } from "./workspace";
+import { PROJECT_NAME } from "./workspace";
 
 /** How often a waiter tries the mutex again. */
 const POLL_MS = 150;
@@ -32,9 +32,9 @@ export interface StackMutex {
   release(): Promise<void>;
 }
 
-function mutexFile(workspace: PlannerWorkspace, stack: string): string | null {
-  const root = fileBackendRoot(workspace);
-  return root === null ? null : path.join(root, ".deployment-planner", "mutex", PROJECT_NAME, `${stack}.json`);
+/** Where a file backend (its directory `root`) keeps a stack's mutex record. */
+function mutexFile(root: string, stack: string): string {
+  return path.join(root, ".deployment-planner", "mutex", PROJECT_NAME, `${stack}.json`);
 }
 
 /**
@@ -42,12 +42,11 @@ function mutexFile(workspace: PlannerWorkspace, stack: string): string | null {
  * operation: writing the stack file and running the engine. Pulumi's lock covers only the engine run, so without it
  * two concurrent deploys could each write the stack file and one engine record the other's spec. Holding the mutex
  * also holds a lease on the stack (see `takeLease`). A holder that is gone (a dead process here, an expired lease
- * elsewhere) is replaced at once and audited; a live one is waited for until the deadline. Backends without files get
- * an in-process mutex only (see `inStackQueue`).
+ * elsewhere) is replaced at once and audited (in `dataDir`'s audit log); a live one is waited for until the deadline.
+ * `root` is the file backend's directory; the PostgreSQL backend keeps its lock in the database instead.
  */
-export async function acquireStackMutex(workspace: PlannerWorkspace, stack: string, options: StackMutexOptions): Promise<StackMutex> {
-  const file = mutexFile(workspace, stack);
-  if (file === null) return { release: async () => undefined };
+export async function acquireStackMutex(root: string, dataDir: string, stack: string, options: StackMutexOptions, leaseTtlMs?: number): Promise<StackMutex> {
+  const file = mutexFile(root, stack);
   await mkdir(path.dirname(file), { recursive: true });
   const record: MutexRecord = { hostname: os.hostname(), pid: process.pid, since: new Date().toISOString() };
   let announced = false;
@@ -57,7 +56,7 @@ export async function acquireStackMutex(workspace: PlannerWorkspace, stack: stri
     if (await tryCreate(file, record)) {
       let lease: StackLease;
       try {
-        lease = await takeLease(workspace, stack);
+        lease = await takeLease(root, stack, leaseTtlMs);
       } catch (error) {
         await rm(file, { force: true });
         throw error;
@@ -72,7 +71,7 @@ export async function acquireStackMutex(workspace: PlannerWorkspace, stack: stri
     const holder = await readHolder(file);
     const key = holder !== null && holder !== "gone" ? `${holder.hostname}/${holder.pid}/${holder.since}` : "";
     const recentlyAlive = (checkedAlive.get(key) ?? -Infinity) + 2_000 > Date.now();
-    if (holder === "gone" || (holder !== null && !recentlyAlive && (await holderGone(workspace, stack, holder)))) {
+    if (holder === "gone" || (holder !== null && !recentlyAlive && (await holderGone(root, stack, holder)))) {
       if (await breakMutex(file, holder)) {
         const reason =
           holder === "gone"
@@ -81,8 +80,8 @@ export async function acquireStackMutex(workspace: PlannerWorkspace, stack: stri
               ? `its holder, process ${holder.pid} on ${holder.hostname}, is gone`
               : `its holder on ${holder.hostname} stopped renewing its lease`;
         options.onProgress?.(`broke the stale lock of ${stack}: ${reason}`);
-        await appendAudit(workspace.dataDir, { action: "unlock", stack, status: "success", actor: null, reason: `deployment lock broken: ${reason}` }).catch(() => undefined);
-        if (holder !== "gone" && holder.hostname !== os.hostname()) await removeExpiredLeases(workspace, stack, holder.hostname);
+        await appendAudit(dataDir, { action: "unlock", stack, status: "success", actor: null, reason: `deployment lock broken: ${reason}` }).catch(() => undefined);
+        if (holder !== "gone" && holder.hostname !== os.hostname()) await removeExpiredLeases(root, stack, holder.hostname);
       }
       continue;
     }
@@ -134,8 +133,8 @@ async function readHolder(file: string): Promise<MutexRecord | "gone" | null> {
 }
 
 /** Whether a mutex holder is gone: a dead (or reused) pid on this host, an expired lease on another. */
-async function holderGone(workspace: PlannerWorkspace, stack: string, holder: MutexRecord): Promise<boolean> {
-  if (holder.hostname !== os.hostname()) return (await hostLeaseState(workspace, stack, holder.hostname)) === "expired";
+async function holderGone(root: string, stack: string, holder: MutexRecord): Promise<boolean> {
+  if (holder.hostname !== os.hostname()) return (await hostLeaseState(root, stack, holder.hostname)) === "expired";
   return !(await isSameProcess(holder.pid, Date.parse(holder.since)));
 }
 
@@ -163,21 +162,19 @@ async function breakMutex(file: string, judged: MutexRecord | "gone"): Promise<b
 }
 
 /** Whether an operation holds the stack's deployment lock now. */
-export async function stackMutexHeld(workspace: PlannerWorkspace, stack: string): Promise<boolean> {
-  const file = mutexFile(workspace, stack);
-  return file !== null && (await stat(file).then(() => true, () => false));
+export async function stackMutexHeld(root: string, stack: string): Promise<boolean> {
+  return stat(mutexFile(root, stack)).then(() => true, () => false);
 }
 
 /**
  * Breaks a stack's mutex by hand: when its holder is gone, or with `force` whoever holds it (a holder on another host
  * known to be dead). Returns the holder it broke, or null.
  */
-export async function breakStackMutex(workspace: PlannerWorkspace, stack: string, force: boolean): Promise<string | null> {
-  const file = mutexFile(workspace, stack);
-  if (file === null) return null;
+export async function breakStackMutex(root: string, stack: string, force: boolean): Promise<string | null> {
+  const file = mutexFile(root, stack);
   const holder = await readHolder(file);
   if (holder === null) return null;
-  if (!force && holder !== "gone" && !(await holderGone(workspace, stack, holder))) return null;
+  if (!force && holder !== "gone" && !(await holderGone(root, stack, holder))) return null;
   if (!(await breakMutex(file, holder))) return null;
   return holder === "gone" ? "an unfinished record" : `${holder.hostname}, pid ${holder.pid}, since ${holder.since}`;
 }

@@ -7,6 +7,7 @@ import YAML from "yaml";
 import { PACKAGE_ROOT_ENV } from "../components/dynamic-provider";
 import { WARM_RELEASES_ENV, WORKSPACE_DIR_ENV } from "../components/local/supervisor-client";
 import { serviceStateBackend } from "./service-state";
+import { leaseTtlFromEnv, openStateBackend, type StateBackend } from "./state-backend";
 import { PACKAGE_ROOT, SDK_NODE_MODULES, ensurePulumi, type PulumiToolchain } from "./toolchain";
 
 /** The Pulumi project every stack belongs to. */
@@ -54,6 +55,8 @@ export interface PlannerWorkspace {
   /** The artifact store's directory (see `WorkspaceOptions.artifactStore`). */
   readonly bundlesDir: string;
   readonly backendUrl: string;
+  /** The backend at `backendUrl`, chosen once here: every read of its state and the stack lock go through it. */
+  readonly stateBackend: StateBackend;
   readonly pulumiHome?: string;
   readonly passphraseSource: PassphraseSource;
   /** Path of the key file, when the passphrase comes from one. */
@@ -61,21 +64,6 @@ export interface PlannerWorkspace {
   readonly toolchain: PulumiToolchain;
   /** Environment for the Pulumi CLI, the language host and dynamic providers. */
   readonly envVars: Record<string, string>;
-}
-
-/**
- * A path inside a file backend's `.pulumi` directory (stacks, history, locks), or null when the workspace's backend is
- * not a file backend, whose files this product can read directly.
- */
-export function fileBackendPath(workspace: Pick<PlannerWorkspace, "backendUrl">, ...segments: string[]): string | null {
-  const root = fileBackendRoot(workspace);
-  return root === null ? null : path.join(root, ".pulumi", ...segments);
-}
-
-/** The root directory of a file backend (beside its `.pulumi` directory), or null for other backends. */
-export function fileBackendRoot(workspace: Pick<PlannerWorkspace, "backendUrl">): string | null {
-  if (!workspace.backendUrl.startsWith("file://")) return null;
-  return new URL(workspace.backendUrl).pathname;
 }
 
 /** The product's data directory of a workspace (bundles, logs, the audit trail): `<workspace>/.deployment-planner`. */
@@ -138,6 +126,7 @@ export async function openWorkspace(options: WorkspaceOptions = {}): Promise<Pla
     dataDir,
     bundlesDir: path.resolve(dir, options.artifactStore ?? env.DEPLOYMENT_PLANNER_ARTIFACT_STORE ?? path.join(dataDir, "bundles")),
     backendUrl,
+    stateBackend: openStateBackend(backendUrl, { dataDir, leaseTtlMs: leaseTtlFromEnv(env) }),
     pulumiHome: options.pulumiHome,
     passphraseSource: passphrase.source,
     passphraseFile: passphrase.file,

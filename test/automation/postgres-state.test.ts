@@ -7,7 +7,6 @@ import { stackHistory } from "../../src/automation/history";
 import { breakStaleLocks, lockHolders } from "../../src/automation/locks";
 import { destroyStack } from "../../src/automation/operations";
 import { listStacks } from "../../src/automation/stack-list";
-import { stateReader } from "../../src/automation/state-reader";
 import { ensurePulumi } from "../../src/automation/toolchain";
 import { openWorkspace, PROJECT_NAME, type PlannerWorkspace } from "../../src/automation/workspace";
 import { openServiceDatabase, pulumiStateUrl, type ServiceDatabase } from "../../src/service/database";
@@ -53,7 +52,7 @@ describe("the PostgreSQL state backend, read directly", () => {
     }
 
     // The documents are there to be read directly (so the history below is not the engine's answer twice).
-    const reader = stateReader(workspace)!;
+    const reader = workspace.stateBackend.reader!;
     expect(await reader.exists("stacks", PROJECT_NAME, `${stack}.json`)).toBe(true);
     expect((await reader.list("history", PROJECT_NAME, stack)).filter((name) => name.endsWith(".history.json"))).toHaveLength(2);
     const direct = await stackHistory(stack, { workspace });
