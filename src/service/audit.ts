@@ -1,5 +1,6 @@
 import type { Pool } from "pg";
 import { AUDIT_GENESIS, entryHash, mirrorAudit, type AuditEntry, type AuditRecord } from "../automation/audit";
+import { verifyChain } from "../automation/audit-verify";
 import { inLockedTransaction } from "./locked-transaction";
 import { SERVICE_SCHEMA } from "./migrations";
 import { chainLinks, insertEntry, lastHash, newestEntries } from "./repositories/audit-entries";
@@ -39,23 +40,17 @@ export interface ServiceAuditVerification {
 }
 
 /**
- * Checks the chain: each entry's hash matches its content and names the hash of the one before it. An edited entry
- * fails its own hash; a removed or reordered one fails the next entry's link. With `projects`, only the entries of
+ * Checks the chain by the same rule as a workspace's own log (`verifyChain`), with the previous hash the database
+ * records beside each entry checked too. With `projects`, only the entries of
  * those projects' stacks are checked, counted and positioned (each against the hash of the entry before it in the
  * whole chain, which the database looks up): a project's admin learns nothing of other projects' entries, not even
  * how many there are.
  */
 export async function verifyServiceAudit(pool: Pool, options: { readonly projects?: readonly string[] } = {}): Promise<ServiceAuditVerification> {
   const rows = await chainLinks(pool, options.projects ?? null);
-  for (const [index, row] of rows.entries()) {
-    const previous = row.before ?? AUDIT_GENESIS;
-    const entry = JSON.parse(row.entry) as Omit<AuditEntry, "hash">;
-    if (entry.prev_hash !== previous || row.prev_hash !== previous) {
-      return { intact: false, entries: rows.length, firstBad: { position: index + 1, reason: "it does not follow the entry before it (an entry was removed or reordered)" } };
-    }
-    if (entryHash(entry) !== row.hash) {
-      return { intact: false, entries: rows.length, firstBad: { position: index + 1, reason: "its content does not match its hash (edited)" } };
-    }
-  }
+  const chain = verifyChain(
+    rows.map((row) => ({ entry: JSON.parse(row.entry) as Omit<AuditEntry, "hash">, hash: row.hash, before: row.before ?? AUDIT_GENESIS, storedPrevHash: row.prev_hash })),
+  );
+  if (!chain.intact) return { intact: false, entries: rows.length, firstBad: { position: chain.index + 1, reason: chain.reason } };
   return { intact: true, entries: rows.length };
 }
