@@ -6,6 +6,7 @@
 /** Stages at which an operation can fail, in pipeline order. */
 export const FAILURE_STAGES = [
   "validation", // the request document is malformed or breaks the schema
+  "access", // the service's caller may not do this: no valid token or signature, another project or scope, over its rate
   "plan", // the request is valid but no target can host it as asked
   "env_setup", // secrets, credentials or target configuration are missing
   "package", // the source could not be turned into a bundle

@@ -5,6 +5,7 @@ import { failure, type FailureResult, type FailureStage } from "../outcome";
 export function httpStatusFor(result: FailureResult): number {
   const byStage: Record<FailureStage, number> = {
     validation: 400,
+    access: 403,
     plan: 422,
     env_setup: 422,
     package: 422,
@@ -22,12 +23,12 @@ export function sendFailure(reply: FastifyReply, result: FailureResult, status =
 }
 
 /** The brief's error object for a request without a valid bearer token. */
-export const UNAUTHENTICATED = failure("validation", "authentication required: send 'Authorization: Bearer <token>' with a live API token", "Create a token with 'deployment-planner tokens create' and send it as a bearer token.");
+export const UNAUTHENTICATED = failure("access", "authentication required: send 'Authorization: Bearer <token>' with a live API token", "Create a token with 'deployment-planner tokens create' and send it as a bearer token.");
 
 /** The brief's error object for a token outside its projects or scope. */
 export function forbidden(needed: string, projectId: string | null): FailureResult {
   return failure(
-    "validation",
+    "access",
     `this token may not ${needed === "read" ? "read" : needed} ${projectId === null ? "across projects" : `project '${projectId}'`}`,
     "Use a token created for this project with the needed scope (read < deploy < admin).",
   );

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { failure } from "../outcome";
 import { apiContext, authenticate, forgetAuthentication, type ApiOptions, type RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
+import { ApiError, BadRequest, frameworkError, NotFound, UriTooLong } from "./http-errors";
 import { auditRoutes } from "./audit-routes";
 import { deploymentRoutes } from "./deployment-routes";
 import { hookRoutes } from "./hook-routes";
@@ -45,26 +46,25 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // Errors the router meets before any route runs (a malformed percent-encoding, an overlong segment).
     frameworkErrors: (error, _request, reply) => {
       const tooLong = (error as { code?: string }).code === "FST_ERR_MAX_PARAM_LENGTH";
-      void sendFailure(reply, failure("validation", tooLong ? "request path: a segment is too long" : "request path: not a valid URL", "Send a well-formed path; see /openapi.json."), tooLong ? 414 : 400);
+      const refused = failure("validation", tooLong ? "request path: a segment is too long" : "request path: not a valid URL", "Send a well-formed path; see /openapi.json.");
+      const kind = tooLong ? new UriTooLong(refused) : new BadRequest(refused);
+      void sendFailure(reply, kind.failure, kind.statusCode);
     },
     // Requests the HTTP parser refuses (an unknown method, oversized headers) still get the brief's error object.
     clientErrorHandler: answerClientError,
   });
   const context = await apiContext(options);
 
-  app.setErrorHandler((error: { statusCode?: number; code?: string }, _request, reply) => {
-    if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      return sendFailure(reply, failure("validation", `request body: larger than the ${bodyLimit} bytes this service accepts`, "Send a smaller request."), 413);
-    }
-    if (error.statusCode === 429) return sendFailure(reply, failure("validation", "rate limit: too many requests for this token; try again shortly", "Slow down; the limit resets within a minute."), 429);
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return sendFailure(reply, failure("validation", "request: not valid JSON, or not the content type this route takes", "Send a JSON body with 'content-type: application/json'."), 400);
-    }
+  // The one place an error becomes a response: an HTTP error kind answers its class's status, one fastify or a plugin
+  // raised (a body too large, the rate limit, a schema refusal) is turned into its kind first; anything else is a bug.
+  app.setErrorHandler((error: Parameters<typeof frameworkError>[0], _request, reply) => {
+    const known = error instanceof ApiError ? error : frameworkError(error, bodyLimit);
+    if (known) return sendFailure(reply, known.failure, known.statusCode);
     return sendFailure(reply, failure("internal", "internal error", "Try again; if it persists, report it to the operator."), 500);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendFailure(reply, failure("validation", `no route ${request.method} ${request.url.split("?")[0]!.slice(0, 100)}`, "See /openapi.json for the routes."), 404),
-  );
+  app.setNotFoundHandler(async (request) => {
+    throw new NotFound(failure("validation", `no route ${request.method} ${request.url.split("?")[0]!.slice(0, 100)}`, "See /openapi.json for the routes."));
+  });
 
   // Every caller is authenticated once, before any route (and before the rate limit), so the limit counts verified
   // callers only: a forged token id cannot spend its owner's allowance.

@@ -2,9 +2,9 @@ import type { FastifyInstance } from "fastify";
 import { failure } from "../outcome";
 import { identifierSchema } from "../planner/spec";
 import { type ApiContext, authorized, isReply, type RouteModule } from "./api-context";
-import { sendFailure } from "./api-errors";
 import { serviceAudit, verifyServiceAudit } from "./audit";
 import { BEARER, errorResponse } from "./openapi";
+import { BadRequest } from "./http-errors";
 
 /** A stack name: `<project_id>.<environment>`. */
 function stackParts(stack: string): { projectId: string } | null {
@@ -18,9 +18,9 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const query = request.query as { stack?: unknown; limit?: unknown; verify?: unknown };
     const stack = typeof query.stack === "string" ? query.stack : undefined;
     const parts = stack === undefined ? null : stackParts(stack);
-    if (stack !== undefined && !parts) return sendFailure(reply, failure("validation", "stack: not a stack name (<project_id>.<environment>)", "Name a stack, or none for the whole trail."), 400);
+    if (stack !== undefined && !parts) throw new BadRequest(failure("validation", "stack: not a stack name (<project_id>.<environment>)", "Name a stack, or none for the whole trail."));
     const limit = Number(query.limit ?? 100);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return sendFailure(reply, failure("validation", "limit: a whole number from 1 to 1000", "Ask for fewer entries."), 400);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadRequest(failure("validation", "limit: a whole number from 1 to 1000", "Ask for fewer entries."));
     // One stack's trail needs admin on its project; the whole trail, admin on every project.
     const principal = await authorized(context, request, reply, parts?.projectId ?? null, "admin");
     if (isReply(principal)) return principal;

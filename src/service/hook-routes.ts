@@ -2,17 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { failure } from "../outcome";
 import { resolveSecrets } from "../secrets/index";
 import type { ApiContext, RouteModule } from "./api-context";
-import { sendFailure } from "./api-errors";
 import { acceptDeployment, type AcceptedDeployment } from "./acceptance";
 import { submitDeployment } from "./deployments";
 import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericPayloadSchema, genericSignedPrefix, githubMeaning, githubPushKey, isFresh, matchingRules, parseTimestamp, ruleRequest, signatureMatches, TIMESTAMP_TOLERANCE_SECONDS } from "./hook-checks";
 import { claimDelivery, forgetDelivery, settleDelivery } from "./repositories/hook-deliveries";
 import { errorResponse } from "./openapi";
+import { ApiError, BadRequest, Conflict, NotFound, Unauthenticated, Unavailable, Unprocessable } from "./http-errors";
 
 const NO_SUCH_HOOK = failure("validation", "no webhook is configured at this address", "Configure the hook in the service's configuration file, or use the address it gave you.");
-const BAD_SIGNATURE = failure("validation", "signature: missing, or not the HMAC-SHA256 of this delivery with the hook's secret", "Sign the raw body with the hook's secret and send 'sha256=<hex>'.");
+const BAD_SIGNATURE = failure("access", "signature: missing, or not the HMAC-SHA256 of this delivery with the hook's secret", "Sign the raw body with the hook's secret and send 'sha256=<hex>'.");
 const BAD_SIGNATURE_GENERIC = failure(
-  "validation",
+  "access",
   "signature: missing, or not the HMAC-SHA256 of '<X-Timestamp>.<X-Delivery-Id>.<body>' with the hook's secret",
   "Sign the timestamp, the delivery id and the raw body, joined by '.', with the hook's secret and send 'sha256=<hex>'.",
 );
@@ -70,9 +70,9 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
   const rules = target ? matchingRules(context.options.config?.hooks.rules ?? [], delivery.ruleSource, target) : [];
   const queue = context.options.queue;
   // Checked before the delivery is recorded, so the sender may deliver it again once the queue runs.
-  if (rules.length > 0 && !queue) return sendFailure(reply, NO_QUEUE, 503);
+  if (rules.length > 0 && !queue) throw new Unavailable(NO_QUEUE);
   const claimed = await claimDelivery(pool, delivery, delivery.pushKey);
-  if (!claimed) return sendFailure(reply, REPLAYED, 409);
+  if (!claimed) throw new Conflict(REPLAYED);
   // The push stays claimed only once it queued something: an ignored or refused push may be delivered again after the
   // operator adds or fixes its rule.
   const settle = (outcome: string, deploymentId: string | null = null) => settleDelivery(pool, delivery, outcome, deploymentId);
@@ -88,13 +88,13 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
       const prepared = await ruleRequest(rule, target.commit, context.grants, context.baseDir);
       if (!prepared.ok) {
         await settle(`refused: ${prepared.detail}`);
-        return sendFailure(reply, prepared.failure, 422);
+        throw new Unprocessable(prepared.failure);
       }
       const projectId = typeof prepared.request.project_id === "string" ? prepared.request.project_id : null;
       const deployment = await acceptDeployment(prepared.request, { grant: context.grants.grantFor(projectId), baseDir: context.baseDir });
       if ("failure" in deployment) {
         await settle(`refused: ${deployment.failure.stage}: ${deployment.failure.reason}`);
-        return sendFailure(reply, failure("package", `the source of the rule for ${rule.repository} branch '${rule.branch}' cannot be packaged`, "Ask the service's operator to check the rule's request file and its source."), 422);
+        throw new Unprocessable(failure("package", `the source of the rule for ${rule.repository} branch '${rule.branch}' cannot be packaged`, "Ask the service's operator to check the rule's request file and its source."));
       }
       accepted.push({ request: prepared.request, deployment });
     }
@@ -109,7 +109,8 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
     await settle("queued", ids[0] ?? null);
     return reply.code(202).send({ status: "queued", delivery_id: delivery.id, message: `${ids.length} deployment(s) queued for ${target.repository} branch '${target.branch}'`, deployments: ids });
   } catch (error) {
-    await forgetDelivery(pool, delivery).catch(() => undefined);
+    // A refusal the delivery was settled with stays recorded; anything else forgets it, so a redelivery can succeed.
+    if (!(error instanceof ApiError)) await forgetDelivery(pool, delivery).catch(() => undefined);
     throw error;
   }
 }
@@ -119,47 +120,47 @@ function register(app: FastifyInstance, context: ApiContext): void {
   const secretOf = secretResolver(context.options.config?.baseDir ?? process.cwd());
 
   async function github(request: FastifyRequest, reply: FastifyReply) {
-    if (!hooks?.github) return sendFailure(reply, NO_SUCH_HOOK, 404);
+    if (!hooks?.github) throw new NotFound(NO_SUCH_HOOK);
     const secret = await secretOf(hooks.github.secret);
-    if (secret === null) return sendFailure(reply, SECRET_UNAVAILABLE, 503);
+    if (secret === null) throw new Unavailable(SECRET_UNAVAILABLE);
     const body = rawBody(request);
-    if (!signatureMatches(secret, request.headers["x-hub-signature-256"], body)) return sendFailure(reply, BAD_SIGNATURE, 401);
+    if (!signatureMatches(secret, request.headers["x-hub-signature-256"], body)) throw new Unauthenticated(BAD_SIGNATURE);
     const id = request.headers["x-github-delivery"];
-    if (typeof id !== "string" || !DELIVERY_ID.test(id)) return sendFailure(reply, badDeliveryId("X-GitHub-Delivery"), 400);
+    if (typeof id !== "string" || !DELIVERY_ID.test(id)) throw new BadRequest(badDeliveryId("X-GitHub-Delivery"));
     const event = request.headers["x-github-event"];
     if (typeof event !== "string" || !/^[a-z_]{1,64}$/.test(event)) {
-      return sendFailure(reply, failure("validation", "X-GitHub-Event: missing or not an event name", "Send GitHub's event header."), 400);
+      throw new BadRequest(failure("validation", "X-GitHub-Event: missing or not an event name", "Send GitHub's event header."));
     }
     const payload = deliveryJson(body, request.headers["content-type"], true);
     const meaning = payload === null ? null : githubMeaning(event, payload);
     if (meaning === null) {
-      return sendFailure(reply, failure("validation", `body: not a GitHub ${event} payload in JSON or form encoding`, "Deliver GitHub's payload as sent."), 400);
+      throw new BadRequest(failure("validation", `body: not a GitHub ${event} payload in JSON or form encoding`, "Deliver GitHub's payload as sent."));
     }
     return receive(context, reply, { source: "github", ruleSource: "github", id, meaning, pushKey: githubPushKey(meaning) });
   }
 
   async function generic(request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) {
     const hook = hooks?.generic.find((candidate) => candidate.name === request.params.name);
-    if (!hook) return sendFailure(reply, NO_SUCH_HOOK, 404);
+    if (!hook) throw new NotFound(NO_SUCH_HOOK);
     const timestamp = request.headers["x-timestamp"];
     const seconds = parseTimestamp(timestamp);
-    if (seconds === null) return sendFailure(reply, failure("validation", "X-Timestamp: missing or not unix seconds", "Send the signing time as unix seconds."), 400);
+    if (seconds === null) throw new BadRequest(failure("validation", "X-Timestamp: missing or not unix seconds", "Send the signing time as unix seconds."));
     const secret = await secretOf(hook.secret);
-    if (secret === null) return sendFailure(reply, SECRET_UNAVAILABLE, 503);
+    if (secret === null) throw new Unavailable(SECRET_UNAVAILABLE);
     const body = rawBody(request);
     const id = request.headers["x-delivery-id"];
     // The delivery id is signed too: one that could be changed after signing would let a captured delivery be queued
     // again under a fresh id within the timestamp's tolerance.
     if (!signatureMatches(secret, request.headers["x-signature-256"], genericSignedPrefix(timestamp as string, typeof id === "string" ? id : ""), body)) {
-      return sendFailure(reply, BAD_SIGNATURE_GENERIC, 401);
+      throw new Unauthenticated(BAD_SIGNATURE_GENERIC);
     }
     if (!isFresh(seconds)) {
-      return sendFailure(reply, failure("validation", `X-Timestamp: more than ${TIMESTAMP_TOLERANCE_SECONDS} s from the service's clock`, "Sign each delivery when sending it, with a synchronised clock."), 401);
+      throw new Unauthenticated(failure("access", `X-Timestamp: more than ${TIMESTAMP_TOLERANCE_SECONDS} s from the service's clock`, "Sign each delivery when sending it, with a synchronised clock."));
     }
-    if (typeof id !== "string" || !DELIVERY_ID.test(id)) return sendFailure(reply, badDeliveryId("X-Delivery-Id"), 400);
+    if (typeof id !== "string" || !DELIVERY_ID.test(id)) throw new BadRequest(badDeliveryId("X-Delivery-Id"));
     const payload = genericPayloadSchema.safeParse(deliveryJson(body, request.headers["content-type"], false));
     if (!payload.success) {
-      return sendFailure(reply, failure("validation", "body: expected JSON { repository, branch, commit? } (commit: 7 to 64 hex digits)", "Send the pushed repository and branch as JSON."), 400);
+      throw new BadRequest(failure("validation", "body: expected JSON { repository, branch, commit? } (commit: 7 to 64 hex digits)", "Send the pushed repository and branch as JSON."));
     }
     return receive(context, reply, { source: `generic:${hook.name}`, ruleSource: hook.name, id, meaning: { target: payload.data }, pushKey: null });
   }

@@ -97,13 +97,15 @@ describe("the deployment service's HTTP API", () => {
   it("refuses missing, wrong and out-of-scope tokens with the brief's error object", async () => {
     const missing = await post("/v1/plan", request("shop"));
     expect(missing.status).toBe(401);
-    expect(missing.body).toMatchObject({ status: "error", stage: "validation", reason: expect.stringContaining("authentication required") });
+    expect(missing.body).toMatchObject({ status: "error", stage: "access", reason: expect.stringContaining("authentication required") });
     const forged = readShop.slice(0, -4) + "AAAA";
     expect((await post("/v1/plan", request("shop"), forged)).status).toBe(401);
     expect((await post("/v1/plan", request("shop"), "not-a-token")).status).toBe(401);
     const elsewhere = await post("/v1/plan", request("blog"), readShop);
     expect(elsewhere.status).toBe(403);
     expect(elsewhere.body.reason).toBe("this token may not read project 'blog'");
+    // Who may do what is its own stage: a refused caller is not a malformed request.
+    expect(elsewhere.body.stage).toBe("access");
     expect((await post("/v1/plan", request("blog"), deployBlog)).status).toBe(200);
   });
 

@@ -129,7 +129,7 @@ describe("the deployment service's signed webhooks", () => {
   it("refuses a missing or wrong signature (401), a malformed delivery (400), an oversized body (413) and unknown hooks (404)", async () => {
     const missing = await github(push("main"), { signature: null });
     expect(missing.status).toBe(401);
-    expect(missing.body).toMatchObject({ status: "error", stage: "validation", reason: expect.stringContaining("signature") });
+    expect(missing.body).toMatchObject({ status: "error", stage: "access", reason: expect.stringContaining("signature") });
     expect((await github(push("main"), { signature: hmac("not-the-secret", JSON.stringify(push("main"))) })).status).toBe(401);
     expect((await github(push("main"), { signature: "sha256=abc" })).status).toBe(401);
     expect((await github(push("main"), { delivery: "" })).status).toBe(400);
@@ -266,7 +266,7 @@ describe("the deployment service's signed webhooks", () => {
     const before = await deploymentCount(releaseProject);
     const changed = await generic("ci", payload, { signedDelivery: randomUUID(), delivery: randomUUID() });
     expect(changed.status).toBe(401);
-    expect(changed.body).toMatchObject({ status: "error", stage: "validation", reason: expect.stringContaining("X-Delivery-Id") });
+    expect(changed.body).toMatchObject({ status: "error", stage: "access", reason: expect.stringContaining("X-Delivery-Id") });
     // Signed without the delivery id (the earlier format): refused too.
     const body = JSON.stringify(payload);
     const timestamp = String(Math.floor(Date.now() / 1000));
