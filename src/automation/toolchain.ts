@@ -1,7 +1,10 @@
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { defaultCacheRoot, PACKAGE_ROOT } from "../toolchain/locations";
 import { isExecutableFile, runGoBuild, runTool } from "../toolchain/run";
+
+export { defaultCacheRoot, PACKAGE_ROOT };
 
 /**
  * The Pulumi release the toolchain is pinned to: the CLI and `@pulumi/pulumi`. 3.248.0 is the newest release whose
@@ -15,9 +18,6 @@ export const PULUMI_VERSION = "3.248.0";
  * current SDK; inline programs, which the library runs, never need a language host.
  */
 export const FALLBACK_LANGUAGE_HOST_VERSION = "3.65.1";
-
-/** Root of this package (where package.json and the toolchain's Go wrapper modules live), from `src/` or `dist/`. */
-export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
 
 /**
  * The `node_modules` directory holding the `@pulumi/pulumi` this package runs with (the consumer's own, as it is a
@@ -80,12 +80,6 @@ export class PulumiToolchainError extends Error {
 const CLI = "pulumi";
 const LANGUAGE_HOST = "pulumi-language-nodejs";
 const DYNAMIC_PROVIDER_SHIM = "pulumi-resource-pulumi-nodejs";
-
-/** Default cache root for toolchains this package installs or builds. */
-export function defaultCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
-  return path.join(base, "deployment-planner");
-}
 
 /** Directory where the pinned toolchain is cached. */
 export function cachedToolchainDir(cacheRoot: string): string {

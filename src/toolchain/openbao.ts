@@ -1,6 +1,6 @@
 import { copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { defaultCacheRoot, PACKAGE_ROOT } from "../automation/toolchain";
+import { defaultCacheRoot, PACKAGE_ROOT } from "./locations";
 import { isExecutableFile, runGoBuild, runTool } from "./run";
 
 /** The OpenBao release the wrapper module in `toolchain/openbao` pins. */
