@@ -19,15 +19,18 @@ export interface ServiceHarness {
   readonly app: FastifyInstance;
   /** The API's address, e.g. `http://127.0.0.1:40123`. */
   readonly base: string;
+  /** Starts the worker of a harness started with `{ worker: false }` (nothing when it runs already). */
+  startWorker(): Promise<void>;
   /** Stops the API and the worker, destroys `stacks`, stops the database and removes its files and `root`. */
   stop(stacks: readonly string[]): Promise<void>;
 }
 
 /**
  * Starts the service under `root` (workspace with a file state backend, embedded database), deploying sources from
- * `sourceRoot` for real on the local target. `api` adds options of the HTTP API (a configuration, a body limit).
+ * `sourceRoot` for real on the local target. `api` adds options of the HTTP API (a configuration, a body limit);
+ * `{ worker: false }` holds the worker until `startWorker`, so deployments stay queued meanwhile.
  */
-export async function startServiceHarness(root: string, sourceRoot: string, api: Partial<ApiOptions> = {}): Promise<ServiceHarness> {
+export async function startServiceHarness(root: string, sourceRoot: string, api: Partial<ApiOptions> = {}, options: { readonly worker?: boolean } = {}): Promise<ServiceHarness> {
   const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home") };
   const workspaceDir = path.join(root, "workspace");
   const workspace = await openWorkspace({
@@ -40,7 +43,11 @@ export async function startServiceHarness(root: string, sourceRoot: string, api:
   const database = await openServiceDatabase({ dataDir: workspace.dataDir, databaseUrl: "" });
   const queue = await openJobQueue(database);
   const stopMirror = mirrorAuditToService(database.pool, workspace.dataDir);
-  const worker = await startWorker({ database, queue, workspace, baseDir: sourceRoot, concurrency: 2 });
+  let worker: { stop(): Promise<void> } | null = null;
+  const runWorker = async () => {
+    worker ??= await startWorker({ database, queue, workspace, baseDir: sourceRoot, concurrency: 2 });
+  };
+  if (options.worker !== false) await runWorker();
   const app = await buildApi({ database, queue, workspace, sourceRoots: [sourceRoot], version: "test", ...api });
   const base = await app.listen({ host: "127.0.0.1", port: 0 });
   return {
@@ -49,9 +56,10 @@ export async function startServiceHarness(root: string, sourceRoot: string, api:
     queue,
     app,
     base,
+    startWorker: runWorker,
     async stop(stacks) {
       await app.close();
-      await worker.stop();
+      await worker?.stop();
       for (const stack of stacks) await destroyStack(stack, { workspace, removeStack: true, force: true }).catch(() => undefined);
       stopMirror();
       await database.close();
