@@ -1,5 +1,6 @@
 /**
- * The result shapes promised by the product brief. Every public operation returns one of these instead of
+ * The result shapes of the public API: a success result, or the error object every failure carries (status,
+ * reason, stage, fix_suggestion). Every public operation returns one of these instead of
  * throwing for an operational failure, so a caller can switch on `status` and `stage` without parsing text.
  */
 
@@ -19,7 +20,7 @@ export const FAILURE_STAGES = [
 /** A stage at which an operation can fail. */
 export type FailureStage = (typeof FAILURE_STAGES)[number];
 
-/** The brief's failure object. */
+/** The error object every failure carries: status, reason, stage, fix_suggestion. */
 export interface FailureResult {
   readonly status: "error";
   /** One line saying what is wrong, naming the field or resource and the bad value (never a secret). */
@@ -47,7 +48,7 @@ export interface CanaryFigures {
   readonly reason: string | null;
 }
 
-/** Builds the brief's failure object. */
+/** Builds a failure result. */
 export function failure(
   stage: FailureStage,
   reason: string,
@@ -65,7 +66,7 @@ export function failure(
   };
 }
 
-/** True when a result is the brief's failure object. */
+/** True when a result is a failure result. */
 export function isFailure(value: unknown): value is FailureResult {
   return typeof value === "object" && value !== null && (value as { status?: unknown }).status === "error";
 }

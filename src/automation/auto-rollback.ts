@@ -5,7 +5,7 @@ import type { DeploymentRun } from "./deploy-run";
 import { lastHealthyUpdate, rollback } from "./rollback";
 import { writeStackSpec } from "./stack-config";
 
-/** The brief's error object of a failed health check, with the version the stack was rolled back to, if any. */
+/** The failure result of a failed health check (stage `verify`), with the version the stack was rolled back to, if any. */
 export type VerifyFailure = FailureResult & { readonly rolled_back_to?: number };
 
 /**

@@ -14,8 +14,8 @@ export const STEPPED_CANARY_TARGETS: readonly StackSpec["target"][] = ["gcp"];
 
 /**
  * Stages `deploy` and `verify` of a stepped canary (Cloud Run): an update per step, the new revision checked through
- * its tag URL between steps. An abort gives the serving revision all traffic back and ends in the brief's error
- * object with stage `verify`, the canary's figures and `rolled_back_to`.
+ * its tag URL between steps. An abort gives the serving revision all traffic back and ends in a failure
+ * result with stage `verify`, the canary's figures and `rolled_back_to`.
  */
 export async function steppedCanaryStage(
   run: DeploymentRun,

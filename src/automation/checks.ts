@@ -23,7 +23,7 @@ export interface CheckedDeployment {
 /**
  * Runs every check that needs no engine: every secret reference resolved, the target's provider SDKs installed and its
  * credentials present.
- * All problems come back at once, as one brief's error object with stage `env_setup`; no Pulumi process is started.
+ * All problems come back at once, as one failure result with stage `env_setup`; no Pulumi process is started.
  */
 export async function preDeploymentChecks(spec: StackSpec, options: PreDeploymentCheckOptions = {}): Promise<CheckedDeployment | FailureResult> {
   const env = options.env ?? process.env;
@@ -38,7 +38,7 @@ export async function preDeploymentChecks(spec: StackSpec, options: PreDeploymen
   }
   if (!resolution.ok && !credentials) return resolution.failure;
   if (resolution.ok && credentials) return credentials;
-  // Both failed: one object, secrets first (the brief's own example is a missing secret), then credentials.
+  // Both failed: one object, secrets first (a missing secret is the failure the docs show first), then credentials.
   const secretFailure = (resolution as { failure: FailureResult }).failure;
   const problems = [...(secretFailure.problems ?? [secretFailure.reason]), ...(credentials!.problems ?? [credentials!.reason])];
   return failure("env_setup", secretFailure.reason, `${secretFailure.fix_suggestion}; ${credentials!.fix_suggestion}`, { problems });

@@ -78,7 +78,7 @@ export function describeCredentials(env: NodeJS.ProcessEnv = process.env): Targe
 }
 
 /**
- * Checks that a target's credentials are present before any engine run: the brief's error object with stage
+ * Checks that a target's credentials are present before any engine run: a failure result with stage
  * `env_setup` naming every missing one, or null when all are there.
  */
 export function checkTargetCredentials(target: Target, env: NodeJS.ProcessEnv = process.env): FailureResult | null {

@@ -187,7 +187,7 @@ export async function verifyStage(run: DeploymentRun, spec: StackSpec, up: UpRes
   return error.toFailure();
 }
 
-/** The brief's success object for a verified update. */
+/** The success result of a verified update. */
 export function successResult(run: DeploymentRun, spec: StackSpec, up: UpResult, secrets: CheckedSecrets, warnings: readonly string[]): DeploySuccess {
   const url = typeof up.outputs.url === "string" ? up.outputs.url : "";
   return {

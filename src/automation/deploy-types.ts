@@ -58,7 +58,7 @@ export interface PinnedDeployment {
   readonly bundle: AcceptedBundle | null;
 }
 
-/** The brief's success object, plus what a caller needs to follow up. */
+/** The success result of a deployment, plus what a caller needs to follow up. */
 export interface DeploySuccess {
   readonly status: "success";
   readonly deployed_to: StackSpec["target"];

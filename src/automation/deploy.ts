@@ -10,7 +10,7 @@ export type { AcceptedBundle, DeployOptions, DeployResult, DeploySuccess, Pinned
 
 /**
  * Plans a deployment request and deploys it: plan → pre-deployment checks (credentials, secrets) → package → `up`
- * → health check → the brief's success object. Any operational failure comes back as the brief's error object with
+ * → health check → the success result. Any operational failure comes back as a failure result (`FailureResult`) with
  * the stage where it happened; nothing is thrown. Each run is audited once, whatever stage it reached.
  */
 export async function planAndDeploy(request: unknown, options: DeployOptions = {}): Promise<DeployResult> {
@@ -51,7 +51,7 @@ export async function deployPinned(pinned: PinnedDeployment, options: DeployOpti
   );
 }
 
-/** The pipeline: each stage returns its value or the brief's error object, which ends the run. */
+/** The pipeline: each stage returns its value or a failure result, which ends the run. */
 async function runDeployment(request: unknown, options: DeployOptions, pinned?: PinnedDeployment): Promise<DeployResult> {
   const run = new DeploymentRun(options);
   try {

@@ -13,7 +13,7 @@ export abstract class AutomationError extends Error {
   /** Log file holding the engine's full output, secrets masked. */
   logFile?: string;
 
-  /** The brief's failure object for this error. */
+  /** This error as a failure result: its stage, message and fix suggestion, and the engine log's file. */
   toFailure(): FailureResult {
     return failure(this.stage, this.message, this.fixSuggestion, { log_file: this.logFile });
   }

@@ -22,7 +22,7 @@ export interface RollbackOptions extends Omit<DeployOptions, "idempotencyKey" | 
   readonly actor?: string | null;
 }
 
-/** The brief's success object of a rollback, with the versions it went from and to. */
+/** The success result of a rollback, with the versions it went from and to. */
 export interface RollbackSuccess extends DeploySuccess {
   /** The update that was current before the rollback. */
   readonly rolled_back_from: number;
@@ -34,8 +34,8 @@ export interface RollbackSuccess extends DeploySuccess {
  * Rolls a stack back to an earlier update: re-applies that update's recorded spec (its bundle by digest) as a new
  * update whose history entry says "rollback from N to M", then checks the URL. Every pre-check runs before any engine
  * process: the target version exists, succeeded and passed its health check; its bundle is still in the artifact
- * store with a matching digest; its secrets resolve; the target's credentials are present. A failure is the brief's
- * error object with stage `rollback` (or `deploy`/`verify` for the update itself); nothing is thrown.
+ * store with a matching digest; its secrets resolve; the target's credentials are present. What fails comes back as a
+ * failure result with stage `rollback` (or `deploy`/`verify` for the update itself); nothing is thrown.
  */
 export async function rollback(projectId: string, environment: string, options: RollbackOptions = {}): Promise<RollbackSuccess | FailureResult> {
   for (const [field, value] of [["project_id", projectId], ["env", environment]] as const) {

@@ -33,7 +33,7 @@ function peerRanges(): Record<string, string> {
 
 /**
  * Checks that the provider SDKs of a target are installed where this package can load them. A missing one is the
- * brief's error object with stage `env_setup` and the install command, before any engine process starts.
+ * failure result with stage `env_setup` and the install command, before any engine process starts.
  */
 export function checkTargetPackages(target: Target, resolve: PackageResolver = require.resolve): FailureResult | null {
   const missing = TARGET_PACKAGES[target].filter((name) => {

@@ -5,7 +5,7 @@ import type { CliCommand, CommandArgs, FlagSpec } from "./command";
 
 /**
  * Parses a command's arguments against its flags (and the flags every command takes). Unknown flags, a missing value
- * and a value given to a flag that takes none come back as the brief's error object (stage `validation`) in the
+ * and a value given to a flag that takes none come back as a failure result (stage `validation`) in the
  * product's words: the flag as typed, the closest known flag, and the flags the command takes.
  */
 export function parseCommandLine(command: CliCommand, argv: readonly string[], flags: Readonly<Record<string, FlagSpec>>): CommandArgs | FailureResult {

@@ -72,7 +72,7 @@ export function stackFromArgs(args: CommandArgs, usage: string): { stack: string
   return { stack: stackNameFor(projectId, environment) };
 }
 
-/** Renders the brief's failure object for the CLI (exit code 2, or 1 for an internal error). */
+/** Renders a failure result for the CLI (exit code 2, or 1 for an internal error). */
 export function failureOutput(result: FailureResult): CommandOutput {
   const lines = [`error (${result.stage}): ${result.reason}`];
   for (const problem of result.problems?.slice(1) ?? []) lines.push(`  also: ${problem}`);

@@ -37,7 +37,7 @@ function forbiddenKeyPath(value: unknown, trail: string[] = [], depth = 0): stri
 
 /**
  * Parses a request document (JSON or YAML). Oversized input, malformed documents, alias bombs and
- * `__proto__`/`constructor`/`prototype` keys give the brief's error object with stage `validation`.
+ * `__proto__`/`constructor`/`prototype` keys give a failure result with stage `validation`.
  */
 export function parseRequestText(text: string): { ok: true; request: unknown } | { ok: false; failure: FailureResult } {
   const outcome = parseDocument(text);

@@ -33,7 +33,7 @@ export interface RedeployResult {
   readonly warnings: readonly string[];
 }
 
-/** Result of `plan`: a spec, a redeploy intent, or the brief's error object (stage `validation` or `plan`). */
+/** Result of `plan`: a spec, a redeploy intent, or a failure result (stage `validation` or `plan`). */
 export type PlanResult = PlannedResult | RedeployResult | FailureResult;
 
 /** Options of `plan`. */
@@ -56,7 +56,7 @@ export const TIER_DEFAULTS: Readonly<Record<EnvironmentTier, TierDefaults>> = Ob
 );
 
 /**
- * Plans a deployment request: parse (either shape of the brief, an object or a JSON/YAML document) → normalize →
+ * Plans a deployment request: parse (a deployment or a redeploy request, an object or a JSON/YAML document) → normalize →
  * rules over the catalog → a `StackSpec` with every decision and its reason. Never throws for bad input.
  */
 export function plan(request: unknown, options: PlanOptions = {}): PlanResult {

@@ -11,7 +11,7 @@ import { AWS_CONTAINER_SERVICES } from "./rules/aws-compute";
 import { closestMatches, normalizeName } from "./names";
 
 /**
- * Generic request regions, in the AWS-style naming the brief uses; each target maps them to its own code in the
+ * Generic request regions, in AWS-style naming (`us-east-1`); each target maps them to its own code in the
  * catalog. A request may also name a target's own code (see `environment.REGION`).
  */
 export const REQUEST_REGIONS = [
@@ -96,7 +96,7 @@ export const targetSettingsRequestSchema = z.strictObject({
     ),
 });
 
-/** The first request shape of the brief: deploy a project. */
+/** The deployment request: deploy a project. */
 export const deploymentRequestSchema = z
   .strictObject({
     user_id: z.string().min(1).max(128).optional().describe("Owner of the project, e.g. 'u-1024'."),
@@ -159,7 +159,7 @@ export const deploymentRequestSchema = z
 /** A deployment request as parsed. */
 export type DeploymentRequest = z.infer<typeof deploymentRequestSchema>;
 
-/** The second request shape of the brief: redeploy a project's environment under a new version name. */
+/** The redeploy request: redeploy a project's environment under a new version name. */
 export const redeployRequestSchema = z
   .strictObject({
     project_id: identifierSchema.describe("Project to redeploy."),

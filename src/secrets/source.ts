@@ -98,7 +98,7 @@ export function problem(kind: SecretProblemKind, name: string, message: string, 
   return { kind, names: [name], message, fix };
 }
 
-/** The brief's wording for a value that is nowhere to be found. */
+/** The reason given for a value that is nowhere to be found. */
 export function missingMessage(name: string): string {
   return `Missing ENV: ${name}`;
 }

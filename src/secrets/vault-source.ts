@@ -15,7 +15,7 @@ export function createVaultSource(overrides: Partial<VaultSettings> = {}): Secre
       const names = requests.map((r) => r.name);
       const configured = vaultSettingsFromEnv(context.env, overrides);
       if (!configured.ok) {
-        // Each value is still missing in the brief's words, and each fix still says where in Vault it belongs; how
+        // Each value is still reported as missing (`Missing ENV: <NAME>`), and each fix still says where in Vault it belongs; how
         // to reach Vault comes once, after them.
         const where = { kvMount: overrides.kvMount ?? kvMount(context.env), namespace: overrides.namespace ?? (context.env.VAULT_NAMESPACE?.trim() || undefined) };
         const setup = { message: `${configured.message} (needed for ${list(names)})`, fix: configured.fix };

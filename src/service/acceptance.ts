@@ -28,7 +28,7 @@ export interface AcceptedDeployment {
   readonly bundle: BundleArchive | null;
 }
 
-/** Why a request is not accepted: the brief's error object and the HTTP status to answer it with. */
+/** Why a request is not accepted: a failure result and the HTTP status to answer it with. */
 export interface Refusal {
   readonly failure: FailureResult;
   readonly status: number;

@@ -17,15 +17,15 @@ export function httpStatusFor(result: FailureResult): number {
   return byStage[result.stage];
 }
 
-/** Sends the brief's error object with a status of its own (401, 403, 404, 413, 429) or the stage's. */
+/** Sends a failure result with a status of its own (401, 403, 404, 413, 429) or the stage's. */
 export function sendFailure(reply: FastifyReply, result: FailureResult, status = httpStatusFor(result)): FastifyReply {
   return reply.code(status).type("application/json").send(result);
 }
 
-/** The brief's error object for a request without a valid bearer token. */
+/** The failure result for a request without a valid bearer token. */
 export const UNAUTHENTICATED = failure("access", "authentication required: send 'Authorization: Bearer <token>' with a live API token", "Create a token with 'deployment-planner tokens create' and send it as a bearer token.");
 
-/** The brief's error object for a token outside its projects or scope. */
+/** The failure result for a token outside its projects or scope. */
 export function forbidden(needed: string, projectId: string | null): FailureResult {
   return failure(
     "access",

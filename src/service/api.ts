@@ -26,8 +26,8 @@ export const API_ROUTES: readonly string[] = [...CORE_ROUTES, ...MODULES.flatMap
 /**
  * The deployment service's HTTP API. Everything from a caller is hostile until checked: a bearer token (stored as a
  * hash) on every `/v1` route but the signed webhooks, scoped to projects and read/deploy/admin; bodies size-limited;
- * requests rate-limited per token; a `source` only inside the operator's roots. Every error is the brief's error
- * object with a proper status, and never carries internals.
+ * requests rate-limited per token; a `source` only inside the operator's roots. Every error is a failure
+ * result with a proper status, and never carries internals.
  */
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const bodyLimit = options.bodyLimitBytes ?? 1024 * 1024;
@@ -50,7 +50,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
       const kind = tooLong ? new UriTooLong(refused) : new BadRequest(refused);
       void sendFailure(reply, kind.failure, kind.statusCode);
     },
-    // Requests the HTTP parser refuses (an unknown method, oversized headers) still get the brief's error object.
+    // Requests the HTTP parser refuses (an unknown method, oversized headers) still get a failure result.
     clientErrorHandler: answerClientError,
   });
   const context = await apiContext(options);

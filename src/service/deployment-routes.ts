@@ -176,7 +176,7 @@ export const deploymentRoutes: RouteModule = {
     },
     "/v1/deployments/{id}": {
       get: {
-        summary: "A deployment: queued, running, then the brief's success or error object as its result.",
+        summary: "A deployment: queued, running, then the operation's success or failure result as its result.",
         security: BEARER,
         parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
         responses: {

@@ -24,7 +24,7 @@ export interface DeploymentRecord {
   /** What runs: a deployment request, or a rollback, promotion or destroy of the stack. */
   readonly operation: QueuedOperation;
   readonly status: "queued" | "running" | "succeeded" | "failed";
-  /** The brief's success or error object, once finished. */
+  /** The operation's success or failure result, once finished. */
   readonly result: Record<string, unknown> | null;
   readonly attempts: number;
   readonly created_at: string;

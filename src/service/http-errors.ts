@@ -2,14 +2,14 @@ import { failure, type FailureResult } from "../outcome";
 
 /**
  * The API's HTTP errors, each a kind of its own. A route throws one; the API's single error handler answers its
- * `failure` (the brief's error object) with the status of its class. The status is never read from a stage: a
+ * `failure` (a failure result) with the status of its class. The status is never read from a stage: a
  * failure RESULT of an operation keeps its stage's status (`httpStatusFor`), while these say what is wrong with the
  * request itself.
  */
 export abstract class ApiError extends Error {
   /** The HTTP status every error of this kind answers. */
   abstract readonly statusCode: number;
-  /** The brief's error object the caller receives. */
+  /** The failure result the caller receives. */
   readonly failure: FailureResult;
 
   constructor(result: FailureResult) {

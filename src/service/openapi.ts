@@ -3,7 +3,7 @@ import { FAILURE_STAGES } from "../outcome";
 import { requestSchema } from "../planner/request";
 import { stackSpecSchema } from "../planner/spec";
 
-/** The brief's error object, as every error response carries it. */
+/** The failure result (status, reason, stage, fix_suggestion), as every error response carries it. */
 const errorSchema = z.object({
   status: z.literal("error"),
   reason: z.string(),
@@ -26,7 +26,7 @@ export const deploymentSchema = z.object({
   stack: z.string(),
   operation: z.enum(["deploy", "rollback", "promote", "destroy"]),
   status: z.enum(["queued", "running", "succeeded", "failed"]),
-  result: z.record(z.string(), z.unknown()).nullable().describe("The brief's success or error object, once finished."),
+  result: z.record(z.string(), z.unknown()).nullable().describe("The operation's success or failure result, once finished."),
   attempts: z.number().int(),
   created_at: z.string(),
   started_at: z.string().nullable(),
@@ -38,7 +38,7 @@ export const deploymentSchema = z.object({
 /** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1). */
 export const jsonSchema = (schema: z.ZodType, io: "input" | "output") => z.toJSONSchema(schema, { target: "draft-2020-12", io, unrepresentable: "any" });
 
-/** An error response of the OpenAPI document: the brief's error object. */
+/** An error response of the OpenAPI document: a failure result. */
 export const errorResponse = (description: string) => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
 
 /** The security requirement of a route that takes a bearer token. */

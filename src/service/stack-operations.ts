@@ -48,7 +48,7 @@ export function servicePrincipal(tokenId: string): string {
 const ENGINE_LOG_MAX_BYTES = 1024 * 1024;
 
 /**
- * Runs one queued operation through the library and answers the brief's success or error object, never throwing for
+ * Runs one queued operation through the library and answers its success or failure result, never throwing for
  * the operation's own failure: a refused destroy of a protected stack, an unknown version or a failed update are
  * results. Only what the library could not turn into a result (a bug) comes back as an `internal` failure.
  */

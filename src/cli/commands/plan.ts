@@ -4,7 +4,7 @@ import { explainPlan, plan, readRequestDocument } from "../../planner/index";
 import type { CliCommand } from "../command";
 import { failureOutput } from "../shared";
 
-/** `plan <file|-> [--explain]`: the stack spec a request plans to, or the brief's error object. */
+/** `plan <file|-> [--explain]`: the stack spec a request plans to, or a failure result. */
 export const planCommand: CliCommand = {
   name: "plan",
   summary: "Plan a deployment request into a typed stack spec (no engine, no credentials needed).",

@@ -9,7 +9,7 @@ import type { PlannerWorkspace } from "../../automation/workspace";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, formatDoneChanges, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
 
-/** Validates `<project_id> <env>`, opens the workspace and runs `body`; typed errors become the brief's error object. */
+/** Validates `<project_id> <env>`, opens the workspace and runs `body`; typed errors become failure results. */
 async function onStack(
   args: CommandArgs,
   context: CliContext,

@@ -1,7 +1,7 @@
 /**
  * The planner's rules, one module each, and `planDeployment`, which runs them in order over a validated request.
- * Each rule returns its value with the decisions, warnings and next steps it adds (`RuleResult`), or the brief's error
- * object; the composer records their notes in the order the rules run, so `plan --explain` reads top to bottom.
+ * Each rule returns its value with the decisions, warnings and next steps it adds (`RuleResult`), or a failure
+ * result; the composer records their notes in the order the rules run, so `plan --explain` reads top to bottom.
  */
 import { isFailure, type FailureResult } from "../../outcome";
 import type { Catalog } from "../catalog";

@@ -14,7 +14,7 @@ export interface RuleResult<T> {
   readonly nextSteps: readonly string[];
 }
 
-/** A rule's answer: a result, or the brief's error object when the request cannot be planned as asked. */
+/** A rule's answer: a result, or a failure result when the request cannot be planned as asked. */
 export type RuleOutcome<T> = RuleResult<T> | FailureResult;
 
 /** Builds a rule result; the notes not given are empty. */
@@ -47,7 +47,7 @@ export class RuleLog {
 export const VALIDATION_FIX =
   "Fix the fields named in the reason; the request's JSON Schema, schemas/request.schema.json in the deployment-planner package, describes every field and value.";
 
-/** The brief's error object at stage `validation` for a list of `field: message` problems (the first is the reason). */
+/** A failure result at stage `validation` for a list of `field: message` problems (the first is the reason). */
 export function validationFailure(problems: readonly string[], fix = VALIDATION_FIX): FailureResult {
   return failure("validation", problems[0] ?? "request is invalid", fix, { problems: [...problems] });
 }

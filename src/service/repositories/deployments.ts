@@ -130,7 +130,7 @@ export async function requeueDeployment(pool: Pool, id: string, engineLog: strin
   await pool.query(`update ${TABLE} set status = 'queued', engine_log = $2 where id = $1`, [id, engineLog]);
 }
 
-/** Records a deployment's end: its outcome, its result (the brief's object, as JSON text) and its engine log. */
+/** Records a deployment's end: its outcome, its result (the success or failure result, as JSON text) and its engine log. */
 export async function finishDeployment(pool: Pool, id: string, outcome: { readonly status: "succeeded" | "failed"; readonly resultJson: string; readonly engineLog: string | null }): Promise<void> {
   await pool.query(`update ${TABLE} set status = $2, result = $3, engine_log = $4, finished_at = now() where id = $1`, [id, outcome.status, outcome.resultJson, outcome.engineLog]);
 }
