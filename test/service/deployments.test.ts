@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { cp, mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, realpath, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceDatabase } from "../../src/service/database";
 import { stackLockDir } from "../../src/automation/locks";
 import { PROJECT_NAME } from "../../src/automation/workspace";
+import { acceptDeployment } from "../../src/service/acceptance";
 import { verifyServiceAudit } from "../../src/service/audit";
+import { storeBundle } from "../../src/service/bundles";
 import { DEPLOYMENTS_QUEUE } from "../../src/service/queue";
 import { createToken } from "../../src/service/tokens";
 import { uniqueId } from "../support/engine";
@@ -206,10 +208,14 @@ describe("deployments through the service's queue", () => {
     await mkdir(lockDir, { recursive: true });
     await writeFile(path.join(lockDir, `${randomUUID()}.json`), JSON.stringify({ pid: 4242, username: "deployer", hostname: "lost-worker-host", timestamp: new Date().toISOString() }));
     const id = randomUUID();
+    // Accepted as the API accepts it: planned, and its source packaged into a stored bundle.
+    const accepted = await acceptDeployment({ ...request, version_name: "v2" }, { grant: { sources: [await realpath(sourceRoot)], secrets: [] }, baseDir: sourceRoot });
+    if ("failure" in accepted || !accepted.bundle) throw new Error("the request was not accepted");
+    await storeBundle(database.pool, accepted.bundle);
     await database.pool.query(
-      `insert into deployment_planner.deployments (id, token_id, project_id, stack, request, status, attempts, started_at, worker)
-       values ($1, 'test', $2, $3, $4, 'running', 1, now(), 'lost-worker-host:4242:1700000000000')`,
-      [id, projectId, stack, JSON.stringify({ ...request, version_name: "v2" })],
+      `insert into deployment_planner.deployments (id, token_id, project_id, stack, request, status, attempts, started_at, worker, planned, bundle_digest)
+       values ($1, 'test', $2, $3, $4, 'running', 1, now(), 'lost-worker-host:4242:1700000000000', $5, $6)`,
+      [id, projectId, stack, JSON.stringify({ ...request, version_name: "v2" }), JSON.stringify(accepted.planned), accepted.bundle.digest],
     );
     await service.queue.send(DEPLOYMENTS_QUEUE, { deployment_id: id }, { singletonKey: stack, retryLimit: 0, retryDelay: 1, retryBackoff: false, expireInSeconds: 600 });
 
