@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { PROJECT_NAME } from "./workspace";
+import { PROJECT_NAME } from "./project-name";
 
 /** How long a lease lives without renewal, by default. */
 export const DEFAULT_LEASE_TTL_MS = 60_000;

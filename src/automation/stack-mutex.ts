@@ -7,7 +7,7 @@ import { OperationCancelledError, StackLockedError } from "./errors";
 import { hostLeaseState, removeExpiredLeases, takeLease, type StackLease } from "./leases";
 import { delay } from "./delay";
 import { isSameProcess } from "./process-liveness";
-import { PROJECT_NAME } from "./workspace";
+import { PROJECT_NAME } from "./project-name";
 
 /** How often a waiter tries the mutex again. */
 const POLL_MS = 150;

@@ -2,7 +2,7 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { hostLeaseState, removeExpiredLeases } from "./leases";
 import { acquireStackMutex, breakStackMutex, stackMutexHeld } from "./stack-mutex";
-import type { EngineLockDocument, StateBackend, StateBackendSettings } from "./state-backend";
+import type { EngineLockDocument, StateBackend, StateBackendSettings } from "./state-backend-types";
 
 /**
  * A file backend (`file://<root>`): its `.pulumi` tree is read as files, and the stack lock is a mutex file with a

@@ -15,8 +15,8 @@ import {
   type PostgresState,
 } from "./postgres-state";
 import { isSameProcess } from "./process-liveness";
-import type { LeaseState, StackLock, StackLockOptions, StateBackend, StateBackendSettings } from "./state-backend";
-import { PROJECT_NAME } from "./workspace";
+import type { LeaseState, StackLock, StackLockOptions, StateBackend, StateBackendSettings } from "./state-backend-types";
+import { PROJECT_NAME } from "./project-name";
 
 /** How long a lease lives without renewal, by default (as on the file backend). */
 const DEFAULT_LEASE_TTL_MS = 60_000;

@@ -6,12 +6,13 @@ import { pathToFileURL } from "node:url";
 import YAML from "yaml";
 import { PACKAGE_ROOT_ENV } from "../components/dynamic-provider";
 import { WARM_RELEASES_ENV, WORKSPACE_DIR_ENV } from "../components/local/supervisor-client";
+import { PROJECT_NAME } from "./project-name";
 import { serviceStateBackend } from "./service-state";
 import { leaseTtlFromEnv, openStateBackend, type StateBackend } from "./state-backend";
 import { PACKAGE_ROOT, SDK_NODE_MODULES, ensurePulumi, type PulumiToolchain } from "./toolchain";
 
 /** The Pulumi project every stack belongs to. */
-export const PROJECT_NAME = "deployment-planner";
+export { PROJECT_NAME };
 
 /** Where the secrets provider's passphrase comes from. */
 export type PassphraseSource = "PULUMI_CONFIG_PASSPHRASE" | "PULUMI_CONFIG_PASSPHRASE_FILE" | "generated_key_file";
