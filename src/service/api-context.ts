@@ -4,11 +4,13 @@ import type { PlannerWorkspace } from "../automation/workspace";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { failure } from "../outcome";
 import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
+import { callerText, type CallerText } from "./caller-text";
 import type { ServiceConfig } from "./config";
 import type { ServiceDatabase } from "./database";
 import { grantedSource, refusedSecret, serviceGrants, type ServiceGrants } from "./grants";
 import type { DeploymentNotifier } from "./deployments";
 import type { JobQueue } from "./queue";
+import type { ServiceLogOptions } from "./service-log";
 import { allows, tokenLive, verifyToken, type TokenPrincipal, type TokenScope } from "./tokens";
 
 /** Options of the HTTP API. */
@@ -41,6 +43,8 @@ export interface ApiOptions {
   readonly maxStreamsPerToken?: number;
   /** How often an open stream checks that its token is still live; default 2 s. */
   readonly streamRecheckMs?: number;
+  /** The service log: JSON lines with each request's id, every 5xx with its error and stack; default stderr at `warn`. */
+  readonly log?: ServiceLogOptions;
 }
 
 declare module "fastify" {
@@ -60,14 +64,14 @@ export interface ApiContext {
   readonly baseDir: string;
   /** The sources and secret references each project's requests may name. */
   readonly grants: ServiceGrants;
+  /** What a caller receives, with this machine's paths and file modes replaced by neutral words. */
+  readonly callerText: CallerText;
 }
 
-/** A group of routes: what it serves (for the route list and the OpenAPI document) and how to register it. */
+/** A group of routes: what it serves (the route list) and how to register it, each route with its declared schema. */
 export interface RouteModule {
   /** Each route as `METHOD /path/{param}`. */
   readonly routes: readonly string[];
-  /** The OpenAPI `paths` entries of these routes. */
-  readonly paths: Record<string, unknown>;
   register(app: FastifyInstance, context: ApiContext): void;
 }
 
@@ -75,7 +79,13 @@ export interface RouteModule {
 export async function apiContext(options: ApiOptions): Promise<ApiContext> {
   const roots = await Promise.all(options.sourceRoots.map((root) => realpath(root).catch(() => path.resolve(root))));
   const grants = await serviceGrants(options.config?.projects ?? {}, options.sourceRoots);
-  return { options, roots, baseDir: roots[0] ?? "/nonexistent", openStreams: new Map(), grants };
+  const granted = Object.keys(options.config?.projects ?? {}).flatMap((id) => grants.grantFor(id).sources);
+  const scrub = callerText({
+    sourceRoots: [...roots, ...options.sourceRoots.map((root) => path.resolve(root)), ...granted],
+    workspace: options.workspace?.dir,
+    configDir: options.config?.baseDir,
+  });
+  return { options, roots, baseDir: roots[0] ?? "/nonexistent", openStreams: new Map(), grants, callerText: scrub };
 }
 
 /** The last event of a stream whose token was revoked while it was open. */
@@ -116,6 +126,12 @@ export function openStream(context: ApiContext, principal: TokenPrincipal, reply
     },
   };
 }
+
+/**
+ * Replies that carry the operator's own detail (an engine log to an admin of its project): sent as they are.
+ * Everything else a caller receives is scrubbed of machine paths.
+ */
+export const UNSCRUBBED = new WeakSet<FastifyReply>();
 
 /** A UUID as the service's ids are written. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,15 +1,17 @@
 import type { Socket } from "node:net";
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyInstance } from "fastify";
-import { failure } from "../outcome";
-import { apiContext, authenticate, forgetAuthentication, type ApiOptions, type RouteModule } from "./api-context";
+import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
+import { failure, type FailureResult } from "../outcome";
+import { apiContext, authenticate, forgetAuthentication, UNSCRUBBED, type ApiOptions, type RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
-import { ApiError, BadRequest, frameworkError, NotFound, UriTooLong } from "./http-errors";
+import { ApiError, BadRequest, frameworkError, NotFound, Unavailable, UriTooLong } from "./http-errors";
 import { auditRoutes } from "./audit-routes";
 import { deploymentRoutes } from "./deployment-routes";
 import { hookRoutes } from "./hook-routes";
 import { metricsText } from "./metrics";
-import { openApiDocument } from "./openapi";
+import { errorResponse, openApiDocument } from "./openapi";
+import { declaredRoutes, openApiPaths, routeSchema } from "./route-schema";
+import { REQUEST_ID_HEADER, requestIdOf, serviceLogger } from "./service-log";
 import { stackRoutes } from "./stack-routes";
 
 export type { ApiOptions } from "./api-context";
@@ -39,7 +41,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     requestTimeout,
     http: { headersTimeout: requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
     trustProxy: options.trustProxy ?? false,
-    logger: false,
+    // JSON lines (pino) with the request's id: every request at level info, every 5xx at error with its stack.
+    logger: serviceLogger(options.log),
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     return503OnClosing: true,
     // Path segments are ids and names; a longer one is refused as a bad request, not matched.
     routerOptions: { maxParamLength: 200 },
@@ -54,13 +59,38 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     clientErrorHandler: answerClientError,
   });
   const context = await apiContext(options);
+  // Every route from here on declares its schema; the OpenAPI document is generated from them.
+  const routes = declaredRoutes(app);
 
   // The one place an error becomes a response: an HTTP error kind answers its class's status, one fastify or a plugin
   // raised (a body too large, the rate limit, a schema refusal) is turned into its kind first; anything else is a bug.
-  app.setErrorHandler((error: Parameters<typeof frameworkError>[0], _request, reply) => {
+  app.setErrorHandler((error: Parameters<typeof frameworkError>[0], request, reply) => {
     const known = error instanceof ApiError ? error : frameworkError(error, bodyLimit);
     if (known) return sendFailure(reply, known.failure, known.statusCode);
-    return sendFailure(reply, failure("internal", "internal error", "Try again; if it persists, report it to the operator."), 500);
+    // The operator's log has the error and its stack under the request id; the caller has only the id.
+    request.log.error({ err: error, method: request.method, url: request.url.split("?")[0]!.slice(0, 200), statusCode: 500 }, "request failed");
+    LOGGED.add(reply);
+    return sendFailure(reply, failure("internal", `internal error (request id ${request.id})`, "Try again; if it persists, report it to the operator with the request id."), 500);
+  });
+
+  // Everything a caller receives passes one boundary: no path, file mode or stack frame of this machine leaves it.
+  // The operator's log keeps the text as it was.
+  app.addHook("preSerialization", async (request, reply, payload) => {
+    SCRUBBED.add(reply);
+    const scrubbed = context.callerText.value(payload);
+    const failed = isFailureBody(payload) ? payload : null;
+    if (reply.statusCode >= 500 && !LOGGED.has(reply)) {
+      LOGGED.add(reply);
+      request.log.error({ method: request.method, url: request.url.split("?")[0]!.slice(0, 200), statusCode: reply.statusCode, failure: failed }, "request answered with a server error");
+    } else if (failed && JSON.stringify(scrubbed) !== JSON.stringify(payload)) {
+      request.log.warn({ statusCode: reply.statusCode, failure: failed }, "answer scrubbed of machine details");
+    }
+    return scrubbed;
+  });
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    if (typeof payload !== "string" || SCRUBBED.has(reply) || UNSCRUBBED.has(reply)) return payload;
+    return context.callerText.text(payload);
   });
   app.setNotFoundHandler(async (request) => {
     throw new NotFound(failure("validation", `no route ${request.method} ${request.url.split("?")[0]!.slice(0, 100)}`, "See /openapi.json for the routes."));
@@ -81,18 +111,28 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     errorResponseBuilder: (_request, limit) => ({ statusCode: 429, message: `rate limited (${limit.max} per window)` }),
   });
 
-  const paths = Object.assign({}, ...MODULES.map((module) => module.paths)) as Record<string, unknown>;
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/healthz", { schema: routeSchema(["service"], { summary: "The process is up.", responses: { "200": { description: "Up." } } }) }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: routeSchema(["service"], { summary: "The database answers.", responses: { "200": { description: "Ready." }, "503": errorResponse("The database does not answer.") } }) }, async () => {
     const ready = await options.database.pool.query("select 1").then(() => true, () => false);
-    if (!ready) return sendFailure(reply, failure("env_setup", "the service database does not answer", "Check the PostgreSQL behind DATABASE_URL."), 503);
+    if (!ready) throw new Unavailable(failure("env_setup", "the service database does not answer", "Check the PostgreSQL behind DATABASE_URL."));
     return { status: "ready" };
   });
-  app.get("/openapi.json", async () => openApiDocument(options.version, paths));
-  app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await metricsText(options.database.pool)));
+  app.get("/openapi.json", { schema: routeSchema(["service"], { summary: "This document, generated from the schema each route declares.", responses: { "200": { description: "The OpenAPI document." } } }) }, async () =>
+    openApiDocument(options.version, openApiPaths(routes)),
+  );
+  const metricsDoc = { summary: "Queue depth, running and finished deployments by outcome and stage, durations (Prometheus text format).", responses: { "200": { description: "The metrics.", content: { "text/plain": { schema: { type: "string" } } } } } };
+  app.get("/metrics", { schema: routeSchema(["service"], metricsDoc) }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await metricsText(options.database.pool)));
 
   for (const module of MODULES) module.register(app, context);
   return app;
+}
+
+/** Replies whose payload went through the boundary already, or whose 5xx is logged. */
+const SCRUBBED = new WeakSet<FastifyReply>();
+const LOGGED = new WeakSet<FastifyReply>();
+
+function isFailureBody(payload: unknown): payload is FailureResult {
+  return typeof payload === "object" && payload !== null && (payload as { status?: unknown }).status === "error" && typeof (payload as { reason?: unknown }).reason === "string";
 }
 
 /** The answer to a request the HTTP parser refused before any route could see it; the connection is then closed. */

@@ -2,13 +2,14 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { failure } from "../outcome";
 import { plan } from "../planner/index";
-import { type ApiContext, authenticate, checkedRequest, isReply, openStream, REVOKED_EVENT, type RouteModule, UUID } from "./api-context";
+import { type ApiContext, authenticate, checkedRequest, isReply, openStream, REVOKED_EVENT, type RouteModule, UNSCRUBBED, UUID } from "./api-context";
 import { acceptDeployment } from "./acceptance";
 import { sendFailure, UNAUTHENTICATED } from "./api-errors";
 import { deploymentEngineLog, deploymentEvents, getDeployment, submitDeployment, type DeploymentRecord } from "./deployments";
 import { withRelativeSource } from "./grants";
 import { BEARER, errorResponse } from "./openapi";
 import { allows } from "./tokens";
+import { routeSchema } from "./route-schema";
 
 /** How often an event stream looks for new progress lines, and the longest it stays open. */
 const EVENT_POLL_MS = 250;
@@ -26,7 +27,20 @@ const NO_SUCH_DEPLOYMENT = failure("validation", "no such deployment", "Use the 
 function register(app: FastifyInstance, context: ApiContext): void {
   const pool = context.options.database.pool;
 
-  app.post("/v1/plan", async (request, reply) => {
+  app.post("/v1/plan", { schema: routeSchema(["deployments"], {
+    summary: "Plan a deployment request; no side effects.",
+    security: BEARER,
+    requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DeploymentRequest" } } } },
+    responses: {
+      "200": { description: "The plan.", content: { "application/json": { schema: { $ref: "#/components/schemas/PlanResult" } } } },
+      "400": errorResponse("The request is invalid."),
+      "401": errorResponse("No valid token."),
+      "403": errorResponse("The token may not read this project."),
+      "413": errorResponse("The body is too large."),
+      "422": errorResponse("The request cannot be planned as asked."),
+      "429": errorResponse("Too many requests for this token."),
+    },
+  }) }, async (request, reply) => {
     const checked = await checkedRequest(context, request, reply, "read", false);
     if (!("body" in checked)) return checked;
     const planned = plan(checked.body, { baseDir: context.baseDir });
@@ -37,7 +51,22 @@ function register(app: FastifyInstance, context: ApiContext): void {
     return result;
   });
 
-  app.post("/v1/deployments", async (request, reply) => {
+  app.post("/v1/deployments", { schema: routeSchema(["deployments"], {
+    summary: "Queue a deployment; 202 with its record (200 with the first one for a repeated Idempotency-Key). The request is planned and its source packaged now: the deployment deploys that bundle, whatever the source directory holds later.",
+    security: BEARER,
+    parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
+    requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DeploymentRequest" } } } },
+    responses: {
+      "202": { description: "Queued.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+      "200": { description: "The deployment this Idempotency-Key queued before.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+      "400": errorResponse("The request is invalid."),
+      "401": errorResponse("No valid token."),
+      "403": errorResponse("The token may not deploy this project."),
+      "413": errorResponse("The body is too large, or the source more than a bundle may hold."),
+      "422": errorResponse("The request cannot be planned as asked, or its source cannot be packaged."),
+      "429": errorResponse("Too many requests for this token."),
+    },
+  }) }, async (request, reply) => {
     const checked = await checkedRequest(context, request, reply, "deploy", true);
     if (!("body" in checked)) return checked;
     const { principal, body } = checked;
@@ -54,14 +83,32 @@ function register(app: FastifyInstance, context: ApiContext): void {
     return reply.code(submitted.created ? 202 : 200).header("location", `/v1/deployments/${submitted.deployment.id}`).send(submitted.deployment);
   });
 
-  app.get("/v1/deployments/:id", async (request, reply) => {
+  app.get("/v1/deployments/:id", { schema: routeSchema(["deployments"], {
+    summary: "A deployment: queued, running, then the operation's success or failure result as its result.",
+    security: BEARER,
+    parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+    responses: {
+      "200": { description: "The deployment.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
+      "401": errorResponse("No valid token."),
+      "404": errorResponse("No such deployment for this token."),
+    },
+  }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
     if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
     const deployment = await readableDeployment(context, principal, (request.params as { id: string }).id);
     return deployment ?? sendFailure(reply, NO_SUCH_DEPLOYMENT, 404);
   });
 
-  app.get("/v1/deployments/:id/log", async (request, reply) => {
+  app.get("/v1/deployments/:id/log", { schema: routeSchema(["deployments"], {
+    summary: "The masked engine log of a finished deployment's run (secrets replaced by [secret]).",
+    security: BEARER,
+    parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+    responses: {
+      "200": { description: "The log.", content: { "text/plain": { schema: { type: "string" } } } },
+      "401": errorResponse("No valid token."),
+      "404": errorResponse("No such deployment for this token, or no log yet."),
+    },
+  }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
     if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
     const deployment = await readableDeployment(context, principal, (request.params as { id: string }).id);
@@ -70,11 +117,26 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (log === null) {
       return sendFailure(reply, failure("validation", `no engine log yet: the deployment is ${deployment.status}`, "Ask again once it has finished, or follow /events meanwhile."), 404);
     }
+    // The engine's full detail is the operator's: an admin of the project reads it as recorded, anyone else with
+    // this machine's paths replaced.
+    if (allows(principal, deployment.project_id, "admin")) UNSCRUBBED.add(reply);
     return reply.type("text/plain; charset=utf-8").send(log);
   });
 
   // Server-sent events: each progress line as it is recorded (resumable with Last-Event-ID), then the result.
-  app.get("/v1/deployments/:id/events", async (request, reply) => {
+  app.get("/v1/deployments/:id/events", { schema: routeSchema(["deployments"], {
+    summary: "Server-sent events: a 'progress' event per progress line (ids resume with Last-Event-ID), then one 'result' event with the finished deployment.",
+    security: BEARER,
+    parameters: [
+      { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } },
+      { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } },
+    ],
+    responses: {
+      "200": { description: "The event stream.", content: { "text/event-stream": { schema: { type: "string" } } } },
+      "401": errorResponse("No valid token."),
+      "404": errorResponse("No such deployment for this token."),
+    },
+  }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
     if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
     const id = (request.params as { id: string }).id;
@@ -93,7 +155,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
     let after = Number.isSafeInteger(lastEventId) && lastEventId > 0 ? lastEventId : 0;
     const sendNewLines = async () => {
       for (const event of await deploymentEvents(pool, id, after)) {
-        raw.write(`id: ${event.seq}\nevent: progress\ndata: ${JSON.stringify({ at: event.at, line: event.line })}\n\n`);
+        raw.write(`id: ${event.seq}\nevent: progress\ndata: ${JSON.stringify(context.callerText.value({ at: event.at, line: event.line }))}\n\n`);
         after = event.seq;
       }
     };
@@ -105,7 +167,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
         if (current && (current.status === "succeeded" || current.status === "failed")) {
           // Lines recorded just before the result still go first.
           await sendNewLines();
-          raw.write(`event: result\ndata: ${JSON.stringify(current)}\n\n`);
+          raw.write(`event: result\ndata: ${JSON.stringify(context.callerText.value(current))}\n\n`);
           break;
         }
         await new Promise((resolve) => setTimeout(resolve, EVENT_POLL_MS));
@@ -124,80 +186,5 @@ function register(app: FastifyInstance, context: ApiContext): void {
 /** Planning, queueing and following deployments. */
 export const deploymentRoutes: RouteModule = {
   routes: ["POST /v1/plan", "POST /v1/deployments", "GET /v1/deployments/{id}", "GET /v1/deployments/{id}/events", "GET /v1/deployments/{id}/log"],
-  paths: {
-    "/v1/plan": {
-      post: {
-        summary: "Plan a deployment request; no side effects.",
-        security: BEARER,
-        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DeploymentRequest" } } } },
-        responses: {
-          "200": { description: "The plan.", content: { "application/json": { schema: { $ref: "#/components/schemas/PlanResult" } } } },
-          "400": errorResponse("The request is invalid."),
-          "401": errorResponse("No valid token."),
-          "403": errorResponse("The token may not read this project."),
-          "413": errorResponse("The body is too large."),
-          "422": errorResponse("The request cannot be planned as asked."),
-          "429": errorResponse("Too many requests for this token."),
-        },
-      },
-    },
-    "/v1/deployments": {
-      post: {
-        summary: "Queue a deployment; 202 with its record (200 with the first one for a repeated Idempotency-Key). The request is planned and its source packaged now: the deployment deploys that bundle, whatever the source directory holds later.",
-        security: BEARER,
-        parameters: [{ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 200 } }],
-        requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/DeploymentRequest" } } } },
-        responses: {
-          "202": { description: "Queued.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
-          "200": { description: "The deployment this Idempotency-Key queued before.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
-          "400": errorResponse("The request is invalid."),
-          "401": errorResponse("No valid token."),
-          "403": errorResponse("The token may not deploy this project."),
-          "413": errorResponse("The body is too large, or the source more than a bundle may hold."),
-          "422": errorResponse("The request cannot be planned as asked, or its source cannot be packaged."),
-          "429": errorResponse("Too many requests for this token."),
-        },
-      },
-    },
-    "/v1/deployments/{id}/events": {
-      get: {
-        summary: "Server-sent events: a 'progress' event per progress line (ids resume with Last-Event-ID), then one 'result' event with the finished deployment.",
-        security: BEARER,
-        parameters: [
-          { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } },
-          { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } },
-        ],
-        responses: {
-          "200": { description: "The event stream.", content: { "text/event-stream": { schema: { type: "string" } } } },
-          "401": errorResponse("No valid token."),
-          "404": errorResponse("No such deployment for this token."),
-        },
-      },
-    },
-    "/v1/deployments/{id}": {
-      get: {
-        summary: "A deployment: queued, running, then the operation's success or failure result as its result.",
-        security: BEARER,
-        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
-        responses: {
-          "200": { description: "The deployment.", content: { "application/json": { schema: { $ref: "#/components/schemas/Deployment" } } } },
-          "401": errorResponse("No valid token."),
-          "404": errorResponse("No such deployment for this token."),
-        },
-      },
-    },
-    "/v1/deployments/{id}/log": {
-      get: {
-        summary: "The masked engine log of a finished deployment's run (secrets replaced by [secret]).",
-        security: BEARER,
-        parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
-        responses: {
-          "200": { description: "The log.", content: { "text/plain": { schema: { type: "string" } } } },
-          "401": errorResponse("No valid token."),
-          "404": errorResponse("No such deployment for this token, or no log yet."),
-        },
-      },
-    },
-  },
   register,
 };

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
 import { resolveSecrets } from "../secrets/index";
 import type { NotificationEvent, ServiceConfig } from "./config";
+import { callerText, type MachineDirs } from "./caller-text";
 import type { ServiceDatabase } from "./database";
 import type { DeploymentNotifier, DeploymentRecord } from "./deployments";
 import { DEFAULT_DELIVERY_TIMEOUT_MS, postNotification, type DeliveryOutcome } from "./notification-delivery";
@@ -60,6 +61,8 @@ export interface NotifierOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** What relative `file:` secret references resolve against (the configuration file's directory); default the cwd. */
   readonly baseDir?: string;
+  /** The service's directories, each replaced by a neutral word in what subscribers receive. */
+  readonly machineDirs?: MachineDirs;
 }
 
 /** Tells subscribers about deployments: `publish` queues the events, `startDelivery` sends them. */
@@ -95,10 +98,12 @@ export async function createNotifier(options: NotifierOptions): Promise<Notifier
   const retry = { ...DEFAULT_NOTIFICATION_RETRY, ...options.retry };
   const userAgent = `deployment-planner/${options.version ?? packageVersion()}`;
   const secrets = secretCache(options);
+  // A subscriber is a remote caller too: no path or file mode of this machine reaches it.
+  const scrub = callerText({ configDir: config.baseDir, ...options.machineDirs });
   await ensureQueue(queue);
 
   const publish = async (event: NotificationEvent, deployment: DeploymentRecord): Promise<void> => {
-    const payload: NotificationPayload = { id: randomUUID(), event, at: new Date().toISOString(), deployment };
+    const payload: NotificationPayload = { id: randomUUID(), event, at: new Date().toISOString(), deployment: scrub.value(deployment) };
     const body = JSON.stringify(payload);
     const seenUrls = new Set<string>();
     for (const [index, subscriber] of config.notifications.entries()) {

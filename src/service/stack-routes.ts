@@ -13,6 +13,7 @@ import { queueOperation } from "./deployments";
 import { BEARER, errorResponse } from "./openapi";
 import type { StackOperationArgs } from "./stack-operations";
 import { allows, type TokenScope } from "./tokens";
+import { routeSchema } from "./route-schema";
 
 /** The longest a followed app log stays open. */
 const FOLLOW_MAX_MS = 3_600_000;
@@ -32,7 +33,7 @@ async function stackOf(context: ApiContext, request: FastifyRequest, reply: Fast
   const environment = identifier(params.environment);
   const principal = await authenticate(context, request);
   if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
-  // Another project's stack is as unknown as one that does not exist (when the token may not even read it).
+  // Another project's stack is answered like one that does not exist (when the token may not even read it).
   if (!projectId || !environment || !allows(principal, projectId, "read")) return sendFailure(reply, NO_SUCH_STACK, 404);
   const allowed = await authorized(context, request, reply, projectId, needed);
   if (isReply(allowed)) return allowed;
@@ -67,7 +68,12 @@ function bodyObject(request: FastifyRequest): Record<string, unknown> | null {
 function register(app: FastifyInstance, context: ApiContext): void {
   const workspace = context.options.workspace;
 
-  app.get("/v1/stacks", async (request, reply) => {
+  app.get("/v1/stacks", { schema: routeSchema(["stacks"], {
+    summary: "The stacks the token may read: the update and version that serve (from the engine's history), URL, the last operation and its outcome (cancelled, failed, who ran it), lock, rollout.",
+    security: BEARER,
+    parameters: [{ name: "project_id", in: "query", required: false, schema: { type: "string" } }],
+    responses: { "200": { description: "The stacks." }, "400": errorResponse("Invalid project id."), "401": errorResponse("No valid token.") },
+  }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
     if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
     const query = request.query as { project_id?: unknown };
@@ -79,7 +85,12 @@ function register(app: FastifyInstance, context: ApiContext): void {
     return { stacks: stacks.filter((stack) => allows(principal, stack.project_id, "read")) };
   });
 
-  app.get("/v1/stacks/:project_id/:environment", async (request, reply) => {
+  app.get("/v1/stacks/:project_id/:environment", { schema: routeSchema(["stacks"], {
+    summary: "One stack: its summary (the update that serves, the last operation and its outcome), outputs (secret ones masked) and last rollout.",
+    security: BEARER,
+    parameters: stackParams,
+    responses: { "200": { description: "The stack." }, "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },
+  }) }, async (request, reply) => {
     const target = await stackOf(context, request, reply, "read");
     if (isReply(target)) return target;
     if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
@@ -90,7 +101,12 @@ function register(app: FastifyInstance, context: ApiContext): void {
     return { ...status, outputs };
   });
 
-  app.get("/v1/stacks/:project_id/:environment/history", async (request, reply) => {
+  app.get("/v1/stacks/:project_id/:environment/history", { schema: routeSchema(["stacks"], {
+    summary: "The stack's updates, newest first: each one's operation (rollback from 2 to 1, promote, destroy), outcome, who ran it and deployer.",
+    security: BEARER,
+    parameters: [...stackParams, { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } }],
+    responses: { "200": { description: "The history." }, "400": errorResponse("Invalid limit."), "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },
+  }) }, async (request, reply) => {
     const target = await stackOf(context, request, reply, "read");
     if (isReply(target)) return target;
     if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
@@ -104,7 +120,17 @@ function register(app: FastifyInstance, context: ApiContext): void {
     }
   });
 
-  app.get("/v1/stacks/:project_id/:environment/logs", async (request, reply) => {
+  app.get("/v1/stacks/:project_id/:environment/logs", { schema: routeSchema(["stacks"], {
+    summary: "The app's own output (local target), masked: the last lines, or with follow=true server-sent 'log' events as it writes.",
+    security: BEARER,
+    parameters: [...stackParams, { name: "lines", in: "query", required: false, schema: { type: "integer", minimum: 0, maximum: MAX_LOG_LINES } }, { name: "follow", in: "query", required: false, schema: { type: "boolean" } }],
+    responses: {
+      "200": { description: "The lines (JSON), or the event stream.", content: { "application/json": { schema: { type: "object" } }, "text/event-stream": { schema: { type: "string" } } } },
+      "400": errorResponse("Invalid lines."),
+      "401": errorResponse("No valid token."),
+      "404": errorResponse("No such stack for this token, or no app log here."),
+    },
+  }) }, async (request, reply) => {
     const target = await stackOf(context, request, reply, "read");
     if (isReply(target)) return target;
     if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
@@ -126,7 +152,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const timer = setTimeout(() => stop.abort(), FOLLOW_MAX_MS);
     raw.on("close", () => stop.abort());
     stream.signal.addEventListener("abort", () => stop.abort());
-    const send = (batch: string[], release: string) => raw.write(`event: log\ndata: ${JSON.stringify({ release, lines: batch })}\n\n`);
+    const send = (batch: string[], release: string) => raw.write(`event: log\ndata: ${JSON.stringify(context.callerText.value({ release, lines: batch }))}\n\n`);
     if (tail.lines.length > 0) send(tail.lines, tail.source.release);
     await followAppLog(workspace, target.stack, tail, send, stop.signal).catch(() => undefined);
     clearTimeout(timer);
@@ -135,7 +161,13 @@ function register(app: FastifyInstance, context: ApiContext): void {
     raw.end();
   });
 
-  app.post("/v1/stacks/:project_id/:environment/rollback", async (request, reply) => {
+  app.post("/v1/stacks/:project_id/:environment/rollback", { schema: routeSchema(["stacks"], {
+    summary: "Queue a rollback to a version (number or name), or to the last healthy one.",
+    security: BEARER,
+    parameters: [...stackParams, idempotencyHeader],
+    requestBody: { required: false, content: { "application/json": { schema: { type: "object", properties: { to: { oneOf: [{ type: "integer", minimum: 1 }, { type: "string" }] } }, additionalProperties: false } } } },
+    responses: queuedResponses("The rollback"),
+  }) }, async (request, reply) => {
     const target = await stackOf(context, request, reply, "deploy");
     if (isReply(target)) return target;
     const body = bodyObject(request);
@@ -147,7 +179,13 @@ function register(app: FastifyInstance, context: ApiContext): void {
     return queueStackOperation(context, reply, target.principal.id, args, target.stack, request.headers["idempotency-key"]);
   });
 
-  app.post("/v1/stacks/:project_id/promote", async (request, reply) => {
+  app.post("/v1/stacks/:project_id/promote", { schema: routeSchema(["stacks"], {
+    summary: "Queue a promotion of one environment's current version to another.",
+    security: BEARER,
+    parameters: [{ name: "project_id", in: "path", required: true, schema: { type: "string" } }, idempotencyHeader],
+    requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["from", "to"], properties: { from: { type: "string" }, to: { type: "string" } } } } } },
+    responses: queuedResponses("The promotion"),
+  }) }, async (request, reply) => {
     const body = bodyObject(request);
     const from = identifier(body?.from);
     const to = identifier(body?.to);
@@ -161,7 +199,12 @@ function register(app: FastifyInstance, context: ApiContext): void {
     return queueStackOperation(context, reply, principal.id, args, stackNameFor(projectId, to), request.headers["idempotency-key"]);
   });
 
-  app.delete("/v1/stacks/:project_id/:environment", async (request, reply) => {
+  app.delete("/v1/stacks/:project_id/:environment", { schema: routeSchema(["stacks"], {
+    summary: "Queue a destroy of the stack's resources (admin). A protected (production) stack needs force=true; remove=true also removes the stack and its history.",
+    security: BEARER,
+    parameters: [...stackParams, idempotencyHeader, { name: "force", in: "query", required: false, schema: { type: "boolean" } }, { name: "remove", in: "query", required: false, schema: { type: "boolean" } }],
+    responses: queuedResponses("The destroy"),
+  }) }, async (request, reply) => {
     const target = await stackOf(context, request, reply, "admin");
     if (isReply(target)) return target;
     const query = request.query as { force?: string; remove?: string };
@@ -201,68 +244,5 @@ export const stackRoutes: RouteModule = {
     "POST /v1/stacks/{project_id}/promote",
     "DELETE /v1/stacks/{project_id}/{environment}",
   ],
-  paths: {
-    "/v1/stacks": {
-      get: {
-        summary: "The stacks the token may read: the update and version that serve (from the engine's history), URL, the last operation and its outcome (cancelled, failed, who ran it), lock, rollout.",
-        security: BEARER,
-        parameters: [{ name: "project_id", in: "query", required: false, schema: { type: "string" } }],
-        responses: { "200": { description: "The stacks." }, "400": errorResponse("Invalid project id."), "401": errorResponse("No valid token.") },
-      },
-    },
-    "/v1/stacks/{project_id}/{environment}": {
-      get: {
-        summary: "One stack: its summary (the update that serves, the last operation and its outcome), outputs (secret ones masked) and last rollout.",
-        security: BEARER,
-        parameters: stackParams,
-        responses: { "200": { description: "The stack." }, "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },
-      },
-      delete: {
-        summary: "Queue a destroy of the stack's resources (admin). A protected (production) stack needs force=true; remove=true also removes the stack and its history.",
-        security: BEARER,
-        parameters: [...stackParams, idempotencyHeader, { name: "force", in: "query", required: false, schema: { type: "boolean" } }, { name: "remove", in: "query", required: false, schema: { type: "boolean" } }],
-        responses: queuedResponses("The destroy"),
-      },
-    },
-    "/v1/stacks/{project_id}/{environment}/history": {
-      get: {
-        summary: "The stack's updates, newest first: each one's operation (rollback from 2 to 1, promote, destroy), outcome, who ran it and deployer.",
-        security: BEARER,
-        parameters: [...stackParams, { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } }],
-        responses: { "200": { description: "The history." }, "400": errorResponse("Invalid limit."), "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },
-      },
-    },
-    "/v1/stacks/{project_id}/{environment}/logs": {
-      get: {
-        summary: "The app's own output (local target), masked: the last lines, or with follow=true server-sent 'log' events as it writes.",
-        security: BEARER,
-        parameters: [...stackParams, { name: "lines", in: "query", required: false, schema: { type: "integer", minimum: 0, maximum: MAX_LOG_LINES } }, { name: "follow", in: "query", required: false, schema: { type: "boolean" } }],
-        responses: {
-          "200": { description: "The lines (JSON), or the event stream.", content: { "application/json": { schema: { type: "object" } }, "text/event-stream": { schema: { type: "string" } } } },
-          "400": errorResponse("Invalid lines."),
-          "401": errorResponse("No valid token."),
-          "404": errorResponse("No such stack for this token, or no app log here."),
-        },
-      },
-    },
-    "/v1/stacks/{project_id}/{environment}/rollback": {
-      post: {
-        summary: "Queue a rollback to a version (number or name), or to the last healthy one.",
-        security: BEARER,
-        parameters: [...stackParams, idempotencyHeader],
-        requestBody: { required: false, content: { "application/json": { schema: { type: "object", properties: { to: { oneOf: [{ type: "integer", minimum: 1 }, { type: "string" }] } }, additionalProperties: false } } } },
-        responses: queuedResponses("The rollback"),
-      },
-    },
-    "/v1/stacks/{project_id}/promote": {
-      post: {
-        summary: "Queue a promotion of one environment's current version to another.",
-        security: BEARER,
-        parameters: [{ name: "project_id", in: "path", required: true, schema: { type: "string" } }, idempotencyHeader],
-        requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["from", "to"], properties: { from: { type: "string" }, to: { type: "string" } } } } } },
-        responses: queuedResponses("The promotion"),
-      },
-    },
-  },
   register,
 };

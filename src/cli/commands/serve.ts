@@ -92,7 +92,7 @@ async function startServiceProcess(args: CommandArgs, context: CliContext, runDe
     const stopMirror = mirrorAuditToService(database.pool, workspace.dataDir);
     stops.push(async () => stopMirror());
     const pkg = require("../../../package.json") as { version: string };
-    const notifier = await createNotifier({ database, queue, config, version: pkg.version, env: context.env });
+    const notifier = await createNotifier({ database, queue, config, version: pkg.version, env: context.env, machineDirs: { sourceRoots, workspace: workspace.dir } });
     if (runDeployments) {
       const { startWorker } = await import("../../service/worker");
       const worker = await startWorker({
@@ -139,7 +139,7 @@ export const serveCommand: CliCommand = {
   name: "serve",
   summary: "Run the deployment service: HTTP API (bearer tokens; /openapi.json) and a deployment worker, on PostgreSQL (DATABASE_URL, else embedded).",
   usage:
-    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only | --with-worker] [--concurrency <n>] [--rate-limit <n>] [--trust-proxy <true|addr[,addr...]>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
+    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only | --with-worker] [--concurrency <n>] [--rate-limit <n>] [--trust-proxy <true|addr[,addr...]>] [--log-level <error|warn|info>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
   flags: {
     ...SERVICE_FLAGS,
     host: { type: "string", description: "Address to listen on (default 127.0.0.1)." },
@@ -148,12 +148,15 @@ export const serveCommand: CliCommand = {
     "with-worker": { type: "boolean", description: "Run a deployment worker in this process too (the default)." },
     "rate-limit": { type: "string", description: "Requests each token may make per minute (default 300)." },
     "trust-proxy": { type: "string", description: "Take the client address from X-Forwarded-For: 'true', or the proxies' addresses (default: the socket's address)." },
+    "log-level": { type: "string", description: "The API's JSON log on stderr: error (5xx only), warn (default; also answers scrubbed of machine paths) or info (every request)." },
   },
   async run(args, context): Promise<CommandOutput> {
     const port = boundedFlag(args, "port", 8080, 0, 65535, "a port from 0 to 65535");
     const rateLimit = boundedFlag(args, "rate-limit", 300, 1, 1_000_000_000, "how many requests a token may make each minute");
     const concurrency = boundedFlag(args, "concurrency", 2, 1, 32, "how many deployments may run at once");
     for (const value of [port, rateLimit, concurrency]) if (isFailure(value)) return failureOutput(value);
+    const logLevel = typeof args.flags["log-level"] === "string" ? args.flags["log-level"] : "warn";
+    if (!LOG_LEVELS.includes(logLevel as (typeof LOG_LEVELS)[number])) return failureOutput(failure("validation", `--log-level: one of ${LOG_LEVELS.join(", ")}`, "Pass error, warn or info."));
     if (args.flags["api-only"] === true && args.flags["with-worker"] === true) {
       return failureOutput(failure("validation", "--api-only and --with-worker: choose one", "Drop one of the two flags."));
     }
@@ -176,6 +179,8 @@ export const serveCommand: CliCommand = {
         version: pkg.version,
         rateLimit: { max: rateLimit as number, windowMs: 60_000 },
         trustProxy: trustProxyFlag(args.flags["trust-proxy"]),
+        // JSON lines on stderr beside the one-line job activity, credentials masked.
+        log: { destination: context.stderr, level: logLevel as (typeof LOG_LEVELS)[number], redact: credentialRedactor(service.database) },
       });
       try {
         let address: string;
@@ -220,6 +225,9 @@ export const workerCommand: CliCommand = {
     }
   },
 };
+
+/** The API log's levels `serve --log-level` takes. */
+const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 
 /** `--trust-proxy`: `true` trusts every hop, a list trusts those proxies' addresses; absent, none. */
 function trustProxyFlag(value: unknown): boolean | string[] {
