@@ -1,11 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Pool } from "pg";
 import { allTokens, insertToken, liveToken, revokeTokenRow, tokenIsLive, touchToken } from "./repositories/api-tokens";
+import { TOKEN_SCOPES, type TokenScope } from "./token-scopes";
 
-/** What a token may do, each scope including the ones before it. */
-export const TOKEN_SCOPES = ["read", "deploy", "admin"] as const;
-/** A token's scope. */
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
+export { TOKEN_SCOPES, type TokenScope };
 
 /** A token as listed: never its secret, which exists only in the answer to `createToken`. */
 export interface ApiTokenInfo {

@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import { SERVICE_SCHEMA } from "../migrations";
-import type { TokenScope } from "../tokens";
+import type { TokenScope } from "../token-scopes";
 
 /** The `api_tokens` table: a token's id, the hash of its secret, its projects and scope, and when it was used or revoked. */
 
