@@ -5,6 +5,7 @@ import { type ApiContext, authorized, isReply, type RouteModule } from "./api-co
 import { serviceAudit, verifyServiceAudit } from "./audit";
 import { BEARER, errorResponse } from "./openapi";
 import { BadRequest } from "./http-errors";
+import { routeSchema } from "./route-schema";
 
 /** A stack name: `<project_id>.<environment>`. */
 function stackParts(stack: string): { projectId: string } | null {
@@ -14,7 +15,21 @@ function stackParts(stack: string): { projectId: string } | null {
 }
 
 function register(app: FastifyInstance, context: ApiContext): void {
-  app.get("/v1/audit", async (request, reply) => {
+  app.get("/v1/audit", { schema: routeSchema(["audit"], {
+    summary: "The newest audit entries (of one stack with admin on its project, or of all with admin on every project), chained by hash; verify=true also checks the chain (the whole chain for a token of every project; otherwise only the entries of the token's projects' stacks, positioned and counted among them).",
+    security: BEARER,
+    parameters: [
+      { name: "stack", in: "query", required: false, schema: { type: "string" } },
+      { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } },
+      { name: "verify", in: "query", required: false, schema: { type: "boolean" } },
+    ],
+    responses: {
+      "200": { description: "The entries, oldest first, and with verify=true whether the chain is intact." },
+      "400": errorResponse("Invalid stack or limit."),
+      "401": errorResponse("No valid token."),
+      "403": errorResponse("The token is not admin of the project (or of every project)."),
+    },
+  }) }, async (request, reply) => {
     const query = request.query as { stack?: unknown; limit?: unknown; verify?: unknown };
     const stack = typeof query.stack === "string" ? query.stack : undefined;
     const parts = stack === undefined ? null : stackParts(stack);
@@ -35,24 +50,5 @@ function register(app: FastifyInstance, context: ApiContext): void {
 /** The audit trail of every machine's operations, kept in the service's database. */
 export const auditRoutes: RouteModule = {
   routes: ["GET /v1/audit"],
-  paths: {
-    "/v1/audit": {
-      get: {
-        summary: "The newest audit entries (of one stack with admin on its project, or of all with admin on every project), chained by hash; verify=true also checks the chain (the whole chain for a token of every project; otherwise only the entries of the token's projects' stacks, positioned and counted among them).",
-        security: BEARER,
-        parameters: [
-          { name: "stack", in: "query", required: false, schema: { type: "string" } },
-          { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } },
-          { name: "verify", in: "query", required: false, schema: { type: "boolean" } },
-        ],
-        responses: {
-          "200": { description: "The entries, oldest first, and with verify=true whether the chain is intact." },
-          "400": errorResponse("Invalid stack or limit."),
-          "401": errorResponse("No valid token."),
-          "403": errorResponse("The token is not admin of the project (or of every project)."),
-        },
-      },
-    },
-  },
   register,
 };

@@ -8,6 +8,7 @@ import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericPayloadSchema, 
 import { claimDelivery, forgetDelivery, settleDelivery } from "./repositories/hook-deliveries";
 import { errorResponse } from "./openapi";
 import { ApiError, BadRequest, Conflict, NotFound, Unauthenticated, Unavailable, Unprocessable } from "./http-errors";
+import { routeSchema } from "./route-schema";
 
 const NO_SUCH_HOOK = failure("validation", "no webhook is configured at this address", "Configure the hook in the service's configuration file, or use the address it gave you.");
 const BAD_SIGNATURE = failure("access", "signature: missing, or not the HMAC-SHA256 of this delivery with the hook's secret", "Sign the raw body with the hook's secret and send 'sha256=<hex>'.");
@@ -170,8 +171,38 @@ function register(app: FastifyInstance, context: ApiContext): void {
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
-    scope.post("/v1/hooks/github", github);
-    scope.post<{ Params: { name: string } }>("/v1/hooks/generic/:name", generic);
+    scope.post("/v1/hooks/github", { schema: routeSchema(["hooks"], {
+    summary: "GitHub webhook: a push to a branch with rules queues each rule's deployment request (version_name: the commit's first 12 characters, unless the request sets one); ping and other events are answered and ignored. Authenticated by its signature, not a token.",
+    parameters: [
+      header("X-Hub-Signature-256", "'sha256=' and the hex HMAC-SHA256 of the raw body with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
+      header("X-GitHub-Delivery", "The delivery's id; a repeated one is refused, and so is the same push (repository, ref, head commit) under a new one.", { type: "string", maxLength: 200 }),
+      header("X-GitHub-Event", "The event: push deploys, ping and others are ignored."),
+    ],
+    requestBody: { required: true, content: { "application/json": { schema: { type: "object" } }, "application/x-www-form-urlencoded": { schema: { type: "object", properties: { payload: { type: "string" } } } } } },
+    responses: { "202": { ...hookResult, description: "Queued; the ids of the deployments." }, "200": { ...hookResult, description: "Received and ignored (ping, another event, a deleted branch, no rule)." }, ...hookErrors },
+  }) }, github);
+    scope.post<{ Params: { name: string } }>("/v1/hooks/generic/:name", { schema: routeSchema(["hooks"], {
+    summary: "A generic signed hook: queues the deployment request of each rule of this hook for the repository and branch (version_name: the commit's first 12 characters when one is sent and the request sets none). Authenticated by its signature, not a token.",
+    parameters: [
+      { name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}$" } },
+      header("X-Signature-256", "'sha256=' and the hex HMAC-SHA256 of '<X-Timestamp>.<X-Delivery-Id>.<raw body>' with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
+      header("X-Timestamp", `Unix seconds when it was signed; refused when more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now.`, { type: "string", pattern: "^[0-9]{1,12}$" }),
+      header("X-Delivery-Id", "The delivery's id (1 to 200 printable ASCII characters); a repeated one is refused.", { type: "string", minLength: 1, maxLength: 200 }),
+    ],
+    requestBody: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: {
+            type: "object",
+            required: ["repository", "branch"],
+            properties: { repository: { type: "string", maxLength: 200 }, branch: { type: "string", maxLength: 200 }, commit: { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" } },
+          },
+        },
+      },
+    },
+    responses: { "202": { ...hookResult, description: "Queued; the ids of the deployments." }, "200": { ...hookResult, description: "Received; no rule matches, nothing is queued." }, ...hookErrors },
+  }) }, generic);
   });
 }
 
@@ -209,43 +240,5 @@ const header = (name: string, description: string, schema: Record<string, unknow
 /** Signed webhooks that queue deployments (GitHub pushes, generic signed hooks). */
 export const hookRoutes: RouteModule = {
   routes: ["POST /v1/hooks/github", "POST /v1/hooks/generic/{name}"],
-  paths: {
-    "/v1/hooks/github": {
-      post: {
-        summary: "GitHub webhook: a push to a branch with rules queues each rule's deployment request (version_name: the commit's first 12 characters, unless the request sets one); ping and other events are answered and ignored. Authenticated by its signature, not a token.",
-        parameters: [
-          header("X-Hub-Signature-256", "'sha256=' and the hex HMAC-SHA256 of the raw body with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
-          header("X-GitHub-Delivery", "The delivery's id; a repeated one is refused, and so is the same push (repository, ref, head commit) under a new one.", { type: "string", maxLength: 200 }),
-          header("X-GitHub-Event", "The event: push deploys, ping and others are ignored."),
-        ],
-        requestBody: { required: true, content: { "application/json": { schema: { type: "object" } }, "application/x-www-form-urlencoded": { schema: { type: "object", properties: { payload: { type: "string" } } } } } },
-        responses: { "202": { ...hookResult, description: "Queued; the ids of the deployments." }, "200": { ...hookResult, description: "Received and ignored (ping, another event, a deleted branch, no rule)." }, ...hookErrors },
-      },
-    },
-    "/v1/hooks/generic/{name}": {
-      post: {
-        summary: "A generic signed hook: queues the deployment request of each rule of this hook for the repository and branch (version_name: the commit's first 12 characters when one is sent and the request sets none). Authenticated by its signature, not a token.",
-        parameters: [
-          { name: "name", in: "path", required: true, schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}$" } },
-          header("X-Signature-256", "'sha256=' and the hex HMAC-SHA256 of '<X-Timestamp>.<X-Delivery-Id>.<raw body>' with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
-          header("X-Timestamp", `Unix seconds when it was signed; refused when more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now.`, { type: "string", pattern: "^[0-9]{1,12}$" }),
-          header("X-Delivery-Id", "The delivery's id (1 to 200 printable ASCII characters); a repeated one is refused.", { type: "string", minLength: 1, maxLength: 200 }),
-        ],
-        requestBody: {
-          required: true,
-          content: {
-            "application/json": {
-              schema: {
-                type: "object",
-                required: ["repository", "branch"],
-                properties: { repository: { type: "string", maxLength: 200 }, branch: { type: "string", maxLength: 200 }, commit: { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" } },
-              },
-            },
-          },
-        },
-        responses: { "202": { ...hookResult, description: "Queued; the ids of the deployments." }, "200": { ...hookResult, description: "Received; no rule matches, nothing is queued." }, ...hookErrors },
-      },
-    },
-  },
   register,
 };

@@ -45,8 +45,8 @@ export const errorResponse = (description: string) => ({ description, content: {
 export const BEARER = [{ bearer: [] }];
 
 /**
- * The API's OpenAPI 3.1 document, generated from the same zod schemas the planner validates with; `paths` comes from
- * the route modules themselves, so a route and its description live side by side.
+ * The API's OpenAPI 3.1 document: its components generated from the same zod schemas the planner validates with, its
+ * `paths` from the schema each registered route declares (`openApiPaths`).
  */
 export function openApiDocument(version: string, paths: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -61,12 +61,6 @@ export function openApiDocument(version: string, paths: Record<string, unknown>)
         Deployment: jsonSchema(deploymentSchema, "output"),
       },
     },
-    paths: {
-      "/healthz": { get: { summary: "The process is up.", responses: { "200": { description: "Up." } } } },
-      "/readyz": { get: { summary: "The database answers.", responses: { "200": { description: "Ready." }, "503": errorResponse("The database does not answer.") } } },
-      "/openapi.json": { get: { summary: "This document.", responses: { "200": { description: "The OpenAPI document." } } } },
-      "/metrics": { get: { summary: "Queue depth, running and finished deployments by outcome and stage, durations (Prometheus text format).", responses: { "200": { description: "The metrics.", content: { "text/plain": { schema: { type: "string" } } } } } } },
-      ...paths,
-    },
+    paths,
   };
 }

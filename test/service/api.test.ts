@@ -3,10 +3,11 @@ import os from "node:os";
 import path from "node:path";
 import { readFileSync } from "node:fs";
 import Ajv2020 from "ajv/dist/2020";
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_ROUTES, buildApi } from "../../src/service/api";
 import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import { declaredRoutes, openApiPaths, routeSchema } from "../../src/service/route-schema";
 import { createToken } from "../../src/service/tokens";
 
 /** The HTTP API on a real PostgreSQL (the embedded server) and a real socket. */
@@ -81,6 +82,55 @@ describe("the deployment service's HTTP API", () => {
     expect(validate(document), JSON.stringify(validate.errors?.slice(0, 5))).toBe(true);
     // A broken document is caught: the check can fail.
     expect(validate({ ...document, paths: { "/x": { get: { responses: "none" } } } })).toBe(false);
+    // Each operation is the route's own declaration: filed under a tag, every error response the brief's object.
+    for (const [routePath, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods) as [string, { tags?: string[]; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }][]) {
+        expect(operation.tags?.length, `${method} ${routePath}`).toBeGreaterThan(0);
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) >= 400) expect(response.content?.["application/json"]?.schema, `${method} ${routePath} ${status}`).toEqual({ $ref: "#/components/schemas/Error" });
+        }
+      }
+    }
+  });
+
+  it("generates the document from the schemas the routes declare, and refuses a route that declares none", async () => {
+    const described = Fastify();
+    const routes = declaredRoutes(described);
+    const schema = routeSchema(["things"], {
+      summary: "A thing.",
+      parameters: [
+        { name: "id", in: "path", schema: { type: "string" } },
+        { name: "limit", in: "query", required: false, schema: { type: "integer" } },
+      ],
+      responses: { "200": { description: "The thing." } },
+    });
+    described.get("/things/:id", { schema }, async () => ({ status: "ok" }));
+    await described.ready();
+    expect(openApiPaths(routes)).toEqual({
+      "/things/{id}": {
+        get: {
+          summary: "A thing.",
+          tags: ["things"],
+          parameters: [
+            { name: "id", in: "path", required: true, schema: { type: "string" } },
+            { name: "limit", in: "query", required: false, schema: { type: "integer" } },
+          ],
+          responses: { "200": { description: "The thing." } },
+        },
+      },
+    });
+    // The declared schema describes; the handler still answers what it answers (nothing dropped by a serializer).
+    expect((await described.inject({ method: "GET", url: "/things/1" })).json()).toEqual({ status: "ok" });
+    await described.close();
+
+    const undescribed = Fastify();
+    declaredRoutes(undescribed);
+    const register = async () => {
+      undescribed.get("/undescribed", async () => ({}));
+      await undescribed.ready();
+    };
+    await expect(register()).rejects.toThrow("route GET /undescribed declares no schema");
+    await undescribed.close().catch(() => undefined);
   });
 
   it("plans a request for a project the token may read, with no side effects", async () => {
