@@ -32,6 +32,8 @@ export interface DeploymentRecord {
   readonly finished_at: string | null;
   /** Who queued it, as the service verified it: `token:<id>` for an API token, `hook:<name>` for a webhook. */
   readonly requested_by: string;
+  /** The name of who queued it: the token's name (`ci-shop`), or the webhook's; null for a token that no longer exists. */
+  readonly requested_by_name: string | null;
   /** The deployer the request named (`deployer_id`): a label the caller chose, never who queued it. */
   readonly deployer: string | null;
 }

@@ -92,6 +92,11 @@ const MIGRATIONS: readonly string[] = [
    )`,
   `alter table ${SERVICE_SCHEMA}.deployments add column planned jsonb, add column bundle_digest text`,
   `create index deployments_open_bundle on ${SERVICE_SCHEMA}.deployments (bundle_digest) where status in ('queued', 'running')`,
+  // Every token has a person's name for it (records, audit entries and notifications name it beside the id); tokens
+  // made before names existed are named after their id.
+  `alter table ${SERVICE_SCHEMA}.api_tokens add column name text`,
+  `update ${SERVICE_SCHEMA}.api_tokens set name = 'token-' || id where name is null`,
+  `alter table ${SERVICE_SCHEMA}.api_tokens alter column name set not null, add constraint api_tokens_name check (name ~ '^[a-z0-9._-]{1,64}$')`,
 ];
 
 /**

@@ -8,6 +8,8 @@ export { TOKEN_SCOPES, type TokenScope };
 /** A token as listed: never its secret, which exists only in the answer to `createToken`. */
 export interface ApiTokenInfo {
   readonly id: string;
+  /** A person's name for it (`ci-shop`), unique among the live tokens of each of its projects. */
+  readonly name: string;
   /** Project ids it may act on; `*` is every project. */
   readonly projects: readonly string[];
   readonly scope: TokenScope;
@@ -24,6 +26,7 @@ export interface CreatedToken extends ApiTokenInfo {
 /** The caller a token names, once checked. */
 export interface TokenPrincipal {
   readonly id: string;
+  readonly name: string;
   readonly projects: readonly string[];
   readonly scope: TokenScope;
 }
@@ -34,16 +37,27 @@ function secretHash(secret: string): Buffer {
   return createHash("sha256").update(secret).digest();
 }
 
+/** A token's name: 1 to 64 of a-z, 0-9, '.', '_' and '-'. */
+export const TOKEN_NAME = /^[a-z0-9._-]{1,64}$/;
+
+/** Thrown by `createToken` for a name that is not one, or that a live token of one of its projects already has. */
+export class TokenNameError extends Error {}
+
 /**
- * Creates a token for `projects` with `scope`. Its value (`dp_<id>_<secret>`) is returned once; the database keeps the
- * id and a SHA-256 of the 256-bit random secret, so a stolen table grants nothing.
+ * Creates a token named `name` for `projects` with `scope`. Its value (`dp_<id>_<secret>`) is returned once; the
+ * database keeps the id and a SHA-256 of the 256-bit random secret, so a stolen table grants nothing. The name must be
+ * unique among the live tokens sharing a project with it; without one (programs and tests) it is `token-<id>`, as
+ * tokens made before names existed were named.
  */
-export async function createToken(pool: Pool, projects: readonly string[], scope: TokenScope): Promise<CreatedToken> {
+export async function createToken(pool: Pool, projects: readonly string[], scope: TokenScope, name?: string): Promise<CreatedToken> {
   if (projects.length === 0) throw new Error("a token needs at least one project (or '*')");
+  if (name !== undefined && !TOKEN_NAME.test(name)) throw new TokenNameError("a token's name is 1 to 64 of a-z, 0-9, '.', '_' and '-'");
   const id = randomBytes(8).toString("hex");
   const secret = randomBytes(32).toString("base64url");
-  const createdAt = await insertToken(pool, { id, secretHashHex: secretHash(secret).toString("hex"), projects, scope });
-  return { id, token: `dp_${id}_${secret}`, projects: [...projects], scope, created_at: createdAt.toISOString(), last_used_at: null, revoked_at: null };
+  const tokenName = name ?? `token-${id}`;
+  const inserted = await insertToken(pool, { id, name: tokenName, secretHashHex: secretHash(secret).toString("hex"), projects, scope });
+  if ("nameTakenBy" in inserted) throw new TokenNameError(`the live token ${inserted.nameTakenBy} of the same project is already named '${tokenName}'`);
+  return { id, name: tokenName, token: `dp_${id}_${secret}`, projects: [...projects], scope, created_at: inserted.createdAt.toISOString(), last_used_at: null, revoked_at: null };
 }
 
 /** Every token, newest first, without secrets. */
@@ -51,6 +65,7 @@ export async function listTokens(pool: Pool): Promise<ApiTokenInfo[]> {
   const rows = await allTokens(pool);
   return rows.map((r) => ({
     id: r.id,
+    name: r.name,
     projects: r.projects,
     scope: r.scope,
     created_at: r.created_at.toISOString(),
@@ -76,7 +91,7 @@ export async function verifyToken(pool: Pool, token: string): Promise<TokenPrinc
   if (!timingSafeEqual(expected, secretHash(secret)) || !row) return null;
   // Recorded at most once a minute: a busy token would otherwise queue every request behind a write to one row.
   await touchToken(pool, id);
-  return { id, projects: row.projects, scope: row.scope };
+  return { id, name: row.name, projects: row.projects, scope: row.scope };
 }
 
 /** Whether token `id` exists and is not revoked: what an open stream re-checks while it runs. */

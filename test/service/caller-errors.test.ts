@@ -51,8 +51,8 @@ describe("errors a remote caller receives", () => {
     expect(config).toHaveProperty("projects");
     service = await startServiceHarness(root, sourceRoot, { config, log: { level: "info", destination: { write: (line: string) => logLines.push(line) } } });
     base = service.base;
-    deployToken = (await createToken(service.database.pool, [projectId], "deploy")).token;
-    adminToken = (await createToken(service.database.pool, [projectId], "admin")).token;
+    deployToken = (await createToken(service.database.pool, [projectId], "deploy", "ci-shop")).token;
+    adminToken = (await createToken(service.database.pool, [projectId], "admin", "shop-admin")).token;
   }, 240_000);
 
   afterAll(async () => {
@@ -104,7 +104,8 @@ describe("errors a remote caller receives", () => {
     const record = await finished(id);
     expectNoMachineDetail(record, root);
     const result = (JSON.parse(record) as { status: string; result: { status: string; reason: string } });
-    expect(result).toMatchObject({ status: "failed", result: { status: "error" } });
+    // Who queued it: the token's id and, beside it, its name.
+    expect(result).toMatchObject({ status: "failed", result: { status: "error" }, requested_by: `token:${deployToken.split("_")[1]}`, requested_by_name: "ci-shop" });
     expect(result.result.reason).toMatch(reason);
 
     // The event stream replays every progress line and ends with the result.

@@ -20,11 +20,13 @@ interface DeploymentRow {
   started_at: Date | null;
   finished_at: Date | null;
   token_id: string;
+  token_name: string | null;
   deployer: string | null;
 }
 
 const TABLE = `${SERVICE_SCHEMA}.deployments`;
-const COLUMNS = "id, project_id, stack, operation, status, result, attempts, created_at, started_at, finished_at, token_id, request->>'deployer_id' as deployer";
+const COLUMNS = `id, project_id, stack, operation, status, result, attempts, created_at, started_at, finished_at, token_id,
+  (select t.name from ${SERVICE_SCHEMA}.api_tokens t where t.id = token_id) as token_name, request->>'deployer_id' as deployer`;
 
 function record(row: DeploymentRow): DeploymentRecord {
   return {
@@ -39,6 +41,7 @@ function record(row: DeploymentRow): DeploymentRecord {
     started_at: row.started_at?.toISOString() ?? null,
     finished_at: row.finished_at?.toISOString() ?? null,
     requested_by: servicePrincipal(row.token_id),
+    requested_by_name: row.token_name ?? (row.token_id.startsWith("hook:") ? row.token_id.slice("hook:".length) : null),
     deployer: row.deployer,
   };
 }
