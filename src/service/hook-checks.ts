@@ -4,7 +4,6 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { failure, type FailureResult } from "../outcome";
-import { plan } from "../planner/index";
 import { grantedSource, refusedSecret, type ServiceGrants } from "./grants";
 import type { HookRule } from "./config";
 
@@ -127,11 +126,11 @@ export type RuleRequest =
 /**
  * The deployment request `rule` queues for `commit`: its file (JSON or YAML), with `version_name` set to the commit's
  * first 12 characters when the file sets none, and a relative `source` resolved against the file's directory (as the
- * CLI does). The source and secret references must be granted to the request's project, and the request must plan
- * (against `baseDir`, as it will be queued); otherwise the answer names the rule, never a path nor the planner's
- * detail, which only the operator gets.
+ * CLI does). The source and secret references must be granted to the request's project; otherwise the answer names
+ * the rule, never a path nor the detail, which only the operator gets. Planning it is its acceptance's job
+ * (`acceptDeployment`), which plans each request once.
  */
-export async function ruleRequest(rule: HookRule, commit: string | undefined, grants: ServiceGrants, baseDir: string): Promise<RuleRequest> {
+export async function ruleRequest(rule: HookRule, commit: string | undefined, grants: ServiceGrants): Promise<RuleRequest> {
   const refuse = (problem: string, detail: string): RuleRequest => ({
     ok: false,
     failure: failure("plan", `the deployment request of the rule for ${rule.repository} branch '${rule.branch}' ${problem}`, "Ask the service's operator to fix the rule's request file; the delivery's outcome is recorded."),
@@ -157,7 +156,5 @@ export async function ruleRequest(rule: HookRule, commit: string | undefined, gr
     return refuse("names a source outside the directories this service may read for its project", "source: outside the project's granted sources, or missing");
   }
   if (request.version_name === undefined && commit !== undefined) request.version_name = commit.slice(0, 12).toLowerCase();
-  const planned = plan(request, { baseDir });
-  if (planned.status === "error") return refuse("cannot be planned", `${planned.stage}: ${planned.reason}`);
   return { ok: true, request };
 }

@@ -86,7 +86,7 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
     // Every rule's request is planned, checked and packaged before any is queued: all of them, or none.
     const accepted: { request: Record<string, unknown>; deployment: AcceptedDeployment }[] = [];
     for (const rule of rules) {
-      const prepared = await ruleRequest(rule, target.commit, context.grants, context.baseDir);
+      const prepared = await ruleRequest(rule, target.commit, context.grants);
       if (!prepared.ok) {
         await settle(`refused: ${prepared.detail}`);
         throw new Unprocessable(prepared.failure);
@@ -95,7 +95,10 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
       const deployment = await acceptDeployment(prepared.request, { grant: context.grants.grantFor(projectId), baseDir: context.baseDir });
       if ("failure" in deployment) {
         await settle(`refused: ${deployment.failure.stage}: ${deployment.failure.reason}`);
-        throw new Unprocessable(failure("package", `the source of the rule for ${rule.repository} branch '${rule.branch}' cannot be packaged`, "Ask the service's operator to check the rule's request file and its source."));
+        const planning = deployment.failure.stage === "validation" || deployment.failure.stage === "plan";
+        const ruleName = `the rule for ${rule.repository} branch '${rule.branch}'`;
+        const problem = planning ? `the deployment request of ${ruleName} cannot be planned` : `the source of ${ruleName} cannot be packaged`;
+        throw new Unprocessable(failure(planning ? "plan" : "package", problem, "Ask the service's operator to fix the rule's request file or its source; the delivery's outcome is recorded."));
       }
       accepted.push({ request: prepared.request, deployment });
     }
