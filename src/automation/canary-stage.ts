@@ -25,6 +25,8 @@ export async function steppedCanaryStage(
 ): Promise<UpResult | VerifyFailure> {
   if (spec.rollout.strategy !== "canary") throw new Error(`${spec.stack} has no canary rollout`);
   const workspace = await run.workspace();
+  // The outputs of the update a probe checks (its new revision, its service), read once per step's URL.
+  const stepOutputs = new Map<string, Promise<Record<string, unknown>>>();
   const outcome = await runSteppedCanary(spec.rollout, {
     currentRevision: async () => {
       const outputs = await stackOutputs(spec.stack, { workspace }).catch(() => ({}) as Record<string, unknown>);
@@ -33,7 +35,8 @@ export async function steppedCanaryStage(
     update: (step) => upStage(run, spec, secrets, step),
     // An answer counts as a success only when it also proves it came from the stack (as far as the target can tell).
     probe: async (url) => {
-      const identity = await identityFor(spec, workspace.dir, null, url)();
+      if (!stepOutputs.has(url)) stepOutputs.set(url, stackOutputs(spec.stack, { workspace }).catch(() => ({})));
+      const identity = await identityFor(spec, workspace.dir, null, url, await stepOutputs.get(url)!)();
       return fetch(url, { headers: identity.headers, redirect: "manual", signal: AbortSignal.timeout(5_000) }).then(
         async (response) => {
           await response.arrayBuffer();

@@ -32,9 +32,19 @@ export interface LiveRelease {
 /** How long the live check waits for an answer. */
 const LIVE_CHECK_TIMEOUT_MS = 3_000;
 
-/** A fresh identity exchange per request to `url` on the spec's target, expecting `expectedRelease`. */
-export function identityFor(spec: Pick<StackSpec, "stack" | "target">, workspaceDir: string, expectedRelease: string | null, url: string): () => Promise<IdentityProbe> {
-  return () => RELEASE_IDENTITIES[spec.target].probe({ stack: spec.stack, workspaceDir, expectedRelease }, url);
+/**
+ * A fresh identity exchange per request to `url` on the spec's target, expecting `expectedRelease`; `outputs` are the
+ * stack's outputs, whose `releaseProof` says what a cloud target's proof asks its platform about.
+ */
+export function identityFor(
+  spec: Pick<StackSpec, "stack" | "target">,
+  workspaceDir: string,
+  expectedRelease: string | null,
+  url: string,
+  outputs: Readonly<Record<string, unknown>> = {},
+): () => Promise<IdentityProbe> {
+  const proof = outputs.releaseProof !== null && typeof outputs.releaseProof === "object" ? (outputs.releaseProof as Record<string, unknown>) : {};
+  return () => RELEASE_IDENTITIES[spec.target].probe({ stack: spec.stack, workspaceDir, expectedRelease, proof }, url);
 }
 
 /** The stack's recorded outputs (the stack resource's, from the checkpoint; through the engine for other backends). */
@@ -65,7 +75,7 @@ export async function checkLiveRelease(workspace: PlannerWorkspace, stack: strin
   const target = healthUrl(url, spec.build.health_check_path);
   const proves = RELEASE_IDENTITIES[spec.target].proves;
   const result = (state: LiveRelease["state"], release: string | null, detail: string): LiveRelease => ({ state, release, recorded_release: recorded, checked_url: target, detail, proves });
-  const probe = await identityFor(spec, workspace.dir, recorded, target)();
+  const probe = await identityFor(spec, workspace.dir, recorded, target, outputs)();
   let response: Response;
   try {
     response = await fetch(target, { headers: probe.headers, redirect: "manual", signal: AbortSignal.timeout(LIVE_CHECK_TIMEOUT_MS) });
@@ -79,7 +89,7 @@ export async function checkLiveRelease(workspace: PlannerWorkspace, stack: strin
   if (verdict.kind === "other_release") return result(verdict.release === null ? "down" : "other_release", verdict.release, verdict.reason);
   if (response.status < 200 || response.status >= 400) return result("unhealthy", verdict.release, `${target} answered HTTP ${response.status}`);
   const who = verdict.release ? `release ${verdict.release}` : "the stack";
-  const how = proves === "release" ? "proved by the stack's supervisor" : RELEASE_IDENTITIES[spec.target].method;
+  const how = RELEASE_IDENTITIES[spec.target].provedBy ?? RELEASE_IDENTITIES[spec.target].method;
   return result("serving", verdict.release, `${who} answers ${target} with HTTP ${response.status} (${how})`);
 }
 

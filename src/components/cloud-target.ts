@@ -3,6 +3,7 @@ import type { StackSpec } from "../planner/spec";
 import { managedServices, type ManagedDatastore, type ManagedService } from "./container-service";
 import { dockerProvider } from "./docker/provider";
 import { publishedDirectory } from "./site-files";
+import { releaseMarker, type ReleaseMarker } from "./site-marker";
 import type { BuildContext, TargetOutputs, TrafficStep } from "./types";
 
 /** What a cloud's app declaration receives besides the spec: where the bundle is, the secrets, and what it connects to. */
@@ -27,8 +28,8 @@ export interface CloudTarget<Network = undefined> {
   readonly dashboardUrl: (spec: StackSpec) => string;
   /** Makes the stack's one explicit provider from the spec. */
   readonly provider: (spec: StackSpec) => pulumi.ProviderResource;
-  /** Declares the static site (static builds), publishing every file of `siteDir`. */
-  readonly site: (spec: StackSpec, siteDir: string, opts: pulumi.ComponentResourceOptions) => { readonly url: pulumi.Output<string> };
+  /** Declares the static site (static builds), publishing every file of `siteDir` and the release's marker. */
+  readonly site: (spec: StackSpec, siteDir: string, opts: pulumi.ComponentResourceOptions, marker: ReleaseMarker) => { readonly url: pulumi.Output<string> };
   /** Engines the cloud hosts; a managed service with another engine is left to the user. */
   readonly datastoreEngines: readonly string[];
   /**
@@ -43,7 +44,15 @@ export interface CloudTarget<Network = undefined> {
     spec: StackSpec,
     inputs: CloudAppInputs<Network>,
     opts: pulumi.ComponentResourceOptions,
-  ) => { readonly url: pulumi.Output<string>; readonly revision?: pulumi.Output<string>; readonly canaryUrl?: pulumi.Output<string> };
+  ) => {
+    readonly url: pulumi.Output<string>;
+    readonly revision?: pulumi.Output<string>;
+    readonly canaryUrl?: pulumi.Output<string>;
+    /** The release that serves, as the platform names it (a revision, an image digest). */
+    readonly release: pulumi.Output<string>;
+    /** What the target's release proof asks the platform about. */
+    readonly releaseProof: Readonly<Record<string, pulumi.Input<string>>>;
+  };
 }
 
 /**
@@ -58,8 +67,9 @@ export function buildCloudTarget<Network>(cloud: CloudTarget<Network>, spec: Sta
   if (!spec.artifact) throw new Error(`the ${cloud.target} target publishes the bundle, and the spec of ${spec.stack} has none`);
   const bundlePath = context.bundleDir ?? spec.artifact.path;
   if (spec.build.kind === "static") {
-    const site = cloud.site(spec, publishedDirectory(spec, bundlePath), options);
-    return { url: site.url, dashboardUrl, urls: { app: site.url, dashboard: dashboardUrl } };
+    const marker = releaseMarker(spec);
+    const site = cloud.site(spec, publishedDirectory(spec, bundlePath), options, marker);
+    return { url: site.url, dashboardUrl, urls: { app: site.url, dashboard: dashboardUrl }, release: marker.release, releaseProof: { kind: "static_site" } };
   }
   const secrets: Record<string, pulumi.Input<string>> = { ...context.secrets };
   const services = managedServices(spec).filter((service) => cloud.datastoreEngines.includes(service.engine));
@@ -74,5 +84,5 @@ export function buildCloudTarget<Network>(cloud: CloudTarget<Network>, spec: Sta
   const appOptions = { ...options, providers: [provider, dockerProvider(spec)] };
   const app = cloud.app(spec, { bundlePath, secrets, datastores, network, trafficStep: context.trafficStep }, appOptions);
   const urls = { app: app.url, dashboard: dashboardUrl, ...(app.canaryUrl ? { canary: app.canaryUrl } : {}) };
-  return { url: app.url, dashboardUrl, urls, ...(app.revision ? { revision: app.revision } : {}) };
+  return { url: app.url, dashboardUrl, urls, ...(app.revision ? { revision: app.revision } : {}), release: app.release, releaseProof: app.releaseProof };
 }

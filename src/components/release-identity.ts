@@ -1,4 +1,10 @@
 import type { Target } from "../planner/spec";
+import { AWS_RELEASE_PROOF } from "./aws/release-proof";
+import { DOCKER_RELEASE_PROOF } from "./docker/release-proof";
+import { GCP_RELEASE_PROOF } from "./gcp/release-proof";
+import { NETLIFY_RELEASE_PROOF } from "./netlify/release-proof";
+import { RAILWAY_RELEASE_PROOF } from "./railway/release-proof";
+import { VERCEL_RELEASE_PROOF } from "./vercel/release-proof";
 import { CHALLENGE_HEADER, checkProof, newChallenge, readIdentityKey } from "./local/release-proof";
 import { localStateDir } from "./local/release-settings";
 
@@ -15,6 +21,13 @@ export interface IdentityContext {
   readonly workspaceDir: string;
   /** The release the stack's state records as serving (its `release` output), when the target reports one. */
   readonly expectedRelease: string | null;
+  /**
+   * The stack's `releaseProof` output: what a cloud target's proof asks its platform about (site, service, container
+   * ids), as the program recorded it. Empty for a stack deployed before the program recorded it.
+   */
+  readonly proof?: Readonly<Record<string, unknown>>;
+  /** The environment the platform's credentials come from. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** What one response proves. */
@@ -38,6 +51,8 @@ export interface ReleaseIdentity {
   readonly proves: "release" | "platform" | "nothing";
   /** One sentence for people: what is checked. */
   readonly method: string;
+  /** A short phrase for people, where `method` is too long to follow a serving release's line. @default method */
+  readonly provedBy?: string;
   /** A fresh exchange for one request to `url`. */
   probe(context: IdentityContext, url: string): Promise<IdentityProbe>;
 }
@@ -45,6 +60,7 @@ export interface ReleaseIdentity {
 /** The local target: the supervisor signs a fresh challenge with the stack's key and names the release that answered. */
 const localIdentity: ReleaseIdentity = {
   proves: "release",
+  provedBy: "proved by the stack's supervisor",
   method: "the stack's supervisor signs a fresh challenge with the stack's key and names the release that answered",
   async probe(context, url) {
     const key = await readIdentityKey(localStateDir(context.stack), context.workspaceDir);
@@ -65,39 +81,13 @@ const localIdentity: ReleaseIdentity = {
   },
 };
 
-/** A platform that marks every response it serves with a header of its own (its request id). */
-function platformHeader(platform: string, header: string, documented: string): ReleaseIdentity {
-  return {
-    proves: "platform",
-    method: `${platform} answers (its ${header} response header, ${documented})`,
-    async probe() {
-      return {
-        headers: {},
-        check: (response) =>
-          response.headers.get(header) ? { kind: "proven", release: null } : { kind: "unproven", reason: `the answer has no ${header} header: it did not come from ${platform}` },
-      };
-    },
-  };
-}
-
-/** A target whose URL offers no cheap, documented proof: only the answer's status is checked. */
-function statusOnly(why: string): ReleaseIdentity {
-  return {
-    proves: "nothing",
-    method: `only the status of the answer is checked (${why})`,
-    async probe() {
-      return { headers: {}, check: () => ({ kind: "proven", release: null }) };
-    },
-  };
-}
-
 /** Each target's way of identifying its release; exhaustive, so a new target must say how (or that it cannot). */
 export const RELEASE_IDENTITIES = {
   local: localIdentity,
-  vercel: platformHeader("Vercel", "x-vercel-id", "documented on every deployment response"),
-  netlify: platformHeader("Netlify", "x-nf-request-id", "which Netlify adds to every response it serves"),
-  docker: statusOnly("a container's published port carries no identity"),
-  railway: statusOnly("Railway documents no response header naming the deployment"),
-  aws: statusOnly("App Runner, ECS Express Mode and CloudFront name no release in their answers"),
-  gcp: statusOnly("Cloud Run names no revision in its answers; a canary checks the new revision through its tag URL"),
+  vercel: VERCEL_RELEASE_PROOF,
+  netlify: NETLIFY_RELEASE_PROOF,
+  docker: DOCKER_RELEASE_PROOF,
+  railway: RAILWAY_RELEASE_PROOF,
+  aws: AWS_RELEASE_PROOF,
+  gcp: GCP_RELEASE_PROOF,
 } satisfies Record<Target, ReleaseIdentity>;

@@ -44,6 +44,11 @@ export interface TargetOutputs {
    * supervisor): health checks and `status` compare the proven release with this one.
    */
   readonly release?: pulumi.Input<string>;
+  /**
+   * What the target's release proof asks its platform about (`src/components/<target>/release-proof.ts`): the
+   * deployment's site, service or container ids, and what kind of app serves.
+   */
+  readonly releaseProof?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface ProgramOutputs {
   revision?: pulumi.Output<string>;
   /** The release that serves, on targets whose URL proves which release answered (local). */
   release?: pulumi.Output<string>;
+  /** What the target's release proof asks its platform about (site, service or container ids). */
+  releaseProof?: pulumi.Output<Record<string, string>>;
 }
 
 /** Options of `programFor`. */
@@ -67,6 +69,7 @@ export function programFor(spec: StackSpec, options: ProgramOptions = {}): () =>
       artifactDigest: spec.artifact?.digest ?? null,
       ...(built.revision ? { revision: pulumi.output(built.revision) as pulumi.Output<string> } : {}),
       ...(built.release ? { release: pulumi.output(built.release) as pulumi.Output<string> } : {}),
+      ...(built.releaseProof ? { releaseProof: pulumi.output(built.releaseProof) as pulumi.Output<Record<string, string>> } : {}),
     };
   };
 }

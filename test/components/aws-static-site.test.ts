@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { afterAll, describe, expect, it } from "vitest";
 import type { StackSpec } from "../../src/planner/spec";
 import { siteFiles } from "../../src/components/site-files";
+import { RELEASE_MARKER_KEY } from "../../src/components/site-marker";
 import { installMocks, valueOf, type RecordedResource } from "../support/mocks";
 import { buildContextFor, exampleSpec } from "../support/specs";
 
@@ -71,7 +72,8 @@ async function deploy(spec: StackSpec) {
   return outputs;
 }
 
-const objects = () => mocks.ofType(OBJECT);
+// The bundle's files; the release marker the site publishes beside them is checked on its own.
+const objects = () => mocks.ofType(OBJECT).filter((o) => o.inputs.key !== RELEASE_MARKER_KEY);
 const distribution = () => mocks.ofType(DISTRIBUTION)[0]!.inputs as Record<string, unknown>;
 const providerOf = (resource: RecordedResource) => [resource.provider?.name, resource.provider?.inputs.region];
 /** The file an object's content is read from: its source must be a file asset. */
@@ -99,6 +101,10 @@ describe("AWS static site: the bundle's files are uploaded", () => {
     const byKey = (key: string) => objects().find((o) => o.inputs.key === key)!.inputs;
     expect(byKey("index.html")).toMatchObject({ contentType: "text/html; charset=utf-8", cacheControl: "public, max-age=0, must-revalidate" });
     expect(byKey("assets/app.3f2a9c1b.js")).toMatchObject({ contentType: "text/javascript; charset=utf-8", cacheControl: "public, max-age=31536000, immutable" });
+    // Beside them, never cached, the marker naming the stack and the release its URL serves.
+    const marker = mocks.ofType(OBJECT).find((o) => o.inputs.key === RELEASE_MARKER_KEY)!;
+    expect(marker.inputs).toMatchObject({ bucket: "site-bucket-id", cacheControl: "no-cache", contentType: "application/json" });
+    expect(JSON.parse(String(marker.inputs.content))).toEqual({ stack: siteSpec(dir).stack, release: siteSpec(dir).artifact!.digest });
   });
 
   it("uploads a file again when its content changes, under the same resource name, and leaves the others as they were", async () => {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { builderUnderMocks, installMocks, isolateEnvironment, MockSecret, valueOf, type RecordedResource } from "../support/mocks";
 import { EXAMPLE_BUNDLE, exampleSpec, plannedSpec, regionSpellings, requestIn } from "../support/specs";
 import type { StackSpec } from "../../src/planner/spec";
+import { RELEASE_MARKER_KEY } from "../../src/components/site-marker";
 
 // The components run in this process under Pulumi's mocks, imported only once the mocks are in place.
 const mocks = installMocks();
@@ -154,8 +155,14 @@ describe("GCP target: static site", () => {
       "src/main.ts": "not published",
     });
     await build(staticSpec(bundle));
-    const objects = mocks.ofType("gcp:storage/bucketObject:BucketObject");
+    const all = mocks.ofType("gcp:storage/bucketObject:BucketObject");
+    const objects = all.filter((o) => o.inputs.name !== RELEASE_MARKER_KEY);
     const bucket = mocks.ofType("gcp:storage/bucket:Bucket")[0]!;
+    // Beside the files, never cached, the marker naming the stack and the release its URL serves.
+    const marker = all.find((o) => o.inputs.name === RELEASE_MARKER_KEY)!;
+    expect(marker.inputs).toMatchObject({ bucket: bucket.inputs.name, cacheControl: "no-cache" });
+    // The provider marks an object's content secret; the marker names only the stack and its bundle's digest.
+    expect(JSON.stringify(marker.inputs.content)).toContain(JSON.stringify(JSON.stringify({ stack: staticSpec(bundle).stack })).slice(1, -3));
     expect(objects.map((o) => o.inputs.name).sort()).toEqual(["about/index.html", "assets/app.3f2a9c1b.js", "assets/logo.svg", "index.html"]);
     const byKey = Object.fromEntries(objects.map((o) => [o.inputs.name as string, o.inputs]));
     expect(byKey["index.html"]).toMatchObject({ bucket: bucket.inputs.name, contentType: "text/html; charset=utf-8", cacheControl: "public, max-age=0, must-revalidate" });

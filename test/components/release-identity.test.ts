@@ -74,9 +74,10 @@ describe("the local supervisor's proof of identity", () => {
 describe("each target's release identity", () => {
   const context = { stack: "p.development", workspaceDir: os.tmpdir(), expectedRelease: null };
 
-  it("takes a platform's answer only with the platform's own header", async () => {
+  it("takes a platform's answer only with the platform's own header, and never without a recorded deployment", async () => {
     const vercel = await RELEASE_IDENTITIES.vercel.probe(context, "https://p.vercel.app/");
-    expect(vercel.check(new Response("ok", { headers: { "x-vercel-id": "iad1::abc" } }))).toEqual({ kind: "proven", release: null });
+    // The header shows Vercel answered, not which deployment: the cloud targets' own proofs are in cloud-release-proof.mocks.test.ts.
+    expect(vercel.check(new Response("ok", { headers: { "x-vercel-id": "iad1::abc" } }))).toMatchObject({ kind: "unproven", reason: expect.stringContaining("deploy it again") });
     expect(vercel.check(new Response("ok"))).toMatchObject({ kind: "unproven", reason: expect.stringContaining("x-vercel-id") });
     const netlify = await RELEASE_IDENTITIES.netlify.probe(context, "https://p.netlify.app/");
     expect(netlify.check(new Response("ok"))).toMatchObject({ kind: "unproven" });

@@ -35,6 +35,8 @@ export interface FakeSite {
   readonly vars: Map<string, FakeEnvVar>;
   /** The published files (path -> SHA-1): those of the last deploy that reached `ready`. */
   files: Map<string, string>;
+  /** Id of the published deploy (the last that reached `ready`), answered as `published_deploy`; null before any. */
+  publishedDeployId: string | null;
 }
 
 /** A deploy in the FAKE. */
@@ -128,6 +130,7 @@ export async function startFakeNetlify(token: string): Promise<FakeNetlify> {
     ssl_url: `https://${s.name}.netlify.app`,
     admin_url: `https://app.netlify.com/sites/${s.name}`,
     custom_domain: s.custom_domain,
+    ...(s.publishedDeployId ? { published_deploy: { id: s.publishedDeployId, site_id: s.id, state: "ready" } } : {}),
   });
   const deployView = (d: FakeDeploy) => {
     const site = sites.get(d.siteId);
@@ -152,7 +155,7 @@ export async function startFakeNetlify(token: string): Promise<FakeNetlify> {
       d.polls = 0;
     } else if (d.state === "processing" && d.polls > d.script.processingPolls) {
       d.state = d.script.outcome;
-      if (d.state === "ready") sites.get(d.siteId)!.files = new Map(Object.entries(d.files));
+      if (d.state === "ready") Object.assign(sites.get(d.siteId)!, { files: new Map(Object.entries(d.files)), publishedDeployId: d.id });
     }
   };
 
@@ -170,7 +173,7 @@ export async function startFakeNetlify(token: string): Promise<FakeNetlify> {
       }
       case "createSite": {
         if ([...sites.values()].some((s) => s.name === input.name)) return send(422, { code: 422, message: "subdomain must be unique" });
-        const created: FakeSite = { id: randomUUID(), name: String(input.name), account_id: accountId, account_slug: "fake-team", custom_domain: (input.custom_domain as string) ?? null, vars: new Map(), files: new Map() };
+        const created: FakeSite = { id: randomUUID(), name: String(input.name), account_id: accountId, account_slug: "fake-team", custom_domain: (input.custom_domain as string) ?? null, vars: new Map(), files: new Map(), publishedDeployId: null };
         sites.set(created.id, created);
         return send(201, siteView(created));
       }

@@ -50,6 +50,10 @@ export class AppRunnerService extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** ARN of the App Runner service. */
   public readonly serviceArn: pulumi.Output<string>;
+  /** The release: the image the service runs, by digest (`<repository>@sha256:<digest>`). */
+  public readonly release: pulumi.Output<string>;
+  /** What the release proof asks AWS about: the service. */
+  public readonly releaseProof: Readonly<Record<string, pulumi.Input<string>>>;
 
   constructor(name: string, args: AppRunnerServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super(AWS_APP_RUNNER_SERVICE_TYPE, name, {}, opts);
@@ -104,6 +108,8 @@ export class AppRunnerService extends pulumi.ComponentResource {
     );
     this.url = pulumi.interpolate`https://${service.serviceUrl}`;
     this.serviceArn = service.arn;
-    this.registerOutputs({ url: this.url, serviceArn: this.serviceArn });
+    this.release = imageDigest;
+    this.releaseProof = { kind: "app_runner", serviceArn: service.arn };
+    this.registerOutputs({ url: this.url, serviceArn: this.serviceArn, release: this.release, releaseProof: this.releaseProof });
   }
 }

@@ -20,7 +20,7 @@ export function awsContainerService(spec: Pick<StackSpec, "target_settings">): A
  * own Dockerfile, or one generated for a Node.js app) under a tag unique to the release, and, when the stack has
  * datastores, the app placed in their network.
  */
-export function awsContainerApp(spec: StackSpec, inputs: CloudAppInputs<Network>, opts: pulumi.ComponentResourceOptions): { readonly url: pulumi.Output<string> } {
+export function awsContainerApp(spec: StackSpec, inputs: CloudAppInputs<Network>, opts: pulumi.ComponentResourceOptions): AppRunnerService | EcsExpressService {
   if (!spec.artifact) throw new Error(`the aws target builds its image from the bundle, and the spec of ${spec.stack} has none`);
   const serviceName = physicalName([spec.project_id, spec.environment], NAME_RULES.awsResource);
   const image = imageBuildFor(spec, inputs.bundlePath);

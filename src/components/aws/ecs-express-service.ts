@@ -50,6 +50,10 @@ export class EcsExpressService extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** ARN of the ECS service. */
   public readonly serviceArn: pulumi.Output<string>;
+  /** The release: the image the service runs, by digest (`<repository>@sha256:<digest>`). */
+  public readonly release: pulumi.Output<string>;
+  /** What the release proof asks AWS about: the service and its cluster. */
+  public readonly releaseProof: Readonly<Record<string, pulumi.Input<string>>>;
 
   constructor(name: string, args: EcsExpressServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super(AWS_ECS_EXPRESS_SERVICE_TYPE, name, {}, opts);
@@ -99,7 +103,9 @@ export class EcsExpressService extends pulumi.ComponentResource {
     );
     this.url = service.ingressPaths.apply((paths) => httpsUrl(paths?.find((p) => p.accessType === "PUBLIC")?.endpoint ?? paths?.[0]?.endpoint));
     this.serviceArn = service.serviceArn;
-    this.registerOutputs({ url: this.url, serviceArn: this.serviceArn });
+    this.release = imageDigest;
+    this.releaseProof = { kind: "ecs_express", serviceArn: service.serviceArn, cluster: service.cluster };
+    this.registerOutputs({ url: this.url, serviceArn: this.serviceArn, release: this.release, releaseProof: this.releaseProof });
   }
 }
 

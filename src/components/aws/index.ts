@@ -14,7 +14,7 @@ const AWS: CloudTarget<Network> = {
   target: "aws",
   dashboardUrl: (spec) => `https://console.aws.amazon.com/console/home?region=${spec.region}`,
   provider: awsProvider,
-  site: (spec, siteDir, opts) =>
+  site: (spec, siteDir, opts, releaseMarker) =>
     new StaticSite(
       "site",
       {
@@ -22,6 +22,7 @@ const AWS: CloudTarget<Network> = {
         bucketName: physicalName([spec.project_id, spec.environment, "site"], NAME_RULES.s3Bucket),
         tags: ownershipTags(spec),
         deletionProtection: spec.protect,
+        releaseMarker,
         domain: spec.domain,
         // CloudFront takes a custom domain's certificate from us-east-1 only, whatever the stack's region.
         certificateProvider: spec.domain ? certificateProvider() : undefined,

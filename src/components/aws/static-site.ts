@@ -3,6 +3,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { siteFiles, type SiteFile } from "../site-files";
+import type { ReleaseMarker } from "../site-marker";
 import { aliasRecords, hostedZoneId, hostedZoneName, validatedCertificate } from "./site-domain";
 
 /** Type token of the component. */
@@ -29,6 +30,8 @@ export interface StaticSiteArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** Refuse to delete the bucket while it holds objects (production). @default false: deleted with its objects */
   readonly deletionProtection?: boolean;
+  /** A release marker published beside the files (see `site-marker.ts`): how checks tell which release the URL serves. @default none */
+  readonly releaseMarker?: ReleaseMarker;
   /**
    * Custom domain, served with an ACM certificate the site requests and validates by DNS, and pointed at the
    * distribution by alias records; its hosted zone (`hostedZone`) must be a public Route 53 zone of the account.
@@ -77,6 +80,14 @@ export class StaticSite extends pulumi.ComponentResource {
       { parent: this },
     );
     this.createObjects(name, bucket, files);
+    if (args.releaseMarker) {
+      // Never cached: it must name the release the site serves now.
+      new aws.s3.BucketObjectv2(
+        `${name}-release-marker`,
+        { bucket: bucket.id, key: args.releaseMarker.key, content: args.releaseMarker.content, contentType: "application/json", cacheControl: "no-cache" },
+        { parent: this, protect: false },
+      );
+    }
     const oac = new aws.cloudfront.OriginAccessControl(
       `${name}-oac`,
       { name: args.bucketName, originAccessControlOriginType: "s3", signingBehavior: "always", signingProtocol: "sigv4" },

@@ -51,6 +51,10 @@ export class DockerApp extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** Name of the app's container. */
   public readonly containerName: pulumi.Output<string>;
+  /** The engine's id of the container this release runs in (every release runs a new container). */
+  public readonly containerId: pulumi.Output<string>;
+  /** The image reference the container was given: the built image's digest, else its local name. */
+  public readonly image: pulumi.Output<string>;
 
   constructor(name: string, args: DockerAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super(DOCKER_APP_TYPE, name, {}, opts);
@@ -59,6 +63,7 @@ export class DockerApp extends pulumi.ComponentResource {
     const network = new docker.Network(`${name}-network`, { name: `${args.baseName}-net`, internal: false }, { parent: this });
     const datastoreEnv = (args.datastores ?? []).map((store) => this.createDatastore(name, args, store, network));
     const image = this.createImage(name, args);
+    const imageRef = image.repoDigest.apply((digest) => digest || `${args.baseName}:latest`);
 
     const plainEnv = Object.entries(args.env ?? {}).map(([k, v]) => `${k}=${v}`);
     const secretEnv = Object.entries(args.secrets ?? {}).map(([k, v]) => pulumi.secret(pulumi.interpolate`${k}=${v}`));
@@ -66,7 +71,7 @@ export class DockerApp extends pulumi.ComponentResource {
       `${name}-container`,
       {
         name: `${args.baseName}-app`,
-        image: image.repoDigest.apply((digest) => digest || `${args.baseName}:latest`),
+        image: imageRef,
         envs: [...plainEnv, ...secretEnv, ...datastoreEnv, `PORT=${port}`],
         ports: [{ internal: port, external: hostPort }],
         networksAdvanced: [{ name: network.name, aliases: ["app"] }],
@@ -89,7 +94,9 @@ export class DockerApp extends pulumi.ComponentResource {
 
     this.url = pulumi.output(`http://127.0.0.1:${hostPort}`);
     this.containerName = container.name;
-    this.registerOutputs({ url: this.url, containerName: this.containerName });
+    this.containerId = container.id;
+    this.image = imageRef;
+    this.registerOutputs({ url: this.url, containerName: this.containerName, containerId: this.containerId, image: this.image });
   }
 
   private createImage(name: string, args: DockerAppArgs) {

@@ -25,5 +25,6 @@ export function buildDocker(spec: StackSpec, context: BuildContext, opts: pulumi
     },
     { ...opts, providers: [dockerProvider(spec)] },
   );
-  return { url: app.url, dashboardUrl: app.url, urls: { app: app.url } };
+  // The release is the container: its proof asks the engine whether that container, from this image, holds the port.
+  return { url: app.url, dashboardUrl: app.url, urls: { app: app.url }, release: app.containerId, releaseProof: { image: app.image } };
 }

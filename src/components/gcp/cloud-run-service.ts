@@ -5,7 +5,7 @@ import { fitCloudRunSize } from "../../planner/rules/gcp-compute";
 import type { ContainerServiceArgs } from "../container-service";
 import type { TrafficStep } from "../types";
 import { CLOUD_SQL_SOCKET_DIR } from "./datastore";
-import { revisionName, stepSplits, trafficTargets } from "./revisions";
+import { revisionName, servingRevision, stepSplits, trafficTargets } from "./revisions";
 
 /** Type token of the component. */
 export const GCP_CLOUD_RUN_SERVICE_TYPE = "planner:gcp:CloudRunService";
@@ -54,6 +54,10 @@ export class CloudRunService extends pulumi.ComponentResource {
   public readonly revision: pulumi.Output<string>;
   /** The URL that reaches only the new revision during a canary step (its `canary` tag), else undefined. */
   public readonly canaryUrl?: pulumi.Output<string>;
+  /** The revision this update leaves with the most traffic: the new one, or during a canary step the larger share's. */
+  public readonly release: pulumi.Output<string>;
+  /** What the release proof asks Cloud Run about: the service (its full resource name) and the newest revision. */
+  public readonly releaseProof: { readonly kind: string; readonly service: pulumi.Output<string>; readonly revision: pulumi.Output<string> };
 
   constructor(name: string, args: CloudRunServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super(GCP_CLOUD_RUN_SERVICE_TYPE, name, {}, opts);
@@ -123,7 +127,10 @@ export class CloudRunService extends pulumi.ComponentResource {
         .all([service.uri, revision])
         .apply(([uri, r]) => (trafficTargets(r, step).length === 2 ? uri.replace(/^https:\/\//, "https://canary---") : uri));
     }
-    this.registerOutputs({ url: this.url, revision: this.revision, canaryUrl: this.canaryUrl });
+    this.release = revision.apply((r) => servingRevision(r, step));
+    // The provider's id of a Cloud Run v2 service is its resource name, projects/<project>/locations/<region>/services/<name>.
+    this.releaseProof = { kind: "cloud_run", service: service.id, revision };
+    this.registerOutputs({ url: this.url, revision: this.revision, canaryUrl: this.canaryUrl, release: this.release, releaseProof: this.releaseProof });
   }
 
   private createImage(name: string, args: CloudRunServiceArgs, repository: gcp.artifactregistry.Repository) {

@@ -16,7 +16,7 @@ const GCP: CloudTarget = {
   target: "gcp",
   dashboardUrl: () => "https://console.cloud.google.com/run",
   provider: gcpProvider,
-  site: (spec, siteDir, opts) =>
+  site: (spec, siteDir, opts, releaseMarker) =>
     new GcpStaticSite(
       "site",
       {
@@ -26,6 +26,7 @@ const GCP: CloudTarget = {
         files: siteFiles(siteDir),
         domain: spec.domain,
         deletionProtection: spec.protect,
+        releaseMarker,
       },
       opts,
     ),

@@ -61,3 +61,10 @@ export function trafficTargets(revision: string | undefined, step: TrafficStep |
     { type: "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", revision, percent: canary, tag: "canary" },
   ];
 }
+
+/** The revision with the larger share of the traffic after a step (the new one when the step does not split). */
+export function servingRevision(revision: string, step: TrafficStep | undefined): string {
+  const [first, second] = trafficTargets(revision, step);
+  if (!second) return revision;
+  return (second.percent > first!.percent ? second.revision : first!.revision) ?? revision;
+}

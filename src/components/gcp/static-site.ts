@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import type { SiteFile } from "../site-files";
+import type { ReleaseMarker } from "../site-marker";
 
 /** Type token of the component. */
 export const GCP_STATIC_SITE_TYPE = "planner:gcp:StaticSite";
@@ -19,6 +20,8 @@ export interface GcpStaticSiteArgs {
   readonly domain?: string | null;
   /** Refuse to delete the bucket while it holds objects (production). @default false: deleted with its objects */
   readonly deletionProtection?: boolean;
+  /** A release marker published beside the files (see `site-marker.ts`): how checks tell which release the URL serves. @default none */
+  readonly releaseMarker?: ReleaseMarker;
 }
 
 /**
@@ -56,6 +59,14 @@ export class GcpStaticSite extends pulumi.ComponentResource {
           contentType: file.contentType,
           cacheControl: file.cacheControl,
         },
+        { parent: this, protect: false },
+      );
+    }
+    if (args.releaseMarker) {
+      // Never cached: it must name the release the site serves now.
+      new gcp.storage.BucketObject(
+        `${name}-release-marker`,
+        { bucket: bucket.name, name: args.releaseMarker.key, content: args.releaseMarker.content, contentType: "application/json", cacheControl: "no-cache" },
         { parent: this, protect: false },
       );
     }

@@ -33,6 +33,10 @@ export class NetlifyApp extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** The site's page in Netlify's dashboard. */
   public readonly dashboardUrl: pulumi.Output<string>;
+  /** Netlify's id of the site. */
+  public readonly siteId: pulumi.Output<string>;
+  /** Netlify's id of the deploy this release published (empty without a bundle). */
+  public readonly deployId: pulumi.Output<string>;
 
   constructor(name: string, args: NetlifyAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super(NETLIFY_APP_TYPE, name, {}, opts);
@@ -50,7 +54,9 @@ export class NetlifyApp extends pulumi.ComponentResource {
     );
     this.url = site.url;
     this.dashboardUrl = site.adminUrl;
-    this.registerOutputs({ url: this.url, dashboardUrl: this.dashboardUrl });
+    this.siteId = site.siteId;
+    this.deployId = site.deployId.apply((id) => id ?? "");
+    this.registerOutputs({ url: this.url, dashboardUrl: this.dashboardUrl, siteId: this.siteId, deployId: this.deployId });
   }
 }
 
@@ -70,5 +76,6 @@ export function buildNetlify(spec: StackSpec, context: BuildContext, opts?: pulu
     },
     opts,
   );
-  return { url: app.url, dashboardUrl: app.dashboardUrl, urls: { app: app.url, dashboard: app.dashboardUrl } };
+  // The release is the deploy: its proof asks Netlify which deploy the site publishes.
+  return { url: app.url, dashboardUrl: app.dashboardUrl, urls: { app: app.url, dashboard: app.dashboardUrl }, release: app.deployId, releaseProof: { siteId: app.siteId } };
 }

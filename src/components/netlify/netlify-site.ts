@@ -34,6 +34,8 @@ export class NetlifySite extends ApiBackedResource {
   public declare readonly url: pulumi.Output<string>;
   /** The site's page in Netlify's dashboard. */
   public declare readonly adminUrl: pulumi.Output<string>;
+  /** Netlify's id of the deploy the site's last update published; null when it deployed nothing. */
+  public declare readonly deployId: pulumi.Output<string | null>;
 
   constructor(name: string, args: NetlifySiteArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = {

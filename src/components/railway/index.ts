@@ -31,6 +31,8 @@ export interface RailwayAppArgs {
 export class RailwayApp extends pulumi.ComponentResource {
   /** The project's page in Railway's dashboard. */
   public readonly dashboardUrl: pulumi.Output<string>;
+  /** What the release proof asks Railway about: the app service and the stack's environment. */
+  public readonly releaseProof: { readonly serviceId: pulumi.Output<string>; readonly environmentId: pulumi.Output<string> };
 
   constructor(name: string, args: RailwayAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super(RAILWAY_APP_TYPE, name, {}, opts);
@@ -40,7 +42,8 @@ export class RailwayApp extends pulumi.ComponentResource {
       { parent: this },
     );
     this.dashboardUrl = project.dashboardUrl;
-    this.registerOutputs({ dashboardUrl: this.dashboardUrl });
+    this.releaseProof = { serviceId: project.serviceId, environmentId: project.environmentId };
+    this.registerOutputs({ dashboardUrl: this.dashboardUrl, releaseProof: this.releaseProof });
   }
 }
 
@@ -64,5 +67,5 @@ export function buildRailway(spec: StackSpec, context: BuildContext, opts?: pulu
     },
     opts,
   );
-  return { url: app.dashboardUrl, dashboardUrl: app.dashboardUrl, urls: { dashboard: app.dashboardUrl } };
+  return { url: app.dashboardUrl, dashboardUrl: app.dashboardUrl, urls: { dashboard: app.dashboardUrl }, releaseProof: app.releaseProof };
 }

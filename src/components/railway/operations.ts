@@ -33,6 +33,12 @@ export const OPERATIONS = {
   variableCollectionUpsert: { kind: "update", document: "mutation variableCollectionUpsert($input: VariableCollectionUpsertInput!) { variableCollectionUpsert(input: $input) }" },
   template: { kind: "read", document: "query template($code: String!) { template(code: $code) { id name serializedConfig } }" },
   templateDeployV2: { kind: "create", document: "mutation templateDeployV2($input: TemplateDeployV2Input!) { templateDeployV2(input: $input) { projectId workflowId } }" },
+  // What a service runs in one environment: its active deployments, its newest one and the domains that reach it.
+  serviceInstance: {
+    kind: "read",
+    document:
+      "query serviceInstance($serviceId: String!, $environmentId: String!) { serviceInstance(serviceId: $serviceId, environmentId: $environmentId) { activeDeployments { id status } latestDeployment { id status } domains { serviceDomains { domain } customDomains { domain } } } }",
+  },
   workflowStatus: { kind: "read", document: "query workflowStatus($workflowId: String!) { workflowStatus(workflowId: $workflowId) { status error } }" },
 } as const satisfies Record<string, { kind: RequestKind; document: string }>;
 

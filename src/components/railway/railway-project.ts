@@ -38,6 +38,10 @@ export class RailwayProject extends ApiBackedResource {
   public declare readonly projectId: pulumi.Output<string>;
   /** The project's page in Railway's dashboard. */
   public declare readonly dashboardUrl: pulumi.Output<string>;
+  /** Railway's id of the app service. */
+  public declare readonly serviceId: pulumi.Output<string>;
+  /** Railway's id of the stack's environment. */
+  public declare readonly environmentId: pulumi.Output<string>;
 
   constructor(name: string, args: RailwayProjectArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = {

@@ -36,5 +36,7 @@ export function buildVercel(spec: StackSpec, context: BuildContext, opts: pulumi
     { ...opts, providers: [vercelProvider(spec)] },
   );
   const urls: Record<string, pulumi.Output<string>> = { [app.isPublic ? "app" : "protected_app"]: app.url, dashboard: app.dashboardUrl };
-  return { url: app.url, dashboardUrl: app.dashboardUrl, urls };
+  // The release is the deployment: its proof asks Vercel which deployment the URL serves, in the provider's team.
+  const team = spec.target_settings.vercel_team ?? (process.env.VERCEL_TEAM || "");
+  return { url: app.url, dashboardUrl: app.dashboardUrl, urls, ...(app.deploymentId ? { release: app.deploymentId, releaseProof: { team } } : {}) };
 }

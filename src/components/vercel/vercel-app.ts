@@ -70,6 +70,8 @@ export class VercelApp extends pulumi.ComponentResource {
   public readonly protection: VercelProtection;
   /** The project's page in Vercel's dashboard. */
   public readonly dashboardUrl: pulumi.Output<string>;
+  /** Vercel's id of this release's deployment (immutable: a new release is a new deployment); undefined without a bundle. */
+  public readonly deploymentId: pulumi.Output<string> | undefined;
 
   constructor(name: string, args: VercelAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super(VERCEL_APP_TYPE, name, {}, opts);
@@ -92,6 +94,7 @@ export class VercelApp extends pulumi.ComponentResource {
         : undefined;
 
     this.projectId = project.id;
+    this.deploymentId = deployment?.id;
     const deploymentUrl = deployment?.url.apply((u) => (u.startsWith("http") ? u : `https://${u}`));
     if (alias) this.url = alias.alias.apply((host) => `https://${host}`);
     else if (args.domain) this.url = pulumi.output(`https://${args.domain}`);
@@ -99,7 +102,7 @@ export class VercelApp extends pulumi.ComponentResource {
     else if (deploymentUrl) this.url = deploymentUrl;
     else this.url = pulumi.output(`https://${args.projectName}.vercel.app`);
     this.dashboardUrl = pulumi.output(`https://vercel.com/dashboard/project/${args.projectName}`);
-    this.registerOutputs({ projectId: this.projectId, url: this.url, dashboardUrl: this.dashboardUrl });
+    this.registerOutputs({ projectId: this.projectId, url: this.url, dashboardUrl: this.dashboardUrl, deploymentId: this.deploymentId });
   }
 
   private createProject(name: string, args: VercelAppArgs) {
