@@ -9,6 +9,7 @@ import { RELEASE_IDENTITIES, type IdentityContext, type ReleaseIdentity } from "
 import { RELEASE_MARKER_KEY, releaseMarker } from "../../src/components/site-marker";
 import { vercelReleaseProof } from "../../src/components/vercel/release-proof";
 import { startFakeNetlify, type FakeNetlify } from "../fakes/netlify-api";
+import { FAKE_WORKSPACES, startFakeRailway, type FakeRailway } from "../fakes/railway-api";
 
 /**
  * MOCKS: each cloud target's proof of release against a stand-in for its platform (a fake API answering as the
@@ -266,6 +267,33 @@ describe("MOCKS Railway: the service's active deployment on its domain", () => {
     });
     expect(await verdictOf(refused, context(null, proof), url, new Response("ok"))).toMatchObject({ kind: "unproven", reason: expect.stringContaining("Not Authorized") });
     expect(await verdictOf(RELEASE_IDENTITIES.railway, context(null, proof, {}), url, new Response("ok"))).toMatchObject({ kind: "unproven", reason: expect.stringContaining("RAILWAY_API_TOKEN") });
+  });
+});
+
+describe("MOCKS Railway: asked through the fake Railway API, which checks every request against Railway's schema", () => {
+  let fake: FakeRailway;
+  const token = "railway-account-token";
+  beforeAll(async () => {
+    fake = await startFakeRailway(token);
+  });
+  afterAll(async () => {
+    expect(fake.faults).toEqual([]);
+    await fake.close();
+  });
+
+  it("takes the active deployment on the service's domain, and refuses an older one still active", async () => {
+    const project = fake.world.addProject("shop-production", FAKE_WORKSPACES.personal, ["production"]);
+    const environmentId = project.environments[0]!.id;
+    project.services.push({ id: "svc-app", name: "app", image: null, environmentIds: [environmentId], volumeMounts: {}, templateCode: null });
+    const instance = { deployments: [{ id: "dep-new", status: "SUCCESS", active: true }], domains: ["app-production.up.railway.app"] };
+    fake.world.instances.set(`${environmentId}/svc-app`, instance);
+    const env = { RAILWAY_API_TOKEN: token, RAILWAY_API_URL: fake.url };
+    const ctx = context(null, { serviceId: "svc-app", environmentId }, env);
+    const url = "https://app-production.up.railway.app/health";
+    expect(await verdictOf(RELEASE_IDENTITIES.railway, ctx, url, new Response("ok"))).toEqual({ kind: "proven", release: "dep-new" });
+    instance.deployments = [{ id: "dep-old", status: "SUCCESS", active: true }, { id: "dep-new", status: "FAILED", active: false }];
+    expect(await verdictOf(RELEASE_IDENTITIES.railway, ctx, url, new Response("ok"))).toMatchObject({ kind: "other_release", release: "dep-old" });
+    expect(await verdictOf(RELEASE_IDENTITIES.railway, context(null, { serviceId: "svc-other", environmentId }, env), url, new Response("ok"))).toMatchObject({ kind: "unproven", reason: expect.stringContaining("Service not found") });
   });
 });
 

@@ -143,6 +143,12 @@ export class FakeRailwayWorld {
     return service;
   }
 
+  /**
+   * What runs per service instance (`<environment id>/<service id>`): its deployments, newest last, with their status
+   * and whether each is active, and the domains that reach it. Tests set them; the fake makes no deployments itself.
+   */
+  readonly instances = new Map<string, { deployments: { id: string; status: string; active: boolean }[]; domains: string[] }>();
+
   /** The resolvers of the root fields this product uses; a field without one answers null, which the schema check catches. */
   readonly root = {
     projectToken: (_: Args, p: Principal) => {
@@ -197,6 +203,18 @@ export class FakeRailwayWorld {
       for (const e of from) delete project.variables[e]?.[service.id];
       if (service.environmentIds.length === 0) project.services.splice(project.services.indexOf(service), 1);
       return true;
+    },
+    serviceInstance: ({ serviceId, environmentId }: Args, p: Principal) => {
+      const { project, service } = this.service(p, serviceId);
+      const environment = this.environment(p, project, environmentId);
+      if (!service.environmentIds.includes(environment)) throw new RailwayRefusal("ServiceInstance not found");
+      const instance = this.instances.get(`${environment}/${service.id}`) ?? { deployments: [], domains: [] };
+      const view = (d: { id: string; status: string }) => ({ id: d.id, status: d.status });
+      return {
+        activeDeployments: instance.deployments.filter((d) => d.active).map(view),
+        latestDeployment: instance.deployments.length > 0 ? view(instance.deployments[instance.deployments.length - 1]!) : null,
+        domains: { serviceDomains: instance.domains.map((domain) => ({ domain })), customDomains: [] },
+      };
     },
     serviceInstanceUpdate: ({ serviceId, environmentId, input }: Args, p: Principal) => {
       const { project, service } = this.service(p, serviceId);
