@@ -40,8 +40,9 @@ export interface TargetOutputs {
   /** The newest revision, on targets whose releases are named revisions (Cloud Run); a stepped canary splits from it. */
   readonly revision?: pulumi.Input<string>;
   /**
-   * The id of the release that serves, on targets whose URL proves which release answered (the local target's
-   * supervisor): health checks and `status` compare the proven release with this one.
+   * The id of the release that serves (the local supervisor's release, a Vercel deployment, a Netlify deploy, a
+   * container, an image digest, a Cloud Run revision, a static site's bundle digest): health checks and `status`
+   * compare the release the target proves with this one.
    */
   readonly release?: pulumi.Input<string>;
   /**

@@ -18,7 +18,7 @@ export interface ProgramOutputs {
   artifactDigest: string | null;
   /** The newest revision, on targets that name them (Cloud Run). */
   revision?: pulumi.Output<string>;
-  /** The release that serves, on targets whose URL proves which release answered (local). */
+  /** The release that serves, as the target's proof names it (see `TargetOutputs.release`). */
   release?: pulumi.Output<string>;
   /** What the target's release proof asks its platform about (site, service or container ids). */
   releaseProof?: pulumi.Output<Record<string, string>>;
