@@ -19,7 +19,7 @@ const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
  */
 const NOT_RUN: Readonly<Record<string, string>> = {
   "README.md: npm install && npm test": "the test command itself: this suite is part of what it runs",
-  "README.md: npx deployment-planner tokens create --project '*' --scope deploy --json":
+  "README.md: npx deployment-planner tokens create --project '*' --scope deploy --name ci-deploy --json":
     "the service walkthrough starts `serve`, which runs until stopped; test/service/walkthrough.test.ts runs this block as written, curl requests and clean-up included",
   "README.md: export DATABASE_URL=postgres://planner:…@db.internal:5432/planner":
     "needs the operator's PostgreSQL at db.internal and their /srv/apps and service.yaml; serve --api-only and worker on one PostgreSQL are run by test/service/cluster.test.ts",
@@ -27,7 +27,7 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     "installs from the npm registry into a consumer's project; test/package/consumer.test.ts installs the packed package the same way",
   "README.md: export VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=…":
     "needs a Vault holding platform-a's webhook secret but not its Stripe key; test/e2e/readme-example-error.test.ts runs it against a real OpenBao and compares the quoted JSON exactly",
-  "docs/service.md: deployment-planner tokens create --project shop --scope deploy --json":
+  "docs/service.md: deployment-planner tokens create --project shop --scope deploy --name ci-shop --json":
     "serve runs until stopped and the rest needs the operator's PostgreSQL at db.internal, /srv/apps and service.yaml; the README's walkthrough (test/service/walkthrough.test.ts) runs the one-machine commands",
   "docs/service.md: ts=$(date +%s); id=$(uuidgen); body='{\"repository\":\"acme/shop\",\"branch\":\"main\",\"commit\":\"'\"$GIT_SHA\"'\"}'":
     "a CI system's call to a running service with a generic hook named ci and its secret; test/service/hooks.test.ts signs deliveries the same way",
@@ -38,6 +38,8 @@ const CHECKOUT_READY = "npm install && ";
 
 /** Longest a documented command may take (a first deploy on a busy machine takes under a minute). */
 const COMMAND_TIMEOUT_MS = 180_000;
+/** Longest a page's set-up or clean-up may take (destroying what a failed page left deploys nothing new). */
+const HOOK_TIMEOUT_MS = 300_000;
 
 interface Run {
   readonly code: number | null;
@@ -215,14 +217,14 @@ describe("every command in the README and docs/ runs as written", () => {
       workspace.env = env;
       await shim(workspace, "deployment-planner", process.execPath, [BIN]);
       await setup.start?.(workspace);
-    });
+    }, HOOK_TIMEOUT_MS);
 
     afterAll(async () => {
       if (!workspace.root) return;
       await destroyLeftovers(workspace);
       await setup.stop?.();
       await rm(workspace.root, { recursive: true, force: true });
-    });
+    }, HOOK_TIMEOUT_MS);
 
     it("runs each command that is not declared, shows the output the page quotes, and leaves no process behind", async () => {
       const runs = new Map<string, Run>();

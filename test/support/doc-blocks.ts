@@ -143,7 +143,6 @@ export const OUTPUT_PLACEHOLDERS: Readonly<Record<string, string>> = {
   "<digest>": "sha256:[0-9a-f]{64}",
   "<short-digest>": "[0-9a-f]{12}",
   "<user>": escapeRegExp(os.userInfo().username),
-  "<workspace>": "/[^\\s'\"]+",
 };
 
 function escapeRegExp(text: string): string {
