@@ -432,6 +432,19 @@ describe("tenant isolation on a real service", () => {
     expect((await call(reader.token, "GET", `/v1/stacks/${shop}/development`)).status).toBe(401);
   }, 90_000);
 
+  it("bounds what a caller may send: a body over 1 MiB, an overlong path segment, oversized headers", async () => {
+    const token = tokens["shop-deploy"]!.token;
+    const big = await call(token, "POST", "/v1/plan", shopRequest({ padding: "x".repeat(1_100_000) }));
+    expect(big.status).toBe(413);
+    expect(big.json).toMatchObject({ status: "error", reason: expect.any(String), fix_suggestion: expect.any(String) });
+    const long = await call(token, "GET", `/v1/deployments/${"a".repeat(300)}`);
+    expect(long.status).toBe(414);
+    expect(long.json).toMatchObject({ status: "error", reason: expect.any(String) });
+    const headers = await call(token, "GET", "/v1/stacks", undefined, { "x-padding": "y".repeat(20_000) });
+    expect(headers.status).toBe(431);
+    expect(headers.json).toMatchObject({ status: "error", reason: expect.stringContaining("request headers") });
+  });
+
   it("reads its own deployments' events and logs, and nothing the attacker received names a path or a secret", async () => {
     // The attacker's own records, read fully, are part of what it received.
     for (const deployment of [shopDeployment, swapDeployment]) {
