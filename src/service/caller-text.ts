@@ -15,10 +15,11 @@ export interface MachineDirs {
 const SEGMENT = String.raw`[\w.@%+=~-]`;
 
 /**
- * An absolute path nobody named: a `/` not inside a word, a relative path or a URL (`http://host/x` keeps its path),
- * and not one of the API's own routes, which hints name on purpose.
+ * An absolute path of two or more segments: a `/` not inside a word, a relative path or a URL (`http://host/x` keeps
+ * its path), and not one of the API's own routes, which hints name on purpose (`/v1/...`, `/events`), nor the path a
+ * caller's unknown route named ("no route GET /v2/x").
  */
-const ABSOLUTE_PATH = new RegExp(String.raw`(?<![\w.~:/\\#-])/(?!v1/|openapi\.json|healthz|readyz|metrics)${SEGMENT}+(?:/${SEGMENT}*)*`, "g");
+const ABSOLUTE_PATH = new RegExp(String.raw`(?<![\w.~:/\\#-])(?<!\bno route [A-Z]{3,7} )/(?!v1/)${SEGMENT}+(?:/${SEGMENT}*)+`, "g");
 const FILE_URL = /\bfile:\/\/[^\s"'<>),;]*/g;
 const HOME_PATH = new RegExp(String.raw`(?<![\w.~/-])~/(?:${SEGMENT}+/?)*`, "g");
 /** A file mode as messages write it: "(mode 0640)", "with mode 0600", "mode 600". */

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureOpenBao } from "../../src/toolchain/openbao";
-import { documentationFiles, documentedShellBlocks, missingOutputLines, type DocBlock } from "../support/doc-blocks";
+import { commandKey, documentationFiles, documentedShellBlocks, missingOutputLines, type DocBlock } from "../support/doc-blocks";
 import { TEST_PASSPHRASE } from "../support/engine";
 import { portRefuses, processesUnder } from "../support/processes";
 import { startVaultDevServer, type VaultDevServer } from "../support/vault";
@@ -14,20 +14,21 @@ const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
 
 /**
  * The documented shell commands this suite does not run, each with the reason. A key is `<file>: <first command>` for
- * a whole block, or `<file>: <command>` for one command of a block whose other commands run. A block that is neither
- * run nor listed cannot exist: every block not listed here runs, and an entry that names no block fails the suite.
+ * a whole block, or `<file>: <command>` for one command of a block whose other commands run, each command cut before
+ * its first flag (`commandKey`). A block that is neither run nor listed cannot exist: every block not listed here
+ * runs, and an entry that names no block fails the suite.
  */
 const NOT_RUN: Readonly<Record<string, string>> = {
   "README.md: npm install && npm test": "the test command itself: this suite is part of what it runs",
-  "README.md: npx deployment-planner tokens create --project '*' --scope deploy --name ci-deploy --json":
+  "README.md: npx deployment-planner tokens create":
     "the service walkthrough starts `serve`, which runs until stopped; test/service/walkthrough.test.ts runs this block as written, curl requests and clean-up included",
   "README.md: export DATABASE_URL=postgres://planner:…@db.internal:5432/planner":
     "needs the operator's PostgreSQL at db.internal and their /srv/apps and service.yaml; serve --api-only and worker on one PostgreSQL are run by test/service/cluster.test.ts",
-  "README.md: npm install --save-exact deployment-planner @pulumi/pulumi@3.248.0":
+  "README.md: npm install":
     "installs from the npm registry into a consumer's project; test/package/consumer.test.ts installs the packed package the same way",
   "README.md: export VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=…":
     "needs a Vault holding platform-a's webhook secret but not its Stripe key; test/e2e/readme-example-error.test.ts runs it against a real OpenBao and compares the quoted JSON exactly",
-  "docs/service.md: deployment-planner tokens create --project shop --scope deploy --name ci-shop --json":
+  "docs/service.md: deployment-planner tokens create":
     "serve runs until stopped and the rest needs the operator's PostgreSQL at db.internal, /srv/apps and service.yaml; the README's walkthrough (test/service/walkthrough.test.ts) runs the one-machine commands",
   "docs/service.md: ts=$(date +%s); id=$(uuidgen); body='{\"repository\":\"acme/shop\",\"branch\":\"main\",\"commit\":\"'\"$GIT_SHA\"'\"}'":
     "a CI system's call to a running service with a generic hook named ci and its secret; test/service/hooks.test.ts signs deliveries the same way",
@@ -169,7 +170,7 @@ const blocks = documentedShellBlocks(REPO);
 
 /** Whether a command is declared in NOT_RUN, by its block or by itself. */
 function declared(block: DocBlock, command: string): boolean {
-  return block.key in NOT_RUN || `${block.file}: ${command}` in NOT_RUN;
+  return block.key in NOT_RUN || commandKey(block.file, command) in NOT_RUN;
 }
 
 describe("the documented-output matcher", () => {
@@ -186,8 +187,14 @@ describe("the documented-output matcher", () => {
 
 describe("every command in the README and docs/ runs as written", () => {
   it("each documented shell block is run here or declared with a reason, and each declaration names a command that exists", () => {
-    const known = new Set(blocks.flatMap((block) => [block.key, ...block.commands.map((c) => `${block.file}: ${c.text}`)]));
-    expect(Object.keys(NOT_RUN).filter((key) => !known.has(key)), "declarations that name no documented command").toEqual([]);
+    const known = new Set(blocks.flatMap((block) => [block.key, ...block.commands.map((c) => commandKey(block.file, c.text))]));
+    const undeclared = blocks.filter((b) => !(b.key in NOT_RUN)).map((b) => b.key);
+    expect(
+      Object.keys(NOT_RUN).filter((key) => !known.has(key)),
+      `declarations that name no documented command (rename one to the key of its block; the blocks that run are ${JSON.stringify(undeclared)})`,
+    ).toEqual([]);
+    // Keys tell blocks apart: two blocks starting with the same command would share a declaration.
+    expect(new Set(blocks.map((b) => b.key)).size).toBe(blocks.length);
     for (const [key, reason] of Object.entries(NOT_RUN)) expect(reason.length, key).toBeGreaterThan(30);
     // The extraction finds the blocks it must: the README's first command, the walkthrough, the local session.
     expect(blocks.map((b) => b.key)).toContain("README.md: npm install && npx deployment-planner deploy examples/requests/local-static-site.json");

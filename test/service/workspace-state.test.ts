@@ -38,7 +38,7 @@ describe("one state per workspace: the CLI beside a running service", () => {
 
     const started = await startServeProcess(["--source-root", sources, ...inWorkspace], env);
     serve = started;
-    const token = JSON.parse((await cli(["tokens", "create", "--project", "*", "--scope", "deploy", "--json", ...inWorkspace], env)).stdout).token as string;
+    const token = JSON.parse((await cli(["tokens", "create", "--name", "state-deploy", "--project", "*", "--scope", "deploy", "--json", ...inWorkspace], env)).stdout).token as string;
     const projectId = uniqueId("one-state");
     leftStack = { args: ["destroy", projectId, "development", "--remove", ...inWorkspace], env };
     const request = { project_id: projectId, deployment_type: "static_site", tech_stack: ["HTML"], target: "local", environment: { ENV: "development" }, source: "site", version_name: "v1" };
