@@ -23,7 +23,7 @@ export interface DocBlock {
   readonly line: number;
   readonly language: string;
   readonly commands: readonly DocCommand[];
-  /** `<file>: <first command>`, stable while the block's first command stays as written. */
+  /** `<file>: <first command up to its first flag>` (see `commandKey`): stable while that command keeps its words. */
   readonly key: string;
 }
 
@@ -108,6 +108,16 @@ function commandsOf(fence: Fence): { text: string; line: number; output: string[
 }
 
 /**
+ * `<file>: <command>` with the command cut before its first flag (`npx deployment-planner serve --port 8080` is
+ * `npx deployment-planner serve`), so that a changed or added flag keeps the key; a command without flags is whole.
+ */
+export function commandKey(file: string, command: string): string {
+  const words = command.split(" ");
+  const flag = words.findIndex((word, i) => i > 0 && /^-/.test(word));
+  return `${file}: ${(flag < 0 ? words : words.slice(0, flag)).join(" ")}`;
+}
+
+/**
  * Every fenced shell block (sh, bash, shell, console) of the README and docs/. A shell block's quoted output is the
  * output block right after it (text, json or no language) when no heading and at most a short paragraph stand between
  * them; it belongs to the block's last command.
@@ -125,7 +135,7 @@ export function documentedShellBlocks(repo: string): DocBlock[] {
       if (next && OUTPUT_LANGUAGES.has(next.language) && prose.length <= 3 && !prose.some((l) => /^\s*#/.test(l))) {
         commands[commands.length - 1]!.output.push(...next.lines.filter((l) => l.trim() !== "").map((l) => l.trimEnd()));
       }
-      blocks.push({ file, line: fence.line, language: fence.language, commands, key: `${file}: ${commands[0]!.text}` });
+      blocks.push({ file, line: fence.line, language: fence.language, commands, key: commandKey(file, commands[0]!.text) });
     });
   }
   return blocks;
