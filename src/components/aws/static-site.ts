@@ -63,7 +63,8 @@ export class StaticSite extends pulumi.ComponentResource {
   constructor(name: string, args: StaticSiteArgs, opts?: pulumi.ComponentResourceOptions) {
     super(AWS_STATIC_SITE_TYPE, name, {}, opts);
     // Before anything is declared: a site without its files would answer every visitor with an error.
-    const files = siteFiles(args.siteDir);
+    // A bundle file where the release marker goes would be two objects of one key: the marker wins.
+    const files = siteFiles(args.siteDir).filter((file) => file.key !== args.releaseMarker?.key);
     const tags = { ...args.tags };
     // DNS names are case-insensitive, while the certificate and the aliases compare them as written.
     const domain = args.domain ? args.domain.toLowerCase() : null;

@@ -49,7 +49,8 @@ export class GcpStaticSite extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    for (const file of args.files) {
+    // A bundle file where the release marker goes would be two objects of one key: the marker wins.
+    for (const file of args.files.filter((f) => f.key !== args.releaseMarker?.key)) {
       new gcp.storage.BucketObject(
         `${name}-file-${file.key}`,
         {
