@@ -3,7 +3,7 @@ import path from "node:path";
 import type { PlannerWorkspace } from "../automation/workspace";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { failure } from "../outcome";
-import { forbidden, sendFailure, UNAUTHENTICATED } from "./api-errors";
+import { forbidden, UNAUTHENTICATED } from "./api-errors";
 import { callerText, type CallerText } from "./caller-text";
 import type { ServiceConfig } from "./config";
 import type { ServiceDatabase } from "./database";
@@ -12,6 +12,7 @@ import type { DeploymentNotifier } from "./deployments";
 import type { JobQueue } from "./queue";
 import type { ServiceLogOptions } from "./service-log";
 import { allows, tokenLive, verifyToken, type TokenPrincipal, type TokenScope } from "./tokens";
+import { BadRequest, Forbidden, RateLimited, Unauthenticated } from "./http-errors";
 
 /** Options of the HTTP API. */
 export interface ApiOptions {
@@ -98,14 +99,14 @@ export interface OpenStream {
 }
 
 /**
- * Opens an event stream for `principal`, or sends the 429 when the token already holds as many as the service
- * allows. While it is open the token is checked again every few seconds, so revoking a token ends its streams.
+ * Opens an event stream for `principal`; throws `RateLimited` (429) when the token already holds as many as the
+ * service allows. While it is open the token is checked again every few seconds, so revoking a token ends its streams.
  */
-export function openStream(context: ApiContext, principal: TokenPrincipal, reply: FastifyReply): OpenStream | FastifyReply {
+export function openStream(context: ApiContext, principal: TokenPrincipal, _reply?: FastifyReply): OpenStream {
   const max = context.options.maxStreamsPerToken ?? 10;
   const open = context.openStreams.get(principal.id) ?? 0;
   if (open >= max) {
-    return sendFailure(reply, failure("validation", `event streams: this token already holds ${max} open`, "Close a stream you no longer follow, then open this one again."), 429);
+    throw new RateLimited(failure("access", `event streams: this token already holds ${max} open`, "Close a stream you no longer follow, then open this one again."));
   }
   context.openStreams.set(principal.id, open + 1);
   const revoked = new AbortController();
@@ -159,20 +160,21 @@ export async function authenticate(context: ApiContext, request: FastifyRequest)
 }
 
 /**
- * The caller, when its token may act on `projectId` with `needed`; otherwise the 401 or 403 sent. A project outside
+ * The caller, when its token may act on `projectId` with `needed`; otherwise throws `Unauthenticated` (401) or
+ * `Forbidden` (403), which the API's error handler answers. A project outside
  * a read token's projects answers 403 here: routes on named resources answer 404 themselves where existence must
  * not leak.
  */
 export async function authorized(
   context: ApiContext,
   request: FastifyRequest,
-  reply: FastifyReply,
+  _reply: FastifyReply,
   projectId: string | null,
   needed: TokenScope,
-): Promise<TokenPrincipal | FastifyReply> {
+): Promise<TokenPrincipal> {
   const principal = await authenticate(context, request);
-  if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
-  if (!allows(principal, projectId, needed)) return sendFailure(reply, forbidden(needed, projectId), 403);
+  if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
+  if (!allows(principal, projectId, needed)) throw new Forbidden(forbidden(needed, projectId));
   return principal;
 }
 
@@ -184,29 +186,30 @@ export function isReply(value: unknown): value is FastifyReply {
 /**
  * The checks every request-carrying route makes, in order: a token, a JSON object, a project the token may act on
  * with `needed` (required when `projectRequired`), a source and secret references the project is granted. The checked
- * body (with the granted source directory its source resolved inside, when it names one), or the reply sent.
+ * body (with the granted source directory its source resolved inside, when it names one); a refusal is thrown as its
+ * HTTP error kind.
  */
-export async function checkedRequest(context: ApiContext, request: FastifyRequest, reply: FastifyReply, needed: TokenScope, projectRequired: boolean) {
+export async function checkedRequest(context: ApiContext, request: FastifyRequest, _reply: FastifyReply, needed: TokenScope, projectRequired: boolean) {
   const principal = await authenticate(context, request);
-  if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+  if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
   const body = request.body;
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    return sendFailure(reply, failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."), 400);
+    throw new BadRequest(failure("validation", "request: expected a JSON object", "Send a deployment request as a JSON object."));
   }
   if (!storable(body)) {
-    return sendFailure(reply, failure("validation", "request: a string holds a NUL character or a lone UTF-16 surrogate", "Send well-formed Unicode text without NUL characters."), 400);
+    throw new BadRequest(failure("validation", "request: a string holds a NUL character or a lone UTF-16 surrogate", "Send well-formed Unicode text without NUL characters."));
   }
   const projectId = typeof (body as { project_id?: unknown }).project_id === "string" ? (body as { project_id: string }).project_id : null;
-  if (projectId === null && projectRequired) return sendFailure(reply, failure("validation", "project_id: required", "Name the project to deploy."), 400);
-  if (projectId !== null && !allows(principal, projectId, needed)) return sendFailure(reply, forbidden(needed, projectId), 403);
+  if (projectId === null && projectRequired) throw new BadRequest(failure("validation", "project_id: required", "Name the project to deploy."));
+  if (projectId !== null && !allows(principal, projectId, needed)) throw new Forbidden(forbidden(needed, projectId));
   const grant = context.grants.grantFor(projectId);
   const refused = refusedSecret((body as { secrets?: unknown }).secrets, projectId, grant, context.grants.baseDir);
-  if (refused) return sendFailure(reply, refused, 400);
+  if (refused) throw new BadRequest(refused);
   const source = (body as { source?: unknown }).source;
   let grantedDir: { readonly dir: string; readonly root: string } | undefined;
   if (source !== undefined) {
     const granted = await grantedSource(source, grant, context.grants.baseDir);
-    if ("status" in granted) return sendFailure(reply, granted, 400);
+    if ("status" in granted) throw new BadRequest(granted);
     grantedDir = granted;
   }
   return { principal, body: body as Record<string, unknown>, source: grantedDir };

@@ -117,9 +117,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     if (!ready) throw new Unavailable(failure("env_setup", "the service database does not answer", "Check the PostgreSQL behind DATABASE_URL."));
     return { status: "ready" };
   });
-  app.get("/openapi.json", { schema: routeSchema(["service"], { summary: "This document, generated from the schema each route declares.", responses: { "200": { description: "The OpenAPI document." } } }) }, async () =>
-    openApiDocument(options.version, openApiPaths(routes)),
-  );
+  app.get("/openapi.json", { schema: routeSchema(["service"], { summary: "This document, generated from the schema each route declares.", responses: { "200": { description: "The OpenAPI document." } } }) }, async (_request, reply) => {
+    // The service's own text (routes and schemas), never a caller's or the machine's: sent as written, since the
+    // caller boundary would take route templates (`/{id}/events`) for machine paths.
+    UNSCRUBBED.add(reply);
+    return reply.type("application/json; charset=utf-8").send(JSON.stringify(openApiDocument(options.version, openApiPaths(routes))));
+  });
   const metricsDoc = { summary: "Queue depth, running and finished deployments by outcome and stage, durations (Prometheus text format).", responses: { "200": { description: "The metrics.", content: { "text/plain": { schema: { type: "string" } } } } } };
   app.get("/metrics", { schema: routeSchema(["service"], metricsDoc) }, async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await metricsText(options.database.pool)));
 

@@ -10,6 +10,7 @@ import { withRelativeSource } from "./grants";
 import { BEARER, errorResponse } from "./openapi";
 import { allows } from "./tokens";
 import { routeSchema } from "./route-schema";
+import { apiErrorFor, BadRequest, NotFound, Unauthenticated, Unavailable } from "./http-errors";
 
 /** How often an event stream looks for new progress lines, and the longest it stays open. */
 const EVENT_POLL_MS = 250;
@@ -72,13 +73,13 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const { principal, body } = checked;
     const key = request.headers["idempotency-key"];
     if (key !== undefined && (typeof key !== "string" || !/^[\x21-\x7e]{1,200}$/.test(key))) {
-      return sendFailure(reply, failure("validation", "Idempotency-Key: 1 to 200 printable characters", "Send a unique key per deployment, e.g. a UUID."), 400);
+      throw new BadRequest(failure("validation", "Idempotency-Key: 1 to 200 printable characters", "Send a unique key per deployment, e.g. a UUID."));
     }
     const queue = context.options.queue;
-    if (!queue) return sendFailure(reply, failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve')."), 503);
+    if (!queue) throw new Unavailable(failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve')."));
     // Planned, checked and packaged now, once: the worker deploys this bundle, whatever the directory holds later.
     const accepted = await acceptDeployment(body, { grant: context.grants.grantFor(typeof body.project_id === "string" ? body.project_id : null), baseDir: context.baseDir });
-    if ("failure" in accepted) return sendFailure(reply, accepted.failure, accepted.status);
+    if ("failure" in accepted) throw apiErrorFor(accepted.status, accepted.failure);
     const submitted = await submitDeployment(pool, queue, { tokenId: principal.id, request: body, accepted, idempotencyKey: key, notifier: context.options.notifier });
     return reply.code(submitted.created ? 202 : 200).header("location", `/v1/deployments/${submitted.deployment.id}`).send(submitted.deployment);
   });
@@ -94,9 +95,10 @@ function register(app: FastifyInstance, context: ApiContext): void {
     },
   }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
-    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
     const deployment = await readableDeployment(context, principal, (request.params as { id: string }).id);
-    return deployment ?? sendFailure(reply, NO_SUCH_DEPLOYMENT, 404);
+    if (!deployment) throw new NotFound(NO_SUCH_DEPLOYMENT);
+    return deployment;
   });
 
   app.get("/v1/deployments/:id/log", { schema: routeSchema(["deployments"], {
@@ -110,12 +112,12 @@ function register(app: FastifyInstance, context: ApiContext): void {
     },
   }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
-    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
     const deployment = await readableDeployment(context, principal, (request.params as { id: string }).id);
-    if (!deployment) return sendFailure(reply, NO_SUCH_DEPLOYMENT, 404);
+    if (!deployment) throw new NotFound(NO_SUCH_DEPLOYMENT);
     const log = await deploymentEngineLog(pool, deployment.id);
     if (log === null) {
-      return sendFailure(reply, failure("validation", `no engine log yet: the deployment is ${deployment.status}`, "Ask again once it has finished, or follow /events meanwhile."), 404);
+      throw new NotFound(failure("validation", `no engine log yet: the deployment is ${deployment.status}`, "Ask again once it has finished, or follow /events meanwhile."));
     }
     // The engine's full detail is the operator's: an admin of the project reads it as recorded, anyone else with
     // this machine's paths replaced.
@@ -138,9 +140,9 @@ function register(app: FastifyInstance, context: ApiContext): void {
     },
   }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
-    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
     const id = (request.params as { id: string }).id;
-    if (!(await readableDeployment(context, principal, id))) return sendFailure(reply, NO_SUCH_DEPLOYMENT, 404);
+    if (!(await readableDeployment(context, principal, id))) throw new NotFound(NO_SUCH_DEPLOYMENT);
     const stream = openStream(context, principal, reply);
     if (isReply(stream)) return stream;
     reply.hijack();

@@ -8,12 +8,13 @@ import { stackStatus } from "../automation/stack-status";
 import { failure } from "../outcome";
 import { identifierSchema, stackNameFor } from "../planner/spec";
 import { type ApiContext, authenticate, authorized, isReply, openStream, REVOKED_EVENT, type RouteModule, storable } from "./api-context";
-import { sendFailure, UNAUTHENTICATED } from "./api-errors";
+import { UNAUTHENTICATED } from "./api-errors";
 import { queueOperation } from "./deployments";
 import { BEARER, errorResponse } from "./openapi";
 import type { StackOperationArgs } from "./stack-operations";
 import { allows, type TokenScope } from "./tokens";
 import { routeSchema } from "./route-schema";
+import { BadRequest, Forbidden, NotFound, Unauthenticated, Unavailable } from "./http-errors";
 
 /** The longest a followed app log stays open. */
 const FOLLOW_MAX_MS = 3_600_000;
@@ -32,9 +33,9 @@ async function stackOf(context: ApiContext, request: FastifyRequest, reply: Fast
   const projectId = identifier(params.project_id);
   const environment = identifier(params.environment);
   const principal = await authenticate(context, request);
-  if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+  if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
   // Another project's stack is answered like one that does not exist (when the token may not even read it).
-  if (!projectId || !environment || !allows(principal, projectId, "read")) return sendFailure(reply, NO_SUCH_STACK, 404);
+  if (!projectId || !environment || !allows(principal, projectId, "read")) throw new NotFound(NO_SUCH_STACK);
   const allowed = await authorized(context, request, reply, projectId, needed);
   if (isReply(allowed)) return allowed;
   return { principal: allowed, projectId, environment, stack: stackNameFor(projectId, environment) };
@@ -43,10 +44,10 @@ async function stackOf(context: ApiContext, request: FastifyRequest, reply: Fast
 /** Queues a stack operation and answers 202 with its record (to follow like any deployment). */
 async function queueStackOperation(context: ApiContext, reply: FastifyReply, tokenId: string, args: StackOperationArgs, stack: string, idempotencyKey: unknown) {
   if (idempotencyKey !== undefined && (typeof idempotencyKey !== "string" || !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey))) {
-    return sendFailure(reply, failure("validation", "Idempotency-Key: 1 to 200 printable characters", "Send a unique key per operation, e.g. a UUID."), 400);
+    throw new BadRequest(failure("validation", "Idempotency-Key: 1 to 200 printable characters", "Send a unique key per operation, e.g. a UUID."));
   }
   const queue = context.options.queue;
-  if (!queue) return sendFailure(reply, failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve')."), 503);
+  if (!queue) throw new Unavailable(failure("env_setup", "this service runs no deployment queue", "Start the service with its queue ('deployment-planner serve')."));
   const queued = await queueOperation(context.options.database.pool, queue, {
     tokenId,
     operation: args.operation,
@@ -75,11 +76,11 @@ function register(app: FastifyInstance, context: ApiContext): void {
     responses: { "200": { description: "The stacks." }, "400": errorResponse("Invalid project id."), "401": errorResponse("No valid token.") },
   }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
-    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
+    if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
     const query = request.query as { project_id?: unknown };
     const projectId = query.project_id === undefined ? undefined : identifier(query.project_id);
-    if (projectId === null) return sendFailure(reply, failure("validation", "project_id: not a project id", "Pass a project id, or none for every project you may read."), 400);
-    if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
+    if (projectId === null) throw new BadRequest(failure("validation", "project_id: not a project id", "Pass a project id, or none for every project you may read."));
+    if (!workspace) throw new Unavailable(NO_WORKSPACE);
     // Only the caller's projects are read, so another project's stacks cost it nothing and reach it in no form.
     const stacks = await listStacks(workspace, { projectId, projectIds: principal.projects.includes("*") ? undefined : principal.projects });
     return { stacks: stacks.filter((stack) => allows(principal, stack.project_id, "read")) };
@@ -93,9 +94,9 @@ function register(app: FastifyInstance, context: ApiContext): void {
   }) }, async (request, reply) => {
     const target = await stackOf(context, request, reply, "read");
     if (isReply(target)) return target;
-    if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
+    if (!workspace) throw new Unavailable(NO_WORKSPACE);
     const status = await stackStatus(workspace, target.stack);
-    if (!status) return sendFailure(reply, NO_SUCH_STACK, 404);
+    if (!status) throw new NotFound(NO_SUCH_STACK);
     // A stack whose state the engine cannot read still has a summary; its outputs are then null.
     const outputs = await stackOutputs(target.stack, { workspace }).catch(() => null);
     return { ...status, outputs };
@@ -109,13 +110,13 @@ function register(app: FastifyInstance, context: ApiContext): void {
   }) }, async (request, reply) => {
     const target = await stackOf(context, request, reply, "read");
     if (isReply(target)) return target;
-    if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
+    if (!workspace) throw new Unavailable(NO_WORKSPACE);
     const limit = Number((request.query as { limit?: string }).limit ?? 100);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return sendFailure(reply, failure("validation", "limit: a whole number from 1 to 1000", "Ask for fewer entries."), 400);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadRequest(failure("validation", "limit: a whole number from 1 to 1000", "Ask for fewer entries."));
     try {
       return { stack: target.stack, history: await stackHistory(target.stack, { workspace, limit }) };
     } catch (error) {
-      if (error instanceof AutomationError && error.stage === "validation") return sendFailure(reply, NO_SUCH_STACK, 404);
+      if (error instanceof AutomationError && error.stage === "validation") throw new NotFound(NO_SUCH_STACK);
       throw error;
     }
   });
@@ -133,12 +134,12 @@ function register(app: FastifyInstance, context: ApiContext): void {
   }) }, async (request, reply) => {
     const target = await stackOf(context, request, reply, "read");
     if (isReply(target)) return target;
-    if (!workspace) return sendFailure(reply, NO_WORKSPACE, 503);
+    if (!workspace) throw new Unavailable(NO_WORKSPACE);
     const query = request.query as { lines?: string; follow?: string };
     const lines = Number(query.lines ?? 100);
-    if (!Number.isInteger(lines) || lines < 0 || lines > MAX_LOG_LINES) return sendFailure(reply, failure("validation", `lines: a whole number from 0 to ${MAX_LOG_LINES}`, "Ask for fewer lines."), 400);
+    if (!Number.isInteger(lines) || lines < 0 || lines > MAX_LOG_LINES) throw new BadRequest(failure("validation", `lines: a whole number from 0 to ${MAX_LOG_LINES}`, "Ask for fewer lines."));
     const tail = await appLogTail(workspace, target.stack, lines);
-    if (!tail) return sendFailure(reply, failure("validation", "no app log: the stack runs no release on this machine's local target", "App logs exist for the local target; other targets keep them in their own consoles."), 404);
+    if (!tail) throw new NotFound(failure("validation", "no app log: the stack runs no release on this machine's local target", "App logs exist for the local target; other targets keep them in their own consoles."));
     if (query.follow !== "true" && query.follow !== "1") return { stack: target.stack, release: tail.source.release, lines: tail.lines };
     // Followed: server-sent events, one `log` event per batch of lines, until the caller leaves.
     const stream = openStream(context, target.principal, reply);
@@ -173,7 +174,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const body = bodyObject(request);
     const to = body?.to;
     if (!body || (to !== undefined && !(Number.isInteger(to) && (to as number) > 0) && !(typeof to === "string" && to.length > 0 && to.length <= 100))) {
-      return sendFailure(reply, failure("validation", "to: a version number or a version name (or nothing for the last healthy one)", "Send {} or {\"to\": 3}."), 400);
+      throw new BadRequest(failure("validation", "to: a version number or a version name (or nothing for the last healthy one)", "Send {} or {\"to\": 3}."));
     }
     const args: StackOperationArgs = { operation: "rollback", project_id: target.projectId, environment: target.environment, ...(to === undefined ? {} : { to: to as number | string }) };
     return queueStackOperation(context, reply, target.principal.id, args, target.stack, request.headers["idempotency-key"]);
@@ -191,10 +192,10 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const to = identifier(body?.to);
     const projectId = identifier((request.params as { project_id?: string }).project_id);
     const principal = await authenticate(context, request);
-    if (!principal) return sendFailure(reply, UNAUTHENTICATED, 401);
-    if (!projectId || !allows(principal, projectId, "read")) return sendFailure(reply, NO_SUCH_STACK, 404);
-    if (!from || !to || from === to) return sendFailure(reply, failure("validation", "from, to: two different environment names", "Send {\"from\": \"staging\", \"to\": \"production\"}."), 400);
-    if (!allows(principal, projectId, "deploy")) return sendFailure(reply, failure("validation", `this token may not deploy project '${projectId}'`, "Use a token with the deploy scope for this project."), 403);
+    if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
+    if (!projectId || !allows(principal, projectId, "read")) throw new NotFound(NO_SUCH_STACK);
+    if (!from || !to || from === to) throw new BadRequest(failure("validation", "from, to: two different environment names", "Send {\"from\": \"staging\", \"to\": \"production\"}."));
+    if (!allows(principal, projectId, "deploy")) throw new Forbidden(failure("access", `this token may not deploy project '${projectId}'`, "Use a token with the deploy scope for this project."));
     const args: StackOperationArgs = { operation: "promote", project_id: projectId, from, to };
     return queueStackOperation(context, reply, principal.id, args, stackNameFor(projectId, to), request.headers["idempotency-key"]);
   });

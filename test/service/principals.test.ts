@@ -127,7 +127,7 @@ describe("the service's principals and bounds", () => {
     expect((await get(`/v1/deployments/${id}/events`, reader.token, "10.0.3.1", second.signal)).status).toBe(200);
     const third = await get(`/v1/deployments/${id}/events`, reader.token, "10.0.3.1");
     expect(third.status).toBe(429);
-    expect(await third.json()).toMatchObject({ status: "error", stage: "validation", reason: expect.stringContaining("event streams"), fix_suggestion: expect.any(String) });
+    expect(await third.json()).toMatchObject({ status: "error", stage: "access", reason: expect.stringContaining("event streams"), fix_suggestion: expect.any(String) });
     // Another token has places of its own.
     const other = await createToken(database.pool, ["shop"], "read");
     const otherStream = new AbortController();
