@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsReleaseProof, type AwsCaller } from "../../src/components/aws/release-proof";
 import { dockerReleaseProof, type ContainerInspection } from "../../src/components/docker/release-proof";
 import { gcpReleaseProof, type CloudRunServiceAnswer } from "../../src/components/gcp/release-proof";
+import { servingRevision } from "../../src/components/gcp/revisions";
 import { netlifyReleaseProof } from "../../src/components/netlify/release-proof";
 import { railwayReleaseProof, type ServiceInstanceAnswer } from "../../src/components/railway/release-proof";
 import { RELEASE_IDENTITIES, type IdentityContext, type ReleaseIdentity } from "../../src/components/release-identity";
@@ -133,6 +134,14 @@ describe("MOCKS Cloud Run: the service reports the stack's revision serving", ()
     expect(await verdictOf(split, context(null, proof, env), "https://stable---shop-staging-abc.a.run.app/", new Response("ok"))).toMatchObject({ kind: "other_release", release: "shop-staging-old" });
     // The service's own URL splits between two revisions: not one release.
     expect(await verdictOf(split, context("shop-staging-new", proof, env), "https://shop-staging-abc.a.run.app/", new Response("ok"))).toMatchObject({ kind: "other_release" });
+  });
+
+  it("records as the release the revision an update leaves with the larger share of the traffic", () => {
+    expect(servingRevision("shop-staging-new", undefined)).toBe("shop-staging-new");
+    expect(servingRevision("shop-staging-new", { canaryPercent: 10, stableRevision: "shop-staging-old" })).toBe("shop-staging-old");
+    expect(servingRevision("shop-staging-new", { canaryPercent: 75, stableRevision: "shop-staging-old" })).toBe("shop-staging-new");
+    // An aborted canary gives the stable revision all traffic back: that is the release that serves.
+    expect(servingRevision("shop-staging-new", { canaryPercent: 0, stableRevision: "shop-staging-old" })).toBe("shop-staging-old");
   });
 
   it("refuses an old revision taking the traffic, and a plain 2xx when the service cannot be asked", async () => {
