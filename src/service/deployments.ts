@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
 import type { AcceptedDeployment } from "./acceptance";
-import { storeBundle } from "./bundles";
+import { storeBundle } from "./repositories/bundles";
 import type { NotificationEvent } from "./config";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
 import { eventsAfter } from "./repositories/deployment-events";

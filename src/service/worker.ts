@@ -8,7 +8,7 @@ import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
 import { isTransientFailure } from "../outcome";
 import { appendEvent } from "./repositories/deployment-events";
 import { claimDeployment, finishDeployment, requeueDeployment, runState, type ClaimedDeployment } from "./repositories/deployments";
-import { loadBundle, pruneBundles } from "./bundles";
+import { loadBundle, pruneBundles } from "./repositories/bundles";
 import type { PinnedDeployment } from "../automation/deploy";
 import { unpackArchive } from "../packager/archive";
 import { PackageError } from "../packager/index";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BUNDLE_BYTES_ENV } from "../../src/service/acceptance";
-import { pruneBundles } from "../../src/service/bundles";
+import { pruneBundles } from "../../src/service/repositories/bundles";
 import { createToken } from "../../src/service/tokens";
 import { uniqueId } from "../support/engine";
 import { startServiceHarness, type ServiceHarness } from "../support/service";

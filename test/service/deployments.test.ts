@@ -8,7 +8,7 @@ import { stackLockDir } from "../../src/automation/locks";
 import { PROJECT_NAME } from "../../src/automation/workspace";
 import { acceptDeployment } from "../../src/service/acceptance";
 import { verifyServiceAudit } from "../../src/service/audit";
-import { storeBundle } from "../../src/service/bundles";
+import { storeBundle } from "../../src/service/repositories/bundles";
 import { DEPLOYMENTS_QUEUE } from "../../src/service/queue";
 import { createToken } from "../../src/service/tokens";
 import { uniqueId } from "../support/engine";

@@ -153,3 +153,9 @@ export async function finishedOutcomes(pool: Pool): Promise<{ readonly status: s
   );
   return rows.rows;
 }
+
+/** The bundles queued or running deployments will deploy, by digest: what a bundle prune must keep. */
+export async function liveBundleDigests(pool: Pool): Promise<string[]> {
+  const rows = await pool.query<{ digest: string }>(`select distinct bundle_digest as digest from ${TABLE} where bundle_digest is not null and status in ('queued', 'running')`);
+  return rows.rows.map((row) => row.digest);
+}

@@ -1,6 +1,7 @@
 import type { Pool } from "pg";
-import type { BundleArchive } from "../packager/archive";
-import { SERVICE_SCHEMA } from "./migrations";
+import type { BundleArchive } from "../../packager/archive";
+import { SERVICE_SCHEMA } from "../migrations";
+import { liveBundleDigests } from "./deployments";
 
 /**
  * The `bundles` table: the archives of accepted deployments' sources, keyed by digest, so identical sources are
@@ -35,12 +36,14 @@ export async function loadBundle(pool: Pool, digest: string): Promise<Buffer | n
  * store (for rollback), not here.
  */
 export async function pruneBundles(pool: Pool, options: { readonly graceMs?: number; readonly retentionMs?: number } = {}): Promise<number> {
+  // Read first, then deleted: a deployment accepted meanwhile stored (or touched) its bundle just before, so the
+  // grace period keeps it.
+  const live = await liveBundleDigests(pool);
   const removed = await pool.query(
-    `delete from ${TABLE} b
-     where b.last_used_at < now() - make_interval(secs => $2::float8 / 1000)
-        or (b.last_used_at < now() - make_interval(secs => $1::float8 / 1000)
-            and not exists (select 1 from ${SERVICE_SCHEMA}.deployments d where d.bundle_digest = b.digest and d.status in ('queued', 'running')))`,
-    [options.graceMs ?? BUNDLE_GRACE_MS, options.retentionMs ?? BUNDLE_RETENTION_MS],
+    `delete from ${TABLE}
+     where last_used_at < now() - make_interval(secs => $2::float8 / 1000)
+        or (last_used_at < now() - make_interval(secs => $1::float8 / 1000) and not (digest = any($3::text[])))`,
+    [options.graceMs ?? BUNDLE_GRACE_MS, options.retentionMs ?? BUNDLE_RETENTION_MS, live],
   );
   return removed.rowCount ?? 0;
 }
