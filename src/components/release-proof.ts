@@ -1,4 +1,4 @@
-import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "./release-identity";
+import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "./release-identity-types";
 
 /**
  * The shape of a cloud target's proof of release: before each request, the platform is asked (its API, or a marker

@@ -1,5 +1,5 @@
 import type { StackSpec } from "../planner/spec";
-import type { IdentityContext, IdentityVerdict } from "./release-identity";
+import type { IdentityContext, IdentityVerdict } from "./release-identity-types";
 import { errorText, matchRelease, unrecorded, type ProofClientOptions } from "./release-proof";
 
 /**

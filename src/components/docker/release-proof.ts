@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "../release-identity";
+import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "../release-identity-types";
 import { errorText, platformProof, proofValue, unrecorded } from "../release-proof";
 
 /** The fields of the Docker Engine API's container inspection the proof reads. */

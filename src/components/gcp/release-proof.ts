@@ -1,4 +1,4 @@
-import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "../release-identity";
+import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "../release-identity-types";
 import { fetchJson, matchRelease, platformProof, proofValue, unrecorded, type ProofClientOptions } from "../release-proof";
 import { siteMarkerRelease } from "../site-marker";
 import { googleAccessToken } from "./access-token";

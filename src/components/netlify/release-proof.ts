@@ -1,4 +1,4 @@
-import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "../release-identity";
+import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "../release-identity-types";
 import { fetchJson, matchRelease, platformProof, proofValue, unrecorded, type ProofClientOptions } from "../release-proof";
 import { NETLIFY_API_URL } from "./api";
 

@@ -1,4 +1,4 @@
-import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "../release-identity";
+import type { IdentityContext, IdentityVerdict, ReleaseIdentity } from "../release-identity-types";
 import { errorText, matchRelease, platformProof, proofValue, unrecorded } from "../release-proof";
 import { RailwayClient } from "./api";
 import { railwayCredential } from "./credentials";
