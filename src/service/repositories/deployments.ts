@@ -1,5 +1,5 @@
 import type { Pool } from "pg";
-import type { DeploymentRecord } from "../deployments";
+import type { DeploymentRecord } from "../deployment-record";
 import { SERVICE_SCHEMA } from "../migrations";
 import { servicePrincipal, type QueuedOperation } from "../stack-operations";
 

@@ -1,0 +1,28 @@
+import type { QueuedOperation } from "./stack-operations";
+
+/**
+ * The shape of a deployment as the API reports it, apart from the deployment logic so that the `deployments`
+ * repository, which builds it from a row, imports it one way.
+ */
+
+/** A deployment as the API reports it. */
+export interface DeploymentRecord {
+  readonly id: string;
+  readonly project_id: string;
+  readonly stack: string;
+  /** What runs: a deployment request, or a rollback, promotion or destroy of the stack. */
+  readonly operation: QueuedOperation;
+  readonly status: "queued" | "running" | "succeeded" | "failed";
+  /** The operation's success or failure result, once finished. */
+  readonly result: Record<string, unknown> | null;
+  readonly attempts: number;
+  readonly created_at: string;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+  /** Who queued it, as the service verified it: `token:<id>` for an API token, `hook:<name>` for a webhook. */
+  readonly requested_by: string;
+  /** The name of who queued it: the token's name (`ci-shop`), or the webhook's; null for a token that no longer exists. */
+  readonly requested_by_name: string | null;
+  /** The deployer the request named (`deployer_id`): a label the caller chose, never who queued it. */
+  readonly deployer: string | null;
+}
