@@ -41,7 +41,9 @@ function secretHash(secret: string): Buffer {
 export const TOKEN_NAME = /^[a-z0-9._-]{1,64}$/;
 
 /** Thrown by `createToken` for a name that is not one, or that a live token of one of its projects already has. */
-export class TokenNameError extends Error {}
+export class TokenNameError extends Error {
+  override readonly name = "TokenNameError";
+}
 
 /**
  * Creates a token named `name` for `projects` with `scope`. Its value (`dp_<id>_<secret>`) is returned once; the
