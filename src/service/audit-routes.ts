@@ -5,6 +5,7 @@ import { type ApiContext, authorized, isReply, type RouteModule } from "./api-co
 import { serviceAudit, verifyServiceAudit } from "./audit";
 import { BEARER, errorResponse } from "./openapi";
 import { BadRequest } from "./http-errors";
+import { namesOf } from "./repositories/api-tokens";
 import { routeSchema } from "./route-schema";
 
 /** A stack name: `<project_id>.<environment>`. */
@@ -24,7 +25,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
       { name: "verify", in: "query", required: false, schema: { type: "boolean" } },
     ],
     responses: {
-      "200": { description: "The entries, oldest first, and with verify=true whether the chain is intact." },
+      "200": { description: "The entries, oldest first; principals: the name of each token an entry names as its actor (token:<id> to name), beside the entries, which stay as hashed; with verify=true whether the chain is intact." },
       "400": errorResponse("Invalid stack or limit."),
       "401": errorResponse("No valid token."),
       "403": errorResponse("The token is not admin of the project (or of every project)."),
@@ -43,7 +44,11 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const entries = await serviceAudit(pool, { stack, limit });
     // An admin of some projects verifies (and hears about) only their stacks' entries; the whole chain is for '*'.
     const chain = query.verify === "true" ? await verifyServiceAudit(pool, principal.projects.includes("*") ? {} : { projects: principal.projects }) : undefined;
-    return { entries, ...(chain ? { chain } : {}) };
+    // Each token an entry names (`actor: token:<id>`), with its name: beside the entries, which stay exactly as hashed.
+    const tokenIds = [...new Set(entries.map((entry) => /^token:([0-9a-f]{16})$/.exec(entry.actor ?? "")?.[1]).filter((id): id is string => id !== undefined))];
+    const names = await namesOf(pool, tokenIds);
+    const principals = Object.fromEntries([...names].map(([id, name]) => [`token:${id}`, name]));
+    return { entries, principals, ...(chain ? { chain } : {}) };
   });
 }
 

@@ -32,6 +32,7 @@ export const deploymentSchema = z.object({
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
   requested_by: z.string().describe("Who queued it, as the service verified it: token:<id> for an API token, hook:<name> for a webhook."),
+  requested_by_name: z.string().nullable().describe("The name of who queued it: the token's name (tokens create --name) or the hook's; null for a token that no longer exists."),
   deployer: z.string().nullable().describe("The request's deployer_id: a label the caller chose, not who queued it."),
 });
 

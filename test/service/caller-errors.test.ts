@@ -118,6 +118,16 @@ describe("errors a remote caller receives", () => {
     expectNoMachineDetail(log.text, root);
     if (log.status === 200) expect((await call("GET", `/v1/deployments/${id}/log`, adminToken)).status).toBe(200);
 
+    // The audit trail names the token that queued it, and beside the entries, its name.
+    const tokenId = deployToken.split("_")[1]!;
+    let audit: { entries: { actor: string | null }[]; principals: Record<string, string> } = { entries: [], principals: {} };
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !audit.entries.some((entry) => entry.actor === `token:${tokenId}`); ) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      audit = JSON.parse((await call("GET", `/v1/audit?stack=${projectId}.development`, adminToken)).text) as typeof audit;
+    }
+    expect(audit.entries.some((entry) => entry.actor === `token:${tokenId}`)).toBe(true);
+    expect(audit.principals).toMatchObject({ [`token:${tokenId}`]: "ci-shop" });
+
     // The operator's log has the full text the caller did not get.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(logLines.join("")).toContain(`"reqId":"${queued.requestId}"`);

@@ -71,6 +71,13 @@ export async function touchToken(pool: Pool, id: string): Promise<void> {
   await pool.query(`update ${TABLE} set last_used_at = now() where id = $1 and (last_used_at is null or last_used_at < now() - interval '1 minute')`, [id]);
 }
 
+/** The names of the tokens `ids` (revoked ones too), by id; an unknown id is absent. */
+export async function namesOf(pool: Pool, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await pool.query<{ id: string; name: string }>(`select id, name from ${TABLE} where id = any($1::text[])`, [[...ids]]);
+  return new Map(rows.rows.map((row) => [row.id, row.name]));
+}
+
 /** Whether token `id` exists and is not revoked. */
 export async function tokenIsLive(pool: Pool, id: string): Promise<boolean> {
   const rows = await pool.query(`select 1 from ${TABLE} where id = $1 and revoked_at is null`, [id]);
