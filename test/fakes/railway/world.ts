@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { FakeRailwayDomains } from "./domains";
 import { RailwayRefusal } from "./schema";
 import { FAKE_TEMPLATES } from "./templates";
 
@@ -149,6 +150,19 @@ export class FakeRailwayWorld {
    */
   readonly instances = new Map<string, { deployments: { id: string; status: string; active: boolean }[]; domains: string[] }>();
 
+  /** The domains Railway provided services and the custom domains added to them, through the domain mutations. */
+  readonly domains = new FakeRailwayDomains({
+    instance: (p, serviceId, environmentId) => {
+      const { project, service } = this.service(p as Principal, serviceId);
+      const environment = this.environment(p as Principal, project, environmentId);
+      if (!service.environmentIds.includes(environment)) throw new RailwayRefusal("ServiceInstance not found");
+      return { projectId: project.id, serviceName: service.name, environmentName: project.environments.find((e) => e.id === environment)!.name };
+    },
+    reach: (p, projectId, environmentId) => {
+      this.environment(p as Principal, this.project(p as Principal, projectId), environmentId);
+    },
+  });
+
   /** The resolvers of the root fields this product uses; a field without one answers null, which the schema check catches. */
   readonly root = {
     projectToken: (_: Args, p: Principal) => {
@@ -178,7 +192,9 @@ export class FakeRailwayWorld {
     },
     projectDelete: ({ id }: Args, p: Principal) => {
       this.account(p);
-      return this.projects.delete(this.project(p, id).id);
+      const project = this.project(p, id);
+      this.domains.removeProject(project.id);
+      return this.projects.delete(project.id);
     },
     environmentCreate: ({ input }: Args, p: Principal) => {
       this.account(p);
@@ -201,6 +217,7 @@ export class FakeRailwayWorld {
       const from = environmentId || p.kind === "project" ? [this.environment(p, project, environmentId)] : [...service.environmentIds];
       service.environmentIds = service.environmentIds.filter((e) => !from.includes(e));
       for (const e of from) delete project.variables[e]?.[service.id];
+      this.domains.removeService(service.id, from);
       if (service.environmentIds.length === 0) project.services.splice(project.services.indexOf(service), 1);
       return true;
     },
@@ -213,7 +230,14 @@ export class FakeRailwayWorld {
       return {
         activeDeployments: instance.deployments.filter((d) => d.active).map(view),
         latestDeployment: instance.deployments.length > 0 ? view(instance.deployments[instance.deployments.length - 1]!) : null,
-        domains: { serviceDomains: instance.domains.map((domain) => ({ domain })), customDomains: [] },
+        domains: {
+          // Domains a test set on the instance come first, then those the domain mutations made.
+          serviceDomains: [
+            ...instance.domains.map((domain) => ({ id: `set-${domain}`, domain, environmentId: environment, serviceId: service.id, targetPort: null, syncStatus: "ACTIVE" })),
+            ...this.domains.of(environment, service.id, "service").map((d) => this.domains.view(d)),
+          ],
+          customDomains: this.domains.of(environment, service.id, "custom").map((d) => this.domains.view(d)),
+        },
       };
     },
     serviceInstanceUpdate: ({ serviceId, environmentId, input }: Args, p: Principal) => {
@@ -267,6 +291,7 @@ export class FakeRailwayWorld {
       this.workflows.set(workflowId, this.workflowPolls);
       return { projectId: project.id, workflowId };
     },
+    ...this.domains.resolvers,
     workflowStatus: ({ workflowId }: Args, p: Principal) => {
       this.signedIn(p);
       const running = this.workflows.get(workflowId);
