@@ -110,6 +110,11 @@ export class RailwayClient {
     return this.options.credential.kind;
   }
 
+  /** Longest backoff between two creates of one thing, for creates made safe by a lookup (`createOnce`). */
+  get maxDelayMs(): number | undefined {
+    return this.options.maxDelayMs;
+  }
+
   /** Runs one operation under the retry policy of its kind; GraphQL errors fail at once. */
   async call<T>(operation: RailwayOperation, variables: Record<string, unknown>, secrets: readonly string[] = []): Promise<T> {
     const { kind, document } = OPERATIONS[operation];

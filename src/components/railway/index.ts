@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackSpec } from "../../planner/spec";
 import { physicalName } from "../naming";
 import type { BuildContext, TargetOutputs } from "../types";
+import { dnsStep } from "./domains";
 import type { RailwayDatastore } from "./provider-impl";
 import { RailwayProject } from "./railway-project";
 
@@ -22,6 +23,10 @@ export interface RailwayAppArgs {
   readonly datastores?: readonly RailwayDatastore[];
   /** Railway region of every service, e.g. "us-east4-eqdc4a". @default Railway's choice */
   readonly region?: string;
+  /** Port the app listens on, which its public domain routes to. @default Railway's choice */
+  readonly port?: number;
+  /** Custom domain of the app; its DNS records are logged as the step left to its owner. @default none */
+  readonly domain?: string | null;
 }
 
 /**
@@ -31,6 +36,10 @@ export interface RailwayAppArgs {
 export class RailwayApp extends pulumi.ComponentResource {
   /** The project's page in Railway's dashboard. */
   public readonly dashboardUrl: pulumi.Output<string>;
+  /** The app's public URL on the domain Railway provides its service (`https://app-production-1a2b.up.railway.app`). */
+  public readonly url: pulumi.Output<string>;
+  /** `https://` and the custom domain, when the spec has one. */
+  public readonly customDomainUrl?: pulumi.Output<string>;
   /** What the release proof asks Railway about: the app service and the stack's environment. */
   public readonly releaseProof: { readonly serviceId: pulumi.Output<string>; readonly environmentId: pulumi.Output<string> };
 
@@ -38,18 +47,28 @@ export class RailwayApp extends pulumi.ComponentResource {
     super(RAILWAY_APP_TYPE, name, {}, opts);
     const project = new RailwayProject(
       `${name}-project`,
-      { name: args.projectName, environment: args.environment, serviceName: "app", env: args.env, secretEnv: args.secrets, datastores: args.datastores, region: args.region },
+      { name: args.projectName, environment: args.environment, serviceName: "app", env: args.env, secretEnv: args.secrets, datastores: args.datastores, region: args.region, targetPort: args.port, customDomain: args.domain },
       { parent: this },
     );
     this.dashboardUrl = project.dashboardUrl;
+    this.url = pulumi.interpolate`https://${project.domain}`;
+    if (args.domain) {
+      this.customDomainUrl = pulumi.interpolate`https://${args.domain}`;
+      // The records exist only once Railway has the domain, after the plan was made: the deploy's log names them.
+      pulumi.all([project.customDomain, project.customDomainRecords]).apply(([domain, records]) => {
+        if (domain) pulumi.log.info(dnsStep(domain, records ?? []), this);
+      });
+    }
     this.releaseProof = { serviceId: project.serviceId, environmentId: project.environmentId };
-    this.registerOutputs({ dashboardUrl: this.dashboardUrl, releaseProof: this.releaseProof });
+    this.registerOutputs({ url: this.url, dashboardUrl: this.dashboardUrl, releaseProof: this.releaseProof });
   }
 }
 
 /**
  * Declares the Railway target's resources for a spec. The app service's source (a repository or an image) is connected
- * in Railway; its public URL is Railway's to assign, so the dashboard is reported as the URL until then.
+ * in Railway; the app is served on the public domain Railway provides its service, routed to the spec's port, which is
+ * the stack's URL (the one verification and the release proof check), and on the spec's custom domain once its DNS
+ * points at Railway.
  */
 export function buildRailway(spec: StackSpec, context: BuildContext, opts?: pulumi.ComponentResourceOptions): TargetOutputs {
   const datastores: RailwayDatastore[] = spec.services
@@ -64,8 +83,11 @@ export function buildRailway(spec: StackSpec, context: BuildContext, opts?: pulu
       secrets: context.secrets,
       datastores,
       region: spec.region,
+      port: spec.build.port,
+      domain: spec.domain,
     },
     opts,
   );
-  return { url: app.dashboardUrl, dashboardUrl: app.dashboardUrl, urls: { dashboard: app.dashboardUrl }, releaseProof: app.releaseProof };
+  const urls = { app: app.url, dashboard: app.dashboardUrl, ...(app.customDomainUrl ? { custom_domain: app.customDomainUrl } : {}) };
+  return { url: app.url, dashboardUrl: app.dashboardUrl, urls, releaseProof: app.releaseProof };
 }

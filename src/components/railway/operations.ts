@@ -5,6 +5,10 @@ const PROJECT = `id name description environments { ${NAMED} } services { ${NAME
 // Names and descriptions only: a page of whole projects would be a heavy query for a lookup.
 const PROJECT_PAGE = "edges { node { id name description } } pageInfo { hasNextPage endCursor }";
 
+const SERVICE_DOMAIN = "id domain targetPort";
+// A custom domain's DNS records are what its owner must add at their DNS provider before Railway serves it.
+const CUSTOM_DOMAIN = "id domain targetPort status { dnsRecords { recordType fqdn requiredValue purpose } }";
+
 /**
  * The GraphQL operations of Railway's public API this product uses: one document each (checked against Railway's
  * schema by the tests), and what repeating it could do.
@@ -39,6 +43,17 @@ export const OPERATIONS = {
     document:
       "query serviceInstance($serviceId: String!, $environmentId: String!) { serviceInstance(serviceId: $serviceId, environmentId: $environmentId) { activeDeployments { id status } latestDeployment { id status } domains { serviceDomains { domain } customDomains { domain } } } }",
   },
+  // The domains that reach a service in one environment, with what the product needs to keep them as the spec says.
+  serviceInstanceDomains: {
+    kind: "read",
+    document: `query serviceInstanceDomains($serviceId: String!, $environmentId: String!) { serviceInstance(serviceId: $serviceId, environmentId: $environmentId) { domains { serviceDomains { ${SERVICE_DOMAIN} } customDomains { ${CUSTOM_DOMAIN} } } } }`,
+  },
+  // Railway names the domain itself, so nothing tells two creates apart: the caller looks for one before each.
+  serviceDomainCreate: { kind: "create", document: `mutation serviceDomainCreate($input: ServiceDomainCreateInput!) { serviceDomainCreate(input: $input) { ${SERVICE_DOMAIN} } }` },
+  // Sets the domain's target port to the given value, so repeating it sets the same value again.
+  serviceDomainUpdate: { kind: "update", document: "mutation serviceDomainUpdate($input: ServiceDomainUpdateInput!) { serviceDomainUpdate(input: $input) }" },
+  customDomainCreate: { kind: "create", document: `mutation customDomainCreate($input: CustomDomainCreateInput!) { customDomainCreate(input: $input) { ${CUSTOM_DOMAIN} } }` },
+  customDomainDelete: { kind: "delete", document: "mutation customDomainDelete($id: String!) { customDomainDelete(id: $id) }" },
   workflowStatus: { kind: "read", document: "query workflowStatus($workflowId: String!) { workflowStatus(workflowId: $workflowId) { status error } }" },
 } as const satisfies Record<string, { kind: RequestKind; document: string }>;
 

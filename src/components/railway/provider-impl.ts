@@ -2,6 +2,7 @@ import { exitWhenEngineGone } from "../engine-watchdog";
 import { RAILWAY_DASHBOARD, RailwayClient } from "./api";
 import { railwayCredential, TOKEN_VARIABLES, type RailwayTokenKind } from "./credentials";
 import { deployDatabase, type RailwayEngine } from "./databases";
+import { syncDomains, type RailwayServiceDomains } from "./domains";
 
 // Loaded only in the provider process the engine starts: it must not outlive that engine.
 exitWhenEngineGone();
@@ -30,10 +31,14 @@ export interface RailwayProjectInputs {
   readonly datastores: RailwayDatastore[];
   /** Railway region every service runs in (`us-east4-eqdc4a`). @default Railway's choice */
   readonly region?: string | null;
+  /** Port the app listens on, which its public domains route to. @default Railway's choice */
+  readonly targetPort?: number | null;
+  /** Custom domain of the app, e.g. `shop.example.com`. @default none */
+  readonly customDomain?: string | null;
 }
 
 /** Outputs of a Railway project. */
-export interface RailwayProjectOutputs extends RailwayProjectInputs {
+export interface RailwayProjectOutputs extends RailwayProjectInputs, Partial<RailwayServiceDomains> {
   readonly projectId: string;
   readonly environmentId: string;
   readonly serviceId: string;
@@ -73,7 +78,7 @@ export function appVariables(inputs: RailwayProjectInputs, references: Readonly<
 }
 
 /** What `deployServices` made. */
-type Deployed = Pick<RailwayProjectOutputs, "serviceId" | "datastoreServiceIds" | "datastoreReferences">;
+type Deployed = Pick<RailwayProjectOutputs, "serviceId" | "datastoreServiceIds" | "datastoreReferences"> & RailwayServiceDomains;
 
 /**
  * Deploys the datastores from Railway's templates and the app service into one environment, runs them in the
@@ -94,7 +99,8 @@ async function deployServices(api: RailwayClient, projectId: string, environment
   made.push(service.id);
   if (region) await api.placeService(service.id, environmentId, region);
   await api.setVariables(projectId, environmentId, service.id, appVariables(inputs, datastoreReferences));
-  return { serviceId: service.id, datastoreServiceIds, datastoreReferences };
+  const domains = await syncDomains(api, { projectId, environmentId, serviceId: service.id, targetPort: inputs.targetPort ?? null, customDomain: inputs.customDomain ?? null });
+  return { serviceId: service.id, datastoreServiceIds, datastoreReferences, ...domains };
 }
 
 /**
@@ -142,7 +148,7 @@ async function createInTokenProject(api: RailwayClient, inputs: RailwayProjectIn
 }
 
 function outputs(inputs: RailwayProjectInputs, projectId: string, environmentId: string, deployed: Deployed, ownsProject: boolean): RailwayProjectOutputs {
-  return { ...inputs, region: inputs.region ?? null, projectId, environmentId, ...deployed, ownsProject, dashboardUrl: `${RAILWAY_DASHBOARD}/project/${projectId}` };
+  return { ...inputs, region: inputs.region ?? null, targetPort: inputs.targetPort ?? null, projectId, environmentId, ...deployed, ownsProject, dashboardUrl: `${RAILWAY_DASHBOARD}/project/${projectId}` };
 }
 
 /** Reads the project; one deleted outside Pulumi (or, in a project token's project, an app service deleted) is reported gone. */
@@ -153,7 +159,11 @@ export async function readProject(id: string, props: RailwayProjectOutputs): Pro
   return { id, props };
 }
 
-/** Sets the app's variables to exactly the new ones and moves every service to a new region (other changes replace). */
+/**
+ * Sets the app's variables to exactly the new ones, moves every service to a new region and keeps the service's
+ * domains as the spec says: its Railway domain (made for a stack that had none) on the new port, the new custom
+ * domain instead of the old one (other changes replace).
+ */
 export async function updateProject(id: string, olds: RailwayProjectOutputs, news: RailwayProjectInputs): Promise<{ outs: RailwayProjectOutputs }> {
   const api = clientFor(olds);
   const projectId = olds.projectId ?? id;
@@ -162,21 +172,35 @@ export async function updateProject(id: string, olds: RailwayProjectOutputs, new
     for (const serviceId of [...Object.values(olds.datastoreServiceIds ?? {}), olds.serviceId]) await api.placeService(serviceId, olds.environmentId, region, olds.region ?? null);
   }
   await api.setVariables(projectId, olds.environmentId, olds.serviceId, appVariables(news, olds.datastoreReferences ?? {}));
-  return { outs: { ...olds, ...news, region } };
+  const domains = await syncDomains(api, {
+    projectId,
+    environmentId: olds.environmentId,
+    serviceId: olds.serviceId,
+    targetPort: news.targetPort ?? null,
+    customDomain: news.customDomain ?? null,
+    previousCustomDomain: olds.customDomain ?? null,
+  });
+  return { outs: { ...olds, ...news, region, targetPort: news.targetPort ?? null, ...domains } };
 }
 
-/** Deletes the project and everything in it, or in a project token's project only the services this product made (already gone counts as deleted). */
+/**
+ * Deletes the project and everything in it, or in a project token's project only the services this product made
+ * (already gone counts as deleted); Railway deletes a service's domains with it.
+ */
 export async function deleteProject(id: string, props?: RailwayProjectOutputs): Promise<void> {
   const api = clientFor(props ?? { ownsProject: true });
   if (props?.ownsProject !== false) return api.deleteProject(id);
   for (const serviceId of [props.serviceId, ...Object.values(props.datastoreServiceIds ?? {})]) await api.deleteService(serviceId, props.environmentId);
 }
 
-/** Variables and the region update in place; a new name, environment, image or set of datastores replaces the project. */
+/**
+ * Variables, the region, the target port and the custom domain update in place, as does a stack recorded before its
+ * service had a public domain; a new name, environment, image or set of datastores replaces the project.
+ */
 export function diffProject(_id: string, olds: RailwayProjectOutputs, news: RailwayProjectInputs): { changes: boolean; replaces: string[]; deleteBeforeReplace: boolean } {
   const replaceKeys: (keyof RailwayProjectInputs)[] = ["name", "environment", "serviceName", "image", "datastores"];
-  const updateKeys: (keyof RailwayProjectInputs)[] = ["env", "secretEnv", "region"];
+  const updateKeys: (keyof RailwayProjectInputs)[] = ["env", "secretEnv", "region", "targetPort", "customDomain"];
   const differs = (key: keyof RailwayProjectInputs) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null);
   const replaces = replaceKeys.filter(differs);
-  return { changes: replaces.length > 0 || updateKeys.some(differs), replaces, deleteBeforeReplace: true };
+  return { changes: replaces.length > 0 || updateKeys.some(differs) || !olds.domain, replaces, deleteBeforeReplace: true };
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyDynamicProvider } from "../dynamic-provider";
 import { ApiBackedResource } from "../variables";
+import type { RailwayDnsRecord } from "./domains";
 import type { RailwayDatastore } from "./provider-impl";
 
 const projectProvider = lazyDynamicProvider("railway", { create: "createProject", read: "readProject", update: "updateProject", delete: "deleteProject", diff: "diffProject" });
@@ -27,6 +28,10 @@ export interface RailwayProjectArgs {
    * @example "europe-west4-drams3a"
    */
   readonly region?: string | null;
+  /** Port the app listens on, which its public domains route to. @default Railway's choice */
+  readonly targetPort?: number | null;
+  /** Custom domain of the app, e.g. "shop.example.com"; Railway serves it once its DNS records are in place. @default none */
+  readonly customDomain?: string | null;
 }
 
 /**
@@ -42,6 +47,12 @@ export class RailwayProject extends ApiBackedResource {
   public declare readonly serviceId: pulumi.Output<string>;
   /** Railway's id of the stack's environment. */
   public declare readonly environmentId: pulumi.Output<string>;
+  /** The app service's public domain, which Railway provides (`app-production-1a2b.up.railway.app`). */
+  public declare readonly domain: pulumi.Output<string>;
+  /** The custom domain as Railway serves it, or null. */
+  public declare readonly customDomain: pulumi.Output<string | null>;
+  /** The DNS records the custom domain's owner adds for Railway to serve it; empty without one. */
+  public declare readonly customDomainRecords: pulumi.Output<RailwayDnsRecord[]>;
 
   constructor(name: string, args: RailwayProjectArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = {
@@ -53,8 +64,10 @@ export class RailwayProject extends ApiBackedResource {
       secretEnv: args.secretEnv,
       datastores: [...(args.datastores ?? [])],
       region: args.region ?? null,
+      targetPort: args.targetPort ?? null,
+      customDomain: args.customDomain ?? null,
     };
-    const outputs = ["projectId", "environmentId", "serviceId", "datastoreServiceIds", "datastoreReferences", "ownsProject", "dashboardUrl"];
+    const outputs = ["projectId", "environmentId", "serviceId", "datastoreServiceIds", "datastoreReferences", "ownsProject", "dashboardUrl", "domain", "serviceDomainId", "customDomainRecords"];
     super(projectProvider, name, inputs, outputs, opts, "railway", "Project");
   }
 }

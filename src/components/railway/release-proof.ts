@@ -20,7 +20,7 @@ export interface ServiceInstanceAnswer {
 export type AskServiceInstance = (serviceId: string, environmentId: string) => Promise<ServiceInstanceAnswer>;
 
 /** The question through Railway's GraphQL API, with the deploying environment's token. */
-function railwayAsker(env: NodeJS.ProcessEnv): AskServiceInstance {
+export function railwayAsker(env: NodeJS.ProcessEnv): AskServiceInstance {
   return async (serviceId, environmentId) => {
     const credential = railwayCredential(env, "account");
     if (!credential) throw new Error("neither RAILWAY_API_TOKEN nor RAILWAY_TOKEN is set");
