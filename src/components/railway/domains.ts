@@ -92,7 +92,12 @@ export async function syncDomains(api: RailwayClient, placement: DomainPlacement
   // Only the domain the stack had is removed: one added in Railway by hand is the owner's to keep.
   const previous = placement.previousCustomDomain?.toLowerCase() ?? null;
   const stale = previous && previous !== wanted ? current.customDomains.find((d) => d.domain.toLowerCase() === previous) : undefined;
-  if (stale) await api.call("customDomainDelete", { id: stale.id });
+  if (stale) {
+    // A delete sent again after one whose answer was lost finds the domain gone, which is what it wanted.
+    await api.call("customDomainDelete", { id: stale.id }).catch((error: unknown) => {
+      if (!(error instanceof RailwayApiError && error.notFound)) throw error;
+    });
+  }
   let custom: CustomDomainNode | null = null;
   if (wanted) {
     const findCustom = async () => (await instanceDomains(api, serviceId, environmentId)).customDomains.find((d) => d.domain.toLowerCase() === wanted) ?? null;
