@@ -69,6 +69,13 @@ describe("Railway provider: the app's public domain, against a fake Railway API"
     expect(created.outs.customDomain).toBe("shop.example.com");
     expect(created.outs.customDomainRecords).toEqual([{ type: "CNAME", name: "shop.example.com", value: custom!.cnameTarget }]);
 
+    // Railway's answer is remote input: a record value no DNS record could have is never shown or logged.
+    const target = custom!.cnameTarget;
+    custom!.cnameTarget = "edge.up.railway.app\n[ok] deploy finished";
+    const hostile = await updateProject(created.id, created.outs, projectInputs("custom-domain", { datastores: [], targetPort: 3000, customDomain: "shop.example.com" }));
+    expect(hostile.outs.customDomainRecords).toEqual([]);
+    custom!.cnameTarget = target;
+
     // A custom domain added in Railway by hand is the owner's: the product neither claims nor removes it.
     fake().world.domains.resolvers.customDomainCreate(
       { input: { domain: "by-hand.example.com", projectId: created.id, environmentId: created.outs.environmentId, serviceId: created.outs.serviceId } },

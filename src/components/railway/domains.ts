@@ -61,10 +61,16 @@ async function instanceDomains(api: RailwayClient, serviceId: string, environmen
   return (await api.call<{ serviceInstance: { domains: InstanceDomains } }>("serviceInstanceDomains", { serviceId, environmentId })).serviceInstance.domains;
 }
 
-/** The records a custom domain's owner adds: Railway's traffic route and any ownership check, never an empty value. */
+// A record's value is shown to a person and logged: a DNS value's characters only, of a DNS value's length.
+const DNS_VALUE = /^[\w.=+/:-]{1,255}$/;
+
+/**
+ * The records a custom domain's owner adds: Railway's traffic route and any ownership check. A record whose name is
+ * not a host name or whose value is empty or not a DNS value is left out, never shown.
+ */
 function dnsRecords(node: CustomDomainNode): RailwayDnsRecord[] {
   return node.status.dnsRecords
-    .filter((r) => r.requiredValue)
+    .filter((r) => HOSTNAME.test(r.fqdn) && DNS_VALUE.test(r.requiredValue) && /^[A-Z_]{1,40}$/.test(r.recordType))
     .map((r) => ({ type: r.recordType.replace(/^DNS_RECORD_TYPE_/, ""), name: r.fqdn, value: r.requiredValue }));
 }
 

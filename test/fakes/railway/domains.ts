@@ -10,8 +10,8 @@ export interface FakeDomain {
   readonly environmentId: string;
   readonly serviceId: string;
   targetPort: number | null;
-  /** For a custom domain: the value its CNAME record must have. */
-  readonly cnameTarget: string | null;
+  /** For a custom domain: the value its CNAME record must have (a test may make it hostile). */
+  cnameTarget: string | null;
 }
 
 /** What the domain resolvers need of the fake's world: who may touch a service in an environment. */
