@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createProject, deleteProject, diffProject, updateProject, type RailwayProjectOutputs } from "../../src/components/railway/provider-impl";
+import { createProject, deleteProject, diffProject, readProject, updateProject, type RailwayProjectOutputs } from "../../src/components/railway/provider-impl";
 import { railwayActiveDeployment, railwayAsker } from "../../src/components/railway/release-proof";
 import type { IdentityContext } from "../../src/components/release-identity-types";
 import { FAKE_WORKSPACES } from "../fakes/railway-api";
@@ -42,13 +42,18 @@ describe("Railway provider: the app's public domain, against a fake Railway API"
     const { outs } = await updateProject(created.id, created.outs, news);
     expect(domainsOf(outs).map((d) => [d.domain, d.targetPort])).toEqual([[created.outs.domain, 8080]]);
 
-    // A stack whose state predates the domain: no input changed, yet its update is due and makes the domain.
-    const { domain: _domain, serviceDomainId: _id, customDomainRecords: _records, ...before } = outs;
+    // A domain deleted in Railway leaves the state on refresh; with no input changed, the update is still due and
+    // gives the service its domain again (as for a stack recorded before the product made domains).
     fake().world.domains.removeService(outs.serviceId, [outs.environmentId]);
+    const read = await readProject(created.id, outs);
+    expect(read.props).toBeDefined();
+    expect(read.props).not.toHaveProperty("domain");
+    const before = read.props!;
     expect(diffProject(created.id, before, news).changes).toBe(true);
     const refreshed = await updateProject(created.id, before, news);
     expect(domainsOf(outs)).toHaveLength(1);
     expect(refreshed.outs.domain).toBe(domainsOf(outs)[0]!.domain);
+    expect((await readProject(created.id, refreshed.outs)).props).toMatchObject({ domain: refreshed.outs.domain });
     await deleteProject(created.id, refreshed.outs);
   });
 

@@ -123,6 +123,16 @@ export async function syncDomains(api: RailwayClient, placement: DomainPlacement
   };
 }
 
+/** Whether the service still has this Railway domain in the environment (false also when the service is gone). */
+export async function hasServiceDomain(api: RailwayClient, serviceId: string, environmentId: string, domain: string): Promise<boolean> {
+  try {
+    return (await instanceDomains(api, serviceId, environmentId)).serviceDomains.some((d) => d.domain.toLowerCase() === domain.toLowerCase());
+  } catch (error) {
+    if (error instanceof RailwayApiError && error.notFound) return false;
+    throw error;
+  }
+}
+
 /** The next step a custom domain leaves: the DNS records to add, in words a person follows at their DNS provider. */
 export function dnsStep(domain: string, records: readonly RailwayDnsRecord[]): string {
   if (records.length === 0) return `Point the DNS of ${domain} at Railway and wait for its certificate`;

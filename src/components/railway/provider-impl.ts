@@ -2,7 +2,7 @@ import { exitWhenEngineGone } from "../engine-watchdog";
 import { RAILWAY_DASHBOARD, RailwayClient } from "./api";
 import { railwayCredential, TOKEN_VARIABLES, type RailwayTokenKind } from "./credentials";
 import { deployDatabase, type RailwayEngine } from "./databases";
-import { syncDomains, type RailwayServiceDomains } from "./domains";
+import { hasServiceDomain, syncDomains, type RailwayServiceDomains } from "./domains";
 
 // Loaded only in the provider process the engine starts: it must not outlive that engine.
 exitWhenEngineGone();
@@ -151,11 +151,19 @@ function outputs(inputs: RailwayProjectInputs, projectId: string, environmentId:
   return { ...inputs, region: inputs.region ?? null, targetPort: inputs.targetPort ?? null, projectId, environmentId, ...deployed, ownsProject, dashboardUrl: `${RAILWAY_DASHBOARD}/project/${projectId}` };
 }
 
-/** Reads the project; one deleted outside Pulumi (or, in a project token's project, an app service deleted) is reported gone. */
+/**
+ * Reads the project; one deleted outside Pulumi (or, in a project token's project, an app service deleted) is reported
+ * gone, and a service domain deleted in Railway is dropped from the state.
+ */
 export async function readProject(id: string, props: RailwayProjectOutputs): Promise<{ id?: string; props?: RailwayProjectOutputs }> {
   const project = await clientFor(props).getProject(props.projectId ?? id);
   if (!project) return {};
   if (props.ownsProject === false && !project.services.some((s) => s.id === props.serviceId)) return {};
+  // A domain removed in Railway leaves the state, so the next update gives the service one again.
+  if (props.domain && !(await hasServiceDomain(clientFor(props), props.serviceId, props.environmentId, props.domain))) {
+    const { domain: _domain, serviceDomainId: _id, ...rest } = props;
+    return { id, props: rest };
+  }
   return { id, props };
 }
 
