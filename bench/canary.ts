@@ -11,11 +11,11 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { localRollout } from "../src/automation/canary-watch";
-import { planAndDeploy } from "../src/automation/deploy";
-import { destroyStack } from "../src/automation/operations";
-import { ensurePulumi } from "../src/automation/toolchain";
-import { openWorkspace, type PlannerWorkspace } from "../src/automation/workspace";
+import { localRollout } from "../src/automation/engine/canary-watch";
+import { planAndDeploy } from "../src/automation/release/deploy";
+import { destroyStack } from "../src/automation/engine/operations";
+import { ensurePulumi } from "../src/toolchain/pulumi";
+import { openWorkspace, type PlannerWorkspace } from "../src/automation/index";
 
 const rounds = Math.max(5, Number(process.argv[2] ?? 5));
 const stepSeconds = Math.max(1, Number(process.argv[3] ?? 3));

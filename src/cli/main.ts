@@ -1,4 +1,4 @@
-import { InterruptedError } from "../automation/errors";
+import { InterruptedError } from "../automation/index";
 import { isFailure } from "../outcome";
 import { closestMatches } from "../planner/names";
 import { parseCommandLine } from "./arguments";

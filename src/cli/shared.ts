@@ -1,8 +1,7 @@
 import { identifierSchema, stackNameFor } from "../planner/spec";
 import { failure, type FailureResult } from "../outcome";
-import { AutomationError } from "../automation/errors";
+import { AutomationError, type WorkspaceOptions } from "../automation/index";
 import type { CliContext, CommandArgs, CommandOutput, FlagSpec } from "./command";
-import type { WorkspaceOptions } from "../automation/workspace";
 import { EXIT_CODES } from "./exit-codes";
 
 /** Flags of every command that works on a workspace. */

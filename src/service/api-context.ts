@@ -1,6 +1,6 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
-import type { PlannerWorkspace } from "../automation/workspace";
+import type { PlannerWorkspace } from "../automation/index";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { failure } from "../outcome";
 import { forbidden, UNAUTHENTICATED } from "./api-errors";

@@ -1,6 +1,12 @@
 import type { Pool } from "pg";
-import { AUDIT_GENESIS, entryHash, mirrorAudit, type AuditEntry, type AuditRecord } from "../automation/audit";
-import { verifyChain } from "../automation/audit-verify";
+import {
+  AUDIT_GENESIS,
+  entryHash,
+  mirrorAudit,
+  type AuditEntry,
+  type AuditRecord,
+  verifyChain,
+} from "../automation/index";
 import { inLockedTransaction } from "./locked-transaction";
 import { SERVICE_SCHEMA } from "./migrations";
 import { chainLinks, insertEntry, lastHash, newestEntries } from "./repositories/audit-entries";

@@ -3,12 +3,11 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Pool } from "pg";
 import { freeLoopbackPort, loopbackPortIsFree } from "../ports";
-import { isSameProcess } from "../automation/process-liveness";
+import { isSameProcess, type ServiceStateRecord } from "../automation/index";
 import { startEmbeddedPostgres, stopOrphanedServer } from "./embedded-postgres";
 import { migrate, PULUMI_STATE_TABLE } from "./migrations";
 import { EmbeddedPostgresError, type PostgresBinaries } from "./postgres-runtime";
 import { failure, type FailureResult } from "../outcome";
-import type { ServiceStateRecord } from "../automation/service-state";
 
 /** The service's PostgreSQL: a pool, and how to let go of it. */
 export interface ServiceDatabase {

@@ -9,7 +9,7 @@
  */
 import "./packages-present";
 
-export { SERVICE_PACKAGES, SERVICE_PART_PACKAGES, installCommand, OptionalPackagesMissingError, type ServicePackage } from "../automation/service-packages";
+export { SERVICE_PACKAGES, SERVICE_PART_PACKAGES, installCommand, OptionalPackagesMissingError, type ServicePackage } from "../automation/index";
 export { openServiceDatabase, pulumiStateUrl, credentialRedactor, type ServiceDatabase, type ServiceDatabaseOptions } from "./database";
 export { openJobQueue, DEPLOYMENTS_QUEUE, type JobQueue, type JobSendOptions, type DeploymentJob } from "./queue";
 export { buildApi, API_ROUTES, type ApiOptions } from "./api";

@@ -1,4 +1,4 @@
-import { requireServicePackages, SERVICE_PART_PACKAGES } from "../automation/service-packages";
+import { requireServicePackages, SERVICE_PART_PACKAGES } from "../automation/index";
 
 // Loaded first by the service's entry point: a missing optional package is then reported by name with its install
 // command, instead of as a bare "Cannot find module" from deep inside the HTTP framework. The embedded PostgreSQL's

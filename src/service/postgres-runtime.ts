@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, chown, cp, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { AutomationError } from "../automation/errors";
+import { AutomationError } from "../automation/index";
 
 /** The embedded PostgreSQL could not be set up or started; the message says why, the fix what to do. */
 export class EmbeddedPostgresError extends AutomationError {

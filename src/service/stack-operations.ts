@@ -1,10 +1,14 @@
 import { readFile, stat } from "node:fs/promises";
-import { deployPinned, planAndDeploy, type PinnedDeployment } from "../automation/deploy";
-import { AutomationError } from "../automation/errors";
-import { destroyStack } from "../automation/operations";
-import { promote } from "../automation/promote";
-import { rollback } from "../automation/rollback";
-import type { PlannerWorkspace } from "../automation/workspace";
+import {
+  deployPinned,
+  planAndDeploy,
+  type PinnedDeployment,
+  AutomationError,
+  destroyStack,
+  promote,
+  rollback,
+  type PlannerWorkspace,
+} from "../automation/index";
 import { failure } from "../outcome";
 import { isRedeployShape } from "../planner/request";
 import { stackNameFor } from "../planner/spec";

@@ -1,10 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { appLogTail, followAppLog, MAX_LOG_LINES } from "../automation/app-logs";
-import { AutomationError } from "../automation/errors";
-import { stackHistory } from "../automation/history";
-import { listStacks } from "../automation/stack-list";
-import { stackOutputs } from "../automation/stack-queries";
-import { stackStatus } from "../automation/stack-status";
+import {
+  appLogTail,
+  followAppLog,
+  MAX_LOG_LINES,
+  AutomationError,
+  stackHistory,
+  listStacks,
+  stackOutputs,
+  stackStatus,
+} from "../automation/index";
 import { failure } from "../outcome";
 import { identifierSchema, stackNameFor } from "../planner/spec";
 import { type ApiContext, authenticate, authorized, isReply, openStream, REVOKED_EVENT, type RouteModule, storable } from "./api-context";

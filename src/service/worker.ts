@@ -1,7 +1,11 @@
 import os from "node:os";
-import { PROJECT_NAME, type PlannerWorkspace } from "../automation/workspace";
-import { breakStaleLocks } from "../automation/locks";
-import { isSameProcess } from "../automation/process-liveness";
+import {
+  PROJECT_NAME,
+  type PlannerWorkspace,
+  breakStaleLocks,
+  isSameProcess,
+  type PinnedDeployment,
+} from "../automation/index";
 import type { ServiceDatabase } from "./database";
 import { getDeployment, MAX_ATTEMPTS, type DeploymentNotifier } from "./deployments";
 import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
@@ -9,7 +13,6 @@ import { isTransientFailure } from "../outcome";
 import { appendEvent } from "./repositories/deployment-events";
 import { claimDeployment, finishDeployment, requeueDeployment, runState, type ClaimedDeployment } from "./repositories/deployments";
 import { loadBundle, pruneBundles } from "./repositories/bundles";
-import type { PinnedDeployment } from "../automation/deploy";
 import { unpackArchive } from "../packager/archive";
 import { PackageError } from "../packager/index";
 import type { StackSpec } from "../planner/spec";

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { appendAudit, auditLogPath, readAudit } from "../../src/automation/audit";
-import { queryAudit, verifyAudit } from "../../src/automation/audit-verify";
+import { appendAudit, auditLogPath, readAudit } from "../../src/automation/records/audit";
+import { queryAudit, verifyAudit } from "../../src/automation/records/audit-verify";
 import { SecretMasker } from "../../src/secrets/index";
 
 const BIN = path.resolve(__dirname, "..", "..", "bin", "deployment-planner.cjs");

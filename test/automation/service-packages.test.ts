@@ -10,7 +10,7 @@ import {
   SERVICE_PACKAGES,
   servicePackagesFor,
   type ServicePackage,
-} from "../../src/automation/service-packages";
+} from "../../src/automation/workspace/service-packages";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const manifest = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")) as {
@@ -89,8 +89,8 @@ describe("the service's packages are optional for a library user", () => {
     expect([...modules].filter((file) => file.includes(`${path.sep}cli${path.sep}`))).toEqual([]);
     // `pg` is loaded, on first use, only by the reader of Pulumi's PostgreSQL state backend.
     const loaders = Object.fromEntries(NAMES.filter((name) => packages.has(name)).map((name) => [name, packages.get(name)]));
-    expect(loaders).toEqual({ pg: path.join("src", "automation", "postgres-state.ts") });
-    expect(readFileSync(path.join(REPO, "src", "automation", "postgres-state.ts"), "utf8")).not.toMatch(/^import\s+(?!type\b).*from\s+"pg"/m);
+    expect(loaders).toEqual({ pg: path.join("src", "automation", "backend", "postgres-state.ts") });
+    expect(readFileSync(path.join(REPO, "src", "automation", "backend", "postgres-state.ts"), "utf8")).not.toMatch(/^import\s+(?!type\b).*from\s+"pg"/m);
   });
 });
 

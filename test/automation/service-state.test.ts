@@ -11,7 +11,7 @@ import {
   recordServiceState,
   serviceStateBackend,
   type ServiceStateRecord,
-} from "../../src/automation/service-state";
+} from "../../src/automation/backend/service-state";
 import { freeLoopbackPort } from "../../src/ports";
 
 const TABLE = "deployment_planner_pulumi_state";

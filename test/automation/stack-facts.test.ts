@@ -1,10 +1,10 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import type { AuditEntry } from "../../src/automation/audit";
-import type { HistoryEntry } from "../../src/automation/history";
-import { outcomeOf, type RecordedOperations } from "../../src/automation/operation-outcomes";
-import { describeOperationLine, describePast, describeServing, stackFacts } from "../../src/automation/stack-facts";
-import { describeOperation, messageSummary, noteMessage, readNote } from "../../src/automation/update-message";
+import type { AuditEntry } from "../../src/automation/records/audit";
+import type { HistoryEntry } from "../../src/automation/engine/history";
+import { outcomeOf, type RecordedOperations } from "../../src/automation/engine/operation-outcomes";
+import { describeOperationLine, describePast, describeServing, stackFacts } from "../../src/automation/engine/stack-facts";
+import { describeOperation, messageSummary, noteMessage, readNote } from "../../src/automation/engine/update-message";
 import { formatDoneChanges } from "../../src/cli/shared";
 
 /** A history entry as `stackHistory` returns it; override what the case is about. */

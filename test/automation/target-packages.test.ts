@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkTargetPackages, TARGET_PACKAGES } from "../../src/automation/target-packages";
+import { checkTargetPackages, TARGET_PACKAGES } from "../../src/automation/workspace/target-packages";
 import { TARGETS } from "../../src/planner/spec";
 
 /** A resolver that finds every package except the named ones. */

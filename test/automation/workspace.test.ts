@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ensurePulumi, type PulumiToolchain } from "../../src/automation/toolchain";
-import { openWorkspace } from "../../src/automation/workspace";
+import { ensurePulumi, type PulumiToolchain } from "../../src/toolchain/pulumi";
+import { openWorkspace } from "../../src/automation/index";
 import { TEST_PASSPHRASE } from "../support/engine";
 
 describe("a workspace's project file", () => {

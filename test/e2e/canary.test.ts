@@ -2,12 +2,12 @@ import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAudit } from "../../src/automation/audit";
-import { localRollout } from "../../src/automation/canary-watch";
-import { planAndDeploy } from "../../src/automation/deploy";
-import { stackHistory } from "../../src/automation/history";
-import { destroyStack } from "../../src/automation/operations";
-import { currentStackSpec } from "../../src/automation/stack-queries";
+import { readAudit } from "../../src/automation/records/audit";
+import { localRollout } from "../../src/automation/engine/canary-watch";
+import { planAndDeploy } from "../../src/automation/release/deploy";
+import { stackHistory } from "../../src/automation/engine/history";
+import { destroyStack } from "../../src/automation/engine/operations";
+import { currentStackSpec } from "../../src/automation/engine/stack-queries";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { releaseAccounting } from "../support/processes";
 

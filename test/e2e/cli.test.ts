@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FALLBACK_LANGUAGE_HOST_VERSION, PULUMI_VERSION } from "../../src/automation/toolchain";
+import { FALLBACK_LANGUAGE_HOST_VERSION, PULUMI_VERSION } from "../../src/toolchain/pulumi";
 import { TEST_PASSPHRASE } from "../support/engine";
 import { filesContaining, processesUnder } from "../support/processes";
 

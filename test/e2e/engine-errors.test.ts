@@ -1,8 +1,8 @@
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { OperationCancelledError, StackLockedError } from "../../src/automation/errors";
-import { destroyStack, refreshStack, upStack } from "../../src/automation/operations";
+import { OperationCancelledError, StackLockedError } from "../../src/automation/workspace/errors";
+import { destroyStack, refreshStack, upStack } from "../../src/automation/engine/operations";
 import { packageSource } from "../../src/packager/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { processesUnder } from "../support/processes";

@@ -2,8 +2,8 @@ import http from "node:http";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planAndDeploy } from "../../src/automation/deploy";
-import { destroyStack } from "../../src/automation/operations";
+import { planAndDeploy } from "../../src/automation/release/deploy";
+import { destroyStack } from "../../src/automation/engine/operations";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 /**

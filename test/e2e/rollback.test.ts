@@ -2,10 +2,10 @@ import { spawn } from "node:child_process";
 import { cp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAudit } from "../../src/automation/audit";
-import { stackHistory } from "../../src/automation/history";
-import { destroyStack } from "../../src/automation/operations";
-import { rollback } from "../../src/automation/rollback";
+import { readAudit } from "../../src/automation/records/audit";
+import { stackHistory } from "../../src/automation/engine/history";
+import { destroyStack } from "../../src/automation/engine/operations";
+import { rollback } from "../../src/automation/release/rollback";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { startPoller } from "../support/processes";
 
@@ -93,8 +93,8 @@ describe("rollback on the local target", () => {
   });
 
   it("keeps the bundles of the last N successful versions, and a rollback past them fails its pre-check", async () => {
-    const { planAndDeploy } = await import("../../src/automation/deploy");
-    const { pruneArtifacts } = await import("../../src/automation/artifact-retention");
+    const { planAndDeploy } = await import("../../src/automation/release/deploy");
+    const { pruneArtifacts } = await import("../../src/automation/release/artifact-retention");
     const retained = uniqueId("keep");
     const digests: string[] = [];
     for (const version of ["k1", "k2", "k3", "k4"]) {

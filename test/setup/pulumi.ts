@@ -1,4 +1,4 @@
-import { ensurePulumi } from "../../src/automation/toolchain";
+import { ensurePulumi } from "../../src/toolchain/pulumi";
 
 /**
  * Finds or builds the pinned Pulumi CLI and language host once for the whole run, so the first `npm test` on a fresh

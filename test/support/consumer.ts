@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { copyFile, mkdir, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { defaultCacheRoot } from "../../src/automation/toolchain";
+import { defaultCacheRoot } from "../../src/toolchain/pulumi";
 
 export const REPO = path.resolve(__dirname, "..", "..");
 export const PULUMI_SDK_VERSION = "3.248.0";

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ensurePulumi } from "../../src/automation/toolchain";
-import { openWorkspace, type PlannerWorkspace } from "../../src/automation/workspace";
+import { ensurePulumi } from "../../src/toolchain/pulumi";
+import { openWorkspace, type PlannerWorkspace } from "../../src/automation/index";
 
 /** Fixed passphrase of test stacks; the tests' secrets provider. */
 export const TEST_PASSPHRASE = "test-passphrase-not-a-secret";

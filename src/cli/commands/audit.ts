@@ -1,5 +1,4 @@
-import { queryAudit, verifyAudit } from "../../automation/audit-verify";
-import { workspaceDataDir } from "../../automation/workspace";
+import { queryAudit, verifyAudit, workspaceDataDir } from "../../automation/index";
 import { failure } from "../../outcome";
 import { identifierSchema } from "../../planner/spec";
 import type { CliCommand } from "../command";

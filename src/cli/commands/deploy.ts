@@ -1,6 +1,5 @@
 import path from "node:path";
-import { planAndDeploy, type DeployResult } from "../../automation/deploy";
-import { osUserName } from "../../automation/principal";
+import { planAndDeploy, type DeployResult, osUserName } from "../../automation/index";
 import { isFailure } from "../../outcome";
 import { readRequestDocument } from "../../planner/index";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";

@@ -1,7 +1,6 @@
-import { describeCredentials } from "../../automation/credentials";
+import { describeCredentials, openWorkspace } from "../../automation/index";
 import { PACKAGE_ROOT_ENV } from "../../components/dynamic-provider";
-import { ensurePulumi, PULUMI_VERSION, type LanguageHost } from "../../automation/toolchain";
-import { openWorkspace } from "../../automation/workspace";
+import { ensurePulumi, PULUMI_VERSION, type LanguageHost } from "../../toolchain/pulumi";
 import type { CliCommand } from "../command";
 import { WORKSPACE_FLAGS, errorOutput, workspaceOptions } from "../shared";
 

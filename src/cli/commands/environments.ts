@@ -1,10 +1,15 @@
-import { collectExpiredPreviews } from "../../automation/gc";
-import { listStacks } from "../../automation/stack-list";
-import { osUserName } from "../../automation/principal";
-import { describeLiveRelease } from "../../automation/live-release";
-import { describeRollout, stackStatus } from "../../automation/stack-status";
-import { describeOperationLine, describeServing, type OperationFacts } from "../../automation/stack-facts";
-import { openWorkspace } from "../../automation/workspace";
+import {
+  collectExpiredPreviews,
+  listStacks,
+  osUserName,
+  describeLiveRelease,
+  describeRollout,
+  stackStatus,
+  describeOperationLine,
+  describeServing,
+  type OperationFacts,
+  openWorkspace,
+} from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
 import { identifierSchema } from "../../planner/spec";
 import type { CliCommand } from "../command";

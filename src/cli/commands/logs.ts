@@ -1,5 +1,4 @@
-import { appLogTail, followAppLog, MAX_LOG_LINES } from "../../automation/app-logs";
-import { openWorkspace } from "../../automation/workspace";
+import { appLogTail, followAppLog, MAX_LOG_LINES, openWorkspace } from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
 import { errorOutput, failureOutput, stackFromArgs, WORKSPACE_FLAGS, workspaceOptions } from "../shared";

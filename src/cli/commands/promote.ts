@@ -1,5 +1,4 @@
-import { promote } from "../../automation/promote";
-import { osUserName } from "../../automation/principal";
+import { promote, osUserName } from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, formatChanges, lockWaitFromArgs, workspaceOptions } from "../shared";

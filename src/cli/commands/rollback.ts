@@ -1,5 +1,4 @@
-import { rollback } from "../../automation/rollback";
-import { osUserName } from "../../automation/principal";
+import { rollback, osUserName } from "../../automation/index";
 import { isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";

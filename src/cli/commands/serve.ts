@@ -1,8 +1,14 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { backendStateRecord, recordServiceState } from "../../automation/service-state";
-import { checkServicePackages, servicePackagesFor } from "../../automation/service-packages";
-import { openWorkspace, workspaceDataDir, type PlannerWorkspace } from "../../automation/workspace";
+import {
+  backendStateRecord,
+  recordServiceState,
+  checkServicePackages,
+  servicePackagesFor,
+  openWorkspace,
+  workspaceDataDir,
+  type PlannerWorkspace,
+} from "../../automation/index";
 import { failure, isFailure, type FailureResult } from "../../outcome";
 import { EMPTY_SERVICE_CONFIG, loadServiceConfig, type ServiceConfig } from "../../service/config";
 import { credentialRedactor, openServiceDatabase, pulumiStateUrl, serviceDatabaseFailure, type ServiceDatabase } from "../../service/database";

@@ -1,11 +1,15 @@
-import { destroyStack, refreshStack } from "../../automation/operations";
-import { stackHistory } from "../../automation/history";
-import { stackOutputs } from "../../automation/stack-queries";
-import { osUserName } from "../../automation/principal";
-import { openWorkspace } from "../../automation/workspace";
-import { describeHolder, unlockStack } from "../../automation/locks";
+import {
+  destroyStack,
+  refreshStack,
+  stackHistory,
+  stackOutputs,
+  osUserName,
+  openWorkspace,
+  describeHolder,
+  unlockStack,
+  type PlannerWorkspace,
+} from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
-import type { PlannerWorkspace } from "../../automation/workspace";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, formatDoneChanges, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
 

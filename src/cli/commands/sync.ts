@@ -1,5 +1,4 @@
-import { sync } from "../../automation/sync";
-import { osUserName } from "../../automation/principal";
+import { sync, osUserName } from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";

@@ -1,5 +1,4 @@
-import { checkServicePackages, servicePackagesFor } from "../../automation/service-packages";
-import { workspaceDataDir } from "../../automation/workspace";
+import { checkServicePackages, servicePackagesFor, workspaceDataDir } from "../../automation/index";
 import { failure } from "../../outcome";
 import { identifierSchema } from "../../planner/spec";
 import { openServiceDatabase, serviceDatabaseFailure } from "../../service/database";
