@@ -7,10 +7,10 @@ import { isExecutableFile, runGoBuild, runTool } from "./run";
 export { defaultCacheRoot, PACKAGE_ROOT };
 
 /**
- * The Pulumi release the toolchain is pinned to: the CLI and `@pulumi/pulumi`. 3.248.0 is the newest release whose
- * SDK still declares Node.js 20 support and whose CLI the Go module proxy serves as source.
+ * The Pulumi release the toolchain is pinned to: the CLI and `@pulumi/pulumi`. 3.276.0 is the current release; its SDK
+ * declares Node.js 22, as this package does (engines `>=22.12.0`), and the Go module proxy serves its CLI as source.
  */
-export const PULUMI_VERSION = "3.248.0";
+export const PULUMI_VERSION = "3.276.0";
 
 /**
  * Version of the Node.js language host built from source where the release's own host cannot be had: the proxy
