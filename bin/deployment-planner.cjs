@@ -1,8 +1,20 @@
 #!/usr/bin/env node
-// The `deployment-planner` command: runs the compiled CLI. Compiled code is cached between runs where Node has its own
-// cache (22.1 and later); the Pulumi SDK, the bulk of it, loads only for commands that run the engine.
+// The `deployment-planner` command: runs the compiled CLI. Compiled code is cached between runs by Node's own cache;
+// the Pulumi SDK, the bulk of it, loads only for commands that run the engine.
+
+// The package and its Pulumi SDK need Node.js 22.12 or later (package.json `engines`). An older Node would fail later
+// with a syntax or module error far from the cause, so the command says what it needs before loading anything.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(
+    `deployment-planner: needs Node.js 22.12 or later (22 or 24 LTS), this is ${process.version}; ` +
+      "inside the package's own checkout `npm install` provides Node.js 22 to `npx` and `npm test`\n",
+  );
+  process.exit(1);
+}
+
 const { enableCompileCache } = require("node:module");
-if (typeof enableCompileCache === "function") enableCompileCache();
+enableCompileCache();
 
 let cli;
 try {
