@@ -12,11 +12,8 @@ import { spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { planAndDeploy } from "../src/automation/release/deploy";
-import { destroyStack } from "../src/automation/engine/operations";
-import { listStacks } from "../src/automation/engine/stack-list";
+import { planAndDeploy, destroyStack, listStacks, openWorkspace, PROJECT_NAME } from "../src/automation/index";
 import { ensurePulumi } from "../src/toolchain/pulumi";
-import { openWorkspace, PROJECT_NAME } from "../src/automation/index";
 
 const stackCount = Math.max(10, Number(process.argv[2] ?? 1000));
 const runs = Math.max(5, Number(process.argv[3] ?? 5));

@@ -11,10 +11,8 @@ import { spawn } from "node:child_process";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { planAndDeploy } from "../src/automation/release/deploy";
-import { destroyStack } from "../src/automation/engine/operations";
+import { planAndDeploy, destroyStack, openWorkspace, type PlannerWorkspace } from "../src/automation/index";
 import { ensurePulumi } from "../src/toolchain/pulumi";
-import { openWorkspace, type PlannerWorkspace } from "../src/automation/index";
 
 const rounds = Math.max(5, Number(process.argv[2] ?? 5));
 const packageRoot = path.resolve(__dirname, "..");

@@ -22,9 +22,8 @@ import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises"
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { destroyStack } from "../src/automation/engine/operations";
+import { destroyStack, openWorkspace, workspaceDataDir } from "../src/automation/index";
 import { ensurePulumi } from "../src/toolchain/pulumi";
-import { openWorkspace, workspaceDataDir } from "../src/automation/index";
 import { credentialRedactor, openServiceDatabase, pulumiStateUrl, type ServiceDatabase } from "../src/service/database";
 import { createToken } from "../src/service/tokens";
 

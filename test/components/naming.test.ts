@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NAME_RULES, gcpLabels, physicalName } from "../../src/components/naming";
-import { checkTargetCredentials, describeCredentials } from "../../src/automation/release/credentials";
+import { checkTargetCredentials, describeCredentials } from "../../src/automation/index";
 
 describe("physical names", () => {
   it("lower-cases and joins the parts with the provider's separator", () => {

@@ -2,8 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planAndDeploy } from "../../src/automation/release/deploy";
-import { destroyStack } from "../../src/automation/engine/operations";
+import { planAndDeploy, destroyStack } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");

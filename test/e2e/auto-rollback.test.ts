@@ -1,11 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAudit } from "../../src/automation/records/audit";
-import { planAndDeploy } from "../../src/automation/release/deploy";
-import { stackHistory } from "../../src/automation/engine/history";
-import { destroyStack } from "../../src/automation/engine/operations";
-import { currentStackSpec } from "../../src/automation/engine/stack-queries";
+import { readAudit, planAndDeploy, stackHistory, destroyStack, currentStackSpec } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { startPoller } from "../support/processes";
 
@@ -51,7 +47,7 @@ describe("automatic rollback when an update fails its health check", () => {
     expect((await currentStackSpec(t.workspace, `${projectId}.staging`))?.version_name).toBe("v1");
 
     // The history read from the file backend's files is the one the engine lists: updates, a failed one, a refresh.
-    const { refreshStack } = await import("../../src/automation/engine/operations");
+    const { refreshStack } = await import("../../src/automation/index");
     await refreshStack(`${projectId}.staging`, { workspace: t.workspace });
     const fromFiles = await stackHistory(`${projectId}.staging`, { workspace: t.workspace });
     expect(fromFiles.map((e) => [e.version, e.kind, e.result])).toEqual([
@@ -80,7 +76,7 @@ describe("automatic rollback when an update fails its health check", () => {
     expect(audit.filter((e) => e.stack === stack && e.action === "deploy" && e.stage === "verify")).toMatchObject([{ update_version: 2 }]);
 
     // A later plain rollback never picks the update that failed its check.
-    const { rollback } = await import("../../src/automation/release/rollback");
+    const { rollback } = await import("../../src/automation/index");
     const refused = await rollback(projectId, "staging", { workspace: t.workspace, to: 2 });
     expect(refused).toMatchObject({ status: "error", stage: "rollback", reason: expect.stringContaining("failed its health check") });
   });

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { preDeploymentChecks } from "../../src/automation/release/checks";
-import { planAndDeploy } from "../../src/automation/release/deploy";
+import { planAndDeploy } from "../../src/automation/index";
 import { plan } from "../../src/planner/index";
 import { isFailure } from "../../src/outcome";
 import { startVaultDevServer, type VaultDevServer } from "../support/vault";

@@ -3,8 +3,7 @@ import { readFileSync } from "node:fs";
 import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack } from "../../src/automation/engine/operations";
-import { stackHistory } from "../../src/automation/engine/history";
+import { destroyStack, stackHistory } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");

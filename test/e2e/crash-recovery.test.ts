@@ -2,8 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { readAudit } from "../../src/automation/records/audit";
-import { destroyStack } from "../../src/automation/engine/operations";
+import { readAudit, destroyStack } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { orphanedProviders, processesUnder, releaseAccounting } from "../support/processes";
 

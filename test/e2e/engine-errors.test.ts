@@ -1,8 +1,13 @@
 import { cp, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { OperationCancelledError, StackLockedError } from "../../src/automation/workspace/errors";
-import { destroyStack, refreshStack, upStack } from "../../src/automation/engine/operations";
+import {
+  OperationCancelledError,
+  StackLockedError,
+  destroyStack,
+  refreshStack,
+  upStack,
+} from "../../src/automation/index";
 import { packageSource } from "../../src/packager/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { processesUnder } from "../support/processes";

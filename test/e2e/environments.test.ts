@@ -3,11 +3,7 @@ import { cp } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAudit } from "../../src/automation/records/audit";
-import { planAndDeploy } from "../../src/automation/release/deploy";
-import { collectExpiredPreviews } from "../../src/automation/release/gc";
-import { destroyStack } from "../../src/automation/engine/operations";
-import { listStacks } from "../../src/automation/engine/stack-list";
+import { readAudit, planAndDeploy, collectExpiredPreviews, destroyStack, listStacks } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { portRefuses } from "../support/processes";
 

@@ -1,9 +1,7 @@
 import { cp } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { planAndDeploy } from "../../src/automation/release/deploy";
-import { destroyStack } from "../../src/automation/engine/operations";
-import { stackHistory } from "../../src/automation/engine/history";
+import { planAndDeploy, destroyStack, stackHistory } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { destroyStack } from "../../src/automation/engine/operations";
+import { destroyStack } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 
 const REPO = path.resolve(__dirname, "..", "..");

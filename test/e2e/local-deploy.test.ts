@@ -2,10 +2,16 @@ import { spawn } from "node:child_process";
 import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { planAndDeploy, type DeployResult, type DeploySuccess } from "../../src/automation/release/deploy";
-import { destroyStack, previewStack, refreshStack } from "../../src/automation/engine/operations";
-import { stackHistory } from "../../src/automation/engine/history";
-import { currentStackSpec } from "../../src/automation/engine/stack-queries";
+import {
+  planAndDeploy,
+  type DeployResult,
+  type DeploySuccess,
+  destroyStack,
+  previewStack,
+  refreshStack,
+  stackHistory,
+  currentStackSpec,
+} from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { filesContaining, portRefuses, processesUnder, startPoller } from "../support/processes";
 

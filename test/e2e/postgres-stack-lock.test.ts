@@ -3,12 +3,16 @@ import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAudit } from "../../src/automation/records/audit";
-import { stackHistory } from "../../src/automation/engine/history";
-import { destroyStack } from "../../src/automation/engine/operations";
-import { LEASE_TTL_ENV } from "../../src/automation/backend/open-backend";
+import {
+  readAudit,
+  stackHistory,
+  destroyStack,
+  LEASE_TTL_ENV,
+  openWorkspace,
+  PROJECT_NAME,
+  type PlannerWorkspace,
+} from "../../src/automation/index";
 import { ensurePulumi } from "../../src/toolchain/pulumi";
-import { openWorkspace, PROJECT_NAME, type PlannerWorkspace } from "../../src/automation/index";
 import { openServiceDatabase, pulumiStateUrl, type ServiceDatabase } from "../../src/service/database";
 import { PULUMI_STATE_TABLE } from "../../src/service/migrations";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";

@@ -2,10 +2,7 @@ import { spawn } from "node:child_process";
 import { cp, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAudit } from "../../src/automation/records/audit";
-import { stackHistory } from "../../src/automation/engine/history";
-import { destroyStack } from "../../src/automation/engine/operations";
-import { rollback } from "../../src/automation/release/rollback";
+import { readAudit, stackHistory, destroyStack, rollback } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { startPoller } from "../support/processes";
 
@@ -93,7 +90,7 @@ describe("rollback on the local target", () => {
   });
 
   it("keeps the bundles of the last N successful versions, and a rollback past them fails its pre-check", async () => {
-    const { planAndDeploy } = await import("../../src/automation/release/deploy");
+    const { planAndDeploy } = await import("../../src/automation/index");
     const { pruneArtifacts } = await import("../../src/automation/release/artifact-retention");
     const retained = uniqueId("keep");
     const digests: string[] = [];

@@ -1,12 +1,14 @@
 import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planAndDeploy } from "../../src/automation/release/deploy";
-import { stackHistory } from "../../src/automation/engine/history";
-import { destroyStack } from "../../src/automation/engine/operations";
-import { writeStackSpec } from "../../src/automation/workspace/stack-config";
-import { currentStackSpec } from "../../src/automation/engine/stack-queries";
-import { sync } from "../../src/automation/release/sync";
+import {
+  planAndDeploy,
+  stackHistory,
+  destroyStack,
+  writeStackSpec,
+  currentStackSpec,
+  sync,
+} from "../../src/automation/index";
 import { FAST_CANARY } from "../support/requests";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 

@@ -3,10 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localStateDir } from "../../src/components/local/release-settings";
 import { supervisorStatus, type SupervisorStatus } from "../../src/components/local/supervisor-client";
-import { planAndDeploy } from "../../src/automation/release/deploy";
-import { stackHistory } from "../../src/automation/engine/history";
-import { destroyStack } from "../../src/automation/engine/operations";
-import { rollback } from "../../src/automation/release/rollback";
+import { planAndDeploy, stackHistory, destroyStack, rollback } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { startPoller } from "../support/processes";
 

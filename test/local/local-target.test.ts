@@ -1,9 +1,13 @@
 import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HealthCheckError, ProtectedStackError } from "../../src/automation/workspace/errors";
-import { destroyStack, upStack } from "../../src/automation/engine/operations";
-import { openWorkspace } from "../../src/automation/index";
+import {
+  HealthCheckError,
+  ProtectedStackError,
+  destroyStack,
+  upStack,
+  openWorkspace,
+} from "../../src/automation/index";
 import { packageSource } from "../../src/packager/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { portRefuses, processesUnder } from "../support/processes";

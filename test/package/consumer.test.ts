@@ -4,9 +4,12 @@ import { cp, mkdir, mkdtemp, readdir, readFile, readlink, realpath, rename, rm, 
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DeployResult } from "../../src/automation/release/deploy";
-import type { DestroyResult } from "../../src/automation/workspace/operation-types";
-import { SERVICE_PACKAGES, type ServicePackage } from "../../src/automation/workspace/service-packages";
+import {
+  type DeployResult,
+  type DestroyResult,
+  SERVICE_PACKAGES,
+  type ServicePackage,
+} from "../../src/automation/index";
 import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
 import {
   OTHER_NODE_RELEASES,

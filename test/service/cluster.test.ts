@@ -3,7 +3,7 @@ import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { workspaceDataDir } from "../../src/automation/workspace/workspace";
+import { workspaceDataDir } from "../../src/automation/index";
 import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
 import { serviceAudit, verifyServiceAudit } from "../../src/service/audit";
 import { createToken } from "../../src/service/tokens";

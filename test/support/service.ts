@@ -1,9 +1,8 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
-import { destroyStack } from "../../src/automation/engine/operations";
+import { destroyStack, openWorkspace, type PlannerWorkspace } from "../../src/automation/index";
 import { ensurePulumi } from "../../src/toolchain/pulumi";
-import { openWorkspace, type PlannerWorkspace } from "../../src/automation/index";
 import { buildApi, type ApiOptions } from "../../src/service/api";
 import { mirrorAuditToService } from "../../src/service/audit";
 import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
