@@ -1,7 +1,18 @@
 import { freeLoopbackPort, loopbackPortIsFree } from "../../ports";
 import { exitWhenEngineGone } from "../engine-watchdog";
 import { proveSupervisor } from "./release-proof";
-import { callSupervisor, controlSocket, HEALTH_CHECK_MARKER, releaseFingerprint, supervisorStatus, WARM_RELEASES_ENV, workspacePath, type SupervisorStatus } from "./supervisor-client";
+import {
+  controlSocket,
+  HEALTH_CHECK_MARKER,
+  markReleaseKnown,
+  releaseFingerprint,
+  removeRelease,
+  startRelease,
+  supervisorStatus,
+  WARM_RELEASES_ENV,
+  workspacePath,
+  type SupervisorStatus,
+} from "./supervisor-client";
 import { finishDeadSupervisor, shutdownSupervisor, stopRecordedReleases } from "./supervisor-shutdown";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -69,7 +80,7 @@ export interface ReleaseOutputs extends ReleaseInputs {
 
 const SUPERVISOR = path.join(__dirname, "supervisor.cjs");
 
-export { WORKSPACE_DIR_ENV, controlSocket, callSupervisor, workspacePath } from "./supervisor-client";
+export { WORKSPACE_DIR_ENV, controlSocket, workspacePath } from "./supervisor-client";
 
 /** The stack's port: the one it had before when that port is free again, else a new one, remembered for next time. */
 async function stablePort(stateDir: string): Promise<number> {
@@ -168,28 +179,25 @@ export async function deleteEndpoint(_id: string, props: EndpointOutputs): Promi
 export async function createRelease(inputs: ReleaseInputs): Promise<{ id: string; outs: ReleaseOutputs }> {
   const releaseId = `r${Date.now().toString(36)}${randomBytes(4).toString("hex")}`;
   const settings = { cwd: workspacePath(inputs.cwd), command: inputs.command, healthPath: inputs.healthPath, env: { ...inputs.env, ...inputs.secretEnv } };
-  const answer = await callSupervisor<{ pid?: number; error?: string; logTail?: string }>(
+  const answer = await startRelease(
     inputs.stateDir,
-    "POST",
-    "/releases",
     {
       id: releaseId,
       ...settings,
       // A warm release with the same fingerprint (a rollback, or a redeploy of a recent version) serves at once.
       fingerprint: releaseFingerprint(settings),
       secretValues: Object.values(inputs.secretEnv),
-      healthPath: inputs.healthPath,
       healthTimeoutMs: 30_000,
       rollout: inputs.rollout ?? null,
     },
     90_000 + rolloutBudgetMs(inputs.rollout),
   );
-  if (answer.status !== 200 || !answer.body.pid) {
+  if (!answer.started) {
     // One line, so the engine's error output keeps it whole.
-    const logTail = answer.body.logTail ? `; last log lines: ${answer.body.logTail.split("\n").join(" | ")}` : "";
-    throw new Error(`${HEALTH_CHECK_MARKER} ${answer.body.error ?? "the release did not start"}${logTail}`);
+    const logTail = answer.logTail ? `; last log lines: ${answer.logTail.split("\n").join(" | ")}` : "";
+    throw new Error(`${HEALTH_CHECK_MARKER} ${answer.error}${logTail}`);
   }
-  return { id: releaseId, outs: { ...inputs, releaseId, pid: answer.body.pid } };
+  return { id: releaseId, outs: { ...inputs, releaseId, pid: answer.pid } };
 }
 
 /** A change of the rollout policy alone needs no new release: it applies to the next one. */
@@ -211,7 +219,7 @@ export async function readRelease(id: string, props: ReleaseOutputs): Promise<{ 
 /** Stops a release after the requests it is serving have finished. */
 export async function deleteRelease(id: string, props: ReleaseOutputs): Promise<void> {
   if (!(await supervisorStatus(props.stateDir))) return;
-  await callSupervisor(props.stateDir, "DELETE", `/releases/${id}`);
+  await removeRelease(props.stateDir, id);
 }
 
 /**
@@ -222,7 +230,7 @@ export async function deleteRelease(id: string, props: ReleaseOutputs): Promise<
  */
 export async function diffRelease(id: string, olds: ReleaseOutputs, news: ReleaseInputs): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace: boolean }> {
   // Best effort: with no supervisor running there is nothing to protect, and an older supervisor lacks the command.
-  await callSupervisor(olds.stateDir, "POST", `/releases/${encodeURIComponent(id)}/known`, undefined, 5000).catch(() => undefined);
+  await markReleaseKnown(olds.stateDir, id).catch(() => undefined);
   const keys: (keyof ReleaseInputs)[] = ["stateDir", "cwd", "digest", "command", "healthPath", "env", "secretEnv", "endpointUrl"];
   const replaces: string[] = keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
   if (replaces.length === 0 && !(await releaseRuns(olds.stateDir, id))) replaces.push("pid");

@@ -1,44 +1,21 @@
 // Processes of the local supervisor's releases: starting one (its environment, its masked log file, a keep-alive pool
 // to it), probing its health path, stopping its process group; and the small helpers they need. No shared state:
-// the supervisor keeps the releases. Plain JavaScript with no dependencies.
+// the supervisor keeps the releases. Plain JavaScript with no package dependencies; it masks secrets and picks ports
+// with the product's own compiled modules, so it runs from the built package (dist/), where scripts/build.cjs copies it
+// beside them.
 "use strict";
 
 const fs = require("node:fs");
 const http = require("node:http");
-const net = require("node:net");
 const path = require("node:path");
 const { spawn } = require("node:child_process");
+const { SecretMasker } = require("../../secrets/masker");
+const { freeLoopbackPort } = require("../../ports");
 
-/** A function that replaces the secret values (and their common encodings) in a log line with [secret]. */
+/** A function that replaces the secret values (and the forms they take in output) in a log line with [secret]. */
 function makeMasker(values) {
-  const secrets = (values || []).filter((v) => typeof v === "string" && v.length >= 4);
-  const variants = new Set();
-  for (const value of secrets) {
-    variants.add(value);
-    variants.add(Buffer.from(value).toString("base64"));
-    variants.add(encodeURIComponent(value));
-    variants.add(JSON.stringify(value).slice(1, -1));
-    for (const line of value.split(/\r?\n/)) if (line.length >= 4) variants.add(line);
-  }
-  const ordered = [...variants].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const variant of ordered) out = out.split(variant).join("[secret]");
-    return out;
-  };
-}
-
-/** A free loopback port. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port: p } = server.address();
-      server.close(() => resolve(p));
-    });
-  });
+  const masker = new SecretMasker((values || []).filter((v) => typeof v === "string"));
+  return (text) => masker.mask(text);
 }
 
 /** The last lines of a file, or nothing. */
@@ -107,7 +84,7 @@ function stopProcess(release) {
  */
 async function spawnRelease(spec, logsDir, onExit) {
   const id = spec.id;
-  const releasePort = await freePort();
+  const releasePort = await freeLoopbackPort();
   const logFile = path.join(logsDir, `${id}.log`);
   const mask = makeMasker(spec.secretValues);
   const env = {
@@ -182,4 +159,4 @@ async function spawnRelease(spec, logsDir, onExit) {
   return release;
 }
 
-module.exports = { freePort, makeMasker, probe, spawnRelease, startTimeOf, stopProcess, tail };
+module.exports = { makeMasker, probe, spawnRelease, startTimeOf, stopProcess, tail };

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
-import { callSupervisor } from "./supervisor-client";
+import { shutdownCommand } from "./supervisor-client";
 
 /**
  * Stopping a stack's supervisor and every process of its releases, including what a supervisor that died (killed,
@@ -116,7 +116,7 @@ async function filterAsync<T>(items: readonly T[], keep: (item: T) => Promise<bo
 
 /** Asks a live supervisor to stop its releases and exit; kills it if it has not exited in time. */
 export async function shutdownSupervisor(stateDir: string, pid: number): Promise<void> {
-  await callSupervisor(stateDir, "POST", "/shutdown").catch(() => undefined);
+  await shutdownCommand(stateDir).catch(() => undefined);
   if (!(await waitUntilStopped([pid], SHUTDOWN_WAIT_MS))) {
     try {
       process.kill(pid, "SIGKILL");

@@ -8,7 +8,8 @@
 // - writes each release's output to a log file with known secret values masked;
 // - proves to a health check that it is this stack's supervisor, and which release answered (supervisor-identity.cjs).
 // Release environments (secrets included) arrive over the socket and live only in memory.
-// Plain JavaScript with no dependencies, so it starts fast and does not depend on the package being installed.
+// Plain JavaScript with no package dependencies, so it starts fast; it runs from the built package (dist/), whose
+// compiled secret masker and port helper its release processes use (supervisor-process.cjs).
 "use strict";
 
 const http = require("node:http");
