@@ -11,7 +11,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { localRollout } from "../src/automation/engine/canary-watch";
+import { localRollout } from "../src/components/local/canary-watch";
 import { planAndDeploy } from "../src/automation/release/deploy";
 import { destroyStack } from "../src/automation/engine/operations";
 import { ensurePulumi } from "../src/toolchain/pulumi";

@@ -5,8 +5,7 @@ import { GCP_RELEASE_PROOF } from "./gcp/release-proof";
 import { NETLIFY_RELEASE_PROOF } from "./netlify/release-proof";
 import { RAILWAY_RELEASE_PROOF } from "./railway/release-proof";
 import { VERCEL_RELEASE_PROOF } from "./vercel/release-proof";
-import { CHALLENGE_HEADER, checkProof, newChallenge, readIdentityKey } from "./local/release-proof";
-import { localStateDir } from "./local/release-settings";
+import { LOCAL_RELEASE_PROOF } from "./local/release-proof";
 import type { ReleaseIdentity } from "./release-identity-types";
 
 export type { IdentityContext, IdentityProbe, IdentityVerdict, ReleaseIdentity } from "./release-identity-types";
@@ -17,33 +16,9 @@ export type { IdentityContext, IdentityProbe, IdentityVerdict, ReleaseIdentity }
  * rollbacks and canaries ask the target's entry for every request they make.
  */
 
-/** The local target: the supervisor signs a fresh challenge with the stack's key and names the release that answered. */
-const localIdentity: ReleaseIdentity = {
-  proves: "release",
-  provedBy: "proved by the stack's supervisor",
-  method: "the stack's supervisor signs a fresh challenge with the stack's key and names the release that answered",
-  async probe(context, url) {
-    const key = await readIdentityKey(localStateDir(context.stack), context.workspaceDir);
-    const challenge = newChallenge();
-    const port = new URL(url).port;
-    return {
-      headers: { [CHALLENGE_HEADER]: challenge },
-      check(response) {
-        const outcome = checkProof(key, challenge, port, response.headers);
-        if (!outcome.proven) return { kind: "unproven", reason: `${outcome.reason}: another process may hold the stack's port` };
-        if (outcome.release === null) return { kind: "other_release", release: null, reason: "the stack's supervisor answers, but runs no release" };
-        if (context.expectedRelease !== null && outcome.release !== context.expectedRelease) {
-          return { kind: "other_release", release: outcome.release, reason: `the stack's supervisor serves release ${outcome.release}, not ${context.expectedRelease} that the state records` };
-        }
-        return { kind: "proven", release: outcome.release };
-      },
-    };
-  },
-};
-
 /** Each target's way of identifying its release; exhaustive, so a new target must say how (or that it cannot). */
 export const RELEASE_IDENTITIES = {
-  local: localIdentity,
+  local: LOCAL_RELEASE_PROOF,
   vercel: VERCEL_RELEASE_PROOF,
   netlify: NETLIFY_RELEASE_PROOF,
   docker: DOCKER_RELEASE_PROOF,

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import type { TargetOutputs, TrafficStep } from "../../src/components/types";
-import { runSteppedCanary } from "../../src/automation/release/stepped-canary";
+import { runSteppedCanary } from "../../src/components/gcp/stepped-canary";
 import type { UpResult } from "../../src/automation/workspace/operation-types";
 import type { StackSpec } from "../../src/planner/spec";
 import { installMocks, isolateEnvironment, valueOf } from "../support/mocks";

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAudit } from "../../src/automation/records/audit";
-import { localRollout } from "../../src/automation/engine/canary-watch";
+import { localRollout } from "../../src/components/local/canary-watch";
 import { planAndDeploy } from "../../src/automation/release/deploy";
 import { stackHistory } from "../../src/automation/engine/history";
 import { destroyStack } from "../../src/automation/engine/operations";

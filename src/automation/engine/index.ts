@@ -5,7 +5,6 @@
  * release layer and the automation face use.
  */
 export * from "./app-logs";
-export * from "./canary-watch";
 export * from "./health-check";
 export * from "./history";
 export * from "./live-release";

@@ -1,6 +1,5 @@
-import { RELEASE_IDENTITIES, type IdentityProbe } from "../../components/release-identity";
-import { localStateDir } from "../../components/local/release-settings";
-import { supervisorStatus } from "../../components/local/supervisor-client";
+import type { IdentityProbe } from "../../components/release-identity";
+import { TARGET_RUNTIMES } from "../../components/runtimes";
 import type { StackSpec } from "../../planner/spec";
 import { readStackSpec, PROJECT_NAME, type PlannerWorkspace } from "../workspace/index";
 import { stackOutputs } from "./stack-queries";
@@ -24,7 +23,7 @@ export interface LiveRelease {
   readonly checked_url: string;
   /** One sentence for people. */
   readonly detail: string;
-  /** What the check could prove on this target (see `RELEASE_IDENTITIES`). */
+  /** What the check could prove on this target (its runtime's `identity`). */
   readonly proves: "release" | "platform" | "nothing";
 }
 
@@ -43,7 +42,7 @@ export function identityFor(
   outputs: Readonly<Record<string, unknown>> = {},
 ): () => Promise<IdentityProbe> {
   const proof = outputs.releaseProof !== null && typeof outputs.releaseProof === "object" ? (outputs.releaseProof as Record<string, unknown>) : {};
-  return () => RELEASE_IDENTITIES[spec.target].probe({ stack: spec.stack, workspaceDir, expectedRelease, proof }, url);
+  return () => TARGET_RUNTIMES[spec.target].identity.probe({ stack: spec.stack, workspaceDir, expectedRelease, proof }, url);
 }
 
 /** The stack's recorded outputs (the stack resource's, from the checkpoint; through the engine for other backends). */
@@ -72,7 +71,8 @@ export async function checkLiveRelease(workspace: PlannerWorkspace, stack: strin
   if (url === null) return null;
   const recorded = typeof outputs.release === "string" ? outputs.release : null;
   const target = healthUrl(url, spec.build.health_check_path);
-  const proves = RELEASE_IDENTITIES[spec.target].proves;
+  const identity = TARGET_RUNTIMES[spec.target].identity;
+  const proves = identity.proves;
   const result = (state: LiveRelease["state"], release: string | null, detail: string): LiveRelease => ({ state, release, recorded_release: recorded, checked_url: target, detail, proves });
   const probe = await identityFor(spec, workspace.dir, recorded, target, outputs)();
   let response: Response;
@@ -81,27 +81,23 @@ export async function checkLiveRelease(workspace: PlannerWorkspace, stack: strin
     await response.arrayBuffer();
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    return result("down", null, `nothing answers on ${target} (${cause})${await supervisorNote(workspace, spec, target)}`);
+    return result("down", null, `nothing answers on ${target} (${cause})${await notServingNote(workspace, spec, target)}`);
   }
   const verdict = probe.check(response);
-  if (verdict.kind === "unproven") return result("foreign", null, `something else answers on ${target}: ${verdict.reason}${await supervisorNote(workspace, spec, target)}`);
+  if (verdict.kind === "unproven") return result("foreign", null, `something else answers on ${target}: ${verdict.reason}${await notServingNote(workspace, spec, target)}`);
   if (verdict.kind === "other_release") return result(verdict.release === null ? "down" : "other_release", verdict.release, verdict.reason);
   if (response.status < 200 || response.status >= 400) return result("unhealthy", verdict.release, `${target} answered HTTP ${response.status}`);
   const who = verdict.release ? `release ${verdict.release}` : "the stack";
-  const how = RELEASE_IDENTITIES[spec.target].provedBy ?? RELEASE_IDENTITIES[spec.target].method;
+  const how = identity.provedBy ?? identity.method;
   return result("serving", verdict.release, `${who} answers ${target} with HTTP ${response.status} (${how})`);
 }
 
 /**
- * On the local target, what the stack's supervisor is doing, said when the URL does not answer as the stack's: not
- * running, or running without a proof of identity (one started by an earlier version of this product).
+ * What the target's runtime knows about why the URL does not answer as the stack's (the local target: its supervisor
+ * is not running, or runs without a proof of identity); "" when it knows nothing more.
  */
-async function supervisorNote(workspace: PlannerWorkspace, spec: StackSpec, url: string): Promise<string> {
-  if (spec.target !== "local") return "";
-  const status = await supervisorStatus(localStateDir(spec.stack), workspace.dir);
-  if (!status) return "; the stack's supervisor is not running (deploy the stack again to start it)";
-  if (String(status.port) === new URL(url).port) return "; the stack's supervisor runs there but gives no proof of identity (an older supervisor: the next deploy replaces it)";
-  return "";
+async function notServingNote(workspace: PlannerWorkspace, spec: StackSpec, url: string): Promise<string> {
+  return (await TARGET_RUNTIMES[spec.target].notServingNote?.(workspace.dir, spec.stack, url).catch(() => "")) ?? "";
 }
 
 /**
@@ -110,7 +106,7 @@ async function supervisorNote(workspace: PlannerWorkspace, spec: StackSpec, url:
  * when it serves, or when the target cannot tell.
  */
 export async function releaseDrift(workspace: PlannerWorkspace, spec: Pick<StackSpec, "stack" | "target">): Promise<string | null> {
-  if (RELEASE_IDENTITIES[spec.target].proves !== "release") return null;
+  if (TARGET_RUNTIMES[spec.target].identity.proves !== "release") return null;
   const live = await checkLiveRelease(workspace, spec.stack).catch(() => null);
   return live === null || live.state === "serving" ? null : describeLiveRelease(live);
 }

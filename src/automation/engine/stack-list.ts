@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import type { StackSpec } from "../../planner/spec";
 import { recentHistory, type HistoryEntry } from "./history";
-import { localRollout, rolloutInProgress, type RolloutStatus } from "./canary-watch";
+import { rolloutInProgress, TARGET_RUNTIMES, type RolloutStatus } from "../../components/runtimes";
 import { lockHolders, type StateReader } from "../backend/index";
 import { recordedOperations, type RecordedOperations } from "./operation-outcomes";
 import { readStackSpec, PROJECT_NAME, type PlannerWorkspace } from "../workspace/index";
@@ -31,7 +31,7 @@ export interface StackSummary {
   readonly expires_at: string | null;
   /** Whether an operation holds the stack now (its deployment lock or the engine's lock). */
   readonly locked: boolean;
-  /** A canary rollout deciding where traffic goes now (local target), or null. */
+  /** A canary rollout deciding where traffic goes now (where the target reports one: local), or null. */
   readonly rollout: RolloutStatus | null;
 }
 
@@ -96,7 +96,7 @@ export async function summarizeStack(workspace: PlannerWorkspace, stack: string,
     destroyed: facts.destroyed,
     expires_at: spec.ttl_hours !== null && Number.isFinite(lastTime) ? new Date(lastTime + spec.ttl_hours * 3_600_000).toISOString() : null,
     locked: await isLocked(workspace, stack),
-    rollout: spec.target === "local" ? await runningRollout(workspace, stack) : null,
+    rollout: await runningRollout(workspace, spec, stack),
   };
 }
 
@@ -122,8 +122,8 @@ async function isLocked(workspace: PlannerWorkspace, stack: string): Promise<boo
   return (await workspace.stateBackend.stackLockHeld(stack)) || (await lockHolders(workspace, PROJECT_NAME, stack)).length > 0;
 }
 
-/** The stack's rollout while it decides where traffic goes; a local stack whose supervisor is not running has none. */
-async function runningRollout(workspace: PlannerWorkspace, stack: string): Promise<RolloutStatus | null> {
-  const rollout = await localRollout(workspace.dir, stack).catch(() => null);
+/** The stack's rollout while it decides where traffic goes, where its target runs one (a local stack whose supervisor is not running has none). */
+async function runningRollout(workspace: PlannerWorkspace, spec: StackSpec, stack: string): Promise<RolloutStatus | null> {
+  const rollout = (await TARGET_RUNTIMES[spec.target].rollout?.(workspace.dir, stack).catch(() => null)) ?? null;
   return rolloutInProgress(rollout) ? rollout : null;
 }

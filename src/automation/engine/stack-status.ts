@@ -1,25 +1,25 @@
-import { localRollout, type RolloutStatus } from "./canary-watch";
+import { TARGET_RUNTIMES, type RolloutStatus } from "../../components/runtimes";
 import { checkLiveRelease, type LiveRelease } from "./live-release";
 import { summarizeStack, type StackSummary } from "./stack-list";
 import type { PlannerWorkspace } from "../workspace/index";
 
 /** One stack's state for `status`: its summary, and its current or last canary rollout. */
 export interface StackStatus extends StackSummary {
-  /** The rollout in progress, or the last one and how it ended (local target; null when there was none). */
+  /** The rollout in progress, or the last one and how it ended, where the target reports one (null when there was none). */
   readonly last_rollout: RolloutStatus | null;
   /** What answers the stack's URL now (one request, proving it is the stack's release); null when it has no URL. */
   readonly live: LiveRelease | null;
 }
 
 /**
- * A stack's status, or null when the workspace has no stack file for it. Reads files, asks the local supervisor and
- * requests the stack's URL once.
+ * A stack's status, or null when the workspace has no stack file for it. Reads files, asks the target's runtime for
+ * its rollout (the local supervisor) and requests the stack's URL once.
  */
 export async function stackStatus(workspace: PlannerWorkspace, stack: string): Promise<StackStatus | null> {
   const summary = await summarizeStack(workspace, stack);
   if (summary === null) return null;
   const [lastRollout, live] = await Promise.all([
-    summary.target === "local" ? localRollout(workspace.dir, stack).catch(() => null) : null,
+    TARGET_RUNTIMES[summary.target].rollout?.(workspace.dir, stack).catch(() => null) ?? null,
     checkLiveRelease(workspace, stack).catch(() => null),
   ]);
   return { ...summary, last_rollout: lastRollout, live };

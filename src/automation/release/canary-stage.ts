@@ -1,3 +1,4 @@
+import type { TargetRuntime } from "../../components/runtimes";
 import { failure, type FailureResult } from "../../outcome";
 import type { StackSpec } from "../../planner/spec";
 import { rollBackAfterFailedCheck, type VerifyFailure } from "./auto-rollback";
@@ -5,10 +6,6 @@ import { delay, type UpResult } from "../workspace/index";
 import type { DeploymentRun } from "./deploy-run";
 import { upStage, type CheckedSecrets } from "./deploy-stages";
 import { identityFor, stackOutputs } from "../engine/index";
-import { runSteppedCanary } from "./stepped-canary";
-
-/** Targets whose canary the automation layer steps through engine updates (the traffic split lives in their service). */
-export const STEPPED_CANARY_TARGETS: readonly StackSpec["target"][] = ["gcp"];
 
 /**
  * Stages `deploy` and `verify` of a stepped canary (Cloud Run): an update per step, the new revision checked through
@@ -20,12 +17,13 @@ export async function steppedCanaryStage(
   spec: StackSpec,
   secrets: CheckedSecrets,
   onUpdated: (up: UpResult) => void,
+  runSteppedCanary: NonNullable<TargetRuntime["steppedCanary"]>,
 ): Promise<UpResult | VerifyFailure> {
   if (spec.rollout.strategy !== "canary") throw new Error(`${spec.stack} has no canary rollout`);
   const workspace = await run.workspace();
   // The outputs of the update a probe checks (its new revision, its service), read once per step's URL.
   const stepOutputs = new Map<string, Promise<Record<string, unknown>>>();
-  const outcome = await runSteppedCanary(spec.rollout, {
+  const outcome = await runSteppedCanary<UpResult>(spec.rollout, {
     currentRevision: async () => {
       const outputs = await stackOutputs(spec.stack, { workspace }).catch(() => ({}) as Record<string, unknown>);
       return typeof outputs.revision === "string" ? outputs.revision : null;

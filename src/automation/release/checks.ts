@@ -2,7 +2,8 @@ import { failure, type FailureResult } from "../../outcome";
 import type { StackSpec } from "../../planner/spec";
 import { resolveSecrets } from "../../secrets/index";
 import type { ResolvedSecret, SecretProvenance } from "../../secrets/types";
-import { checkTargetCredentials, dockerEngineAnswers } from "./credentials";
+import { TARGET_RUNTIMES } from "../../components/runtimes";
+import { checkTargetCredentials } from "./credentials";
 import { checkTargetPackages } from "../workspace/index";
 
 /** Options of `preDeploymentChecks`. */
@@ -28,11 +29,9 @@ export interface CheckedDeployment {
 export async function preDeploymentChecks(spec: StackSpec, options: PreDeploymentCheckOptions = {}): Promise<CheckedDeployment | FailureResult> {
   const env = options.env ?? process.env;
   const resolution = await resolveSecrets(spec.secrets, { projectId: spec.project_id, env, baseDir: options.baseDir, signal: options.signal });
-  let credentials = checkTargetPackages(spec.target) ?? checkTargetCredentials(spec.target, env);
-  // A socket file is not an engine: ask the local Docker engine to answer before planning on it.
-  if (!credentials && spec.target === "docker" && !env.DOCKER_HOST && !(await dockerEngineAnswers())) {
-    credentials = failure("env_setup", "Missing credentials for docker: the Docker engine at /var/run/docker.sock does not answer", "Start the Docker engine, or set DOCKER_HOST to a reachable one.");
-  }
+  // The target's own check (the Docker engine answers) runs once its packages and credentials are there.
+  const credentials =
+    checkTargetPackages(spec.target) ?? checkTargetCredentials(spec.target, env) ?? (await TARGET_RUNTIMES[spec.target].preflight?.(env)) ?? null;
   if (resolution.ok && !credentials) {
     return { ok: true, secrets: resolution.secrets, provenance: resolution.secrets.map((s) => s.provenance) };
   }

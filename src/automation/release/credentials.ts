@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import http from "node:http";
 import { failure, type FailureResult } from "../../outcome";
 import { type Target, TARGETS } from "../../planner/spec";
 
@@ -85,17 +84,5 @@ export function checkTargetCredentials(target: Target, env: NodeJS.ProcessEnv = 
   if (missing.length === 0) return null;
   return failure("env_setup", `Missing credentials for ${target}: ${missing.join(", ")}`, FIXES[target], {
     problems: missing.map((m) => `Missing credentials for ${target}: ${m}`),
-  });
-}
-
-/** True when a Docker engine answers on its socket; a fuller check than the presence test above. */
-export function dockerEngineAnswers(socketPath = "/var/run/docker.sock", timeoutMs = 2000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get({ socketPath, path: "/_ping", timeout: timeoutMs }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
   });
 }

@@ -2,6 +2,7 @@ import path from "node:path";
 import { failure, isFailure, type FailureResult } from "../../outcome";
 import { packageSource } from "../../packager/index";
 import { plan } from "../../planner/index";
+import { TARGET_RUNTIMES } from "../../components/runtimes";
 import type { TrafficStep } from "../../components/types";
 import type { StackSpec } from "../../planner/spec";
 import type { SecretProvenance } from "../../secrets/types";
@@ -90,8 +91,8 @@ export async function packageStage(run: DeploymentRun, planned: PlannedDeploymen
     spec = { ...spec, artifact: { digest: bundle.digest, path: relative } };
     run.about(spec);
   }
-  if (spec.target === "local" && !spec.artifact) {
-    return failure("package", `the local target needs the app's source, and the request for ${spec.stack} names none`, "Add 'source' (the app's directory) to the request.");
+  if (TARGET_RUNTIMES[spec.target].needsBundle && !spec.artifact) {
+    return failure("package", `the ${spec.target} target needs the app's source, and the request for ${spec.stack} names none`, "Add 'source' (the app's directory) to the request.");
   }
   return spec;
 }

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { rolloutInProgress, TARGET_RUNTIMES } from "../../components/runtimes";
 import { failure, isFailure, type FailureResult } from "../../outcome";
 import { bundleMatches } from "../../packager/index";
 import { identifierSchema, stackNameFor, type StackSpec } from "../../planner/spec";
@@ -6,16 +7,8 @@ import { readAudit } from "../records/index";
 import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { checkStage, successResult, upStage, verifyStage, type CheckedSecrets } from "./deploy-stages";
-import { AutomationError, delay, type PlannerWorkspace } from "../workspace/index";
-import {
-  stackHistory,
-  type HistoryEntry,
-  abortLocalRollout,
-  localRollout,
-  rolloutInProgress,
-  DEFAULT_LOCK_WAIT_MS,
-} from "../engine/index";
-import { switchAheadToWarmRelease, switchBackFromWarmRelease } from "./warm-switch";
+import { AutomationError, delay, readStackSpec, type PlannerWorkspace } from "../workspace/index";
+import { stackHistory, type HistoryEntry, DEFAULT_LOCK_WAIT_MS } from "../engine/index";
 
 /** Options of `rollback`. */
 export interface RollbackOptions extends Omit<DeployOptions, "idempotencyKey" | "idempotencyWindowMs"> {
@@ -160,33 +153,37 @@ async function checkArtifact(run: DeploymentRun, spec: StackSpec, target: Histor
 }
 
 /**
- * The rollback's engine update. On the local target the URL serves the old version before the engine starts when
- * the supervisor still runs it warm (and no other operation holds the stack); the update then records that same
- * process. Should the update fail, the traffic goes back to the release the state still records.
+ * The rollback's engine update. Where the target keeps replaced releases warm (the local target), the URL serves the
+ * old version before the engine starts when one still runs it (and no other operation holds the stack); the update
+ * then records that same process. Should the update fail, the traffic goes back to the release the state still records.
  */
 async function updateServingWarmReleaseFirst(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets) {
   const workspace = await run.workspace();
-  const warm = (await workspace.stateBackend.stackLockHeld(spec.stack)) ? null : await switchAheadToWarmRelease(workspace.dir, spec, secrets.values);
+  const switchAhead = TARGET_RUNTIMES[spec.target].switchToWarmRelease;
+  const warm = !switchAhead || (await workspace.stateBackend.stackLockHeld(spec.stack)) ? null : await switchAhead(workspace.dir, spec, secrets.values);
   if (warm) run.progress(`${spec.stack} serves the earlier version again (a warm release); recording it`);
   try {
     return await upStage(run, spec, secrets);
   } catch (error) {
-    if (warm) await switchBackFromWarmRelease(workspace.dir, spec, warm);
+    if (warm) await warm.switchBack();
     throw error;
   }
 }
 
 /**
- * Aborts the stack's canary rollout on the local target when one is running (or held after its deployer died), and
- * waits (within the lock wait) for the deploy that ran it to end, so its failed update is in the history. True when
- * a rollout was aborted.
+ * Aborts the stack's canary rollout when its target runs one that is still deciding where traffic goes (running, or
+ * held after its deployer died: the local target), and waits (within the lock wait) for the deploy that ran it to
+ * end, so its failed update is in the history. True when a rollout was aborted.
  */
 async function abortRollout(run: DeploymentRun, stack: string): Promise<boolean> {
   const workspace = await run.workspace();
-  const rollout = await localRollout(workspace.dir, stack).catch(() => null);
+  const target = (await readStackSpec(workspace.stacksDir, stack).catch(() => null))?.target;
+  const runtime = target ? TARGET_RUNTIMES[target] : undefined;
+  if (!runtime?.rollout || !runtime.abortRollout) return false;
+  const rollout = await runtime.rollout(workspace.dir, stack).catch(() => null);
   if (!rolloutInProgress(rollout)) return false;
-  run.progress(`aborting the canary rollout of ${stack} (step ${rollout!.step}/${rollout!.steps.length}); the stable release takes all traffic`);
-  if (!(await abortLocalRollout(workspace.dir, stack, "aborted by a rollback"))) return false;
+  run.progress(`aborting the canary rollout of ${stack} (step ${rollout.step}/${rollout.steps.length}); the stable release takes all traffic`);
+  if (!(await runtime.abortRollout(workspace.dir, stack, "aborted by a rollback"))) return false;
   const deadline = Date.now() + (run.options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
   while ((await workspace.stateBackend.stackLockHeld(stack)) && Date.now() < deadline) await delay(200, run.options.signal);
   return true;

@@ -1,6 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { ReleaseIdentity } from "../release-identity-types";
+import { localStateDir } from "./release-settings";
 import { workspacePath } from "./supervisor-client";
 
 /**
@@ -77,3 +79,27 @@ export async function proveSupervisor(stateDir: string, port: number, timeoutMs 
     return { proven: false, reason: `nothing answers on port ${port} (${cause?.code ?? (error as Error).message})` };
   }
 }
+
+/** The local target: the supervisor signs a fresh challenge with the stack's key and names the release that answered. */
+export const LOCAL_RELEASE_PROOF: ReleaseIdentity = {
+  proves: "release",
+  provedBy: "proved by the stack's supervisor",
+  method: "the stack's supervisor signs a fresh challenge with the stack's key and names the release that answered",
+  async probe(context, url) {
+    const key = await readIdentityKey(localStateDir(context.stack), context.workspaceDir);
+    const challenge = newChallenge();
+    const port = new URL(url).port;
+    return {
+      headers: { [CHALLENGE_HEADER]: challenge },
+      check(response) {
+        const outcome = checkProof(key, challenge, port, response.headers);
+        if (!outcome.proven) return { kind: "unproven", reason: `${outcome.reason}: another process may hold the stack's port` };
+        if (outcome.release === null) return { kind: "other_release", release: null, reason: "the stack's supervisor answers, but runs no release" };
+        if (context.expectedRelease !== null && outcome.release !== context.expectedRelease) {
+          return { kind: "other_release", release: outcome.release, reason: `the stack's supervisor serves release ${outcome.release}, not ${context.expectedRelease} that the state records` };
+        }
+        return { kind: "proven", release: outcome.release };
+      },
+    };
+  },
+};

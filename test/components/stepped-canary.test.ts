@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { TrafficStep } from "../../src/components/types";
 import type { UpResult } from "../../src/automation/workspace/operation-types";
-import { runSteppedCanary, type SteppedCanaryDeps } from "../../src/automation/release/stepped-canary";
+import { runSteppedCanary, type SteppedCanaryDeps } from "../../src/components/gcp/stepped-canary";
 
 const ROLLOUT = { strategy: "canary" as const, steps: [10, 50, 100], step_interval_seconds: 30, max_error_rate: 0.05, min_requests: 20 };
 

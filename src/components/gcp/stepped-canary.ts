@@ -1,37 +1,6 @@
-import type { TrafficStep } from "../../components/types";
-import type { RolloutSpec } from "../../planner/spec";
-import type { UpResult } from "../workspace/index";
+import type { CanarySpec, SteppedCanaryDeps, SteppedCanaryOutcome, SteppedUpdate } from "../runtime-types";
 
-/** A canary rollout's spec. */
-type CanarySpec = Extract<RolloutSpec, { strategy: "canary" }>;
-
-/** What the stepped canary needs from the world: engine updates, the serving revision, requests, time. */
-export interface SteppedCanaryDeps {
-  /** The revision serving before the rollout, from the stack's outputs; null on a first deploy. */
-  currentRevision(): Promise<string | null>;
-  /** One engine update at this traffic step (undefined: all traffic to the new revision). */
-  update(step: TrafficStep | undefined): Promise<UpResult>;
-  /** One request to `url`: true when it answered 2xx/3xx. */
-  probe(url: string): Promise<boolean>;
-  sleep(ms: number): Promise<void>;
-  onProgress(line: string): void;
-}
-
-/** Where a stepped canary stopped and what it saw of the new revision. */
-export interface SteppedCanaryAbort {
-  readonly step: number;
-  readonly weight_percent: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly error_rate: number;
-  readonly max_error_rate: number;
-  readonly reason: string;
-}
-
-/** How a stepped canary ended: completed (the last update), or aborted with the update that took the traffic back. */
-export type SteppedCanaryOutcome =
-  | { readonly status: "completed"; readonly up: UpResult }
-  | { readonly status: "aborted"; readonly up: UpResult; readonly abort: SteppedCanaryAbort; readonly stableRevision: string };
+export type { SteppedCanaryAbort, SteppedCanaryDeps, SteppedCanaryOutcome } from "../runtime-types";
 
 /**
  * A canary on a target that splits traffic in its own service (Cloud Run): one engine update per step moves the new
@@ -40,10 +9,10 @@ export type SteppedCanaryOutcome =
  * of `min_requests` abort at once: an update gives the serving revision all traffic back. A first deploy has nothing
  * to split from and takes all traffic.
  */
-export async function runSteppedCanary(rollout: CanarySpec, deps: SteppedCanaryDeps): Promise<SteppedCanaryOutcome> {
+export async function runSteppedCanary<U extends SteppedUpdate>(rollout: CanarySpec, deps: SteppedCanaryDeps<U>): Promise<SteppedCanaryOutcome<U>> {
   const stableRevision = await deps.currentRevision();
   if (stableRevision === null) return { status: "completed", up: await deps.update(undefined) };
-  let up: UpResult | null = null;
+  let up: U | null = null;
   for (const [index, percent] of rollout.steps.entries()) {
     const step = { canaryPercent: percent, stableRevision };
     up = await deps.update(step);
