@@ -7,7 +7,7 @@ import type { ServiceDatabase } from "./database";
 import type { DeploymentNotifier, DeploymentRecord } from "./deployments";
 import { DEFAULT_DELIVERY_TIMEOUT_MS, postNotification, type DeliveryOutcome } from "./notification-delivery";
 import type { JobQueue } from "./queue";
-import { attemptsFor, insertAttempt } from "./repositories/notification-deliveries";
+import { attemptsFor, insertAttempt, type DeliveryAttempt } from "./repositories/notification-deliveries";
 
 export { signNotification, verifyNotificationSignature, SIGNATURE_HEADER, EVENT_HEADER, DELIVERY_HEADER } from "./notification-delivery";
 
@@ -71,16 +71,9 @@ export interface Notifier extends DeploymentNotifier {
   startDelivery(options?: { readonly concurrency?: number; readonly pollingIntervalSeconds?: number }): Promise<{ stop(): Promise<void> }>;
 }
 
-/** One recorded attempt to deliver an event to a subscriber. */
-export interface NotificationDelivery {
-  readonly event_id: string;
+/** One recorded attempt to deliver an event to a subscriber; its deployment may since have been removed. */
+export interface NotificationDelivery extends Omit<DeliveryAttempt, "deployment_id"> {
   readonly deployment_id: string | null;
-  readonly event: string;
-  readonly url: string;
-  readonly attempt: number;
-  readonly status_code: number | null;
-  readonly error: string | null;
-  readonly delivered: boolean;
   readonly at: string;
 }
 

@@ -1,26 +1,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { COMMON_FLAGS } from "../../src/cli/command";
 import { COMMANDS } from "../../src/cli/commands/index";
-import { runCli } from "../../src/cli/main";
+import { runCliInProcess } from "../support/in-process-cli";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
-/** Runs the CLI in this process with its own streams; nothing here reaches an engine or a workspace. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const stdin = new PassThrough();
-  stdin.end();
-  const code = await runCli(argv, { stdin, stdout, stderr, cwd: REPO, env: { PATH: process.env.PATH } });
-  return { code, stdout: out, stderr: err };
-}
+const run = runCliInProcess;
 
 describe("the CLI's argument errors, in the product's words", () => {
   it("names an unknown flag, suggests the closest one and lists the command's flags", async () => {

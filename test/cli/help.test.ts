@@ -1,26 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { COMMON_FLAGS, type FlagSpec } from "../../src/cli/command";
 import { COMMANDS } from "../../src/cli/commands/index";
-import { runCli } from "../../src/cli/main";
+import { runCliInProcess } from "../support/in-process-cli";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
-/** Runs the CLI in this process with its own streams; asking for help reaches no engine or workspace. */
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const stdin = new PassThrough();
-  stdin.end();
-  const code = await runCli(argv, { stdin, stdout, stderr, cwd: REPO, env: { PATH: process.env.PATH } });
-  return { code, stdout: out, stderr: err };
-}
+const run = runCliInProcess;
 
 /** Every flag name the CLI's modules read from a parsed command line (`flags.name` or `flags["name"]`). */
 function flagsReadBySource(): Map<string, string[]> {
