@@ -3,7 +3,7 @@ import { constants } from "node:fs";
 import { chmod, mkdir, open, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { bundleMatches, listFiles, PackageError } from "./index";
+import { listFiles, PackageError } from "./index";
 
 /**
  * A bundle as bytes, for a service whose workers run elsewhere: each file in path order as
@@ -118,7 +118,7 @@ function parseArchive(raw: Buffer): ArchivedFile[] {
 /**
  * Unpacks an archive into `bundlesDir`, at the directory `packageSource` would have written for the same digest, and
  * returns that directory. The archive's bytes must hash to `digest`: anything else (changed after it was stored) is a
- * `PackageError` and nothing is written. A directory already there is used when it still matches the digest.
+ * `PackageError` and nothing is written. A directory already there (written whole by an earlier unpack) is used as it is.
  */
 export async function unpackArchive(archive: Buffer, digest: string, bundlesDir: string): Promise<string> {
   const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
@@ -134,8 +134,9 @@ export async function unpackArchive(archive: Buffer, digest: string, bundlesDir:
   }
   const files = parseArchive(raw);
   const target = path.join(path.resolve(bundlesDir), hex);
-  if (await bundleMatches(target, digest)) return target;
-  await rm(target, { recursive: true, force: true });
+  // A bundle directory is written once, atomically, under its digest, as packageSource writes it; other workers'
+  // releases may be running from it right now, so one already there is used and never removed here.
+  if (await stat(target).then((info) => info.isDirectory(), () => false)) return target;
   await mkdir(bundlesDir, { recursive: true });
   const staging = `${target}.${randomBytes(6).toString("hex")}.tmp`;
   try {

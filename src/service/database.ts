@@ -183,6 +183,13 @@ export function pulumiStateUrl(database: ServiceDatabase): string {
       ? new URL(connection.connectionString.replace(/^postgresql:/, "postgres:"))
       : new URL(`postgres://${encodeURIComponent(connection.user)}:${encodeURIComponent(connection.password)}@${connection.host}:${connection.port}/${connection.database}?sslmode=disable`);
   if (!url.searchParams.has("table")) url.searchParams.set("table", PULUMI_STATE_TABLE);
+  // The engine's PostgreSQL driver requires TLS unless told otherwise, while the service's own client (pg) uses TLS
+  // only when the URL asks for it: the engine is given the same choice the service made, so both reach one database.
+  if (!url.searchParams.has("sslmode")) {
+    const ssl = url.searchParams.get("ssl");
+    url.searchParams.delete("ssl");
+    url.searchParams.set("sslmode", ssl === "true" || ssl === "1" ? "require" : "disable");
+  }
   return url.toString();
 }
 
