@@ -8,6 +8,7 @@ import { planAndDeploy } from "../../src/automation/release/deploy";
 import { stackHistory } from "../../src/automation/engine/history";
 import { destroyStack } from "../../src/automation/engine/operations";
 import { currentStackSpec } from "../../src/automation/engine/stack-queries";
+import { stackStatus } from "../../src/automation/engine/stack-status";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { releaseAccounting } from "../support/processes";
 
@@ -196,6 +197,11 @@ describe("canary rollouts on the local target", () => {
     const deploy = cli(["deploy", requestFile, "--json"]);
     await rollingOut(stack);
 
+    // Either release of the rollout may answer a status check (the new one takes 10% of requests): both are the stack's.
+    for (let check = 0; check < 30; check += 1) {
+      const live = (await stackStatus(t.workspace, stack))?.live;
+      expect(live?.state, live?.detail).toBe("serving");
+    }
     const status = await cli(["status", projectId, "development", "--json"]).done;
     expect(status.code, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ stack, last_rollout: { status: "running", step: 1, weight: 10, steps: [10, 50, 100] } });

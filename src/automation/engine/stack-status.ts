@@ -22,7 +22,18 @@ export async function stackStatus(workspace: PlannerWorkspace, stack: string): P
     TARGET_RUNTIMES[summary.target].rollout?.(workspace.dir, stack).catch(() => null) ?? null,
     checkLiveRelease(workspace, stack).catch(() => null),
   ]);
-  return { ...summary, last_rollout: lastRollout, live };
+  return { ...summary, last_rollout: lastRollout, live: live === null ? null : withRollout(live, lastRollout) };
+}
+
+/**
+ * While a canary rollout runs, the stack's URL answers with either of its two releases: the state records the stable
+ * one until the rollout ends, so an answer from the rollout's canary is the stack's own release, not a stranger's.
+ */
+function withRollout(live: LiveRelease, rollout: RolloutStatus | null): LiveRelease {
+  if (live.state !== "other_release" || rollout === null || (rollout.status !== "running" && rollout.status !== "held")) return live;
+  if (live.release === null || (live.release !== rollout.canary && live.release !== rollout.stable)) return live;
+  const role = live.release === rollout.canary ? "the rollout's new release" : "the rollout's stable release";
+  return { ...live, state: "serving", detail: `${role} ${live.release} answers ${live.checked_url} (a canary rollout at ${rollout.weight}% is in progress)` };
 }
 
 /** Human-readable lines for a rollout: step, weights, what each release served, time left or how it ended. */
