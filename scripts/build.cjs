@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Compiles src/ into dist/ (JavaScript and .d.ts) and copies the files the compiled code reads at run time (the
-// catalog, the local target's supervisor and static server). `--clean` starts from an empty dist/ (before packing).
+// catalog, the local target's supervisor and static server), then bundles the dashboard's browser app into
+// dist/dashboard/public. `--clean` starts from an empty dist/ (before packing).
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
@@ -21,9 +22,12 @@ const tsc = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), 
 });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
+// The dashboard's browser sources are bundled below, never shipped as they stand.
+const dashboardSources = path.join(root, "src", "dashboard", "ui");
 const copyAssets = (from, to) => {
   for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
     const source = path.join(from, entry.name);
+    if (source === dashboardSources) continue;
     const target = path.join(to, entry.name);
     if (entry.isDirectory()) copyAssets(source, target);
     else if (!entry.name.endsWith(".ts")) {
@@ -33,3 +37,9 @@ const copyAssets = (from, to) => {
   }
 };
 copyAssets(path.join(root, "src"), dist);
+require("./build-dashboard.cjs")
+  .buildDashboard()
+  .catch((error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });

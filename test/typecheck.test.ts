@@ -12,3 +12,12 @@ it("type-checks the whole project under the strict compiler settings", () => {
   expect(result.stdout + result.stderr).toBe("");
   expect(result.status).toBe(0);
 }, 120_000);
+
+it("type-checks the dashboard's browser app under its own settings (DOM, Preact's JSX)", () => {
+  const result = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", path.join("src", "dashboard", "ui", "tsconfig.json")], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  expect(result.stdout + result.stderr).toBe("");
+  expect(result.status).toBe(0);
+}, 120_000);
