@@ -49,12 +49,12 @@ export function AppLog({ projectId, environment }: AppLogProps): JSX.Element {
   return (
     <section class="flow-app-log" aria-labelledby="flow-app-log-heading">
       <h2 id="flow-app-log-heading">App log</h2>
-      {state.kind === "none" ? <p class="flow-muted">{`No app log to follow: ${state.reason}.`}</p> : null}
-      {state.kind === "checking" ? <p class="flow-muted">Looking for the app's log…</p> : null}
+      {state.kind === "none" ? <p class="muted">{`No app log to follow: ${state.reason}.`}</p> : null}
+      {state.kind === "checking" ? <p class="muted">Looking for the app's log…</p> : null}
       {state.kind === "following" || state.kind === "stopped" ? (
         <>
-          <p class="flow-muted" role="status">{state.kind === "following" ? "Following the app's output live." : "The log stream ended; reload the page to follow it again."}</p>
-          {lines.length === 0 ? <p class="flow-muted">The app has written nothing yet.</p> : <pre class="flow-pre" tabIndex={0} aria-label="App log lines">{lines.map((line) => line.text).join("\n")}</pre>}
+          <p class="muted" role="status">{state.kind === "following" ? "Following the app's output live." : "The log stream ended; reload the page to follow it again."}</p>
+          {lines.length === 0 ? <p class="muted">The app has written nothing yet.</p> : <pre class="flow-pre" tabIndex={0} aria-label="App log lines">{lines.map((line) => line.text).join("\n")}</pre>}
         </>
       ) : null}
     </section>

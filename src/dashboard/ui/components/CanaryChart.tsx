@@ -73,7 +73,7 @@ export function CanaryChart({ samples, maxErrorRate }: CanaryChartProps) {
           <li class="canary-legend-error">Its error rate this step (right axis)</li>
           <li class="canary-legend-threshold">{`Abort threshold ${percent(maxErrorRate)}`}</li>
         </ul>
-        <p class="flow-muted">{summary}</p>
+        <p class="muted">{summary}</p>
       </figcaption>
     </figure>
   );

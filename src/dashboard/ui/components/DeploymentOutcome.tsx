@@ -59,7 +59,7 @@ export function DeploymentOutcome({ deployment }: DeploymentOutcomeProps): JSX.E
             </>
           ) : null}
         </p>
-        <p class="flow-muted">
+        <p class="muted">
           {[
             changes.length > 0 ? `Changes: ${changes.map(([op, count]) => `${count} ${op}`).join(", ")}.` : "No resource changed.",
             typeof success.duration_ms === "number" ? `Took ${Math.round(success.duration_ms / 1000)} s.` : "",

@@ -36,9 +36,9 @@ export function EngineLog({ deploymentId }: EngineLogProps): JSX.Element {
   return (
     <details class="flow-engine-log" onToggle={onToggle}>
       <summary>Engine log (secrets masked)</summary>
-      {state.kind === "loading" ? <p class="flow-muted">Reading the log…</p> : null}
+      {state.kind === "loading" ? <p class="muted">Reading the log…</p> : null}
       {state.kind === "missing" ? <p>{state.reason}</p> : null}
-      {state.kind === "loaded" ? (state.text.trim() === "" ? <p class="flow-muted">The log is empty.</p> : <pre class="flow-pre" tabIndex={0}>{state.text}</pre>) : null}
+      {state.kind === "loaded" ? (state.text.trim() === "" ? <p class="muted">The log is empty.</p> : <pre class="flow-pre" tabIndex={0}>{state.text}</pre>) : null}
     </details>
   );
 }

@@ -99,8 +99,9 @@ export function PreviewSummary({ preview }: PreviewSummaryProps): JSX.Element {
           : changeSentence(counts)}
       </p>
       {steps.length > 0 ? (
+        <div class="table-wrap">
         <table class="flow-table">
-          <caption class="visually-hidden">Planned steps</caption>
+          <caption class="flow-sr-only">Planned steps</caption>
           <thead>
             <tr>
               <th scope="col">Change</th>
@@ -120,6 +121,7 @@ export function PreviewSummary({ preview }: PreviewSummaryProps): JSX.Element {
             ))}
           </tbody>
         </table>
+        </div>
       ) : null}
     </section>
   );

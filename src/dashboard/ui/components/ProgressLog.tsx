@@ -52,7 +52,7 @@ export function ProgressLog({ lines, stage, finished, failed }: ProgressLogProps
         </ol>
       </div>
       {lines.length === 0 ? (
-        <p class="flow-muted">{finished ? "This run recorded no progress lines." : "No progress yet: the deployment waits for a worker."}</p>
+        <p class="muted">{finished ? "This run recorded no progress lines." : "No progress yet: the deployment waits for a worker."}</p>
       ) : (
         <ol class="flow-lines" ref={list} onScroll={onScroll} aria-live="polite" aria-relevant="additions" tabIndex={0} aria-label="Progress lines">
           {lines.map((entry) => (

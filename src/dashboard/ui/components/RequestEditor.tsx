@@ -35,7 +35,7 @@ export function RequestEditor({ text, onText, check }: RequestEditorProps): JSX.
     <div class="request-editor">
       <div class="request-editor-text">
         <label for="request-text">Request</label>
-        <p id="request-hint" class="flow-muted">
+        <p id="request-hint" class="muted">
           YAML or JSON, as the deployment-planner command takes it. The Project and Environment above decide where it deploys.
         </p>
         <textarea
@@ -53,8 +53,8 @@ export function RequestEditor({ text, onText, check }: RequestEditorProps): JSX.
       </div>
       <div id="request-check" class="request-editor-check" aria-live="polite">
         <h3 class="request-editor-check-title">Validation</h3>
-        {check.kind === "empty" ? <p class="flow-muted">Write or paste a request; it is checked as you type.</p> : null}
-        {check.kind === "checking" ? <p class="flow-muted">Checking…</p> : null}
+        {check.kind === "empty" ? <p class="muted">Write or paste a request; it is checked as you type.</p> : null}
+        {check.kind === "checking" ? <p class="muted">Checking…</p> : null}
         {check.kind === "unchecked" ? <p>{check.sentence}</p> : null}
         {check.kind === "valid" ? (
           <p class="request-valid">

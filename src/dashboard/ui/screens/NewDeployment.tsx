@@ -178,7 +178,7 @@ export function NewDeploymentScreen({ query }: ScreenProps): JSX.Element {
       ) : null}
       <form class="new-deployment" onSubmit={onSubmit} noValidate>
         <div class="new-deployment-destination">
-          <div class="flow-field">
+          <div class="field">
             <label for="new-project">Project</label>
             <select id="new-project" name="project" value={project} onChange={(event) => setProject((event.currentTarget as HTMLSelectElement).value)}>
               {projects.map((id) => (
@@ -189,7 +189,7 @@ export function NewDeploymentScreen({ query }: ScreenProps): JSX.Element {
               <option value="">As the request names it</option>
             </select>
           </div>
-          <div class="flow-field">
+          <div class="field">
             <label for="new-environment">Environment</label>
             <select id="new-environment" name="environment" value={environment} onChange={(event) => setEnvironment((event.currentTarget as HTMLSelectElement).value)}>
               {ENVIRONMENTS.map((name) => (
@@ -199,8 +199,8 @@ export function NewDeploymentScreen({ query }: ScreenProps): JSX.Element {
               ))}
             </select>
           </div>
-          <div class="flow-field flow-field-action">
-            <button type="button" class="button button-secondary" disabled={!project || busy !== "idle"} onClick={() => void startFromLast()}>
+          <div class="field flow-field-action">
+            <button type="button" class="button" disabled={!project || busy !== "idle"} onClick={() => void startFromLast()}>
               {busy === "loading-last" ? "Loading…" : "Start from the last request"}
             </button>
           </div>
@@ -217,14 +217,14 @@ export function NewDeploymentScreen({ query }: ScreenProps): JSX.Element {
         ) : null}
         <RequestEditor text={text} onText={setText} check={check} />
         {mayDeploy ? (
-          <div class="flow-actions">
-            <button type="button" class="button button-secondary" disabled={!valid || busy !== "idle"} onClick={() => void runPreview()}>
+          <div class="actions">
+            <button type="button" class="button" disabled={!valid || busy !== "idle"} onClick={() => void runPreview()}>
               {busy === "previewing" ? "Previewing…" : "Preview"}
             </button>
             <button type="button" class="button button-primary" disabled={!valid || busy !== "idle"} onClick={() => void deploy()}>
               {busy === "deploying" ? "Starting…" : "Deploy"}
             </button>
-            {!valid ? <span class="flow-muted">Preview and Deploy open once the request is valid.</span> : null}
+            {!valid ? <span class="muted">Preview and Deploy open once the request is valid.</span> : null}
           </div>
         ) : null}
       </form>
