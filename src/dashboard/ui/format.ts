@@ -43,3 +43,14 @@ export function percent(share: number | null | undefined): string {
   if (share === null || share === undefined || Number.isNaN(share)) return "–";
   return `${Math.round(share * 1000) / 10}%`;
 }
+
+/** A URL from the API as a link target when it is http or https; null otherwise, so a hostile value cannot run script. */
+export function safeHref(url: string | null | undefined): string | null {
+  if (!url) return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}

@@ -45,6 +45,14 @@ export function ConfirmDialog(props: ConfirmDialogProps): JSX.Element {
     }
   }, [open]);
 
+  // A dialog its parent removes (rather than closing) still hands focus back to where it came from.
+  useEffect(
+    () => () => {
+      returnFocus.current?.focus();
+    },
+    [],
+  );
+
   const handleKeyDown = (event: TargetedKeyboardEvent<HTMLDialogElement>): void => {
     if (event.key !== "Tab" || dialog.current === null) return;
     // The modal dialog makes the page inert, but Tab would still leave for the browser's own controls; keep it inside.

@@ -1,0 +1,93 @@
+import type { JSX } from "preact";
+import { localTime, shortDigest, timeAgo } from "../format";
+import type { HistoryEntry } from "../types";
+import { StatusBadge } from "./StatusBadge";
+
+/** Props of `HistoryTable`: the entries newest first, the update serving now, and the rollback action when allowed. */
+export interface HistoryTableProps {
+  readonly entries: readonly HistoryEntry[];
+  readonly servingUpdate: number | null;
+  /** Absent for a token that may not roll back: then no button is shown at all. */
+  readonly onRollback?: (entry: HistoryEntry) => void;
+  /** The update a rollback is being queued to, whose button shows it is working. */
+  readonly pendingUpdate?: number | null;
+}
+
+/** Whether a rollback to this entry makes sense: a deploy that succeeded and is not what serves now. */
+export function canRollBackTo(entry: HistoryEntry, servingUpdate: number | null): boolean {
+  return entry.kind === "update" && entry.outcome === "succeeded" && entry.update !== servingUpdate;
+}
+
+/** A stack's history, newest first: version, result, what happened, deployer, digest, time; rollback per entry. */
+export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate }: HistoryTableProps): JSX.Element {
+  return (
+    <div class="table-wrap">
+      <table>
+        <caption class="visually-hidden">Updates of this stack, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Version</th>
+            <th scope="col">Result</th>
+            <th scope="col">What happened</th>
+            <th scope="col">Deployer</th>
+            <th scope="col">Digest</th>
+            <th scope="col">Time</th>
+            {onRollback ? <th scope="col">Action</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {entries.map((entry) => {
+            const time = entry.endTime ?? entry.startTime;
+            const who = entry.deployer ?? entry.ranBy;
+            return (
+              <tr key={entry.update}>
+                <td>
+                  <strong>{entry.versionName ?? "—"}</strong>
+                  <div class="muted small">
+                    update {entry.update}
+                    {entry.update === servingUpdate ? " · serving" : ""}
+                  </div>
+                </td>
+                <td>
+                  <StatusBadge status={entry.outcome} />
+                </td>
+                <td>{entry.description}</td>
+                <td>{who ?? <span class="muted">unknown</span>}</td>
+                <td>
+                  {entry.artifactDigest ? (
+                    <code class="mono" title={entry.artifactDigest}>
+                      {shortDigest(entry.artifactDigest)}
+                    </code>
+                  ) : (
+                    <span class="muted">none</span>
+                  )}
+                </td>
+                <td>
+                  <time dateTime={time} title={localTime(time)}>
+                    {timeAgo(time)}
+                  </time>
+                  <div class="muted small">{localTime(time)}</div>
+                </td>
+                {onRollback ? (
+                  <td>
+                    {canRollBackTo(entry, servingUpdate) ? (
+                      <button
+                        type="button"
+                        class="button button-small"
+                        disabled={pendingUpdate !== null && pendingUpdate !== undefined}
+                        aria-label={`Roll back to this version (update ${entry.update}${entry.versionName ? `, ${entry.versionName}` : ""})`}
+                        onClick={() => onRollback(entry)}
+                      >
+                        {pendingUpdate === entry.update ? "Rolling back…" : "Roll back to this version"}
+                      </button>
+                    ) : null}
+                  </td>
+                ) : null}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
