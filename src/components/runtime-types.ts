@@ -84,6 +84,8 @@ export interface TargetRuntime {
   rollout?(workspaceDir: string, stack: string): Promise<RolloutStatus | null>;
   /** Aborts the stack's rollout in progress: the stable release takes all traffic back. True if one was aborted. */
   abortRollout?(workspaceDir: string, stack: string, reason: string): Promise<boolean>;
+  /** Completes the stack's running rollout now: the new release takes all traffic. True if one was running. */
+  promoteRollout?(workspaceDir: string, stack: string, reason: string): Promise<boolean>;
   /**
    * Instant rollback: moves the traffic to a release still running exactly what `spec` (with these secret values)
    * runs, before the engine update that records it; null when there is none to move to.

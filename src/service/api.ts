@@ -7,6 +7,10 @@ import { sendFailure } from "./api-errors";
 import { ApiError, BadRequest, frameworkError, NotFound, Unavailable, UriTooLong } from "./http-errors";
 import { auditRoutes } from "./audit-routes";
 import { deploymentRoutes } from "./deployment-routes";
+import { deploymentListRoutes } from "./deployment-list-routes";
+import { previewRoutes } from "./preview-routes";
+import { redeployRoutes } from "./redeploy-routes";
+import { rolloutRoutes } from "./rollout-routes";
 import { hookRoutes } from "./hook-routes";
 import { metricsText } from "./metrics";
 import { errorResponse, openApiDocument } from "./openapi";
@@ -20,7 +24,7 @@ export type { ApiOptions } from "./api-context";
 const CORE_ROUTES = ["GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json"] as const;
 
 /** The groups of `/v1` routes. */
-const MODULES: readonly RouteModule[] = [deploymentRoutes, stackRoutes, hookRoutes, auditRoutes];
+const MODULES: readonly RouteModule[] = [deploymentRoutes, stackRoutes, hookRoutes, auditRoutes, deploymentListRoutes, previewRoutes, redeployRoutes, rolloutRoutes];
 
 /** Every route the API serves, as `METHOD path`; the OpenAPI document must describe each. */
 export const API_ROUTES: readonly string[] = [...CORE_ROUTES, ...MODULES.flatMap((module) => module.routes)];

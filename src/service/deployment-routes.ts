@@ -7,6 +7,7 @@ import { acceptDeployment } from "./acceptance";
 import { sendFailure, UNAUTHENTICATED } from "./api-errors";
 import { deploymentEngineLog, deploymentEvents, getDeployment, submitDeployment, type DeploymentRecord } from "./deployments";
 import { withRelativeSource } from "./grants";
+import { withFieldErrors } from "./field-errors";
 import { BEARER, errorResponse } from "./openapi";
 import { allows } from "./tokens";
 import { routeSchema } from "./route-schema";
@@ -48,7 +49,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
     // The planner resolves the source as the worker will; the caller sees it relative to its granted directory.
     const resolvedSource = typeof checked.body.source === "string" ? path.resolve(context.baseDir, checked.body.source) : null;
     const result = checked.source && resolvedSource ? withRelativeSource(planned, resolvedSource, checked.source.dir, checked.source.root) : planned;
-    if (result.status === "error") return sendFailure(reply, result);
+    // Each problem also under the field it names, so a form shows it beside that field.
+    if (result.status === "error") return sendFailure(reply, withFieldErrors(result));
     return result;
   });
 

@@ -8,14 +8,16 @@ import {
   listStacks,
   stackOutputs,
   stackStatus,
+  promote,
+  type PlannerWorkspace,
 } from "../automation/index";
-import { failure } from "../outcome";
+import { failure, isFailure } from "../outcome";
 import { identifierSchema, stackNameFor } from "../planner/spec";
 import { type ApiContext, authenticate, authorized, isReply, openStream, REVOKED_EVENT, type RouteModule, storable } from "./api-context";
-import { UNAUTHENTICATED } from "./api-errors";
+import { sendFailure, UNAUTHENTICATED } from "./api-errors";
 import { queueOperation } from "./deployments";
 import { BEARER, errorResponse } from "./openapi";
-import type { StackOperationArgs } from "./stack-operations";
+import { servicePrincipal, type StackOperationArgs } from "./stack-operations";
 import { allows, type TokenScope } from "./tokens";
 import { routeSchema } from "./route-schema";
 import { BadRequest, Forbidden, NotFound, Unauthenticated, Unavailable } from "./http-errors";
@@ -32,7 +34,7 @@ function identifier(value: unknown): string | null {
 }
 
 /** The stack a request's path names, once the caller may act on it with `needed`; otherwise the reply sent. */
-async function stackOf(context: ApiContext, request: FastifyRequest, reply: FastifyReply, needed: TokenScope) {
+export async function stackOf(context: ApiContext, request: FastifyRequest, reply: FastifyReply, needed: TokenScope) {
   const params = request.params as { project_id?: string; environment?: string };
   const projectId = identifier(params.project_id);
   const environment = identifier(params.environment);
@@ -185,11 +187,11 @@ function register(app: FastifyInstance, context: ApiContext): void {
   });
 
   app.post("/v1/stacks/:project_id/promote", { schema: routeSchema(["stacks"], {
-    summary: "Queue a promotion of one environment's current version to another.",
+    summary: "Queue a promotion of one environment's current version to another; with dry_run=true answer the target's stack-file diff and the engine's preview instead, queueing nothing.",
     security: BEARER,
     parameters: [{ name: "project_id", in: "path", required: true, schema: { type: "string" } }, idempotencyHeader],
-    requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["from", "to"], properties: { from: { type: "string" }, to: { type: "string" } } } } } },
-    responses: queuedResponses("The promotion"),
+    requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["from", "to"], properties: { from: { type: "string" }, to: { type: "string" }, dry_run: { type: "boolean" } } } } } },
+    responses: { ...queuedResponses("The promotion"), "200": PROMOTE_DRY_RUN_RESPONSE, "422": errorResponse("The promotion cannot be planned (the source never deployed, failed its health check, or its bundle is gone).") },
   }) }, async (request, reply) => {
     const body = bodyObject(request);
     const from = identifier(body?.from);
@@ -200,6 +202,11 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (!projectId || !allows(principal, projectId, "read")) throw new NotFound(NO_SUCH_STACK);
     if (!from || !to || from === to) throw new BadRequest(failure("validation", "from, to: two different environment names", "Send {\"from\": \"staging\", \"to\": \"production\"}."));
     if (!allows(principal, projectId, "deploy")) throw new Forbidden(failure("access", `this token may not deploy project '${projectId}'`, "Use a token with the deploy scope for this project."));
+    if (body?.dry_run !== undefined && typeof body.dry_run !== "boolean") throw new BadRequest(failure("validation", "dry_run: true or false", "Send {\"from\": \"staging\", \"to\": \"production\", \"dry_run\": true}."));
+    if (body?.dry_run === true) {
+      if (!workspace) throw new Unavailable(NO_WORKSPACE);
+      return promotionDryRun(reply, workspace, projectId, from, to, principal.id);
+    }
     const args: StackOperationArgs = { operation: "promote", project_id: projectId, from, to };
     return queueStackOperation(context, reply, principal.id, args, stackNameFor(projectId, to), request.headers["idempotency-key"]);
   });
@@ -222,6 +229,37 @@ function register(app: FastifyInstance, context: ApiContext): void {
     };
     return queueStackOperation(context, reply, target.principal.id, args, target.stack, request.headers["idempotency-key"]);
   });
+}
+
+/** The longest a promotion's dry run may take (the engine's preview, waiting for the stack's lock included). */
+const DRY_RUN_TIMEOUT_MS = 120_000;
+
+/** What a promotion's dry run answers. */
+const PROMOTE_DRY_RUN_RESPONSE = {
+  description: "dry_run=true: the target's stack-file diff and the engine's preview; nothing queued.",
+  content: {
+    "application/json": {
+      schema: {
+        type: "object",
+        properties: {
+          from: { type: "string" },
+          to: { type: "string" },
+          stack: { type: "string" },
+          promoted_from: { type: "object", properties: { stack: { type: "string" }, version: { type: "integer" }, version_name: { type: ["string", "null"] }, artifact_digest: { type: ["string", "null"] } } },
+          diff: { type: "string", description: "Unified diff of the target's stack file, before → after (empty when it would not change)." },
+          preview: { type: "object", properties: { has_changes: { type: "boolean" }, changes: { type: "object" }, steps: { type: "array", items: { type: "object", properties: { op: { type: "string" }, type: { type: "string" }, name: { type: "string" } } } } } },
+        },
+      },
+    },
+  },
+};
+
+/** A promotion's dry run, run here and now (the library's `promote` with `dryRun`): the diff and preview, or its failure. */
+async function promotionDryRun(reply: FastifyReply, workspace: PlannerWorkspace, projectId: string, from: string, to: string, tokenId: string) {
+  const planned = await promote(projectId, { workspace, from, to, dryRun: true, actor: servicePrincipal(tokenId), signal: AbortSignal.timeout(DRY_RUN_TIMEOUT_MS), lockWaitMs: 20_000 });
+  if (isFailure(planned)) return sendFailure(reply, planned);
+  if (planned.status !== "planned") return sendFailure(reply, failure("internal", "the dry run of a promotion did not stay a dry run", "Report it to the operator."), 500);
+  return { from, to, stack: planned.stack, promoted_from: planned.promoted_from, diff: planned.stack_file_diff, preview: { has_changes: planned.has_changes, changes: planned.changes, steps: planned.steps } };
 }
 
 const stackParams = [

@@ -14,5 +14,6 @@ export * from "./run";
 export * from "./stack-facts";
 export * from "./stack-list";
 export * from "./stack-queries";
+export * from "./stack-rollout";
 export * from "./stack-status";
 export * from "./update-message";

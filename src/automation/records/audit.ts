@@ -6,7 +6,7 @@ import lockfile from "proper-lockfile";
 import type { TextMasker } from "../../secrets/masker";
 
 /** Every action the audit trail records. */
-export type AuditAction = "deploy" | "preview" | "destroy" | "refresh" | "redeploy" | "rollback" | "promote" | "sync" | "gc" | "unlock" | "repair";
+export type AuditAction = "deploy" | "preview" | "destroy" | "refresh" | "redeploy" | "rollback" | "promote" | "sync" | "gc" | "unlock" | "repair" | "rollout_abort" | "rollout_promote";
 
 /** One audited action. Holds names, versions and digests only — never a secret value. */
 export interface AuditRecord {

@@ -31,6 +31,8 @@ export interface DeployOptions extends WorkspaceOptions {
   readonly retainVersions?: number;
   /** How long a key's result is kept; default 24 hours. */
   readonly idempotencyWindowMs?: number;
+  /** A `preview_only` run leaves the stack file as it is (a preview the service shows before anything is deployed). */
+  readonly keepStackFile?: boolean;
   /**
    * Who runs the deployment (a service token, a webhook), for the stack's history and the audit trail; default the
    * operating-system user running this process. The request's `deployer_id` is recorded beside it, as the deployer.

@@ -61,7 +61,7 @@ async function runDeployment(request: unknown, options: DeployOptions, pinned?: 
     if (isFailure(secrets)) return await run.finish(secrets);
     const spec = await packageStage(run, planned);
     if (isFailure(spec)) return await run.finish(spec);
-    if (spec.deployment_type === "preview_only") return await run.finish(await previewStage(run, spec, secrets, planned.warnings));
+    if (spec.deployment_type === "preview_only") return await run.finish(await previewStage(run, spec, secrets, planned.warnings, options.keepStackFile === true));
     const up = await updateAndVerify(run, spec, secrets);
     if (isFailure(up)) return await run.finish(up);
     return await run.finish(successResult(run, spec, up, secrets, planned.warnings));

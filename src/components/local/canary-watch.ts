@@ -1,7 +1,7 @@
 import type { CanaryFigures } from "../../outcome";
 import type { StackSpec } from "../../planner/spec";
 import { localStateDir } from "./release-settings";
-import { abortRollout, supervisorStatus, type RolloutStatus } from "./supervisor-client";
+import { abortRollout, promoteRollout, supervisorStatus, type RolloutStatus } from "./supervisor-client";
 
 /**
  * The local target's canary as the automation layer sees it: the supervisor steps the rollout inside the engine
@@ -60,6 +60,15 @@ export async function watchCanary<T>(workspaceDir: string, spec: StackSpec, onPr
 export async function abortLocalRollout(workspaceDir: string, stack: string, reason: string): Promise<boolean> {
   const answer = await abortRollout({ stateDir: localStateDir(stack), workspaceDir }, reason).catch(() => null);
   return answer?.aborted === true;
+}
+
+/**
+ * Completes a running local rollout now: the new release takes all traffic and the deploy that runs it goes on to its
+ * health check. True if one was running (a held rollout, whose deployer went away, is not completed).
+ */
+export async function promoteLocalRollout(workspaceDir: string, stack: string, reason: string): Promise<boolean> {
+  const answer = await promoteRollout({ stateDir: localStateDir(stack), workspaceDir }, reason).catch(() => null);
+  return answer?.promoted === true;
 }
 
 /** The figures of this update's canary when it aborted (the supervisor stopped the new release), else null. */

@@ -1,5 +1,5 @@
 import type { TargetRuntime } from "../runtime-types";
-import { abortedCanaryFigures, abortLocalRollout, localRollout, watchCanary } from "./canary-watch";
+import { abortedCanaryFigures, abortLocalRollout, localRollout, promoteLocalRollout, watchCanary } from "./canary-watch";
 import { LOCAL_RELEASE_PROOF } from "./release-proof";
 import { localStateDir } from "./release-settings";
 import { supervisorStatus } from "./supervisor-client";
@@ -27,6 +27,7 @@ export const localRuntime = {
   abortedCanary: abortedCanaryFigures,
   rollout: localRollout,
   abortRollout: abortLocalRollout,
+  promoteRollout: promoteLocalRollout,
   switchToWarmRelease: switchAheadToWarmRelease,
   notServingNote: supervisorNote,
 } satisfies TargetRuntime;

@@ -214,6 +214,12 @@ export async function abortRollout(to: SupervisorTarget, reason: string): Promis
   return command(to, "POST", "/rollout/abort", schema, { reason }, 5_000);
 }
 
+/** `POST /rollout/promote`: a running rollout completes now, the new release taking all traffic; whether one did. */
+export async function promoteRollout(to: SupervisorTarget, reason: string): Promise<{ promoted: boolean; rollout: RolloutStatus | null }> {
+  const schema = z.object({ promoted: z.boolean(), rollout: rolloutStatusSchema.nullable().default(null) });
+  return command(to, "POST", "/rollout/promote", schema, { reason }, 5_000);
+}
+
 const switchedSchema = z.union([
   z.object({ switched: z.literal(true), id: z.string(), previous: z.string().nullable().default(null) }),
   z.object({ switched: z.literal(false), reason: z.string().optional() }),

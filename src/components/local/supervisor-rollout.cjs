@@ -130,6 +130,21 @@ class Rollout {
     this.settle();
   }
 
+  /**
+   * Completes a running rollout now, at the request of an operator: the new release takes all traffic at once and the
+   * remaining steps are skipped. A held rollout has no deployer left to record the new release, so it is not completed.
+   */
+  complete(reason) {
+    if (this.status !== "running") return false;
+    this.status = "completed";
+    this.reason = reason;
+    this.endedAt = Date.now();
+    this.weight = 100;
+    this.log(`canary ${this.canaryId}: promoted now (${reason}); it takes all traffic`);
+    this.settle();
+    return true;
+  }
+
   settle() {
     for (const resolve of this.waiters.splice(0)) resolve(this.status);
   }

@@ -402,6 +402,11 @@ const control = http.createServer(async (req, res) => {
       if (running) rollout.abort(String(body.reason || "aborted by request").slice(0, 200));
       return reply(res, 200, { aborted: Boolean(running), rollout: rollout ? rollout.snapshot() : null });
     }
+    if (req.method === "POST" && req.url === "/rollout/promote") {
+      const body = await readBody(req);
+      const promoted = rollout ? rollout.complete(String(body.reason || "promoted by request").slice(0, 200)) : false;
+      return reply(res, 200, { promoted, rollout: rollout ? rollout.snapshot() : null });
+    }
     if (req.method === "POST" && req.url === "/switch") {
       abortHeldRollout("a rollback switched to an earlier release");
       const body = await readBody(req);

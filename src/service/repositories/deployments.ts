@@ -159,3 +159,23 @@ export async function liveBundleDigests(pool: Pool): Promise<string[]> {
   const rows = await pool.query<{ digest: string }>(`select distinct bundle_digest as digest from ${TABLE} where bundle_digest is not null and status in ('queued', 'running')`);
   return rows.rows.map((row) => row.digest);
 }
+
+/** Which deployments `recentDeployments` reads: of some projects (null: every one), one project, one stack. */
+export interface RecentDeploymentsQuery {
+  readonly projects: readonly string[] | null;
+  readonly projectId: string | null;
+  readonly stack: string | null;
+  readonly limit: number;
+}
+
+/** The newest deployments (newest first) matching `query`, each with the release name its request or plan named. */
+export async function recentDeployments(pool: Pool, query: RecentDeploymentsQuery): Promise<(DeploymentRecord & { readonly version_name: string | null })[]> {
+  const rows = await pool.query<DeploymentRow & { version_name: string | null }>(
+    `select ${COLUMNS}, coalesce(result->>'version_name', planned->'spec'->>'version_name', request->>'version_name') as version_name
+     from ${TABLE}
+     where ($1::text[] is null or project_id = any($1::text[])) and ($2::text is null or project_id = $2) and ($3::text is null or stack = $3)
+     order by created_at desc, id limit $4`,
+    [query.projects ? [...query.projects] : null, query.projectId, query.stack, query.limit],
+  );
+  return rows.rows.map((row) => ({ ...record(row), version_name: row.version_name }));
+}
