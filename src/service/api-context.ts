@@ -8,6 +8,7 @@ import { callerText, type CallerText } from "./caller-text";
 import type { ServiceConfig } from "./config";
 import type { ServiceDatabase } from "./database";
 import { grantedSource, refusedSecret, serviceGrants, type ServiceGrants } from "./grants";
+import { authenticateSession } from "./sessions";
 import type { DeploymentNotifier } from "./deployments";
 import type { JobQueue } from "./queue";
 import type { ServiceLogOptions } from "./service-log";
@@ -46,6 +47,12 @@ export interface ApiOptions {
   readonly streamRecheckMs?: number;
   /** The service log: JSON lines with each request's id, every 5xx with its error and stack; default stderr at `warn`. */
   readonly log?: ServiceLogOptions;
+  /** Whether `/` and the screens' paths serve the web dashboard; default true (`serve --no-dashboard` turns it off). */
+  readonly dashboard?: boolean;
+  /** Where the dashboard's built files are; default `dist/dashboard/public` of this package (`npm run build`). */
+  readonly dashboardDir?: string;
+  /** How long a dashboard session lasts, in seconds; default 12 hours. */
+  readonly sessionTtlSeconds?: number;
 }
 
 declare module "fastify" {
@@ -147,13 +154,19 @@ export function forgetAuthentication(request: FastifyRequest): void {
 }
 
 /**
- * The caller named by the request's bearer token, or null. The API's first hook calls it for every request, so the
- * rate limit counts the verified caller; a route calling it again gets the same answer without a second check.
+ * The caller named by the request's bearer token (or, without one, by its session cookie), or null. The API's first
+ * hook calls it for every request, so the rate limit counts the verified caller; a route calling it again gets the
+ * same answer without a second check.
  */
 export async function authenticate(context: ApiContext, request: FastifyRequest): Promise<TokenPrincipal | null> {
   if (AUTHENTICATED.has(request)) return request.principal ?? null;
   AUTHENTICATED.add(request);
   const header = request.headers.authorization;
+  // Without a bearer token, the dashboard's session cookie stands for the token it was signed in with.
+  if (header === undefined) {
+    request.principal = (await authenticateSession(context.options.database.pool, request))?.principal;
+    return request.principal ?? null;
+  }
   if (typeof header !== "string" || !header.startsWith("Bearer ") || header.length > 200) return null;
   request.principal = (await verifyToken(context.options.database.pool, header.slice("Bearer ".length).trim())) ?? undefined;
   return request.principal ?? null;

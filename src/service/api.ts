@@ -4,8 +4,9 @@ import Fastify, { type FastifyInstance, type FastifyReply } from "fastify";
 import { failure, type FailureResult } from "../outcome";
 import { apiContext, authenticate, forgetAuthentication, UNSCRUBBED, type ApiOptions, type RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
-import { ApiError, BadRequest, frameworkError, NotFound, Unavailable, UriTooLong } from "./http-errors";
+import { ApiError, BadRequest, Forbidden, frameworkError, NotFound, Unavailable, UriTooLong } from "./http-errors";
 import { auditRoutes } from "./audit-routes";
+import { defaultDashboardDir, registerDashboard, SECURITY_HEADERS } from "./dashboard-static";
 import { deploymentRoutes } from "./deployment-routes";
 import { deploymentListRoutes } from "./deployment-list-routes";
 import { previewRoutes } from "./preview-routes";
@@ -16,6 +17,8 @@ import { metricsText } from "./metrics";
 import { errorResponse, openApiDocument } from "./openapi";
 import { declaredRoutes, openApiPaths, routeSchema } from "./route-schema";
 import { REQUEST_ID_HEADER, requestIdOf, serviceLogger } from "./service-log";
+import { sessionRoutes } from "./session-routes";
+import { crossSiteRefusal } from "./sessions";
 import { stackRoutes } from "./stack-routes";
 
 export type { ApiOptions } from "./api-context";
@@ -24,7 +27,7 @@ export type { ApiOptions } from "./api-context";
 const CORE_ROUTES = ["GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json"] as const;
 
 /** The groups of `/v1` routes. */
-const MODULES: readonly RouteModule[] = [deploymentRoutes, stackRoutes, hookRoutes, auditRoutes, deploymentListRoutes, previewRoutes, redeployRoutes, rolloutRoutes];
+const MODULES: readonly RouteModule[] = [deploymentRoutes, stackRoutes, hookRoutes, auditRoutes, deploymentListRoutes, previewRoutes, redeployRoutes, rolloutRoutes, sessionRoutes];
 
 /** Every route the API serves, as `METHOD path`; the OpenAPI document must describe each. */
 export const API_ROUTES: readonly string[] = [...CORE_ROUTES, ...MODULES.flatMap((module) => module.routes)];
@@ -63,6 +66,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     clientErrorHandler: answerClientError,
   });
   const context = await apiContext(options);
+  // The web dashboard's pages and files: served here, but no part of the API its document describes.
+  if (options.dashboard !== false) registerDashboard(app, options.dashboardDir ?? defaultDashboardDir());
   // Every route from here on declares its schema; the OpenAPI document is generated from them.
   const routes = declaredRoutes(app);
 
@@ -93,6 +98,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header(REQUEST_ID_HEADER, request.id);
+    reply.headers(SECURITY_HEADERS);
     if (typeof payload !== "string" || SCRUBBED.has(reply) || UNSCRUBBED.has(reply)) return payload;
     return context.callerText.text(payload);
   });
@@ -106,6 +112,10 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // A database that does not answer leaves the caller unverified here (the address counts); a route that needs
     // the token checks it again and meets the failure itself, and the routes without one still answer.
     await authenticate(context, request).catch(() => forgetAuthentication(request));
+    // A request the session cookie signed in that changes anything carries the session's CSRF token, or goes no
+    // further: a form another site posts with the browser's cookie never reaches a route.
+    const crossSite = crossSiteRefusal(request);
+    if (crossSite) throw new Forbidden(crossSite);
   });
   await app.register(rateLimit, {
     max: options.rateLimit?.max ?? 300,

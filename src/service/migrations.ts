@@ -97,6 +97,15 @@ const MIGRATIONS: readonly string[] = [
   `alter table ${SERVICE_SCHEMA}.api_tokens add column name text`,
   `update ${SERVICE_SCHEMA}.api_tokens set name = 'token-' || id where name is null`,
   `alter table ${SERVICE_SCHEMA}.api_tokens alter column name set not null, add constraint api_tokens_name check (name ~ '^[a-z0-9._-]{1,64}$')`,
+  // Dashboard sign-ins: the SHA-256 of each session's id (the cookie's value is never stored), the token it acts
+  // as (its sessions go with it) and when it expires.
+  `create table ${SERVICE_SCHEMA}.sessions (
+     id_hash text primary key,
+     token_id text not null references ${SERVICE_SCHEMA}.api_tokens (id) on delete cascade,
+     created_at timestamptz not null default now(),
+     expires_at timestamptz not null
+   );
+   create index sessions_token on ${SERVICE_SCHEMA}.sessions (token_id)`,
 ];
 
 /**

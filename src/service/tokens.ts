@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Pool } from "pg";
 import { allTokens, insertToken, liveToken, revokeTokenRow, tokenIsLive, touchToken } from "./repositories/api-tokens";
+import { deleteSessionsOfToken } from "./repositories/sessions";
 import { TOKEN_SCOPES, type TokenScope } from "./token-scopes";
 
 export { TOKEN_SCOPES, type TokenScope };
@@ -76,9 +77,12 @@ export async function listTokens(pool: Pool): Promise<ApiTokenInfo[]> {
   }));
 }
 
-/** Revokes a token; true when it existed and was live. */
+/** Revokes a token and ends its dashboard sessions; true when it existed and was live. */
 export async function revokeToken(pool: Pool, id: string): Promise<boolean> {
-  return revokeTokenRow(pool, id);
+  const revoked = await revokeTokenRow(pool, id);
+  // A session lives only while its token does (every request its cookie makes checks that too); its rows go with it.
+  await deleteSessionsOfToken(pool, id);
+  return revoked;
 }
 
 /** The caller a bearer token names, or null for a malformed, unknown, wrong or revoked one (compared in constant time). */

@@ -145,7 +145,7 @@ export const serveCommand: CliCommand = {
   name: "serve",
   summary: "Run the deployment service: HTTP API (bearer tokens; /openapi.json) and a deployment worker, on PostgreSQL (DATABASE_URL, else embedded).",
   usage:
-    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only | --with-worker] [--concurrency <n>] [--rate-limit <n>] [--trust-proxy <true|addr[,addr...]>] [--log-level <error|warn|info>] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
+    "serve [--host <addr>] [--port <n>] [--source-root <dir[,dir...]>] [--config <file>] [--api-only | --with-worker] [--concurrency <n>] [--rate-limit <n>] [--trust-proxy <true|addr[,addr...]>] [--log-level <error|warn|info>] [--no-dashboard] [--database-url <url>] [--backend <url>] [--workspace <dir>]",
   flags: {
     ...SERVICE_FLAGS,
     host: { type: "string", description: "Address to listen on (default 127.0.0.1)." },
@@ -155,6 +155,7 @@ export const serveCommand: CliCommand = {
     "rate-limit": { type: "string", description: "Requests each token may make per minute (default 300)." },
     "trust-proxy": { type: "string", description: "Take the client address from X-Forwarded-For: 'true', or the proxies' addresses (default: the socket's address)." },
     "log-level": { type: "string", description: "The API's JSON log on stderr: error (5xx only), warn (default; also answers scrubbed of machine paths) or info (every request)." },
+    "no-dashboard": { type: "boolean", description: "Serve the API only, without the web dashboard at / (its pages and files then answer 404)." },
   },
   async run(args, context): Promise<CommandOutput> {
     const port = boundedFlag(args, "port", 8080, 0, 65535, "a port from 0 to 65535");
@@ -185,6 +186,7 @@ export const serveCommand: CliCommand = {
         version: pkg.version,
         rateLimit: { max: rateLimit as number, windowMs: 60_000 },
         trustProxy: trustProxyFlag(args.flags["trust-proxy"]),
+        dashboard: args.flags["no-dashboard"] !== true,
         // JSON lines on stderr beside the one-line job activity, credentials masked.
         log: { destination: context.stderr, level: logLevel as (typeof LOG_LEVELS)[number], redact: credentialRedactor(service.database) },
       });
