@@ -145,11 +145,6 @@ export function ProjectsScreen({ params }: ScreenProps): JSX.Element {
     <>
       <div class="page-head">
         <h1>Projects</h1>
-        {mayDeploy ? (
-          <Link href={only ? `/new?project=${encodeURIComponent(only)}` : "/new"} class="button button-primary">
-            New deployment
-          </Link>
-        ) : null}
       </div>
       {only ? (
         <p>
@@ -162,7 +157,7 @@ export function ProjectsScreen({ params }: ScreenProps): JSX.Element {
         <EmptyState title="Nothing deployed yet — start a new deployment">
           {mayDeploy ? (
             <Link href="/new" class="button button-primary">
-              Start a new deployment
+              Deploy a project
             </Link>
           ) : (
             <p>Your token may only read. Ask someone with a deploy token to deploy, or sign in with one.</p>
