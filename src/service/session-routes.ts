@@ -66,6 +66,10 @@ function register(app: FastifyInstance, context: ApiContext): void {
     }
     const principal = await verifyToken(pool, token.trim());
     if (!principal) throw new Unauthenticated(failure("access", "token: not a live API token (unknown, wrong or revoked)", "Sign in with a token from 'deployment-planner tokens create' that has not been revoked."));
+    // Signing in again replaces the browser's session: the one its cookie held ends here rather than at its expiry.
+    await authenticate(context, request);
+    const previous = requestSession(request);
+    if (previous) await endSession(pool, previous);
     const session = await startSession(pool, principal, ttlSeconds);
     return answer(reply.code(201).header("set-cookie", sessionCookie(session.id, ttlSeconds, overTls(request))), session);
   });

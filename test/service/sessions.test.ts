@@ -257,6 +257,16 @@ describe("dashboard sessions: cookie, CSRF token, expiry and revocation", () => 
     const hash = createHash("sha256").update(session.cookie.slice("dp_session=".length)).digest("hex");
     expect((await database.pool.query("select 1 from deployment_planner.sessions where id_hash = $1", [hash])).rowCount).toBe(0);
     expect((await call(session, "GET", "/v1/sessions/current")).status).toBe(401);
+    // Signing in again from a signed-in browser replaces its session: the old cookie no longer signs anything.
+    const again = await signIn(deployer.token);
+    const replaced = await fetch(`${base}/v1/sessions`, {
+      method: "POST",
+      headers: { cookie: again.cookie, "content-type": "application/json", "x-forwarded-for": again.from },
+      body: JSON.stringify({ token: reader.token }),
+    });
+    expect(replaced.status).toBe(201);
+    expect(((await replaced.json()) as { principal: { scope: string } }).principal.scope).toBe("read");
+    expect((await call(again, "GET", "/v1/sessions/current")).status).toBe(401);
     // A bearer token is no session.
     const bearer = await fetch(`${base}/v1/sessions/current`, { headers: { authorization: `Bearer ${deployer.token}`, "x-forwarded-for": nextAddress() } });
     expect(bearer.status).toBe(401);
