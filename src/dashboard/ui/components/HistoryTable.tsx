@@ -21,7 +21,8 @@ export function canRollBackTo(entry: HistoryEntry, servingUpdate: number | null)
 /** A stack's history, newest first: version, result, what happened, deployer, digest, time; rollback per entry. */
 export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate }: HistoryTableProps): JSX.Element {
   return (
-    <div class="table-wrap">
+    // Focusable, so a keyboard can scroll the table sideways on a narrow screen (a read token sees no button in it).
+    <div class="table-wrap" tabIndex={0} role="region" aria-label="Updates of this stack">
       <table>
         <caption class="visually-hidden">Updates of this stack, newest first</caption>
         <thead>
@@ -41,19 +42,19 @@ export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate
             const who = entry.deployer ?? entry.ranBy;
             return (
               <tr key={entry.update}>
-                <td>
+                <td data-label="Version">
                   <strong>{entry.versionName ?? "—"}</strong>
                   <div class="muted small">
                     update {entry.update}
                     {entry.update === servingUpdate ? " · serving" : ""}
                   </div>
                 </td>
-                <td>
+                <td data-label="Result">
                   <StatusBadge status={entry.outcome} />
                 </td>
-                <td>{entry.description}</td>
-                <td>{who ?? <span class="muted">unknown</span>}</td>
-                <td>
+                <td data-label="What happened">{entry.description}</td>
+                <td data-label="Deployer">{who ?? <span class="muted">unknown</span>}</td>
+                <td data-label="Digest">
                   {entry.artifactDigest ? (
                     <code class="mono" title={entry.artifactDigest}>
                       {shortDigest(entry.artifactDigest)}
@@ -62,14 +63,14 @@ export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate
                     <span class="muted">none</span>
                   )}
                 </td>
-                <td>
+                <td data-label="Time">
                   <time dateTime={time} title={localTime(time)}>
                     {timeAgo(time)}
                   </time>
                   <div class="muted small">{localTime(time)}</div>
                 </td>
                 {onRollback ? (
-                  <td>
+                  <td data-label="Action">
                     {canRollBackTo(entry, servingUpdate) ? (
                       <button
                         type="button"

@@ -99,7 +99,7 @@ export function PreviewSummary({ preview }: PreviewSummaryProps): JSX.Element {
           : changeSentence(counts)}
       </p>
       {steps.length > 0 ? (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Planned steps">
         <table class="flow-table">
           <caption class="flow-sr-only">Planned steps</caption>
           <thead>

@@ -83,8 +83,10 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
         const sample = { t: now - firstSampleAt.current, weight: next.weight, errorRate: next.step_counts.canary.error_rate };
         setSamples((previous) => [...previous, sample].slice(-KEPT_SAMPLES));
       }
-      // A finished rollout does not change any more: reading stops until the person asks again.
-      if (next && (next.status === "running" || next.status === "held")) timer = setTimeout(() => void read(), POLL_MS);
+      // A finished rollout does not change any more: reading stops until the person asks again. Without one yet, the
+      // page keeps looking, so a canary deployment started after it opened appears as the empty state promises.
+      if (next === null) timer = setTimeout(() => void read(), POLL_MS * 2);
+      else if (next.status === "running" || next.status === "held") timer = setTimeout(() => void read(), POLL_MS);
     };
     void read();
     return () => {
@@ -202,7 +204,7 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
       {actionFailure ? <FailureBox failure={actionFailure} title="The rollout did not change" /> : null}
       <section aria-labelledby="rollout-releases-heading">
         <h2 id="rollout-releases-heading">Releases</h2>
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="rollout-releases-heading">
         <table class="flow-table rollout-table">
           <thead>
             <tr>
