@@ -94,6 +94,8 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
   async function deployFromDashboard(page: Page, source: string, versionName: string): Promise<string> {
     await page.getByRole("link", { name: "New deployment" }).click();
     await page.waitForURL(/\/new$/);
+    await page.getByLabel("Project").selectOption(project);
+    await page.getByLabel("Environment").selectOption("development");
     await page.getByLabel("Request").fill(request(source, versionName));
     // The planner's explanation is shown before anything is deployed.
     await page.getByRole("button", { name: "Preview" }).click();
@@ -132,20 +134,25 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
     await page.waitForURL(new RegExp(`/stacks/${project}/development$`));
     await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText()).toBe(`${project} · development`);
 
-    const firstVersion = page.getByRole("row").filter({ hasText: "v1" }).filter({ has: page.getByRole("button", { name: "Roll back to this version" }) });
-    await firstVersion.getByRole("button", { name: "Roll back to this version" }).click();
-    // A rollback may ask before it acts; confirm when it does.
-    const confirm = page.getByRole("dialog").getByRole("button", { name: /roll back/i });
-    if (await confirm.isVisible().catch(() => false)) await confirm.click();
+    const firstVersion = page.getByRole("row").filter({ hasText: "v1" });
+    await firstVersion.getByRole("button", { name: /^Roll back to this version/ }).click();
+    // The rollback is followed as a deployment of its own.
+    await page.waitForURL(/\/deployments\/[^/]+$/);
+    await page.getByRole("status").filter({ hasText: "v1" }).waitFor({ timeout: DEPLOYMENT_TIMEOUT_MS });
+    expect(await servedBody(developmentUrl, "version one")).toContain("Example site, version one");
 
-    expect(await servedBody(developmentUrl, "version one", DEPLOYMENT_TIMEOUT_MS)).toContain("Example site, version one");
-    // The history shows the rollback, by the signed-in token's name, newest first (after a reload at the latest).
+    // The stack's history shows the rollback newest first, and its operations name the signed-in token.
     await page.goto(`${service.base}/stacks/${project}/development`);
-    const newest = page.getByRole("row").nth(1);
-    await expect.poll(() => newest.innerText(), { timeout: 60_000 }).toMatch(/roll(ed)? ?back/i);
-    const history = await page.getByRole("table").first().innerText();
-    expect(history).toContain(tokenName);
-    expect(history.indexOf(tokenName)).toBeGreaterThanOrEqual(0);
+    await page.getByRole("heading", { name: "Current version" }).waitFor();
+    const newest = page.getByRole("table").getByRole("row").nth(1);
+    await expect.poll(() => newest.innerText(), { timeout: 30_000 }).toMatch(/rollback/i);
+    expect(await newest.innerText()).toContain("v1");
+    expect(await newest.innerText()).toContain(tokenName);
+    // What serves now offers no rollback to itself; the entries before it do.
+    expect(await newest.getByRole("button").count()).toBe(0);
+    expect(await page.getByRole("table").getByRole("row").filter({ hasText: "v2" }).getByRole("button", { name: /^Roll back to this version/ }).count()).toBe(1);
+    const byToken = page.getByRole("listitem").filter({ hasText: /rollback/i }).filter({ hasText: tokenName });
+    await expect.poll(() => byToken.count(), { timeout: 30_000 }).toBeGreaterThan(0);
 
     const api = await service.api(token, "GET", `/v1/stacks/${project}/development/history`);
     const entries = api.json.history as { message?: string }[];
@@ -158,10 +165,11 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
     await page.getByRole("button", { name: "Promote to staging" }).click();
     const dialog = page.getByRole("dialog");
     await dialog.waitFor();
-    // The diff between the two stack files is on screen before anything is confirmed.
-    await expect.poll(() => dialog.innerText(), { timeout: 60_000 }).toMatch(/staging/);
-    const before = await dialog.innerText();
-    expect(before).toMatch(/development\s*(->|→)\s*staging|ENV/);
+    // The diff between the two stack files and the engine's preview are on screen before anything is confirmed.
+    await expect.poll(() => dialog.innerText(), { timeout: 90_000 }).toContain("Engine preview");
+    const shown = await dialog.innerText();
+    expect(shown).toContain("Stack file changes");
+    expect(shown).toMatch(/staging/);
     expect(await service.api(token, "GET", `/v1/stacks/${project}/staging`).then((answer) => answer.status)).toBe(404);
     await dialog.getByRole("button", { name: "Confirm promotion" }).click();
 
@@ -179,6 +187,7 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
 
     await page.goto(`${service.base}/stacks/${project}/staging`);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText(), { timeout: BROWSER_TIMEOUT_MS }).toBe(`${project} · staging`);
+    await page.getByRole("heading", { name: "Current version" }).waitFor();
     await expect.poll(() => page.locator("main").innerText()).toContain("v1");
   }, 300_000);
 });
