@@ -9,7 +9,7 @@ import {
 } from "../automation/index";
 import { inLockedTransaction } from "./locked-transaction";
 import { SERVICE_SCHEMA } from "./migrations";
-import { chainLinks, insertEntry, lastHash, newestEntries } from "./repositories/audit-entries";
+import { chainLinks, filteredEntries, insertEntry, lastHash, newestEntries } from "./repositories/audit-entries";
 
 /** Serializes appends to the shared chain across every process on every machine. */
 const AUDIT_LOCK = `${SERVICE_SCHEMA}.audit`;
@@ -31,9 +31,16 @@ export function mirrorAuditToService(pool: Pool, dataDir: string): () => void {
   return mirrorAudit(dataDir, (record) => appendServiceAudit(pool, record));
 }
 
-/** The newest entries of the service's audit trail (of one stack, or all), oldest first. */
-export async function serviceAudit(pool: Pool, options: { readonly stack?: string; readonly limit?: number } = {}): Promise<AuditEntry[]> {
-  const rows = await newestEntries(pool, options.stack ?? null, options.limit ?? 1000);
+/** The newest entries of the service's audit trail (of one project's stacks, one stack, one action, or all), oldest first. */
+export async function serviceAudit(
+  pool: Pool,
+  options: { readonly stack?: string; readonly project?: string; readonly action?: string; readonly limit?: number } = {},
+): Promise<AuditEntry[]> {
+  const limit = options.limit ?? 1000;
+  const rows =
+    options.project === undefined && options.action === undefined
+      ? await newestEntries(pool, options.stack ?? null, limit)
+      : await filteredEntries(pool, { project: options.project ?? null, stack: options.stack ?? null, action: options.action ?? null }, limit);
   return rows.map((row) => ({ ...(row.entry as Omit<AuditEntry, "hash">), hash: row.hash }));
 }
 

@@ -9,6 +9,7 @@ import {
   stackOutputs,
   stackStatus,
   promote,
+  summarizeStack,
   type PlannerWorkspace,
 } from "../automation/index";
 import { failure, isFailure } from "../outcome";
@@ -20,6 +21,7 @@ import { BEARER, errorResponse } from "./openapi";
 import { servicePrincipal, type StackOperationArgs } from "./stack-operations";
 import { allows, type TokenScope } from "./tokens";
 import { routeSchema } from "./route-schema";
+import { historyViews, PROMOTION_ORDER, stackLanes } from "./stack-views";
 import { BadRequest, Forbidden, NotFound, Unauthenticated, Unavailable } from "./http-errors";
 
 /** The longest a followed app log stays open. */
@@ -76,7 +78,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
   const workspace = context.options.workspace;
 
   app.get("/v1/stacks", { schema: routeSchema(["stacks"], {
-    summary: "The stacks the token may read: the update and version that serve (from the engine's history), URL, the last operation and its outcome (cancelled, failed, who ran it), lock, rollout.",
+    summary: "The stacks the token may read: the update and version that serve (from the engine's history), URL, health (its URL checked now), the last operation and its outcome (cancelled, failed, who ran it and their name), lock, rollout, whether it is a preview; and the environments' promotion order.",
     security: BEARER,
     parameters: [{ name: "project_id", in: "query", required: false, schema: { type: "string" } }],
     responses: { "200": { description: "The stacks." }, "400": errorResponse("Invalid project id."), "401": errorResponse("No valid token.") },
@@ -89,7 +91,8 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (!workspace) throw new Unavailable(NO_WORKSPACE);
     // Only the caller's projects are read, so another project's stacks cost it nothing and reach it in no form.
     const stacks = await listStacks(workspace, { projectId, projectIds: principal.projects.includes("*") ? undefined : principal.projects });
-    return { stacks: stacks.filter((stack) => allows(principal, stack.project_id, "read")) };
+    const readable = stacks.filter((stack) => allows(principal, stack.project_id, "read"));
+    return { promotion_order: PROMOTION_ORDER, stacks: await stackLanes(workspace, context.options.database.pool, readable) };
   });
 
   app.get("/v1/stacks/:project_id/:environment", { schema: routeSchema(["stacks"], {
@@ -109,7 +112,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
   });
 
   app.get("/v1/stacks/:project_id/:environment/history", { schema: routeSchema(["stacks"], {
-    summary: "The stack's updates, newest first: each one's operation (rollback from 2 to 1, promote, destroy), outcome, who ran it and deployer.",
+    summary: "The stack's updates, newest first: each one's operation (rollback from 2 to 1, promote, destroy), outcome, who ran it and their name (deployer_name), deployer, version name, bundle digest, whether it serves now (current) and whether a rollback may return to it (rollback_allowed: succeeded, healthy, not current).",
     security: BEARER,
     parameters: [...stackParams, { name: "limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 1000 } }],
     responses: { "200": { description: "The history." }, "400": errorResponse("Invalid limit."), "401": errorResponse("No valid token."), "404": errorResponse("No such stack for this token.") },
@@ -120,7 +123,9 @@ function register(app: FastifyInstance, context: ApiContext): void {
     const limit = Number((request.query as { limit?: string }).limit ?? 100);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new BadRequest(failure("validation", "limit: a whole number from 1 to 1000", "Ask for fewer entries."));
     try {
-      return { stack: target.stack, history: await stackHistory(target.stack, { workspace, limit }) };
+      const history = await stackHistory(target.stack, { workspace, limit });
+      const current = (await summarizeStack(workspace, target.stack))?.update ?? null;
+      return { stack: target.stack, history: await historyViews(workspace, context.options.database.pool, target.stack, history, current) };
     } catch (error) {
       if (error instanceof AutomationError && error.stage === "validation") throw new NotFound(NO_SUCH_STACK);
       throw error;

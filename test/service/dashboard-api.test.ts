@@ -104,17 +104,19 @@ describe("the API routes behind the dashboard", () => {
     const first = await call(tokens.deploy, "POST", "/v1/deployments", siteRequest("development", "v1"));
     expect(first.status).toBe(202);
     expect(await finished(first.body.id)).toMatchObject({ status: "succeeded" });
+    const second = await call(tokens.deploy, "POST", "/v1/deployments", siteRequest("development", "v2"));
+    expect(await finished(second.body.id)).toMatchObject({ status: "succeeded" });
 
     const redeploy = await call(tokens.deploy, "POST", `/v1/stacks/${projectId}/development/redeploy`, {});
     expect(redeploy.status, JSON.stringify(redeploy.body)).toBe(202);
     const redeployed = await finished(redeploy.body.id);
-    expect(redeployed, JSON.stringify(redeployed.result)).toMatchObject({ status: "succeeded", operation: "deploy", result: { status: "success", version: 2, version_name: "v1" } });
+    expect(redeployed, JSON.stringify(redeployed.result)).toMatchObject({ status: "succeeded", operation: "deploy", result: { status: "success", version_name: "v2" } });
     expect(await (await fetch(redeployed.result.url)).text()).toContain("<");
 
     const listed = await call(tokens.read, "GET", `/v1/deployments?project_id=${projectId}&environment=development&limit=10`);
     expect(listed.status).toBe(200);
-    expect(listed.body.deployments.map((d: { id: string }) => d.id)).toEqual([redeploy.body.id, first.body.id]);
-    expect(listed.body.deployments[1]).toMatchObject({ operation: "deploy", status: "succeeded", environment: "development", requested_by_name: "dana", version_name: "v1", failure: null, url: expect.stringMatching(/^http/) });
+    expect(listed.body.deployments.map((d: { id: string }) => d.id)).toEqual([redeploy.body.id, second.body.id, first.body.id]);
+    expect(listed.body.deployments[2]).toMatchObject({ operation: "deploy", status: "succeeded", environment: "development", requested_by_name: "dana", version_name: "v1", failure: null, url: expect.stringMatching(/^http/) });
     expect((await call(tokens.read, "GET", "/v1/deployments?limit=0")).status).toBe(400);
     expect((await call(tokens.other, "GET", `/v1/deployments?project_id=${projectId}`)).status).toBe(403);
     expect((await call(tokens.other, "GET", "/v1/deployments")).body.deployments).toEqual([]);
@@ -122,7 +124,7 @@ describe("the API routes behind the dashboard", () => {
     const before = await deploymentCount();
     const dryRun = await call(tokens.deploy, "POST", `/v1/stacks/${projectId}/promote`, { from: "development", to: "staging", dry_run: true });
     expect(dryRun.status, JSON.stringify(dryRun.body)).toBe(200);
-    expect(dryRun.body).toMatchObject({ from: "development", to: "staging", stack: `${projectId}.staging`, promoted_from: { version: 2 } });
+    expect(dryRun.body).toMatchObject({ from: "development", to: "staging", stack: `${projectId}.staging`, promoted_from: { version_name: "v2" } });
     expect(dryRun.body.diff).toMatch(/^\+.*staging/m);
     expect(dryRun.body.preview.changes.create).toBeGreaterThan(0);
     expect(await deploymentCount()).toBe(before);
@@ -131,15 +133,15 @@ describe("the API routes behind the dashboard", () => {
     // History: who, result, digest, and which entries a rollback may take.
     const history = await call(tokens.read, "GET", `/v1/stacks/${projectId}/development/history`);
     expect(history.status).toBe(200);
-    const [newest, older] = history.body.history as Record<string, unknown>[];
-    expect(newest).toMatchObject({ version: 2, result: "succeeded", deployer_name: "dana", version_name: "v1", current: true, rollback_allowed: false, bundle_digest: expect.stringMatching(/^sha256:/) });
-    expect(older).toMatchObject({ version: 1, current: false, rollback_allowed: true, deployer_name: "dana" });
+    const entries = history.body.history as Record<string, unknown>[];
+    expect(entries[0]).toMatchObject({ result: "succeeded", deployer_name: "dana", version_name: "v2", current: true, rollback_allowed: false, bundle_digest: expect.stringMatching(/^sha256:/) });
+    expect(entries.find((entry) => entry.version_name === "v1")).toMatchObject({ version: 1, current: false, rollback_allowed: true, deployer_name: "dana" });
 
     // The stack list carries what a lane shows, and the promotion order.
     const stacksList = await call(tokens.read, "GET", `/v1/stacks?project_id=${projectId}`);
     expect(stacksList.body.promotion_order).toEqual(["development", "staging", "production"]);
     expect(stacksList.body.stacks).toEqual([
-      expect.objectContaining({ project_id: projectId, environment: "development", preview: false, locked: false, version: 2, version_name: "v1", last_update_by_name: "dana", health: expect.any(String) }),
+      expect.objectContaining({ project_id: projectId, environment: "development", preview: false, locked: false, version: entries[0]!.version, version_name: "v2", last_update_by_name: "dana", health: "serving" }),
     ]);
   }, 400_000);
 

@@ -30,6 +30,23 @@ export async function newestEntries(pool: Pool, stack: string | null, limit: num
   return rows.rows;
 }
 
+/** The newest `limit` entries of the stacks of `project`, of `stack` and with `action` (each filter when given), oldest first. */
+export async function filteredEntries(
+  pool: Pool,
+  filter: { readonly project: string | null; readonly stack: string | null; readonly action: string | null },
+  limit: number,
+): Promise<{ readonly entry: unknown; readonly hash: string }[]> {
+  const rows = await pool.query<{ entry: unknown; hash: string }>(
+    `select entry, hash from (
+       select seq, entry, hash from ${TABLE}
+       where ($1::text is null or split_part(entry->>'stack', '.', 1) = $1) and ($2::text is null or entry->>'stack' = $2) and ($3::text is null or entry->>'action' = $3)
+       order by seq desc limit $4
+     ) newest order by seq`,
+    [filter.project, filter.stack, filter.action, limit],
+  );
+  return rows.rows;
+}
+
 /** A link of the chain: the entry's exact text, its stored links, and the hash of the entry before it in the whole chain. */
 export interface ChainLink {
   readonly entry: string;
