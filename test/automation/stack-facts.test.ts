@@ -31,6 +31,8 @@ function entry(update: number, overrides: Partial<HistoryEntry> = {}): HistoryEn
     target: "local",
     resourceChanges: {},
     spec: null,
+    secretsFingerprint: null,
+    confirmed: null,
     ...overrides,
   };
 }

@@ -58,9 +58,15 @@ describe("planAndDeploy with an idempotency key", () => {
 
   it("runs again once the window has passed", async () => {
     const options = { workspace: t.workspace, env: t.env, idempotencyKey: "deploy-window", idempotencyWindowMs: 1 };
-    expect((await planAndDeploy(request, options)).status).toBe("success");
+    const first = await planAndDeploy(request, options);
+    expect(first.status).toBe("success");
     await new Promise((resolve) => setTimeout(resolve, 10));
+    // A new run, not the kept result: the stack already serves the request, so it answers converged on update 1.
     const again = await planAndDeploy(request, options);
-    expect(again).toMatchObject({ status: "success", version: 2 });
+    expect(again).toMatchObject({ status: "success", version: 1, converged: true });
+    expect(first).not.toHaveProperty("converged");
+    // Asked to refresh, the run after the window runs the engine: update 2.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await planAndDeploy(request, { ...options, refresh: true })).toMatchObject({ status: "success", version: 2 });
   });
 });

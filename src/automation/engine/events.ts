@@ -54,6 +54,8 @@ export interface ObservedUpdate {
   /** The stack's URL output before the update, from the stack resource's old state. */
   previousUrl?: string | null;
   changes?: OpMap;
+  /** Resources a refresh found changed or gone outside the stack (`<type> <name>: changed`). */
+  drift?: string[];
 }
 
 /** Records in `observed` what an engine event says about the update's outputs and change counts. */
@@ -67,6 +69,13 @@ export function observeEvent(event: EngineEvent, observed: ObservedUpdate): void
     observed.previousUrl = typeof previous === "string" && previous ? previous : null;
   }
   if (event.summaryEvent) observed.changes = event.summaryEvent.resourceChanges;
+  const refreshed = event.resOutputsEvent?.metadata;
+  if (refreshed?.op === "refresh" && !event.resOutputsEvent!.planning && refreshed.type !== "pulumi:pulumi:Stack" && !refreshed.type.startsWith("pulumi:providers:")) {
+    const gone = refreshed.new === undefined || refreshed.new === null;
+    if (gone || JSON.stringify(refreshed.old?.outputs ?? {}) !== JSON.stringify(refreshed.new?.outputs ?? {})) {
+      (observed.drift ??= []).push(`${refreshed.type} ${resourceName(refreshed.urn)}: ${gone ? "gone" : "changed"}`);
+    }
+  }
 }
 
 /** The non-zero counts of an engine change summary. */

@@ -9,6 +9,7 @@ import {
   PROJECT_NAME,
   type PlannerWorkspace,
 } from "../workspace/index";
+import type { AuditEntry } from "../records/index";
 import { outcomeOf, recordedOperations, type OperationOutcome, type RecordedOperations } from "./operation-outcomes";
 import { existingStack } from "./stack-handles";
 import { describeOperation, messageSummary, readNote, type OperationNote } from "./update-message";
@@ -56,6 +57,22 @@ export interface HistoryEntry {
   readonly resourceChanges: ChangeSummary;
   /** The spec the update applied, when it carried one (rollback re-applies it). */
   readonly spec: StackSpec | null;
+  /** The keyed hash of the secret values the update resolved (`none` for none), when its note records one; never a value. */
+  readonly secretsFingerprint: string | null;
+  /**
+   * The history's note of deployments that found this update already serving what they asked for and changed nothing
+   * (no engine run, no new update): how many, and the newest. Null when there were none.
+   */
+  readonly confirmed: ConfirmedUpdate | null;
+}
+
+/** Deployments that repeated an update without a new one, from the audit trail. */
+export interface ConfirmedUpdate {
+  readonly count: number;
+  /** When the newest ended, who ran it and its operation id. */
+  readonly last_time: string;
+  readonly last_by: string | null;
+  readonly last_operation_id: string | null;
 }
 
 /** Options of `stackHistory` and `recentHistory`. */
@@ -69,8 +86,8 @@ export interface HistoryOptions extends Pick<OperationOptions, "workspace"> {
 /** The stack's update history, newest first. */
 export async function stackHistory(stackName: string, options: HistoryOptions & { readonly limit?: number }): Promise<HistoryEntry[]> {
   const fromFiles = options.fromEngine === true ? null : await historyFromFiles(options.workspace, stackName, (entries) => options.limit !== undefined && entries.length >= options.limit);
-  if (fromFiles !== null) return withOutcomes(fromFiles, options);
-  return withOutcomes(await historyFromEngine(stackName, options), options);
+  if (fromFiles !== null) return withOutcomes(stackName, fromFiles, options);
+  return withOutcomes(stackName, await historyFromEngine(stackName, options), options);
 }
 
 /**
@@ -85,7 +102,7 @@ export async function recentHistory(stackName: string, options: HistoryOptions &
   const fromFiles = options.fromEngine === true ? null : await historyFromFiles(options.workspace, stackName, (entries) => entries.length > 0 && options.enough(entries.at(-1)!));
   const entries = fromFiles ?? (await historyFromEngine(stackName, options));
   const end = entries.findIndex(options.enough);
-  return withOutcomes(end < 0 ? entries : entries.slice(0, end + 1), options);
+  return withOutcomes(stackName, end < 0 ? entries : entries.slice(0, end + 1), options);
 }
 
 async function historyFromEngine(stackName: string, options: HistoryOptions & { readonly limit?: number }): Promise<RawEntry[]> {
@@ -111,7 +128,7 @@ async function historyFromEngine(stackName: string, options: HistoryOptions & { 
 }
 
 /** An entry before its outcome is known: the engine's facts and the operation's note. */
-type RawEntry = Omit<HistoryEntry, "outcome"> & { readonly note: OperationNote };
+type RawEntry = Omit<HistoryEntry, "outcome" | "confirmed"> & { readonly note: OperationNote };
 
 function historyEntry(
   version: number,
@@ -145,14 +162,36 @@ function historyEntry(
     target: spec?.target ?? null,
     resourceChanges: normalizeSummary(update.resourceChanges),
     spec,
+    secretsFingerprint: note.secrets,
     note,
   };
 }
 
-/** The entries with the product's outcome of each (which the audit trail refines: cancelled, interrupted). */
-async function withOutcomes(entries: readonly RawEntry[], options: HistoryOptions): Promise<HistoryEntry[]> {
+/**
+ * The entries with the product's outcome of each (which the audit trail refines: cancelled, interrupted) and the
+ * deployments that confirmed an update without making one.
+ */
+async function withOutcomes(stackName: string, entries: readonly RawEntry[], options: HistoryOptions): Promise<HistoryEntry[]> {
   const recorded = options.recorded ?? (await recordedOperations(options.workspace.dataDir));
-  return Promise.all(entries.map(async ({ note, ...entry }) => ({ ...entry, outcome: await outcomeOf({ ...entry, note }, recorded) })));
+  const confirmations = confirmationsOf(recorded.byStack.get(stackName) ?? []);
+  return Promise.all(
+    entries.map(async ({ note, ...entry }) => ({
+      ...entry,
+      outcome: await outcomeOf({ ...entry, note }, recorded),
+      confirmed: entry.kind === "update" ? (confirmations.get(entry.update) ?? null) : null,
+    })),
+  );
+}
+
+/** The audit trail's converged deployments of a stack (oldest first), by the update each found serving. */
+function confirmationsOf(records: readonly AuditEntry[]): Map<number, ConfirmedUpdate> {
+  const byUpdate = new Map<number, ConfirmedUpdate>();
+  for (const record of records) {
+    if (record.converged !== true || record.status !== "success" || typeof record.update_version !== "number") continue;
+    const count = (byUpdate.get(record.update_version)?.count ?? 0) + 1;
+    byUpdate.set(record.update_version, { count, last_time: record.time, last_by: record.actor, last_operation_id: record.operation_id ?? null });
+  }
+  return byUpdate;
 }
 
 /** One update as a file backend stores it in `<stack>-<unix nanoseconds>.history.json`. */

@@ -127,6 +127,7 @@ export async function upStack(
           const result = await cleanOnCancel(options, spec.stack, stack, () =>
             answeredFromEvents(stack, observed).up({
               ...OPERATION_FLAGS.up,
+              ...(options.refresh === true ? { refresh: true } : {}),
               signal: options.signal,
               program,
               message,
@@ -148,6 +149,7 @@ export async function upStack(
             logFile: hooks.logFile,
             repairs,
             previousUrl: observed.previousUrl ?? null,
+            ...(options.refresh === true ? { drift: observed.drift ?? [] } : {}),
           };
         });
       }),

@@ -29,6 +29,11 @@ export interface OperationNote {
   readonly to: number | null;
   /** The stack a promotion came from. */
   readonly source: string | null;
+  /**
+   * A keyed hash of the secret values the update resolved (`none` when it resolved none), never a value: a later
+   * deployment with the same spec, bundle and fingerprint changes nothing and need not run the engine.
+   */
+  readonly secrets: string | null;
 }
 
 /** Marks the machine-readable part at the end of an update message. */
@@ -52,6 +57,7 @@ export function noteMessage(summary: string, note: Partial<OperationNote> & Pick
     ["from", note.from],
     ["to", note.to],
     ["source", note.source],
+    ["secrets", note.secrets],
     ["id", note.id],
     ["host", note.host ?? os.hostname()],
     ["pid", note.pid ?? process.pid],
@@ -102,6 +108,7 @@ export function readNote(message: string, engineKind: string): OperationNote {
       from: number("from"),
       to: number("to"),
       source: fields.get("source") ?? null,
+      secrets: fields.get("secrets") ?? null,
     };
   }
   const first = /^(\S+)\s/.exec(message)?.[1] ?? "";
@@ -118,6 +125,7 @@ export function readNote(message: string, engineKind: string): OperationNote {
     from: rolledBack ? Number(rolledBack[1]) : promoted ? Number(promoted[2]) : null,
     to: rolledBack ? Number(rolledBack[2]) : null,
     source: promoted?.[1] ?? null,
+    secrets: null,
   };
 }
 

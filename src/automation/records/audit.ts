@@ -28,6 +28,11 @@ export interface AuditRecord {
   readonly stage?: string;
   readonly reason?: string;
   readonly update_version?: number;
+  /**
+   * A deployment that found `update_version` already serving the same spec, bundle and secrets and changed nothing:
+   * no engine ran and the stack's history got no new update.
+   */
+  readonly converged?: boolean;
   /** For a rollback or promotion: the version it replaced and the version it applied. */
   readonly from_version?: number | string | null;
   readonly to_version?: number | string | null;

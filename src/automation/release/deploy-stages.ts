@@ -20,6 +20,7 @@ import {
   waitForHealthy,
 } from "../engine/index";
 import { specForRedeploy } from "./redeploy";
+import { secretsFingerprint } from "./secrets-fingerprint";
 
 /** A planned spec, the planner's warnings, and whether it re-applies a recorded update (no packaging then). */
 export interface PlannedDeployment {
@@ -118,10 +119,15 @@ async function acceptedBundleStage(run: DeploymentRun, spec: StackSpec, bundle: 
   return pinned;
 }
 
-/** The options the engine stages pass to each stack operation; the run audits itself, so the operation does not. */
-async function operationOptions(run: DeploymentRun, spec: StackSpec): Promise<OperationOptions> {
+/**
+ * The options the engine stages pass to each stack operation; the run audits itself, so the operation does not. An
+ * update's note records the fingerprint of the secrets it resolved (`secrets`), which a later deployment compares.
+ */
+async function operationOptions(run: DeploymentRun, spec: StackSpec, secrets?: CheckedSecrets): Promise<OperationOptions> {
+  const workspace = await run.workspace();
+  const fingerprint = secrets ? await secretsFingerprint(workspace, spec.stack, secrets.values) : null;
   return {
-    workspace: await run.workspace(),
+    workspace,
     onEvent: run.options.onEvent,
     onProgress: run.progress,
     signal: run.options.signal,
@@ -132,10 +138,12 @@ async function operationOptions(run: DeploymentRun, spec: StackSpec): Promise<Op
       by: run.principal,
       deployer: spec.deployer_id ?? spec.user_id,
       id: run.id,
+      secrets: fingerprint,
       ...run.note,
     }),
     actor: run.principal,
     audit: false,
+    refresh: run.options.refresh === true,
   };
 }
 
@@ -167,7 +175,7 @@ export async function previewStage(
 /** Stage `deploy`: the update. */
 export async function upStage(run: DeploymentRun, spec: StackSpec, secrets: CheckedSecrets, trafficStep?: TrafficStep): Promise<UpResult> {
   run.progress(`deploying ${spec.stack} to ${spec.target}${trafficStep ? ` (canary at ${trafficStep.canaryPercent}%)` : ""}`);
-  return upStack(spec, secrets.values, { ...(await operationOptions(run, spec)), trafficStep });
+  return upStack(spec, secrets.values, { ...(await operationOptions(run, spec, secrets)), trafficStep });
 }
 
 /**
@@ -210,6 +218,7 @@ export function successResult(run: DeploymentRun, spec: StackSpec, up: UpResult,
     version_name: spec.version_name,
     artifact_digest: spec.artifact?.digest ?? null,
     changes: up.changeSummary,
+    ...(up.drift ? { drift: up.drift } : {}),
     secrets: secrets.provenance,
     warnings: [...warnings, ...up.repairs],
     duration_ms: run.elapsed(),

@@ -31,6 +31,12 @@ export interface DeployOptions extends WorkspaceOptions {
   readonly retainVersions?: number;
   /** How long a key's result is kept; default 24 hours. */
   readonly idempotencyWindowMs?: number;
+  /**
+   * Run the engine even when the stack already serves this deployment, reading every resource's real state first
+   * (`pulumi up --refresh`): the result's `drift` names what differed. By default a deployment whose spec, bundle and
+   * secrets equal the stack's latest successful update, whose release proves it serves now, runs no engine.
+   */
+  readonly refresh?: boolean;
   /** A `preview_only` run leaves the stack file as it is (a preview the service shows before anything is deployed). */
   readonly keepStackFile?: boolean;
   /**
@@ -76,10 +82,19 @@ export interface DeploySuccess {
   readonly version_name: string | null;
   readonly artifact_digest: string | null;
   readonly changes: ChangeSummary;
+  /**
+   * True when the stack already served this very deployment (same spec, bundle and secrets as its latest successful
+   * update, whose release answered as itself just now): no engine ran, `changes` is empty and `version` is that
+   * update's. Absent when the engine ran.
+   */
+  readonly converged?: boolean;
+  /** With `refresh`: the resources found changed or gone outside the stack, which the update put back; empty for none. */
+  readonly drift?: readonly string[];
   /** Where each secret came from; never a value. */
   readonly secrets: readonly SecretProvenance[];
   readonly warnings: readonly string[];
   readonly duration_ms: number;
+  /** The engine run's log; empty when no engine ran (`converged`). */
   readonly log_file: string;
 }
 

@@ -2,6 +2,7 @@ import { isFailure, isTransientFailure, type FailureResult } from "../../outcome
 import type { DeployOptions, DeployResult, PinnedDeployment } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { updateAndVerify } from "./update-verify";
+import { convergedStage } from "./converged-stage";
 import { checkStage, packageStage, pinnedStage, planStage, previewStage, successResult } from "./deploy-stages";
 import { withIdempotency } from "../records/index";
 import { workspaceDataDir } from "../workspace/index";
@@ -10,7 +11,9 @@ export type { AcceptedBundle, DeployOptions, DeployResult, DeploySuccess, Pinned
 
 /**
  * Plans a deployment request and deploys it: plan → pre-deployment checks (credentials, secrets) → package → `up`
- * → health check → the success result. Any operational failure comes back as a failure result (`FailureResult`) with
+ * → health check → the success result. A deployment the stack already serves (same spec, bundle and secrets as its
+ * latest successful update, whose release proves it answers now) runs no engine and answers `converged: true`, unless
+ * `refresh` is asked for. Any operational failure comes back as a failure result (`FailureResult`) with
  * the stage where it happened; nothing is thrown. Each run is audited once, whatever stage it reached.
  */
 export async function planAndDeploy(request: unknown, options: DeployOptions = {}): Promise<DeployResult> {
@@ -62,6 +65,8 @@ async function runDeployment(request: unknown, options: DeployOptions, pinned?: 
     const spec = await packageStage(run, planned);
     if (isFailure(spec)) return await run.finish(spec);
     if (spec.deployment_type === "preview_only") return await run.finish(await previewStage(run, spec, secrets, planned.warnings, options.keepStackFile === true));
+    const converged = await convergedStage(run, spec, secrets, planned.warnings);
+    if (converged) return await run.finish(converged);
     const up = await updateAndVerify(run, spec, secrets);
     if (isFailure(up)) return await run.finish(up);
     return await run.finish(successResult(run, spec, up, secrets, planned.warnings));

@@ -5,7 +5,8 @@ import { updateAndVerify } from "./update-verify";
 import type { DeployOptions, DeploySuccess } from "./deploy-types";
 import { DeploymentRun } from "./deploy-run";
 import { checkStage, successResult } from "./deploy-stages";
-import { stackHistory, releaseDrift } from "../engine/index";
+import { convergence } from "./convergence";
+import { secretsFingerprint } from "./secrets-fingerprint";
 import { readStackSpec, type PlannerWorkspace } from "../workspace/index";
 import { openWorkspace } from "../backend/index";
 
@@ -26,12 +27,12 @@ export type SyncOutcome =
   | { readonly stack: string; readonly status: "failed"; readonly result: FailureResult };
 
 /**
- * The GitOps reconciler: for every stack file whose desired spec differs from the spec its stack last deployed
- * successfully, runs the update (checks, `up`, verify, automatic rollback as configured), lower environments of a
- * project before higher ones (staging before production). A stack whose file matches what it runs costs no engine
- * run: the last successful spec is read from the file backend's history files, and, where the target's URL proves
- * which release answers (local), one request confirms that release serves; one that does not is updated, which
- * starts it again. What a CI job runs after a merge.
+ * The GitOps reconciler: for every stack file whose desired spec is not what its stack serves, runs the update
+ * (checks, `up`, verify, automatic rollback as configured), lower environments of a project before higher ones
+ * (staging before production). Whether a stack serves its file is decided as a deployment decides it (see
+ * `convergence`): the same spec, bundle and secrets as its latest successful update, read from the backend's records,
+ * and one request proving that update's release answers; such a stack costs no engine run. One that does not serve
+ * as recorded is updated, which starts it again. What a CI job runs after a merge.
  */
 export async function sync(options: SyncOptions = {}): Promise<SyncOutcome[]> {
   const workspace = options.workspace ?? (await openWorkspace(options));
@@ -44,61 +45,39 @@ export async function sync(options: SyncOptions = {}): Promise<SyncOutcome[]> {
   desired.sort((a, b) => a.project_id.localeCompare(b.project_id) || ENVIRONMENT_TIERS.indexOf(a.tier) - ENVIRONMENT_TIERS.indexOf(b.tier) || a.stack.localeCompare(b.stack));
   const outcomes: SyncOutcome[] = [];
   for (const spec of desired) {
-    const deployed = await lastSucceededSpec(workspace, spec.stack);
-    const converged = deployed !== null && sameSpec(deployed, spec);
-    const drift = converged ? await releaseDrift(workspace, spec) : null;
-    if (converged && drift === null) {
-      outcomes.push({ stack: spec.stack, status: "unchanged" });
-      continue;
-    }
-    if (options.dryRun) {
-      outcomes.push({ stack: spec.stack, status: "would_deploy" });
-      continue;
-    }
-    options.onProgress?.(`syncing ${spec.stack}: ${drift ?? "its stack file differs from what it runs"}`);
-    const result = await applyDesired({ ...options, workspace }, spec);
-    outcomes.push(isFailure(result) ? { stack: spec.stack, status: "failed", result } : { stack: spec.stack, status: "deployed", result });
+    const run = syncRun({ ...options, workspace }, spec);
+    const result = await reconcile(run, spec, options.dryRun === true).catch((error: unknown) => run.fail(error));
+    outcomes.push(result === "unchanged" || result === "would_deploy" ? { stack: spec.stack, status: result } : isFailure(result) ? { stack: spec.stack, status: "failed", result } : { stack: spec.stack, status: "deployed", result });
   }
   return outcomes;
 }
 
-async function applyDesired(options: SyncOptions & { workspace: PlannerWorkspace }, spec: StackSpec): Promise<DeploySuccess | FailureResult> {
+/** The run that applies one stack file, audited as a sync when it deploys. */
+function syncRun(options: SyncOptions & { workspace: PlannerWorkspace }, spec: StackSpec): DeploymentRun {
   const run = new DeploymentRun(options);
   run.action = "sync";
   run.about(spec);
   run.message = `sync ${spec.stack} to its stack file${spec.version_name ? ` (version ${spec.version_name})` : ""}`;
-  try {
-    const secrets = await checkStage(run, spec);
-    if (isFailure(secrets)) return await run.finish(secrets);
-    const up = await updateAndVerify(run, spec, secrets);
-    if (isFailure(up)) return await run.finish(up);
-    return await run.finish(successResult(run, spec, up, secrets, []));
-  } catch (error) {
-    return run.fail(error);
-  }
+  return run;
+}
+
+/** One stack file: unchanged when its stack serves it, else (unless a dry run) the update that applies it. */
+async function reconcile(run: DeploymentRun, spec: StackSpec, dryRun: boolean): Promise<"unchanged" | "would_deploy" | DeploySuccess | FailureResult> {
+  const workspace = await run.workspace();
+  const secrets = await checkStage(run, spec);
+  const found = isFailure(secrets) ? null : await convergence(workspace, spec, await secretsFingerprint(workspace, spec.stack, secrets.values));
+  // Unchanged stacks are not audited: a sync over every stack file would bury the trail's real operations.
+  if (found?.converged) return "unchanged";
+  if (dryRun) return "would_deploy";
+  run.progress(`syncing ${spec.stack}: ${found?.reason ?? "its checks failed"}`);
+  if (isFailure(secrets)) return run.finish(secrets);
+  const up = await updateAndVerify(run, spec, secrets);
+  if (isFailure(up)) return run.finish(up);
+  return run.finish(successResult(run, spec, up, secrets, []));
 }
 
 async function stackFileNames(workspace: PlannerWorkspace): Promise<string[]> {
   return (await readdir(workspace.stacksDir).catch(() => [] as string[]))
     .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
     .filter((stack): stack is string => stack !== undefined);
-}
-
-/** The spec of a stack's newest successful update; null for a stack never deployed successfully. */
-async function lastSucceededSpec(workspace: PlannerWorkspace, stack: string): Promise<StackSpec | null> {
-  const history = await stackHistory(stack, { workspace }).catch(() => []);
-  return history.find((entry) => entry.kind === "update" && entry.result === "succeeded")?.spec ?? null;
-}
-
-/** Whether two specs describe the same deployment (the record of why each choice was made aside). */
-function sameSpec(a: StackSpec, b: StackSpec): boolean {
-  const comparable = ({ decisions: _decisions, ...rest }: StackSpec) => JSON.stringify(canonical(rest));
-  return comparable(a) === comparable(b);
-}
-
-/** A value with every object's keys in sorted order, so equal content serializes equally. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, canonical((value as Record<string, unknown>)[key])]));
 }

@@ -29,6 +29,8 @@ export interface OperationOptions {
   readonly audit?: boolean;
   /** For `up`: the canary step a stepped rollout is at (Cloud Run); absent, the new release takes all traffic. */
   readonly trafficStep?: TrafficStep;
+  /** For `up`: read every resource's real state first (`pulumi up --refresh`), so the update repairs drift it finds. */
+  readonly refresh?: boolean;
 }
 
 /** Counts of resource operations, by kind (`create`, `update`, `same`, `delete`, `replace`, ...). */
@@ -65,6 +67,11 @@ export interface UpResult {
   readonly repairs: readonly string[];
   /** The stack's URL before this update (null on a first update, or when it had none). */
   readonly previousUrl?: string | null;
+  /**
+   * With `refresh`: the resources whose real state differed from the stack's record (`<type> <name>: changed` or
+   * `gone`), which the update then put back as the spec says; empty when nothing drifted. Absent without `refresh`.
+   */
+  readonly drift?: readonly string[];
 }
 
 /** Result of `destroy`. */

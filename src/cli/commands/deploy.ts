@@ -18,13 +18,17 @@ export function renderDeployResult(result: DeployResult): CommandOutput {
       ].join("\n"),
     };
   }
-  const lines = [
-    `deployed ${result.stack} to ${result.deployed_to} (update ${result.version}${result.version_name ? `, ${result.version_name}` : ""}) in ${(result.duration_ms / 1000).toFixed(1)}s`,
-    `url: ${result.url}`,
-  ];
+  const release = `update ${result.version}${result.version_name ? `, ${result.version_name}` : ""}`;
+  const lines = result.converged
+    ? [
+        `${result.stack} on ${result.deployed_to} already serves this deployment (${release}): no changes, no engine run (--refresh runs it anyway) in ${(result.duration_ms / 1000).toFixed(1)}s`,
+        `url: ${result.url}`,
+      ]
+    : [`deployed ${result.stack} to ${result.deployed_to} (${release}) in ${(result.duration_ms / 1000).toFixed(1)}s`, `url: ${result.url}`];
   if (result.url_changed_from) lines.push(`the URL changed: it was ${result.url_changed_from}, which no longer serves this stack`);
   if (result.dashboard_url && result.dashboard_url !== result.url) lines.push(`dashboard: ${result.dashboard_url}`);
-  lines.push(`changes: ${formatDoneChanges(result.changes)}`);
+  if (!result.converged) lines.push(`changes: ${formatDoneChanges(result.changes)}`);
+  if (result.drift) lines.push(result.drift.length > 0 ? `drift repaired: ${result.drift.join("; ")}` : "drift: none (every resource matched the stack's record)");
   for (const secret of result.secrets) lines.push(`secret ${secret.name} from ${secret.scheme}:${secret.location}${secret.version ? ` (version ${secret.version})` : ""}`);
   for (const warning of result.warnings) lines.push(`warning: ${warning}`);
   if (result.next_steps.length > 0) lines.push("next steps:", ...result.next_steps.map((s) => `  - ${s}`));
@@ -49,6 +53,7 @@ export async function deployFromArgs(args: CommandArgs, context: CliContext, pre
     actor: osUserName(),
     baseDir: document.baseDir ?? path.resolve(context.cwd),
     signal: context.signal,
+    refresh: args.flags.refresh === true,
     onProgress: (line) => context.stderr.write(`${line}\n`),
   });
   return renderDeployResult(result);
@@ -58,7 +63,15 @@ export async function deployFromArgs(args: CommandArgs, context: CliContext, pre
 export const deployCommand: CliCommand = {
   name: "deploy",
   summary: "Plan a request and deploy it: checks, packaging, pulumi up, health check; prints the URL.",
-  usage: "deploy <file|-> [--json] [--lock-wait <seconds>] [--workspace <dir>] [--backend <url>]",
-  flags: { ...WORKSPACE_FLAGS, ...LOCK_WAIT_FLAGS },
+  usage: "deploy <file|-> [--refresh] [--json] [--lock-wait <seconds>] [--workspace <dir>] [--backend <url>]",
+  flags: {
+    ...WORKSPACE_FLAGS,
+    ...LOCK_WAIT_FLAGS,
+    refresh: {
+      type: "boolean",
+      description:
+        "Run the engine even when the stack already serves this deployment, reading each resource's real state first; reports the drift it repaired.",
+    },
+  },
   run: (args, context) => deployFromArgs(args, context, false),
 };
