@@ -37,6 +37,15 @@ export function DeploymentOutcome({ deployment }: DeploymentOutcomeProps): JSX.E
       </section>
     );
   }
+  if (deployment.status === "superseded") {
+    const reason = (result as { reason?: unknown } | null)?.reason;
+    return (
+      <section class="flow-outcome" aria-labelledby="flow-outcome-heading">
+        <h2 id="flow-outcome-heading">Result</h2>
+        <p>{typeof reason === "string" ? `This deployment never ran: ${reason}.` : "This deployment never ran: a newer one replaced it."}</p>
+      </section>
+    );
+  }
   if (result === null) return null;
   const success = result as SuccessShape;
   const version = success.version_name ? success.version_name : typeof success.version === "number" ? `version ${success.version}` : null;

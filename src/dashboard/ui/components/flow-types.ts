@@ -31,7 +31,8 @@ export interface DeploymentRecord {
   readonly project_id: string;
   readonly stack: string;
   readonly operation: string;
-  readonly status: "queued" | "running" | "succeeded" | "failed";
+  /** `superseded`: a newer deployment of the same stack replaced it before it started; it never runs. */
+  readonly status: "queued" | "running" | "succeeded" | "failed" | "superseded";
   readonly result: DeploymentResult | null;
   readonly created_at: string;
   readonly started_at: string | null;

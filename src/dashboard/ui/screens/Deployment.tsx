@@ -9,6 +9,7 @@ import { failureOf, type DeploymentRecord } from "../components/flow-types";
 import { furthestStage } from "../components/progress-stages";
 import { ProgressLog, type ProgressLine } from "../components/ProgressLog";
 import { Spinner } from "../components/Spinner";
+import { StatusBadge } from "../components/StatusBadge";
 import type { FailureBody } from "../api";
 import { localTime, timeAgo } from "../format";
 import { Link, pathTo, type ScreenProps } from "../router";
@@ -23,6 +24,7 @@ const STATUS_WORDS: Readonly<Record<DeploymentRecord["status"], string>> = {
   running: "Running",
   succeeded: "Succeeded",
   failed: "Failed",
+  superseded: "Superseded: a newer deployment replaced it before it started",
 };
 
 /**
@@ -55,6 +57,8 @@ export function DeploymentScreen({ params }: ScreenProps): JSX.Element {
           seen.current.add(key);
           const line = { id: key, at: typeof entry.at === "string" ? entry.at : null, line: entry.line };
           setLines((previous) => [...previous, line]);
+          // A progress line means a worker has it: the record read before the stream may still say queued.
+          setDeployment((current) => (current && current.status === "queued" ? { ...current, status: "running" } : current));
         },
         result: (data) => {
           // The stream ends after its result; closing it now keeps the browser from opening it again.
@@ -86,8 +90,8 @@ export function DeploymentScreen({ params }: ScreenProps): JSX.Element {
       .then((record) => {
         if (cancelled) return;
         setDeployment(record);
-        // Followed even when finished: the stream replays every line, then the result.
-        follow();
+        // Followed even when finished: the stream replays every line, then the result. A superseded one never ran.
+        if (record.status !== "superseded") follow();
       })
       .catch((error: unknown) => !cancelled && setLoadFailure(failureOf(error)));
     return () => {
@@ -116,7 +120,7 @@ export function DeploymentScreen({ params }: ScreenProps): JSX.Element {
       </>
     );
   }
-  const finished = deployment.status === "succeeded" || deployment.status === "failed";
+  const finished = deployment.status === "succeeded" || deployment.status === "failed" || deployment.status === "superseded";
   const environment = deployment.stack.startsWith(`${deployment.project_id}.`) ? deployment.stack.slice(deployment.project_id.length + 1) : "";
   const canary = lines.some((entry) => /\bcanary\b/.test(entry.line));
   return (
@@ -134,7 +138,7 @@ export function DeploymentScreen({ params }: ScreenProps): JSX.Element {
         <div>
           <dt>Status</dt>
           <dd>
-            <span class={`flow-status flow-status-${deployment.status}`}>{STATUS_WORDS[deployment.status] ?? deployment.status}</span>
+            <StatusBadge status={deployment.status} label={STATUS_WORDS[deployment.status] ?? deployment.status} />
           </dd>
         </div>
         <div>

@@ -6,7 +6,7 @@ import { FailureBox } from "../components/FailureBox";
 import { failureOf, type DeploymentListItem, type DeploymentRecord, type PlanAnswer, type PreviewAnswer, type StackListItem } from "../components/flow-types";
 import { PlanSummary, PreviewSummary } from "../components/PlanSummary";
 import { RequestEditor, type RequestCheck } from "../components/RequestEditor";
-import { groupProblems, parseRequestText, requestText, withDestination } from "../components/request-text";
+import { groupProblems, parseRequestText, requestText, withDestination, type FieldProblems } from "../components/request-text";
 import { Spinner } from "../components/Spinner";
 import { navigate, type ScreenProps } from "../router";
 import { can, useSession } from "../session";
@@ -18,6 +18,18 @@ const CHECK_DELAY_MS = 400;
 const ENVIRONMENTS = ["development", "preview", "staging", "production"] as const;
 
 type Busy = "idle" | "loading-last" | "previewing" | "deploying";
+
+/** A refusal's problems by field: the API's own `fields` where it sends them, else read from each problem's text. */
+function problemsByField(failure: FailureBody): FieldProblems[] {
+  const fields = failure.fields;
+  if (Array.isArray(fields) && fields.length > 0) {
+    const named = fields.filter((entry): entry is { path: string; message: string } => typeof entry?.path === "string" && typeof entry?.message === "string");
+    const groups = new Map<string, string[]>();
+    for (const entry of named) groups.set(entry.path, [...(groups.get(entry.path) ?? []), entry.message]);
+    if (groups.size > 0) return [...groups].map(([field, messages]) => ({ field, messages }));
+  }
+  return groupProblems(failure.problems && failure.problems.length > 0 ? failure.problems : [failure.reason]);
+}
 
 /**
  * A new deployment (`/new`): pick the project and environment, write or paste a request (YAML or JSON) or start from
@@ -87,7 +99,7 @@ export function NewDeploymentScreen({ query }: ScreenProps): JSX.Element {
           setPlan(null);
           const failure = failureOf(error);
           if (error instanceof ApiFailure && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 429) {
-            setCheck({ kind: "invalid", fields: groupProblems(failure.problems && failure.problems.length > 0 ? failure.problems : [failure.reason]), fix: failure.fix_suggestion });
+            setCheck({ kind: "invalid", fields: problemsByField(failure), fix: failure.fix_suggestion });
           } else {
             setCheck({ kind: "unchecked", sentence: `The request could not be checked: ${failure.reason}. ${failure.fix_suggestion ?? ""}` });
           }
