@@ -166,8 +166,8 @@ export function AuditScreen({ query }: ScreenProps): JSX.Element {
               <p>{project || stack || action ? "Choose other filters, or all projects, stacks and actions." : "Deployments, rollbacks and promotions appear here as they run."}</p>
             </EmptyState>
           ) : (
-            <div class="table-wrap">
-              <table>
+            <div class="table-wrap" role="region" aria-label="Audit entries" tabIndex={0}>
+              <table class="table-stack">
                 <caption class="visually-hidden">Audit entries, newest first</caption>
                 <thead>
                   <tr>
@@ -182,14 +182,14 @@ export function AuditScreen({ query }: ScreenProps): JSX.Element {
                 <tbody>
                   {entries.map((entry) => (
                     <tr key={entry.hash}>
-                      <td>
+                      <td data-label="Time">
                         <time dateTime={entry.time} title={localTime(entry.time)}>
                           {timeAgo(entry.time)}
                         </time>
                         <div class="muted small">{localTime(entry.time)}</div>
                       </td>
-                      <td class="mono">{entry.stack}</td>
-                      <td>
+                      <td data-label="Stack" class="mono">{entry.stack}</td>
+                      <td data-label="What">
                         {entrySentence(entry)}
                         {entry.reason ? (
                           <div class="muted small">
@@ -198,14 +198,14 @@ export function AuditScreen({ query }: ScreenProps): JSX.Element {
                           </div>
                         ) : null}
                       </td>
-                      <td>
+                      <td data-label="Result">
                         <StatusBadge status={entry.status === "success" ? "succeeded" : entry.status === "error" ? "failed" : entry.status} />
                       </td>
-                      <td>
+                      <td data-label="Who">
                         {entry.actor ? (principals[entry.actor] ?? entry.actor) : <span class="muted">unknown</span>}
                         {entry.deployer && entry.deployer !== principals[entry.actor ?? ""] ? <div class="muted small">for {entry.deployer}</div> : null}
                       </td>
-                      <td>{entry.artifact_digest ? <code title={entry.artifact_digest}>{shortDigest(entry.artifact_digest)}</code> : <span class="muted">none</span>}</td>
+                      <td data-label="Digest">{entry.artifact_digest ? <code title={entry.artifact_digest}>{shortDigest(entry.artifact_digest)}</code> : <span class="muted">none</span>}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -14,7 +14,7 @@ import { localTime, safeHref, timeAgo } from "../format";
 import { useApi } from "../load";
 import { Link, navigate, pathTo, type ScreenProps } from "../router";
 import { can, useSession } from "../session";
-import type { DeploymentRecord, HistoryEntry, StackDetail } from "../types";
+import type { DeploymentRecord, HistoryEntry, StackDetail, StackSummary } from "../types";
 
 /** How often the stack refreshes while open, so an operation started elsewhere shows up. */
 const REFRESH_MS = 10_000;
@@ -32,10 +32,12 @@ interface RecentOperation {
   readonly version_name: string | null;
 }
 
-function Summary({ stack }: { stack: StackDetail }): JSX.Element {
+function Summary({ stack, checked }: { stack: StackDetail | StackSummary; checked: boolean }): JSX.Element {
+  const live = "live" in stack ? stack.live : null;
+  const lastRollout = "last_rollout" in stack ? stack.last_rollout : null;
   const href = safeHref(stack.url);
   const last = stack.last_update;
-  const rollout = stack.rollout ?? stack.last_rollout ?? null;
+  const rollout = stack.rollout ?? lastRollout ?? null;
   return (
     <section class="card" aria-labelledby="current-heading">
       <h2 id="current-heading">Current version</h2>
@@ -48,13 +50,15 @@ function Summary({ stack }: { stack: StackDetail }): JSX.Element {
         <dd>{href ? <a href={href}>{stack.url}</a> : <span class="muted">none</span>}</dd>
         <dt>Health</dt>
         <dd>
-          {stack.live ? (
+          {live ? (
             <span class="verify">
-              <StatusBadge status={stack.live.state} label={LIVE_WORDS[stack.live.state] ?? stack.live.state} tone={LIVE_TONES[stack.live.state] ?? "neutral"} />
-              <span>{stack.live.detail}</span>
+              <StatusBadge status={live.state} label={LIVE_WORDS[live.state] ?? live.state} tone={LIVE_TONES[live.state] ?? "neutral"} />
+              <span>{live.detail}</span>
             </span>
-          ) : (
+          ) : checked ? (
             <span class="muted">Not checked (the stack has no URL)</span>
+          ) : (
+            <span class="muted">Checking the URL…</span>
           )}
         </dd>
         <dt>Deployed</dt>
@@ -107,6 +111,8 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
   const environment = params.environment ?? "";
   const session = useSession();
   const base = pathTo("v1", "stacks", projectId, environment);
+  // The list's summary answers at once; the stack's own answer (its URL checked, its outputs read by the engine) follows.
+  const summaries = useApi<{ stacks: StackSummary[] }>(`/v1/stacks?project_id=${encodeURIComponent(projectId)}`, { pollMs: REFRESH_MS });
   const stack = useApi<StackDetail>(base, { pollMs: REFRESH_MS });
   const history = useApi<{ history: HistoryEntry[] }>(`${base}/history?limit=50`, { pollMs: REFRESH_MS });
   const recent = useApi<{ deployments: RecentOperation[] }>(
@@ -120,8 +126,10 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
   const mayDeploy = can(session, "deploy", projectId);
   const mayDestroy = can(session, "admin", projectId);
   const next = nextEnvironment(environment);
-  const detail = stack.data;
+  const detail: StackDetail | StackSummary | null = stack.data ?? summaries.data?.stacks.find((summary) => summary.environment === environment) ?? null;
   const protectedStack = (detail as { protected?: boolean } | null)?.protected ?? tierOf(environment) === "production";
+  // Until the history's serving entry is known from the stack, the newest successful update is taken to serve.
+  const servingUpdate = detail ? (detail.serving?.update ?? detail.update ?? null) : (history.data?.history.find((entry) => entry.kind === "update" && entry.outcome === "succeeded")?.update ?? null);
 
   const queue = async (what: number | "redeploy", path: string, body: unknown): Promise<void> => {
     setPending(what);
@@ -177,10 +185,16 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
       {stack.loading && detail === null && stack.failure === null ? <Spinner label="Loading the stack…" /> : null}
       {detail ? (
         <>
-          <Summary stack={detail} />
+          <Summary stack={detail} checked={stack.data !== null} />
           <section class="card" aria-labelledby="outputs-heading">
             <h2 id="outputs-heading">Outputs</h2>
-            {detail.outputs ? <Outputs outputs={detail.outputs} /> : <p class="muted">The engine could not read this stack's outputs right now.</p>}
+            {stack.data === null ? (
+              <Spinner label="Reading the stack's outputs…" />
+            ) : stack.data.outputs ? (
+              <Outputs outputs={stack.data.outputs} />
+            ) : (
+              <p class="muted">The engine could not read this stack's outputs right now.</p>
+            )}
           </section>
         </>
       ) : null}
@@ -210,7 +224,7 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
         {history.data && history.data.history.length > 0 ? (
           <HistoryTable
             entries={history.data.history}
-            servingUpdate={detail?.serving?.update ?? detail?.update ?? null}
+            servingUpdate={servingUpdate}
             pendingUpdate={typeof pending === "number" ? pending : null}
             onRollback={mayDeploy ? (entry) => void queue(entry.update, `${base}/rollback`, { to: entry.update }) : undefined}
           />
