@@ -112,7 +112,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     // A database that does not answer leaves the caller unverified here (the address counts); a route that needs
     // the token checks it again and meets the failure itself, and the routes without one still answer.
     await authenticate(context, request).catch(() => forgetAuthentication(request));
-    // A request the session cookie signed in that changes anything carries the session's CSRF token, or goes no
+    // A request that sends a session cookie and changes anything carries the session's CSRF token, or goes no
     // further: a form another site posts with the browser's cookie never reaches a route.
     const crossSite = crossSiteRefusal(request);
     if (crossSite) throw new Forbidden(crossSite);

@@ -39,7 +39,7 @@ export interface LiveSession {
   readonly id: string;
 }
 
-/** The session a request's cookie authenticated, for the routes and the CSRF check behind authentication. */
+/** The session a request's cookie authenticated, for the session routes. */
 const REQUEST_SESSIONS = new WeakMap<FastifyRequest, LiveSession>();
 
 function idHash(id: string): string {
@@ -76,7 +76,7 @@ export function sessionIdFrom(cookieHeader: string | undefined): string | null {
 
 /**
  * The live session a request's cookie names, or null (no cookie, an unknown, expired or signed-out session, a
- * revoked token). The answer is kept with the request for `requestSession` and `crossSiteRefusal`.
+ * revoked token). The answer is kept with the request for `requestSession`.
  */
 export async function authenticateSession(pool: Pool, request: FastifyRequest): Promise<LiveSession | null> {
   const id = sessionIdFrom(request.headers.cookie);
@@ -124,19 +124,22 @@ const CSRF_WRONG = failure(
 );
 
 /**
- * Why a request the session cookie authenticated may not go on, or null: one that changes anything (any method but
- * GET, HEAD, OPTIONS) must carry the session's CSRF token, compared in constant time. A browser sends the cookie with a
- * form another site posts, but no other site can read the token, so a forged form never reaches a route. Signing in
- * again as JSON is the one exception: it acts as no session and a form cannot send JSON.
+ * Why a request carrying a session cookie may not go on, or null: one that changes anything (any method but GET,
+ * HEAD, OPTIONS) and has no `Authorization` header (which alone would judge it) must carry the CSRF token of the
+ * session its cookie names, compared in constant time. A browser sends the cookie with a form another site posts, but
+ * no other site can read the token, so a forged form never reaches a route. The token follows from the cookie itself,
+ * so the check needs no database: it holds even when the session lookup failed. Signing in as JSON is the one
+ * exception: it acts as no session, and a form cannot send JSON.
  */
 export function crossSiteRefusal(request: FastifyRequest): FailureResult | null {
-  const session = REQUEST_SESSIONS.get(request);
-  if (!session || SAFE_METHODS.has(request.method)) return null;
+  if (SAFE_METHODS.has(request.method) || request.headers.authorization !== undefined) return null;
+  const id = sessionIdFrom(request.headers.cookie);
+  if (id === null) return null;
   const contentType = String(request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (request.method === "POST" && request.routeOptions.url === "/v1/sessions" && contentType === "application/json") return null;
   const sent = request.headers[CSRF_HEADER];
   if (typeof sent !== "string" || sent.length === 0) return CSRF_MISSING;
-  const expected = Buffer.from(session.csrfToken);
+  const expected = Buffer.from(csrfTokenOf(id));
   const given = Buffer.from(sent);
   // Every CSRF token has the same length, so only a same-length guess is compared, and in constant time.
   const same = given.length === expected.length && timingSafeEqual(given, expected);

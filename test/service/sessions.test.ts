@@ -207,6 +207,10 @@ describe("dashboard sessions: cookie, CSRF token, expiry and revocation", () => 
       body: JSON.stringify(deploymentRequest),
     });
     expect(bearer.status).toBe(202);
+    // A request with an Authorization header is judged by it alone, cookie or not.
+    const both = await call(session, "POST", "/v1/deployments", { body: JSON.stringify(deploymentRequest), headers: { authorization: `Bearer ${reader.token}`, "content-type": "application/json" } });
+    expect(both.status).toBe(403);
+    expect(both.json).toMatchObject({ reason: expect.stringContaining("may not deploy") });
   });
 
   it("keeps a read token's session to reading", async () => {
@@ -241,8 +245,10 @@ describe("dashboard sessions: cookie, CSRF token, expiry and revocation", () => 
     await database.pool.query("update deployment_planner.sessions set expires_at = now() - interval '1 second' where id_hash = $1", [hash]);
     expect((await call(session, "GET", "/v1/sessions/current")).status).toBe(401);
     expect((await call(session, "GET", "/v1/deployments/00000000-0000-4000-8000-000000000000")).status).toBe(401);
-    // An expired session is no session: its cookie does not make a state change a CSRF question.
-    const post = await call(session, "POST", "/v1/deployments", { body: JSON.stringify(deploymentRequest), headers: { "content-type": "application/json" } });
+    // A state change with the expired session's cookie still shows its CSRF token, and then finds no session.
+    const forged = await call(session, "POST", "/v1/deployments", { body: JSON.stringify(deploymentRequest), headers: { "content-type": "application/json" } });
+    expect(forged.status).toBe(403);
+    const post = await call(session, "POST", "/v1/deployments", { body: JSON.stringify(deploymentRequest), headers: { "content-type": "application/json", "x-csrf-token": session.csrf } });
     expect(post.status).toBe(401);
   });
 
