@@ -28,6 +28,10 @@ const NOT_RUN: Readonly<Record<string, string>> = {
     "installs from the npm registry into a consumer's project; test/package/consumer.test.ts installs the packed package the same way",
   "README.md: export VAULT_ADDR=http://127.0.0.1:8200 VAULT_TOKEN=…":
     "needs a Vault holding platform-a's webhook secret but not its Stripe key; test/e2e/readme-example-error.test.ts runs it against a real OpenBao and compares the quoted JSON exactly",
+  "README.md: npx deployment-planner serve":
+    "serves the dashboard until stopped and needs a browser to use it; test/dashboard/ drives a real Chromium against serve with these flags",
+  "docs/dashboard.md: deployment-planner tokens create":
+    "serve runs until stopped and the dashboard needs a browser; test/dashboard/ creates tokens the same way and drives a real Chromium against serve",
   "docs/service.md: deployment-planner tokens create":
     "serve runs until stopped and the rest needs the operator's PostgreSQL at db.internal, /srv/apps and service.yaml; the README's walkthrough (test/service/walkthrough.test.ts) runs the one-machine commands",
   "docs/service.md: ts=$(date +%s); id=$(uuidgen); body='{\"repository\":\"acme/shop\",\"branch\":\"main\",\"commit\":\"'\"$GIT_SHA\"'\"}'":
