@@ -17,8 +17,8 @@ export interface CanaryChartProps {
   readonly maxErrorRate: number;
 }
 
-const WIDTH = 640;
-const HEIGHT = 240;
+const WIDTH = 800;
+const HEIGHT = 260;
 const PAD = { left: 44, right: 52, top: 14, bottom: 30 };
 
 /**

@@ -34,9 +34,16 @@ export function ProgressLog({ lines, stage, finished, failed }: ProgressLogProps
     const element = list.current;
     if (element) followEnd.current = element.scrollHeight - element.scrollTop - element.clientHeight < 24;
   };
-  const reached = finished ? RUN_STAGES.length : Math.max(stage + 1, 0);
+  // The bar stands half-way through the stage in progress: a stage is only done once the next one begins.
+  const reached = finished ? RUN_STAGES.length : stage < 0 ? 0 : stage + 0.5;
   const current = RUN_STAGES[Math.min(Math.max(stage, 0), RUN_STAGES.length - 1)] ?? RUN_STAGES[0];
   const label = finished ? (failed ? `Stopped at ${current}` : "Finished") : stage < 0 ? "Waiting for a worker" : `Stage ${stage + 1} of ${RUN_STAGES.length}: ${current}`;
+  const stageClass = (index: number): string => {
+    if (finished && failed && index === Math.max(stage, 0)) return "flow-stage flow-stage-failed";
+    if (index < stage || (finished && !failed)) return "flow-stage flow-stage-done";
+    if (index === stage && !finished) return "flow-stage flow-stage-current";
+    return "flow-stage";
+  };
   return (
     <section class="flow-progress" aria-labelledby="flow-progress-heading">
       <h2 id="flow-progress-heading">Progress</h2>
@@ -45,7 +52,7 @@ export function ProgressLog({ lines, stage, finished, failed }: ProgressLogProps
         <progress id="flow-progress-meter" max={RUN_STAGES.length} value={reached} />
         <ol class="flow-stages" aria-hidden="true">
           {RUN_STAGES.map((name, index) => (
-            <li key={name} class={index < reached ? (failed && finished && index === Math.max(stage, 0) ? "flow-stage flow-stage-failed" : "flow-stage flow-stage-done") : index === stage + 1 && !finished ? "flow-stage flow-stage-current" : "flow-stage"}>
+            <li key={name} class={stageClass(index)}>
               {name}
             </li>
           ))}

@@ -122,7 +122,8 @@ export function DeploymentScreen({ params }: ScreenProps): JSX.Element {
   }
   const finished = deployment.status === "succeeded" || deployment.status === "failed" || deployment.status === "superseded";
   const environment = deployment.stack.startsWith(`${deployment.project_id}.`) ? deployment.stack.slice(deployment.project_id.length + 1) : "";
-  const canary = lines.some((entry) => /\bcanary\b/.test(entry.line));
+  // The library's canary lines ("canary step 1/3: ...", "canary aborted: ..."), not a project that has the word in its name.
+  const canary = lines.some((entry) => /^canary (step|aborted)\b|\(canary at \d+%\)/.test(entry.line));
   return (
     <>
       <h1>Deployment</h1>

@@ -14,6 +14,8 @@ import { can, useSession } from "../session";
 
 /** How often a running rollout is read again. */
 const POLL_MS = 1_500;
+/** How often the page looks for a new rollout while none runs. */
+const IDLE_POLL_MS = 3_000;
 /** How many samples the chart keeps (about a quarter of an hour at the polling rate). */
 const KEPT_SAMPLES = 600;
 
@@ -50,6 +52,8 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
   const [actionDone, setActionDone] = useState<string | null>(null);
   const [refresh, setRefresh] = useState(0);
   const firstSampleAt = useRef<number | null>(null);
+  const sampledRollout = useRef<string | null>(null);
+  const lastWasLive = useRef(false);
   const stackPath = pathTo("stacks", project, environment);
   const apiPath = `/v1/stacks/${encodeURIComponent(project)}/${encodeURIComponent(environment)}`;
 
@@ -78,15 +82,24 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
       if (cancelled) return;
       setRollout(next);
       if (next) {
-        const now = Date.now();
-        firstSampleAt.current ??= now;
-        const sample = { t: now - firstSampleAt.current, weight: next.weight, errorRate: next.step_counts.canary.error_rate };
-        setSamples((previous) => [...previous, sample].slice(-KEPT_SAMPLES));
+        const live = next.status === "running" || next.status === "held";
+        // A new rollout starts a new chart; a finished one adds its final state once, not a flat line forever.
+        const fresh = next.started_at !== sampledRollout.current;
+        if (fresh) {
+          sampledRollout.current = next.started_at;
+          firstSampleAt.current = null;
+        }
+        if (fresh || live || lastWasLive.current) {
+          const now = Date.now();
+          firstSampleAt.current ??= now;
+          const sample = { t: now - firstSampleAt.current, weight: next.weight, errorRate: next.step_counts.canary.error_rate };
+          setSamples((previous) => [...(fresh ? [] : previous), sample].slice(-KEPT_SAMPLES));
+        }
+        lastWasLive.current = live;
       }
-      // A finished rollout does not change any more: reading stops until the person asks again. Without one yet, the
-      // page keeps looking, so a canary deployment started after it opened appears as the empty state promises.
-      if (next === null) timer = setTimeout(() => void read(), POLL_MS * 2);
-      else if (next.status === "running" || next.status === "held") timer = setTimeout(() => void read(), POLL_MS);
+      // Read again fast while it runs; slower otherwise, so a canary deployment started after the page opened (or a
+      // next one after this rollout ended) still appears without a reload.
+      timer = setTimeout(() => void read(), next !== null && (next.status === "running" || next.status === "held") ? POLL_MS : IDLE_POLL_MS);
     };
     void read();
     return () => {
@@ -184,7 +197,7 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
         </ol>
         <p class="muted">
           {[
-            `Step ${rollout.step} of ${rollout.steps.length}, started ${timeAgo(rollout.step_started_at) || localTime(rollout.step_started_at)}.`,
+            live ? `Step ${rollout.step} of ${rollout.steps.length}, started ${timeAgo(rollout.step_started_at) || localTime(rollout.step_started_at)}.` : `${rollout.status === "aborted" ? "Stopped" : "Ended"} at step ${rollout.step} of ${rollout.steps.length}.`,
             `Each step lasts ${Math.round(rollout.step_interval_ms / 1000)} s; the rollout aborts when the new release's error rate passes ${percent(rollout.max_error_rate)} once ${plural(rollout.min_requests, "request")} were seen.`,
             live ? `About ${Math.ceil(rollout.time_left_ms / 1000)} s left if every step passes.` : rollout.ended_at ? `Ended ${localTime(rollout.ended_at)}.` : "",
           ].filter(Boolean).join(" ")}
