@@ -223,7 +223,7 @@ describe("the preview comment", () => {
     expect(others).toBeGreaterThan(destructive);
     expect(body).toMatch(/\*\*replace\*\* orders\\-db \(planner:aws:Datastore\) — ⚠️ \*\*stateful: its data is lost\*\*/);
     expect(body).toMatch(/\*\*delete\*\* suffix/);
-    expect(body).toContain("Resources: 1 to delete, 1 to replace, 2 to create, 4 to same");
+    expect(body).toContain("Resources: 1 to delete, 1 to replace, 2 to create, 4 unchanged");
     expect(body).toContain("- **Stage:** deploy");
     expect(body).not.toContain("<script>");
     expect(body).toContain("&lt;script&gt;");

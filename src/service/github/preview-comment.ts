@@ -93,7 +93,7 @@ export function renderPreviewComment(view: PreviewView): string {
   const url = safeUrl(view.url);
   if (url && view.state !== "destroyed") lines.push(`| Preview | [${escapeMarkdown(url)}](${url}) |`);
   lines.push(`| Version | ${shortSha(view.commitSha)} |`);
-  if (view.stack) lines.push(`| Stack | ${escapeMarkdown(view.stack)} |`);
+  if (view.stack) lines.push(`| Stack | ${/^[a-z0-9][a-z0-9.-]{0,200}$/.test(view.stack) ? `\`${view.stack}\`` : escapeMarkdown(view.stack)} |`);
   lines.push(`| Updated | ${at.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC")} |`);
   if (view.failure) {
     lines.push("", "#### Why it failed", "");
@@ -129,7 +129,7 @@ function renderPlan(plan: PreviewPlan): string[] {
   const counts = Object.entries(plan.changeSummary)
     .filter(([, count]) => count > 0)
     .sort(([a], [b]) => Number(isDestructive(b)) - Number(isDestructive(a)) || a.localeCompare(b))
-    .map(([op, count]) => `${count} to ${escapeMarkdown(op)}`);
+    .map(([op, count]) => (op === "same" ? `${count} unchanged` : `${count} to ${escapeMarkdown(op)}`));
   lines.push(counts.length > 0 ? `Resources: ${counts.join(", ")}` : "Resources: no changes");
   return lines;
 }
