@@ -179,20 +179,22 @@ class DashboardFiles {
     const file = await this.file(segments);
     // The bytes leave as built: the caller-text boundary is for answers built from a caller's input.
     UNSCRUBBED.add(reply);
-    // The files keep their names from build to build, so a browser revalidates each (a 304 costs no body).
-    reply.header("cache-control", "no-cache").header("etag", file.etag).header("vary", "accept-encoding");
-    if (notModified(request.headers["if-none-match"], file.etag)) return reply.code(304).send();
-    reply.type(file.type);
     const accepted = acceptedEncodings(request.headers["accept-encoding"]);
-    if (COMPRESSIBLE.test(file.type) && file.body.length >= 256) {
-      if (accepted.has("br")) {
-        file.br ??= brotli(file.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: file.body.length } });
-        return reply.header("content-encoding", "br").send(await file.br);
-      }
-      if (accepted.has("gzip")) {
-        file.gzip ??= gzipped(file.body, { level: 9 });
-        return reply.header("content-encoding", "gzip").send(await file.gzip);
-      }
+    const compressible = COMPRESSIBLE.test(file.type) && file.body.length >= 256;
+    const encoding = !compressible ? null : accepted.has("br") ? "br" : accepted.has("gzip") ? "gzip" : null;
+    // Each encoding is a representation of its own, with its own validator.
+    const etag = encoding === null ? file.etag : `${file.etag.slice(0, -1)}-${encoding}"`;
+    // The files keep their names from build to build, so a browser revalidates each (a 304 costs no body).
+    reply.header("cache-control", "no-cache").header("etag", etag).header("vary", "accept-encoding");
+    if (notModified(request.headers["if-none-match"], etag)) return reply.code(304).send();
+    reply.type(file.type);
+    if (encoding === "br") {
+      file.br ??= brotli(file.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: file.body.length } });
+      return reply.header("content-encoding", "br").send(await file.br);
+    }
+    if (encoding === "gzip") {
+      file.gzip ??= gzipped(file.body, { level: 9 });
+      return reply.header("content-encoding", "gzip").send(await file.gzip);
     }
     return reply.send(file.body);
   }

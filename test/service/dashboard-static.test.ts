@@ -114,6 +114,11 @@ describe("the dashboard's pages and files", () => {
     expect(brotli.headers["content-encoding"]).toBe("br");
     expect(brotli.headers.vary).toMatch(/accept-encoding/i);
     expect(brotliDecompressSync(brotli.body).toString("utf8")).toBe(appJs);
+    // The compressed form has a validator of its own, and revalidates like the plain one.
+    const plainTag = (await rawGet(base, "/assets/app.js")).headers.etag;
+    expect(brotli.headers.etag).not.toBe(plainTag);
+    expect((await rawGet(base, "/assets/app.js", { "accept-encoding": "br", "if-none-match": brotli.headers.etag! })).status).toBe(304);
+    expect((await rawGet(base, "/assets/app.js", { "accept-encoding": "br", "if-none-match": plainTag! })).status).toBe(200);
     expect(brotli.body.length).toBeLessThan(Buffer.byteLength(appJs) / 3);
     const gzipped = await rawGet(base, "/assets/app.css", { "accept-encoding": "gzip;q=1, br;q=0" });
     expect(gzipped.headers["content-encoding"]).toBe("gzip");
