@@ -27,9 +27,3 @@ export function withFieldErrors(result: FailureResult): FailureResult & { readon
   return { ...result, fields: fieldErrors(result) };
 }
 
-/** The OpenAPI schema of `fields`. */
-export const FIELD_ERRORS_SCHEMA = {
-  type: "array",
-  description: "Each problem under the field it names (a dotted path such as build.port; 'request' for the whole request).",
-  items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } }, required: ["path", "message"] },
-} as const;

@@ -7,7 +7,7 @@ import { plan } from "../planner/index";
 import { acceptDeployment } from "./acceptance";
 import { type ApiContext, checkedRequest, type RouteModule } from "./api-context";
 import { sendFailure } from "./api-errors";
-import { FIELD_ERRORS_SCHEMA, withFieldErrors } from "./field-errors";
+import { withFieldErrors } from "./field-errors";
 import { withRelativeSource } from "./grants";
 import { apiErrorFor, Unavailable } from "./http-errors";
 import { BEARER, errorResponse } from "./openapi";
@@ -58,10 +58,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
       "401": errorResponse("No valid token."),
       "403": errorResponse("The token may not deploy this project."),
       "413": errorResponse("The body is too large, or the source more than a bundle may hold."),
-      "422": {
-        description: "The request does not plan (each problem under its field in `fields`), or the preview failed (its stage and reason).",
-        content: { "application/json": { schema: { allOf: [{ $ref: "#/components/schemas/Error" }, { type: "object", properties: { fields: FIELD_ERRORS_SCHEMA } }] } } },
-      },
+      "422": errorResponse("The request does not plan (each problem also under its field in `fields`: [{path, message}], the path dotted such as build.port), or the preview failed (its stage and reason)."),
       "503": errorResponse("This process reads no stacks."),
     },
   }) }, async (request, reply) => {

@@ -270,6 +270,7 @@ describe("tenant isolation on a real service", () => {
     const bodies: Record<string, unknown> = {
       "/v1/plan": staticRequest(blog, "blog", "development"),
       "/v1/deployments": staticRequest(blog, "blog", "development"),
+      "/v1/preview": staticRequest(blog, "blog", "development"),
       "/v1/stacks/{project_id}/{environment}/rollback": {},
       "/v1/stacks/{project_id}/{env}/rollback": {},
       "/v1/stacks/{project_id}/promote": { from: "development", to: "preview" },
@@ -277,6 +278,7 @@ describe("tenant isolation on a real service", () => {
     // Query strings that name blog's records where a route takes them in the query.
     const queries: Record<string, string[]> = {
       "/v1/stacks": [`?project_id=${blog}`, ""],
+      "/v1/deployments": [`?project_id=${blog}`, `?project_id=${blog}&environment=development`, ""],
       "/v1/audit": [`?stack=${blogStack}`, `?stack=${blogStack}&verify=true`, "?verify=true", ""],
       "/v1/stacks/{project_id}/{environment}/logs": ["", "?follow=true"],
       "/v1/stacks/{project_id}/{env}/logs": ["", "?follow=true"],
@@ -308,7 +310,8 @@ describe("tenant isolation on a real service", () => {
           }
           // Another project's deployment or stack is as unknown as a missing one (404); a project named in a body
           // or the audit trail of a project (or of every project) the token is not scoped to is forbidden (403).
-          const forbidden = route === "/v1/plan" || route === "/v1/deployments" || route === "/v1/audit";
+          // Listing deployments without naming a project holds only shop's (checked above).
+          const forbidden = route === "/v1/plan" || route === "/v1/preview" || (route === "/v1/deployments" && (method === "POST" || query !== "")) || route === "/v1/audit";
           // A listing route named nowhere above may answer, holding none of blog's records (checked above).
           if (!forbidden && !route.includes("{") && method === "GET" && answer.status === 200) continue;
           const expected = forbidden ? 403 : 404;
