@@ -11,7 +11,7 @@ const output = path.join(root, "dist", "dashboard", "public");
 
 /** Builds the app and returns the paths it wrote. */
 async function buildDashboard() {
-  fs.rmSync(output, { recursive: true, force: true });
+  // Written over in place (no emptied folder in between), so a running service never finds the files missing.
   fs.mkdirSync(output, { recursive: true });
   await esbuild.build({
     entryPoints: { app: path.join(source, "main.tsx") },

@@ -21,9 +21,9 @@ export function canRollBackTo(entry: HistoryEntry, servingUpdate: number | null)
 /** A stack's history, newest first: version, result, what happened, deployer, digest, time; rollback per entry. */
 export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate }: HistoryTableProps): JSX.Element {
   return (
-    // Focusable, so a keyboard can scroll the table sideways on a narrow screen (a read token sees no button in it).
+    // Focusable, so a keyboard can scroll the table sideways (a read token sees no button in it); a narrow screen shows each row as a card.
     <div class="table-wrap" tabIndex={0} role="region" aria-label="Updates of this stack">
-      <table>
+      <table class="table-stack">
         <caption class="visually-hidden">Updates of this stack, newest first</caption>
         <thead>
           <tr>

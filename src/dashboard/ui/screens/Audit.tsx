@@ -6,6 +6,7 @@ import { StatusBadge } from "../components/StatusBadge";
 import { localTime, plural, shortDigest, timeAgo } from "../format";
 import { useApi } from "../load";
 import { navigate, type ScreenProps } from "../router";
+import { useSession } from "../session";
 import type { StackSummary } from "../types";
 
 /** Every action the audit trail records. */
@@ -29,11 +30,19 @@ interface AuditEntry {
   readonly hash: string;
 }
 
-/** The chain's verification: intact with a count, or where it breaks. */
+/** Where a chain breaks: the entry's position and how. */
+interface ChainBreak {
+  readonly position: number;
+  readonly reason: string;
+}
+
+/** The chain's verification as the API answers it (`verification`; older answers: `chain` with `intact`). */
 interface ChainState {
-  readonly intact: boolean;
+  readonly verified?: boolean;
+  readonly intact?: boolean;
   readonly entries: number;
-  readonly firstBad?: { readonly position: number; readonly reason: string };
+  readonly first_broken?: ChainBreak;
+  readonly firstBad?: ChainBreak;
 }
 
 interface AuditAnswer {
@@ -45,7 +54,7 @@ interface AuditAnswer {
 
 /** The trail's query for the filters: the server filters; the page filters again so an older server still narrows. */
 function auditPath(project: string, stack: string, action: string): string {
-  const query = new URLSearchParams({ verify: "true", limit: "200" });
+  const query = new URLSearchParams({ limit: "200" });
   if (project) query.set("project_id", project);
   if (stack) query.set("stack", stack);
   if (action) query.set("action", action);
@@ -62,7 +71,8 @@ function entrySentence(entry: AuditEntry): string {
 
 function ChainSentence({ chain }: { chain: ChainState | undefined }): JSX.Element | null {
   if (!chain) return null;
-  if (chain.intact) {
+  const broken = chain.first_broken ?? chain.firstBad;
+  if (chain.verified ?? chain.intact) {
     return (
       <p class="verify">
         <StatusBadge status="verified" label="Verified" />
@@ -74,7 +84,7 @@ function ChainSentence({ chain }: { chain: ChainState | undefined }): JSX.Elemen
     <p class="verify" role="alert">
       <StatusBadge status="broken" label="Broken" />
       <span>
-        Chain broken at entry {chain.firstBad?.position ?? "?"}: {chain.firstBad?.reason ?? "an entry does not match the hash before it"}. Entries from there on may have
+        Chain broken at {broken ? `entry ${broken.position}: ${broken.reason}` : "an entry that does not match the hash before it"}. Entries from there on may have
         been changed or removed.
       </span>
     </p>
@@ -83,7 +93,10 @@ function ChainSentence({ chain }: { chain: ChainState | undefined }): JSX.Elemen
 
 /** The audit trail: every operation, who did it and how it ended, filterable, with the hash chain's verification. */
 export function AuditScreen({ query }: ScreenProps): JSX.Element {
-  const project = query.get("project") ?? "";
+  const session = useSession();
+  // The whole trail is for a token of every project; a token of some projects reads one project's trail at a time.
+  const ownProjects = session && !session.principal.projects.includes("*") ? [...session.principal.projects].sort() : null;
+  const project = query.get("project") ?? ownProjects?.[0] ?? "";
   const stack = query.get("stack") ?? "";
   const action = query.get("action") ?? "";
   const stacks = useApi<{ stacks: StackSummary[] }>("/v1/stacks");
@@ -98,7 +111,7 @@ export function AuditScreen({ query }: ScreenProps): JSX.Element {
     navigate(`/audit${kept.length > 0 ? `?${new URLSearchParams(kept).toString()}` : ""}`, { replace: true });
   };
 
-  const projects = [...new Set((stacks.data?.stacks ?? []).map((s) => s.project_id))].sort();
+  const projects = ownProjects ?? [...new Set((stacks.data?.stacks ?? []).map((s) => s.project_id))].sort();
   const stackNames = (stacks.data?.stacks ?? [])
     .filter((s) => !project || s.project_id === project)
     .map((s) => s.stack)
@@ -117,7 +130,7 @@ export function AuditScreen({ query }: ScreenProps): JSX.Element {
         <div class="field">
           <label for="audit-project">Project</label>
           <select id="audit-project" value={project} onChange={(event) => setFilter("project", event.currentTarget.value)}>
-            <option value="">All projects</option>
+            {ownProjects ? null : <option value="">All projects</option>}
             {projects.map((id) => (
               <option key={id} value={id}>
                 {id}
@@ -188,7 +201,9 @@ export function AuditScreen({ query }: ScreenProps): JSX.Element {
                         </time>
                         <div class="muted small">{localTime(entry.time)}</div>
                       </td>
-                      <td data-label="Stack" class="mono">{entry.stack}</td>
+                      <td data-label="Stack">
+                        <span class="mono">{entry.stack}</span>
+                      </td>
                       <td data-label="What">
                         {entrySentence(entry)}
                         {entry.reason ? (
