@@ -178,7 +178,9 @@ export async function loadServiceConfig(file: string): Promise<ServiceConfig | F
   const parsed = serviceConfigSchema.safeParse(raw ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
-    return failure("validation", `service configuration: ${problems.length} problem(s)`, "Fix the listed entries of the configuration file.", { problems });
+    // One problem is the reason itself (a failure lists `problems` only when there are several).
+    const reason = problems.length === 1 ? `service configuration: ${problems[0]}` : `service configuration: ${problems.length} problem(s)`;
+    return failure("validation", reason, "Fix the listed entries of the configuration file.", { problems });
   }
   const dir = path.dirname(path.resolve(file));
   return {

@@ -12,7 +12,8 @@ export interface DeploymentRecord {
   readonly stack: string;
   /** What runs: a deployment request, or a rollback, promotion or destroy of the stack. */
   readonly operation: QueuedOperation;
-  readonly status: "queued" | "running" | "succeeded" | "failed";
+  /** `superseded`: a newer deployment of the same preview replaced it before it started; it never runs. */
+  readonly status: "queued" | "running" | "succeeded" | "failed" | "superseded";
   /** The operation's success or failure result, once finished. */
   readonly result: Record<string, unknown> | null;
   readonly attempts: number;

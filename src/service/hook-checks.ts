@@ -5,6 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { failure, type FailureResult } from "../outcome";
 import { grantedSource, refusedSecret, type ServiceGrants } from "./grants";
+import { identifierSchema } from "../planner/spec";
 import type { HookRule } from "./config";
 
 /** How far a generic hook's `X-Timestamp` may be from the service's clock, in seconds, before it is refused. */
@@ -63,8 +64,25 @@ export interface PushTarget {
   readonly commit?: string;
 }
 
-/** What a delivery means: a target to deploy, or why nothing is deployed. */
-export type DeliveryMeaning = { readonly target: PushTarget } | { readonly ignored: string };
+/** The pull-request actions that deploy a preview of the head commit; `closed` (merged or not) destroys it. */
+export const PREVIEW_ACTIONS = ["opened", "reopened", "synchronize", "closed"] as const;
+
+/** What a pull-request delivery asks: deploy its head commit as a preview, or (`closed`) destroy that preview. */
+export interface PullRequestTarget {
+  /** The base repository (`owner/name`): the one rules name. */
+  readonly repository: string;
+  readonly number: number;
+  readonly action: (typeof PREVIEW_ACTIONS)[number];
+  /** The head commit (hex). */
+  readonly commit: string;
+  /** Whether the head commit lives in another repository than the base (a fork). */
+  readonly fork: boolean;
+  /** Whether a `closed` pull request was merged. */
+  readonly merged: boolean;
+}
+
+/** What a delivery means: a push to deploy, a pull request's preview to deploy or destroy, or why nothing happens. */
+export type DeliveryMeaning = { readonly target: PushTarget } | { readonly pullRequest: PullRequestTarget } | { readonly ignored: string };
 
 const githubPushSchema = z.object({
   ref: z.string().min(1).max(300),
@@ -73,6 +91,45 @@ const githubPushSchema = z.object({
   deleted: z.boolean().optional(),
   repository: z.object({ full_name: z.string().min(1).max(200) }),
 });
+
+const githubPullRequestSchema = z.object({
+  action: z.string().min(1).max(64),
+  number: z.number().int().positive(),
+  repository: z.object({ full_name: z.string().min(1).max(200) }),
+  pull_request: z.object({
+    merged: z.boolean().nullish(),
+    head: z.object({
+      sha: z.string().regex(/^[0-9a-f]{40,64}$/),
+      // null when the fork it came from was deleted: still not the base repository.
+      repo: z.object({ full_name: z.string().min(1).max(200) }).nullable(),
+    }),
+  }),
+});
+
+/** The JSON body of a generic hook's pull request (a relay of GitLab's or Bitbucket's merge request events). */
+export const genericPullRequestSchema = z.object({
+  repository: z.string().min(1).max(200),
+  number: z.number().int().positive().max(1_000_000_000),
+  head_commit: z.string().regex(/^[0-9a-fA-F]{7,64}$/),
+  action: z.enum(PREVIEW_ACTIONS),
+  fork: z.boolean().default(false),
+  merged: z.boolean().default(false),
+});
+
+/**
+ * What a generic hook's JSON body means: a pull request when it names a `number`, else a push; null when it is
+ * neither shape.
+ */
+export function genericMeaning(payload: unknown): DeliveryMeaning | null {
+  if (payload !== null && typeof payload === "object" && "number" in payload) {
+    const pullRequest = genericPullRequestSchema.safeParse(payload);
+    if (!pullRequest.success) return null;
+    const { repository, number, head_commit: commit, action, fork, merged } = pullRequest.data;
+    return { pullRequest: { repository, number, action, commit: commit.toLowerCase(), fork, merged } };
+  }
+  const push = genericPayloadSchema.safeParse(payload);
+  return push.success ? { target: push.data } : null;
+}
 
 /** The JSON body of a generic hook. */
 export const genericPayloadSchema = z.object({
@@ -95,10 +152,11 @@ export function deliveryJson(body: Buffer, contentType: unknown, formAllowed: bo
   }
 }
 
-/** What a GitHub delivery of `event` means; null when a push's payload is not one. */
+/** What a GitHub delivery of `event` means; null when a push's or pull request's payload is not one. */
 export function githubMeaning(event: string, payload: unknown): DeliveryMeaning | null {
   if (event === "ping") return { ignored: "ping: the hook is set up; nothing is queued" };
-  if (event !== "push") return { ignored: `event '${event}': only push events deploy; nothing is queued` };
+  if (event === "pull_request") return githubPullRequestMeaning(payload);
+  if (event !== "push") return { ignored: `event '${event}': only push and pull_request events deploy; nothing is queued` };
   const push = githubPushSchema.safeParse(payload);
   if (!push.success) return null;
   const { ref, after, deleted, repository } = push.data;
@@ -108,6 +166,25 @@ export function githubMeaning(event: string, payload: unknown): DeliveryMeaning 
   return { target: { repository: repository.full_name, branch, commit: after } };
 }
 
+function githubPullRequestMeaning(payload: unknown): DeliveryMeaning | null {
+  const parsed = githubPullRequestSchema.safeParse(payload);
+  if (!parsed.success) return null;
+  const { action, number, repository, pull_request: pr } = parsed.data;
+  if (!(PREVIEW_ACTIONS as readonly string[]).includes(action)) return { ignored: `pull request #${number} ${action}: only opened, reopened, synchronize and closed change its preview; nothing is queued` };
+  const base = repository.full_name;
+  const fork = pr.head.repo === null || pr.head.repo.full_name.toLowerCase() !== base.toLowerCase();
+  return { pullRequest: { repository: base, number, action: action as PullRequestTarget["action"], commit: pr.head.sha, fork, merged: pr.merged === true } };
+}
+
+/**
+ * The rules of `ruleSource` that deploy pull requests of `repository` (`pull_requests: true`), in configuration order,
+ * its name compared as `matchingRules` does.
+ */
+export function pullRequestRules(rules: readonly HookRule[], ruleSource: string, repository: string): HookRule[] {
+  const sameRepository = (configured: string) => (ruleSource === "github" ? configured.toLowerCase() === repository.toLowerCase() : configured === repository);
+  return rules.filter((rule) => rule.source === ruleSource && rule.pull_requests && sameRepository(rule.repository));
+}
+
 /**
  * The rules of `ruleSource` for the target's repository and branch, in configuration order. GitHub's repository
  * names ignore case (as GitHub does); a generic hook's are compared as written.
@@ -115,7 +192,7 @@ export function githubMeaning(event: string, payload: unknown): DeliveryMeaning 
 export function matchingRules(rules: readonly HookRule[], ruleSource: string, target: PushTarget): HookRule[] {
   const sameRepository = (configured: string) =>
     ruleSource === "github" ? configured.toLowerCase() === target.repository.toLowerCase() : configured === target.repository;
-  return rules.filter((rule) => rule.source === ruleSource && sameRepository(rule.repository) && rule.branch === target.branch);
+  return rules.filter((rule) => rule.source === ruleSource && sameRepository(rule.repository) && rule.branch !== undefined && rule.branch === target.branch);
 }
 
 /** A rule's request ready to queue, or why not: the error object for the sender, and the detail for the operator. */
@@ -123,17 +200,34 @@ export type RuleRequest =
   | { readonly ok: true; readonly request: Record<string, unknown> }
   | { readonly ok: false; readonly failure: FailureResult; readonly detail: string };
 
+/** Where a rule's request takes its content from, and which environment it deploys. */
+export interface RuleRequestOptions {
+  /**
+   * The commit's files, fetched and unpacked: the request's `source` is read relative to this repository root and must
+   * stay inside it. Without it, a relative `source` resolves against the request file's directory on the service.
+   */
+  readonly checkoutDir?: string;
+  /** The pull request whose preview this deploys: environment `preview-pr-<number>`, version name the commit's. */
+  readonly pullRequest?: number;
+}
+
+/** How a rule is named to the sender: by its repository and its branch, or its pull requests. */
+export function ruleName(rule: HookRule, pullRequest?: number): string {
+  return pullRequest !== undefined || rule.branch === undefined ? `the pull-request rule for ${rule.repository}` : `the rule for ${rule.repository} branch '${rule.branch}'`;
+}
+
 /**
  * The deployment request `rule` queues for `commit`: its file (JSON or YAML), with `version_name` set to the commit's
- * first 12 characters when the file sets none, and a relative `source` resolved against the file's directory (as the
- * CLI does). The source and secret references must be granted to the request's project; otherwise the answer names
- * the rule, never a path nor the detail, which only the operator gets. Planning it is its acceptance's job
- * (`acceptDeployment`), which plans each request once.
+ * first 12 characters when the file sets none (always, for a preview), and a relative `source` resolved against the
+ * file's directory (as the CLI does) or, with `checkoutDir`, against the commit's repository root. The source and
+ * secret references must be granted to the request's project (a source from a checkout: inside the checkout);
+ * otherwise the answer names the rule, never a path nor the detail, which only the operator gets. Planning it is its
+ * acceptance's job (`acceptDeployment`), which plans each request once.
  */
-export async function ruleRequest(rule: HookRule, commit: string | undefined, grants: ServiceGrants): Promise<RuleRequest> {
+export async function ruleRequest(rule: HookRule, commit: string | undefined, grants: ServiceGrants, options: RuleRequestOptions = {}): Promise<RuleRequest> {
   const refuse = (problem: string, detail: string): RuleRequest => ({
     ok: false,
-    failure: failure("plan", `the deployment request of the rule for ${rule.repository} branch '${rule.branch}' ${problem}`, "Ask the service's operator to fix the rule's request file; the delivery's outcome is recorded."),
+    failure: failure("plan", `the deployment request of ${ruleName(rule, options.pullRequest)} ${problem}`, "Ask the service's operator to fix the rule's request file; the delivery's outcome is recorded."),
     detail,
   });
   const text = await readFile(rule.requestFile, "utf8").catch(() => null);
@@ -146,15 +240,49 @@ export async function ruleRequest(rule: HookRule, commit: string | undefined, gr
   }
   if (document === null || typeof document !== "object" || Array.isArray(document)) return refuse("is not an object", "request file: not an object");
   const request: Record<string, unknown> = { ...(document as Record<string, unknown>) };
-  if (typeof request.source === "string") request.source = path.resolve(path.dirname(rule.requestFile), request.source);
+  if (options.checkoutDir !== undefined && typeof request.source === "string") {
+    const inside = sourceInCheckout(options.checkoutDir, request.source);
+    if (inside === null) return refuse("names a source outside the repository", "source: not a path inside the repository's root");
+    request.source = inside;
+  } else if (typeof request.source === "string") request.source = path.resolve(path.dirname(rule.requestFile), request.source);
   // A configuration mistake must not publish a file or secret the project is not granted any more than a caller may.
   const projectId = typeof request.project_id === "string" ? request.project_id : null;
   const grant = grants.grantFor(projectId);
   const refusedReference = refusedSecret(request.secrets, projectId, grant, grants.baseDir);
   if (refusedReference) return refuse("names a secret reference its project is not granted", refusedReference.reason);
-  if (request.source !== undefined && "status" in (await grantedSource(request.source, grant, grants.baseDir))) {
+  // A checkout's source is the commit's own content, checked against the checkout when it is accepted.
+  if (options.checkoutDir === undefined && request.source !== undefined && "status" in (await grantedSource(request.source, grant, grants.baseDir))) {
     return refuse("names a source outside the directories this service may read for its project", "source: outside the project's granted sources, or missing");
+  }
+  if (options.pullRequest !== undefined) {
+    const environment = request.environment !== null && typeof request.environment === "object" && !Array.isArray(request.environment) ? request.environment : {};
+    request.environment = { ...environment, ENV: "preview", NAME: `pr-${options.pullRequest}` };
+    if (commit !== undefined) request.version_name = commit.slice(0, 12).toLowerCase();
   }
   if (request.version_name === undefined && commit !== undefined) request.version_name = commit.slice(0, 12).toLowerCase();
   return { ok: true, request };
+}
+
+/** The project a rule's request file names (`project_id`), or null when the file cannot be read or names none. */
+export async function ruleProjectId(rule: HookRule): Promise<string | null> {
+  const text = await readFile(rule.requestFile, "utf8").catch(() => null);
+  if (text === null) return null;
+  try {
+    const document = parseYaml(text) as { project_id?: unknown } | null;
+    const id = document !== null && typeof document === "object" ? document.project_id : undefined;
+    return typeof id === "string" && identifierSchema.safeParse(id).success ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `source` as a path inside the checkout `root` (relative to the repository's root; a leading `/` means that root
+ * too), or null when it would leave it. Links inside the checkout are refused when it is unpacked.
+ */
+export function sourceInCheckout(root: string, source: string): string | null {
+  if (source.includes("\0") || source.length > 4096) return null;
+  const resolved = path.resolve(root, `.${path.sep}${source.replace(/^\/+/, "")}`);
+  const relative = path.relative(root, resolved);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative)) ? resolved : null;
 }

@@ -2,9 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { failure } from "../outcome";
 import { resolveSecrets } from "../secrets/index";
 import type { ApiContext, RouteModule } from "./api-context";
-import { acceptDeployment, type AcceptedDeployment } from "./acceptance";
+import type { AcceptedDeployment } from "./acceptance";
 import { submitDeployment } from "./deployments";
-import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericPayloadSchema, genericSignedPrefix, githubMeaning, githubPushKey, isFresh, matchingRules, parseTimestamp, ruleRequest, signatureMatches, TIMESTAMP_TOLERANCE_SECONDS } from "./hook-checks";
+import { DELIVERY_ID, deliveryJson, type DeliveryMeaning, genericMeaning, genericSignedPrefix, githubMeaning, githubPushKey, isFresh, matchingRules, parseTimestamp, pullRequestRules, signatureMatches, TIMESTAMP_TOLERANCE_SECONDS } from "./hook-checks";
+import { receivePullRequest } from "./preview-deliveries";
+import { gitHubAccess, type CommitCheckout } from "./preview-github";
+import { acceptRuleDelivery } from "./rule-acceptance";
 import { claimDelivery, forgetDelivery, settleDelivery } from "./repositories/hook-deliveries";
 import { errorResponse } from "./openapi";
 import { ApiError, BadRequest, Conflict, NotFound, Unauthenticated, Unavailable, Unprocessable } from "./http-errors";
@@ -68,41 +71,63 @@ const rawBody = (request: FastifyRequest): Buffer => (Buffer.isBuffer(request.bo
 async function receive(context: ApiContext, reply: FastifyReply, delivery: Delivery): Promise<FastifyReply> {
   const pool = context.options.database.pool;
   const target = "target" in delivery.meaning ? delivery.meaning.target : null;
-  const rules = target ? matchingRules(context.options.config?.hooks.rules ?? [], delivery.ruleSource, target) : [];
+  const pullRequest = "pullRequest" in delivery.meaning ? delivery.meaning.pullRequest : null;
+  const configuredRules = context.options.config?.hooks.rules ?? [];
+  const rules = target ? matchingRules(configuredRules, delivery.ruleSource, target) : [];
   const queue = context.options.queue;
   // Checked before the delivery is recorded, so the sender may deliver it again once the queue runs.
-  if (rules.length > 0 && !queue) throw new Unavailable(NO_QUEUE);
+  if ((rules.length > 0 || (pullRequest && pullRequestRules(configuredRules, delivery.ruleSource, pullRequest.repository).length > 0)) && !queue) throw new Unavailable(NO_QUEUE);
   const claimed = await claimDelivery(pool, delivery, delivery.pushKey);
   if (!claimed) throw new Conflict(REPLAYED);
   // The push stays claimed only once it queued something: an ignored or refused push may be delivered again after the
   // operator adds or fixes its rule.
   const settle = (outcome: string, deploymentId: string | null = null) => settleDelivery(pool, delivery, outcome, deploymentId);
+  const key = `${delivery.source}:${delivery.id}`;
+  let checkout: CommitCheckout | null = null;
   try {
+    if (pullRequest) {
+      const outcome = await receivePullRequest(context, { source: delivery.source, ruleSource: delivery.ruleSource, key }, pullRequest);
+      if (outcome.kind === "unavailable") {
+        // GitHub could not hand over the commit now: forgotten, so GitHub's redelivery of the same id is taken.
+        await forgetDelivery(pool, delivery);
+        throw new Unavailable(outcome.failure);
+      }
+      if (outcome.kind === "refused") {
+        await settle(`refused: ${outcome.detail}`);
+        throw new Unprocessable(outcome.failure);
+      }
+      if (outcome.kind === "ignored") {
+        await settle("ignored");
+        return reply.code(200).send({ status: "ignored", delivery_id: delivery.id, message: outcome.message, deployments: [] });
+      }
+      await settle("queued", outcome.deployments[0] ?? null);
+      return reply.code(202).send({ status: "queued", delivery_id: delivery.id, message: outcome.message, deployments: outcome.deployments });
+    }
     if (!target || rules.length === 0) {
       await settle("ignored");
       const message = "ignored" in delivery.meaning ? delivery.meaning.ignored : `no rule deploys ${target!.repository} branch '${target!.branch}'; nothing is queued`;
       return reply.code(200).send({ status: "ignored", delivery_id: delivery.id, message, deployments: [] });
     }
+    // With GitHub's API, the pushed commit itself is deployed, not whatever the rule's directory holds.
+    const access = delivery.ruleSource === "github" && target.commit !== undefined ? gitHubAccess(context.options.config) : null;
+    if (access) {
+      const fetched = await access.checkout(target.repository, target.commit!);
+      if ("status" in fetched) {
+        await forgetDelivery(pool, delivery);
+        throw new Unavailable(fetched);
+      }
+      checkout = fetched;
+    }
     // Every rule's request is planned, checked and packaged before any is queued: all of them, or none.
     const accepted: { request: Record<string, unknown>; deployment: AcceptedDeployment }[] = [];
     for (const rule of rules) {
-      const prepared = await ruleRequest(rule, target.commit, context.grants);
+      const prepared = await acceptRuleDelivery(rule, { ruleSource: delivery.ruleSource, repository: target.repository, commit: target.commit, checkout }, context.grants);
       if (!prepared.ok) {
         await settle(`refused: ${prepared.detail}`);
         throw new Unprocessable(prepared.failure);
       }
-      const projectId = typeof prepared.request.project_id === "string" ? prepared.request.project_id : null;
-      const deployment = await acceptDeployment(prepared.request, { grant: context.grants.grantFor(projectId), baseDir: context.baseDir });
-      if ("failure" in deployment) {
-        await settle(`refused: ${deployment.failure.stage}: ${deployment.failure.reason}`);
-        const planning = deployment.failure.stage === "validation" || deployment.failure.stage === "plan";
-        const ruleName = `the rule for ${rule.repository} branch '${rule.branch}'`;
-        const problem = planning ? `the deployment request of ${ruleName} cannot be planned` : `the source of ${ruleName} cannot be packaged`;
-        throw new Unprocessable(failure(planning ? "plan" : "package", problem, "Ask the service's operator to fix the rule's request file or its source; the delivery's outcome is recorded."));
-      }
-      accepted.push({ request: prepared.request, deployment });
+      accepted.push({ request: prepared.request, deployment: prepared.deployment });
     }
-    const key = `${delivery.source}:${delivery.id}`;
     const ids: string[] = [];
     for (const [index, { request, deployment }] of accepted.entries()) {
       // One key per rule: the deployments table keeps one deployment per (token, key).
@@ -116,6 +141,8 @@ async function receive(context: ApiContext, reply: FastifyReply, delivery: Deliv
     // A refusal the delivery was settled with stays recorded; anything else forgets it, so a redelivery can succeed.
     if (!(error instanceof ApiError)) await forgetDelivery(pool, delivery).catch(() => undefined);
     throw error;
+  } finally {
+    await checkout?.remove();
   }
 }
 
@@ -162,11 +189,17 @@ function register(app: FastifyInstance, context: ApiContext): void {
       throw new Unauthenticated(failure("access", `X-Timestamp: more than ${TIMESTAMP_TOLERANCE_SECONDS} s from the service's clock`, "Sign each delivery when sending it, with a synchronised clock."));
     }
     if (typeof id !== "string" || !DELIVERY_ID.test(id)) throw new BadRequest(badDeliveryId("X-Delivery-Id"));
-    const payload = genericPayloadSchema.safeParse(deliveryJson(body, request.headers["content-type"], false));
-    if (!payload.success) {
-      throw new BadRequest(failure("validation", "body: expected JSON { repository, branch, commit? } (commit: 7 to 64 hex digits)", "Send the pushed repository and branch as JSON."));
+    const meaning = genericMeaning(deliveryJson(body, request.headers["content-type"], false));
+    if (meaning === null) {
+      throw new BadRequest(
+        failure(
+          "validation",
+          "body: expected JSON { repository, branch, commit? } for a push, or { repository, number, head_commit, action, fork? } for a pull request (commits: 7 to 64 hex digits; action: opened, reopened, synchronize or closed)",
+          "Send the pushed repository and branch, or the pull request, as JSON.",
+        ),
+      );
     }
-    return receive(context, reply, { source: `generic:${hook.name}`, ruleSource: hook.name, id, meaning: { target: payload.data }, pushKey: null });
+    return receive(context, reply, { source: `generic:${hook.name}`, ruleSource: hook.name, id, meaning, pushKey: null });
   }
 
   // Encapsulated, so only these routes take their body raw (the signature covers its exact bytes); the app's body
@@ -175,11 +208,11 @@ function register(app: FastifyInstance, context: ApiContext): void {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", { parseAs: "buffer" }, (_request, body, done) => done(null, body));
     scope.post("/v1/hooks/github", { schema: routeSchema(["hooks"], {
-    summary: "GitHub webhook: a push to a branch with rules queues each rule's deployment request (version_name: the commit's first 12 characters, unless the request sets one); ping and other events are answered and ignored. Authenticated by its signature, not a token.",
+    summary: "GitHub webhook: a push to a branch with rules queues each rule's deployment request (version_name: the commit's first 12 characters, unless the request sets one); a pull request (opened, reopened, synchronize) of a repository whose rules set pull_requests deploys its head commit to preview-pr-<number>, and closed destroys that preview; ping and other events are answered and ignored. Authenticated by its signature, not a token.",
     parameters: [
       header("X-Hub-Signature-256", "'sha256=' and the hex HMAC-SHA256 of the raw body with the hook's secret.", { type: "string", pattern: "^sha256=[0-9a-fA-F]{64}$" }),
       header("X-GitHub-Delivery", "The delivery's id; a repeated one is refused, and so is the same push (repository, ref, head commit) under a new one.", { type: "string", maxLength: 200 }),
-      header("X-GitHub-Event", "The event: push deploys, ping and others are ignored."),
+      header("X-GitHub-Event", "The event: push and pull_request deploy, ping and others are ignored."),
     ],
     requestBody: { required: true, content: { "application/json": { schema: { type: "object" } }, "application/x-www-form-urlencoded": { schema: { type: "object", properties: { payload: { type: "string" } } } } } },
     responses: { "202": { ...hookResult, description: "Queued; the ids of the deployments." }, "200": { ...hookResult, description: "Received and ignored (ping, another event, a deleted branch, no rule)." }, ...hookErrors },
@@ -197,9 +230,27 @@ function register(app: FastifyInstance, context: ApiContext): void {
       content: {
         "application/json": {
           schema: {
-            type: "object",
-            required: ["repository", "branch"],
-            properties: { repository: { type: "string", maxLength: 200 }, branch: { type: "string", maxLength: 200 }, commit: { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" } },
+            oneOf: [
+              {
+                type: "object",
+                description: "A push.",
+                required: ["repository", "branch"],
+                properties: { repository: { type: "string", maxLength: 200 }, branch: { type: "string", maxLength: 200 }, commit: { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" } },
+              },
+              {
+                type: "object",
+                description: "A pull request: opened, reopened and synchronize deploy its head commit to preview-pr-<number>; closed destroys that preview.",
+                required: ["repository", "number", "head_commit", "action"],
+                properties: {
+                  repository: { type: "string", maxLength: 200 },
+                  number: { type: "integer", minimum: 1 },
+                  head_commit: { type: "string", pattern: "^[0-9a-fA-F]{7,64}$" },
+                  action: { enum: ["opened", "reopened", "synchronize", "closed"] },
+                  fork: { type: "boolean", description: "Whether the head commit comes from another repository (a fork)." },
+                  merged: { type: "boolean" },
+                },
+              },
+            ],
           },
         },
       },

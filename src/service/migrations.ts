@@ -106,6 +106,28 @@ const MIGRATIONS: readonly string[] = [
      expires_at timestamptz not null
    );
    create index sessions_token on ${SERVICE_SCHEMA}.sessions (token_id)`,
+  // Pull-request previews: one row per preview stack, with the pull request and head commit it serves, its state as
+  // the pull request shows it, and when it was last updated (its time to live counts from then).
+  `create table ${SERVICE_SCHEMA}.previews (
+     stack text primary key,
+     project_id text not null,
+     environment text not null,
+     source text not null,
+     repository text not null,
+     number integer not null,
+     head_sha text not null,
+     fork boolean not null,
+     state text not null check (state in ('queued', 'deploying', 'live', 'failed', 'destroying', 'destroyed')),
+     url text,
+     deployment_id uuid,
+     ttl_hours integer,
+     created_at timestamptz not null default now(),
+     updated_at timestamptz not null default now()
+   );
+   create index previews_project_updated on ${SERVICE_SCHEMA}.previews (project_id, updated_at)`,
+  // A queued deployment of a preview that a newer commit replaced before it started is superseded: never run.
+  `alter table ${SERVICE_SCHEMA}.deployments drop constraint deployments_status_check,
+     add constraint deployments_status_check check (status in ('queued', 'running', 'succeeded', 'failed', 'superseded'))`,
 ];
 
 /**

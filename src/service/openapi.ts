@@ -25,7 +25,7 @@ export const deploymentSchema = z.object({
   project_id: z.string(),
   stack: z.string(),
   operation: z.enum(["deploy", "rollback", "promote", "destroy"]),
-  status: z.enum(["queued", "running", "succeeded", "failed"]),
+  status: z.enum(["queued", "running", "succeeded", "failed", "superseded"]),
   result: z.record(z.string(), z.unknown()).nullable().describe("The operation's success or failure result, once finished."),
   attempts: z.number().int(),
   created_at: z.string(),

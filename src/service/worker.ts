@@ -17,6 +17,10 @@ import { unpackArchive } from "../packager/archive";
 import { PackageError } from "../packager/index";
 import type { StackSpec } from "../planner/spec";
 import { engineLogOf, runQueuedOperation } from "./stack-operations";
+import type { ServiceConfig } from "./config";
+import { previewFeedbackFor } from "./preview-github";
+import { recordPreviewStep } from "./preview-progress";
+import { startPreviewSweeper } from "./preview-sweeper";
 
 /** Options of a deployment worker. */
 export interface WorkerOptions {
@@ -36,6 +40,12 @@ export interface WorkerOptions {
    * what the deployment records hold, never a request's secrets. Default: nobody.
    */
   readonly onActivity?: (line: string) => void;
+  /**
+   * The service's configuration: GitHub's API for the pull requests' feedback, and how often previews past their time
+   * to live are swept (`previews.sweep_interval_seconds`, default hourly). Without it previews are swept hourly and
+   * nobody is told.
+   */
+  readonly config?: ServiceConfig;
 }
 
 /** Thrown to hand a job back to the queue, which retries it with backoff. */
@@ -64,6 +74,8 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     if (deployment) await options.notifier.publish(event, deployment).catch(() => undefined);
   };
 
+  const previewFeedback = previewFeedbackFor(options.config);
+
   const recordLine = (deploymentId: string, line: string) =>
     appendEvent(pool, deploymentId, redact(line)).catch(() => undefined);
 
@@ -85,6 +97,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     const activity = (what: string) => options.onActivity?.(redact(`deployment ${deploymentId}: ${job.operation} of ${row.stack} ${what}`).slice(0, 500));
     activity(`started (attempt ${job.attempts} of ${MAX_ATTEMPTS})`);
     if (job.attempts === 1) await notify("started", deploymentId);
+    if (job.attempts === 1) await recordPreviewStep(pool, previewFeedback, deploymentId, job.operation, { started: true });
     let recorded = Promise.resolve();
     const onProgress = (line: string) => {
       // Kept in order; a line that cannot be written is dropped, never the deployment.
@@ -117,6 +130,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     // The reason was masked by the operation that wrote it, like every line the deployment records.
     activity(succeeded ? `succeeded in ${seconds(started)}` : `failed at stage ${String(result.stage)} in ${seconds(started)}: ${String(result.reason)}`);
     await notify(succeeded ? "succeeded" : "failed", deploymentId);
+    await recordPreviewStep(pool, previewFeedback, deploymentId, job.operation, { succeeded, result: JSON.parse(redact(JSON.stringify(reported))) as Record<string, unknown> });
     // The bundle lives on in this worker's artifact store; the database keeps it only while a deployment needs it.
     await pruneBundles(pool).catch(() => undefined);
     if ((succeeded && job.operation === "rollback") || typeof result.rolled_back_to === "number") await notify("rolled_back", deploymentId);
@@ -125,8 +139,18 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
   await options.queue.work(DEPLOYMENTS_QUEUE, { localConcurrency: options.concurrency ?? 2, batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
     for (const job of jobs) await runOne(job.data.deployment_id);
   });
+  // The service's own schedule for previews whose `closed` event never arrived.
+  const sweeper = startPreviewSweeper({
+    pool,
+    queue: options.queue,
+    notifier: options.notifier,
+    feedback: previewFeedback,
+    intervalMs: (options.config?.previews?.sweep_interval_seconds ?? 3600) * 1000,
+    onActivity: (line) => options.onActivity?.(redact(line).slice(0, 500)),
+  });
   return {
     async stop() {
+      await sweeper.stop();
       await options.queue.stop({ graceful: true, wait: true, timeout: 30_000 });
     },
   };

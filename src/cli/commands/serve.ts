@@ -108,6 +108,7 @@ async function startServiceProcess(args: CommandArgs, context: CliContext, runDe
         baseDir: sourceRoots[0] ?? workspaceDir,
         concurrency: runDeployments.concurrency,
         notifier,
+        config,
         redact,
         onActivity: (line) => context.stderr.write(`${new Date().toISOString()} ${line}\n`),
       });

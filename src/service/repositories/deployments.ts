@@ -138,6 +138,19 @@ export async function finishDeployment(pool: Pool, id: string, outcome: { readon
   await pool.query(`update ${TABLE} set status = $2, result = $3, engine_log = $4, finished_at = now() where id = $1`, [id, outcome.status, outcome.resultJson, outcome.engineLog]);
 }
 
+/**
+ * Marks the queued deployments of `stack` that no worker has started as superseded by `by` (they never run), with a
+ * result saying so; their ids. A deployment a worker claimed meanwhile is left to finish.
+ */
+export async function supersedeQueued(pool: Pool, stack: string, by: string): Promise<string[]> {
+  const result = JSON.stringify({ status: "superseded", reason: `superseded by deployment ${by} before it started`, superseded_by: by });
+  const rows = await pool.query<{ id: string }>(
+    `update ${TABLE} set status = 'superseded', result = $3, finished_at = now() where stack = $1 and id <> $2 and status = 'queued' and started_at is null returning id`,
+    [stack, by, result],
+  );
+  return rows.rows.map((row) => row.id);
+}
+
 /** Deployments per status, for the metrics. */
 export async function countsByStatus(pool: Pool): Promise<Map<string, number>> {
   const rows = await pool.query<{ status: string; n: number }>(`select status, count(*)::int as n from ${TABLE} group by status`);
