@@ -29,7 +29,8 @@ async function actionButtons(page: Page): Promise<string[]> {
 
 /** The visible main text, once the screen has left its loading state. */
 async function settledMain(page: Page): Promise<string> {
-  await expect.poll(async () => (await page.locator("main").innerText()).replace(/\s+/g, " "), { timeout: 30_000 }).not.toMatch(/^\s*\S*\s*(Loading|Reading)[^.]*…?\s*$/);
+  // A spinner's label ("Loading the stack…", "Reading your projects…") is gone once the screen has its data.
+  await expect.poll(() => page.locator("main").innerText(), { timeout: 60_000 }).not.toMatch(/(Loading|Reading)[^\n]*…/);
   return page.locator("main").innerText();
 }
 
