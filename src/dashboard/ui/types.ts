@@ -44,6 +44,9 @@ export interface StackSummary {
   readonly expires_at: string | null;
   readonly locked: boolean;
   readonly rollout: RolloutSummary | null;
+  /** The names of who made the last update and who deployed what serves (a token's name), when the list gives them. */
+  readonly last_update_by_name?: string | null;
+  readonly serving_by_name?: string | null;
 }
 
 /** `GET /v1/stacks/{project}/{environment}`: the summary, the live check, the last rollout and the outputs. */
@@ -68,6 +71,10 @@ export interface HistoryEntry {
   readonly deployer: string | null;
   readonly versionName: string | null;
   readonly artifactDigest: string | null;
+  /** The name of the principal who ran it (a token's name), when the service knows it. */
+  readonly deployer_name?: string | null;
+  /** Whether a rollback may return to it (succeeded, passed its health check, not serving now), as the service says. */
+  readonly rollback_allowed?: boolean;
 }
 
 /** A queued operation's record (deploy, rollback, promote, destroy, redeploy): followed at /deployments/<id>. */

@@ -15,7 +15,7 @@ export interface HistoryTableProps {
 
 /** Whether a rollback to this entry makes sense: a deploy that succeeded and is not what serves now. */
 export function canRollBackTo(entry: HistoryEntry, servingUpdate: number | null): boolean {
-  return entry.kind === "update" && entry.outcome === "succeeded" && entry.update !== servingUpdate;
+  return entry.rollback_allowed ?? (entry.kind === "update" && entry.outcome === "succeeded" && entry.update !== servingUpdate);
 }
 
 /** A stack's history, newest first: version, result, what happened, deployer, digest, time; rollback per entry. */
@@ -39,7 +39,8 @@ export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate
         <tbody>
           {entries.map((entry) => {
             const time = entry.endTime ?? entry.startTime;
-            const who = entry.deployer ?? entry.ranBy;
+            // Who ran it, as the service verified it; the request's own deployer label beside it when it says more.
+            const who = entry.deployer_name ?? entry.ranBy ?? entry.deployer;
             return (
               <tr key={entry.update}>
                 <td data-label="Version">
@@ -53,7 +54,10 @@ export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate
                   <StatusBadge status={entry.outcome} />
                 </td>
                 <td data-label="What happened">{entry.description}</td>
-                <td data-label="Deployer">{who ?? <span class="muted">unknown</span>}</td>
+                <td data-label="Deployer">
+                  {who ?? <span class="muted">unknown</span>}
+                  {entry.deployer && entry.deployer !== who ? <div class="muted small">for {entry.deployer}</div> : null}
+                </td>
                 <td data-label="Digest">
                   {entry.artifactDigest ? (
                     <code class="mono" title={entry.artifactDigest}>

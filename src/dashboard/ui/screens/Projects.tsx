@@ -37,7 +37,9 @@ function Lane({ stack }: { stack: StackSummary }): JSX.Element {
   const state = health(stack);
   const href = safeHref(stack.url);
   const last = stack.last_update ?? stack.serving;
-  const who = last ? (last.deployer ?? last.by) : null;
+  // The verified name of who did it first; the request's deployer label or the raw actor when there is none.
+  const named = stack.last_update ? stack.last_update_by_name : stack.serving_by_name;
+  const who = last ? (named ?? last.deployer ?? last.by) : null;
   const rollout = rolloutText(stack);
   const stackPath = pathTo("stacks", stack.project_id, stack.environment);
   return (
