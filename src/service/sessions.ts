@@ -3,7 +3,7 @@ import type { FastifyRequest } from "fastify";
 import type { Pool } from "pg";
 import { failure, type FailureResult } from "../outcome";
 import { touchToken } from "./repositories/api-tokens";
-import { deleteSession, deleteSessionsOfToken, insertSession, liveSession } from "./repositories/sessions";
+import { deleteSession, insertSession, liveSession } from "./repositories/sessions";
 import type { TokenPrincipal } from "./tokens";
 
 /**
@@ -102,11 +102,6 @@ export function requestSession(request: FastifyRequest): LiveSession | null {
 /** Ends session `session` (signing out). */
 export async function endSession(pool: Pool, session: LiveSession): Promise<void> {
   await deleteSession(pool, idHash(session.id));
-}
-
-/** Ends every session of token `tokenId` (it was revoked); how many there were. */
-export async function endSessionsOfToken(pool: Pool, tokenId: string): Promise<number> {
-  return deleteSessionsOfToken(pool, tokenId);
 }
 
 /** The CSRF refusal when a request carries no `X-CSRF-Token`. */
