@@ -20,6 +20,17 @@ export function AppLog({ projectId, environment }: AppLogProps): JSX.Element {
   const [lines, setLines] = useState<readonly { readonly n: number; readonly text: string }[]>([]);
   const [state, setState] = useState<{ readonly kind: "checking" | "following" | "stopped" } | { readonly kind: "none"; readonly reason: string }>({ kind: "checking" });
   const counter = useRef(0);
+  const view = useRef<HTMLPreElement>(null);
+  const followEnd = useRef(true);
+  // The newest lines stay in view while the person has not scrolled up to read older ones.
+  useEffect(() => {
+    const element = view.current;
+    if (element && followEnd.current) element.scrollTop = element.scrollHeight;
+  }, [lines]);
+  const onScroll = (): void => {
+    const element = view.current;
+    if (element) followEnd.current = element.scrollHeight - element.scrollTop - element.clientHeight < 24;
+  };
   useEffect(() => {
     const path = `/v1/stacks/${encodeURIComponent(projectId)}/${encodeURIComponent(environment)}/logs`;
     let stream: { close(): void } | null = null;
@@ -54,7 +65,7 @@ export function AppLog({ projectId, environment }: AppLogProps): JSX.Element {
       {state.kind === "following" || state.kind === "stopped" ? (
         <>
           <p class="muted" role="status">{state.kind === "following" ? "Following the app's output live." : "The log stream ended; reload the page to follow it again."}</p>
-          {lines.length === 0 ? <p class="muted">The app has written nothing yet.</p> : <pre class="flow-pre" tabIndex={0} aria-label="App log lines">{lines.map((line) => line.text).join("\n")}</pre>}
+          {lines.length === 0 ? <p class="muted">The app has written nothing yet.</p> : <pre class="flow-pre" ref={view} onScroll={onScroll} tabIndex={0} aria-label="App log lines">{lines.map((line) => line.text).join("\n")}</pre>}
         </>
       ) : null}
     </section>

@@ -26,6 +26,8 @@ const STATUS_WORDS: Readonly<Record<RolloutShape["status"], string>> = {
   aborted: "Aborted: the stable release takes all the traffic",
 };
 
+const STEP_WORDS: Readonly<Record<string, string>> = { done: "passed", current: "now", stopped: "stopped here", waiting: "next", skipped: "skipped" };
+
 /** The rollout in an answer: the route's own shape (`{ rollout }`) or a rollout itself, or null when there is none. */
 function rolloutIn(answer: unknown): RolloutShape | null {
   if (typeof answer !== "object" || answer === null) return null;
@@ -170,7 +172,7 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
           State
         </h2>
         <p class="rollout-status">
-          <StatusBadge status={rollout.status} />
+          <StatusBadge status={rollout.status} tone={rollout.status === "completed" ? "ok" : undefined} />
           <span>{STATUS_WORDS[rollout.status] ?? rollout.status}</span>
         </p>
         {rollout.reason ? (
@@ -186,11 +188,16 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
         <ol class="rollout-steps" aria-label="Steps">
           {rollout.steps.map((weight, index) => {
             const number = index + 1;
-            const state = number < rollout.step || (rollout.status === "completed" && number <= rollout.step) ? "done" : number === rollout.step ? (rollout.status === "aborted" ? "stopped" : "current") : "waiting";
+            const state =
+              number < rollout.step || (rollout.status === "completed" && number <= rollout.step)
+                ? "done"
+                : number === rollout.step
+                  ? rollout.status === "aborted" ? "stopped" : "current"
+                  : rollout.status === "running" || rollout.status === "held" ? "waiting" : "skipped";
             return (
               <li key={`${number}-${weight}`} class={`rollout-step rollout-step-${state}`} aria-current={state === "current" ? "step" : undefined}>
                 <span class="rollout-step-weight">{`${weight}%`}</span>
-                <span class="rollout-step-state">{state === "done" ? "passed" : state === "current" ? "now" : state === "stopped" ? "stopped here" : "next"}</span>
+                <span class="rollout-step-state">{STEP_WORDS[state]}</span>
               </li>
             );
           })}
