@@ -1,5 +1,6 @@
 import type { JSX } from "preact";
 import { localTime, shortDigest, timeAgo } from "../format";
+import { displayName, type PrincipalNames } from "../principals";
 import type { HistoryEntry } from "../types";
 import { StatusBadge } from "./StatusBadge";
 
@@ -11,6 +12,8 @@ export interface HistoryTableProps {
   readonly onRollback?: (entry: HistoryEntry) => void;
   /** The update a rollback is being queued to, whose button shows it is working. */
   readonly pendingUpdate?: number | null;
+  /** Names of the principals entries record by id. */
+  readonly names?: PrincipalNames;
 }
 
 /** Whether a rollback to this entry makes sense: a deploy that succeeded and is not what serves now. */
@@ -19,7 +22,7 @@ export function canRollBackTo(entry: HistoryEntry, servingUpdate: number | null)
 }
 
 /** A stack's history, newest first: version, result, what happened, deployer, digest, time; rollback per entry. */
-export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate }: HistoryTableProps): JSX.Element {
+export function HistoryTable({ entries, servingUpdate, onRollback, pendingUpdate, names = new Map() }: HistoryTableProps): JSX.Element {
   return (
     // Focusable, so a keyboard can scroll the table sideways (a read token sees no button in it); a narrow screen shows each row as a card.
     <div class="table-wrap" tabIndex={0} role="region" aria-label="Updates of this stack">

@@ -8,6 +8,7 @@ import { localTime, plural, safeHref, timeAgo } from "../format";
 import { useApi } from "../load";
 import { Link, pathTo, type ScreenProps } from "../router";
 import { can, useSession } from "../session";
+import { displayName, type PrincipalNames, useRecentOperations } from "../principals";
 import type { StackSummary } from "../types";
 
 /** How often the lanes refresh while the screen is open (deployments elsewhere change them). */
@@ -33,7 +34,7 @@ function rolloutText(stack: StackSummary): string | null {
   return `Canary ${rollout.status}${weight}`;
 }
 
-function Lane({ stack }: { stack: StackSummary }): JSX.Element {
+function Lane({ stack, names }: { stack: StackSummary; names: PrincipalNames }): JSX.Element {
   const state = health(stack);
   const href = safeHref(stack.url);
   const last = stack.last_update ?? stack.serving;
@@ -91,7 +92,7 @@ function MissingLane({ projectId, environment, canDeploy }: { projectId: string;
   );
 }
 
-function Project({ projectId, stacks }: { projectId: string; stacks: readonly StackSummary[] }): JSX.Element {
+function Project({ projectId, stacks, names }: { projectId: string; stacks: readonly StackSummary[]; names: PrincipalNames }): JSX.Element {
   const session = useSession();
   const canDeploy = can(session, "deploy", projectId);
   const lanes = stacks.filter((stack) => !isPreview(stack.environment)).sort((a, b) => byPromotionOrder(a.environment, b.environment));
@@ -109,7 +110,7 @@ function Project({ projectId, stacks }: { projectId: string; stacks: readonly St
       </div>
       <ol class="lanes" aria-label={`${projectId} environments in promotion order`}>
         {lanes.map((stack) => (
-          <Lane key={stack.stack} stack={stack} />
+          <Lane key={stack.stack} stack={stack} names={names} />
         ))}
         {missing.map((environment) => (
           <MissingLane key={environment} projectId={projectId} environment={environment} canDeploy={canDeploy} />
@@ -120,7 +121,7 @@ function Project({ projectId, stacks }: { projectId: string; stacks: readonly St
           <h3 class="previews-title">Previews</h3>
           <ul class="lanes" aria-label={`${projectId} previews`}>
             {previews.map((stack) => (
-              <Lane key={stack.stack} stack={stack} />
+              <Lane key={stack.stack} stack={stack} names={names} />
             ))}
           </ul>
         </>
@@ -134,6 +135,7 @@ export function ProjectsScreen({ params }: ScreenProps): JSX.Element {
   const session = useSession();
   const only = params.project ?? null;
   const { data, failure, loading } = useApi<{ stacks: StackSummary[] }>(only ? `/v1/stacks?project_id=${encodeURIComponent(only)}` : "/v1/stacks", { pollMs: REFRESH_MS });
+  const { names } = useRecentOperations(only, null, 200);
   const byProject = new Map<string, StackSummary[]>();
   for (const stack of data?.stacks ?? []) {
     const list = byProject.get(stack.project_id) ?? [];
@@ -167,7 +169,7 @@ export function ProjectsScreen({ params }: ScreenProps): JSX.Element {
         </EmptyState>
       ) : null}
       {projects.map((projectId) => (
-        <Project key={projectId} projectId={projectId} stacks={byProject.get(projectId) ?? []} />
+        <Project key={projectId} projectId={projectId} stacks={byProject.get(projectId) ?? []} names={names} />
       ))}
     </>
   );

@@ -14,6 +14,7 @@ import { localTime, safeHref, timeAgo } from "../format";
 import { useApi } from "../load";
 import { Link, navigate, pathTo, type ScreenProps } from "../router";
 import { can, useSession } from "../session";
+import { displayName, type PrincipalNames, useRecentOperations } from "../principals";
 import type { DeploymentRecord, HistoryEntry, StackDetail, StackSummary } from "../types";
 
 /** How often the stack refreshes while open, so an operation started elsewhere shows up. */
@@ -22,17 +23,7 @@ const REFRESH_MS = 10_000;
 const LIVE_TONES: Record<string, Tone> = { serving: "ok", down: "bad", unhealthy: "bad", foreign: "warn", other_release: "warn" };
 const LIVE_WORDS: Record<string, string> = { serving: "Healthy", down: "Down", unhealthy: "Unhealthy", foreign: "Something else answers", other_release: "Unexpected release" };
 
-/** One recent operation in the list under the summary. */
-interface RecentOperation {
-  readonly id: string;
-  readonly operation: string;
-  readonly status: string;
-  readonly created_at: string;
-  readonly requested_by_name: string | null;
-  readonly version_name: string | null;
-}
-
-function Summary({ stack, checked }: { stack: StackDetail | StackSummary; checked: boolean }): JSX.Element {
+function Summary({ stack, checked, names }: { stack: StackDetail | StackSummary; checked: boolean; names: PrincipalNames }): JSX.Element {
   const live = "live" in stack ? stack.live : null;
   const lastRollout = "last_rollout" in stack ? stack.last_rollout : null;
   const href = safeHref(stack.url);
@@ -65,7 +56,7 @@ function Summary({ stack, checked }: { stack: StackDetail | StackSummary; checke
         <dd>
           {stack.serving ? (
             <>
-              {stack.serving.description} by {stack.serving.deployer ?? stack.serving.by ?? "unknown"},{" "}
+              {stack.serving.description} by {stack.serving.deployer ?? displayName(stack.serving.by, names) ?? "unknown"},{" "}
               <time dateTime={stack.serving.time} title={localTime(stack.serving.time)}>
                 {timeAgo(stack.serving.time)}
               </time>
@@ -115,10 +106,7 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
   const summaries = useApi<{ stacks: StackSummary[] }>(`/v1/stacks?project_id=${encodeURIComponent(projectId)}`, { pollMs: REFRESH_MS });
   const stack = useApi<StackDetail>(base, { pollMs: REFRESH_MS });
   const history = useApi<{ history: HistoryEntry[] }>(`${base}/history?limit=50`, { pollMs: REFRESH_MS });
-  const recent = useApi<{ deployments: RecentOperation[] }>(
-    `/v1/deployments?project_id=${encodeURIComponent(projectId)}&environment=${encodeURIComponent(environment)}&limit=5`,
-    { pollMs: REFRESH_MS },
-  );
+  const recent = useRecentOperations(projectId, environment, 50);
   const [dialog, setDialog] = useState<"promote" | "destroy" | null>(null);
   const [pending, setPending] = useState<number | "redeploy" | null>(null);
   const [problem, setProblem] = useState<FailureBody | null>(null);
@@ -185,7 +173,7 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
       {stack.loading && detail === null && stack.failure === null ? <Spinner label="Loading the stack…" /> : null}
       {detail ? (
         <>
-          <Summary stack={detail} checked={stack.data !== null} />
+          <Summary stack={detail} checked={stack.data !== null} names={recent.names} />
           <section class="card" aria-labelledby="outputs-heading">
             <h2 id="outputs-heading">Outputs</h2>
             {stack.data === null ? (
@@ -198,11 +186,11 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
           </section>
         </>
       ) : null}
-      {recent.data && recent.data.deployments.length > 0 ? (
+      {recent.operations.length > 0 ? (
         <section class="section" aria-labelledby="recent-heading">
           <h2 id="recent-heading">Recent operations</h2>
           <ul class="operations">
-            {recent.data.deployments.map((operation) => (
+            {recent.operations.slice(0, 5).map((operation) => (
               <li key={operation.id}>
                 <StatusBadge status={operation.status} /> <Link href={pathTo("deployments", operation.id)}>{operation.operation}{operation.version_name ? ` ${operation.version_name}` : ""}</Link>{" "}
                 <span class="muted">
@@ -225,6 +213,7 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
           <HistoryTable
             entries={history.data.history}
             servingUpdate={servingUpdate}
+            names={recent.names}
             pendingUpdate={typeof pending === "number" ? pending : null}
             onRollback={mayDeploy ? (entry) => void queue(entry.update, `${base}/rollback`, { to: entry.update }) : undefined}
           />
