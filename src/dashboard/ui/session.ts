@@ -43,9 +43,13 @@ onSessionLost(() => publish(null));
 /** The current session, or null when nobody is signed in; re-renders the caller when it changes. */
 export function useSession(): Session | null {
   const [, setVersion] = useState(0);
+  const seen = current;
+  const seenLoaded = loaded;
   useEffect(() => {
     const listener = (): void => setVersion((version) => version + 1);
     listeners.add(listener);
+    // The session may have been published between this render and this effect (a fast answer): render it now.
+    if (current !== seen || loaded !== seenLoaded) listener();
     return () => {
       listeners.delete(listener);
     };
