@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import {
   previewFeedbackSettled,
   renderPreviewComment,
   setCommitStatus,
+  unpackCommitArchive,
   upsertPreviewComment,
   type GitHubClient,
   type GitHubClientSettings,
@@ -148,6 +149,15 @@ describe("fetchCommitSource", () => {
     expect(existsSync(dest)).toBe(false);
     expect(readdirSync(parent)).toEqual([]);
     expect(existsSync(path.join(work, "escaped.txt")) || existsSync("/tmp/escaped.txt")).toBe(false);
+  });
+
+  it("refuses a file that is not a gzipped tar without naming a path of the machine", async () => {
+    const garbage = path.join(work, "garbage.tar.gz");
+    writeFileSync(garbage, "this is not an archive");
+    const outcome = await unpackCommitArchive(garbage, path.join(work, "garbage", "src"));
+    expect(outcome.ok || outcome.failure.reason).toMatch(/^the commit archive is not a readable gzipped tar \(/);
+    expect(JSON.stringify(outcome)).not.toContain(work);
+    expect(existsSync(path.join(work, "garbage", "src"))).toBe(false);
   });
 
   it("refuses a download larger than the archive limit and a commit GitHub does not have", async () => {

@@ -109,7 +109,7 @@ export async function unpackCommitArchive(archiveFile: string, destDir: string, 
   const bounds = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   const tar = await importEsm<typeof import("tar")>("tar");
   const inspection = await inspect(tar, archiveFile, bounds);
-  if ("problem" in inspection) return refused(`the commit archive ${inspection.problem}`, "Remove the entry from the repository; the service unpacks only files, directories and symbolic links that stay inside it, within its size limits.");
+  if ("problem" in inspection) return refused(`the commit archive ${inspection.problem}`, inspection.fix);
 
   const existing = await readdir(destDir).catch((error: NodeJS.ErrnoException) => (error.code === "ENOENT" ? null : Promise.reject(error)));
   if (existing && existing.length > 0) return refused(`the directory to unpack into already holds files`, "Unpack each commit into a fresh directory.");
@@ -138,7 +138,7 @@ export async function unpackCommitArchive(archiveFile: string, destDir: string, 
     await rename(staging, destDir);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
-    return refused(`the commit archive could not be unpacked: ${(error as Error).message.slice(0, 300)}`, "Check that the commit's archive is a gzipped tar as GitHub serves it.");
+    return refused(`the commit archive could not be unpacked (${errorText(error)})`, "Check that the commit's archive is a gzipped tar as GitHub serves it.");
   }
   return { ok: true, source: { dir: destDir, digest: inspection.digest, files: inspection.files, bytes: inspection.bytes } };
 }
@@ -146,7 +146,9 @@ export async function unpackCommitArchive(archiveFile: string, destDir: string, 
 /** Entry kinds that are unpacked; every other kind refuses the archive. */
 const UNPACKED_TYPES = new Set(["File", "OldFile", "ContiguousFile", "Directory", "SymbolicLink"]);
 
-type Inspection = { readonly digest: string; readonly files: number; readonly bytes: number } | { readonly problem: string };
+type Inspection = { readonly digest: string; readonly files: number; readonly bytes: number } | { readonly problem: string; readonly fix: string };
+
+const REMOVE_ENTRY = "Remove the entry from the repository; the service unpacks only files, directories and symbolic links that stay inside it, within its size limits.";
 
 /** Reads every entry without writing anything: the first problem found, or the archive's digest and size. */
 async function inspect(tar: typeof import("tar"), archiveFile: string, limits: ArchiveLimits): Promise<Inspection> {
@@ -158,6 +160,8 @@ async function inspect(tar: typeof import("tar"), archiveFile: string, limits: A
   try {
     await tar.t({
       file: archiveFile,
+      // A damaged or foreign archive is an error here, not a warning and an empty listing.
+      strict: true,
       onReadEntry: (entry) => {
         if (problem) return void entry.resume();
         problem = checkEntry(entry, top, limits, files, bytes);
@@ -171,10 +175,12 @@ async function inspect(tar: typeof import("tar"), archiveFile: string, limits: A
       },
     });
   } catch (error) {
-    return { problem: `is not a readable gzipped tar (${(error as Error).message.slice(0, 200)})` };
+    // An entry already refused says more than what reading on found (a header claiming more bytes than follow).
+    if (problem) return { problem, fix: REMOVE_ENTRY };
+    return { problem: `is not a readable gzipped tar (${errorText(error)})`, fix: "Check that the API URL is GitHub's (hooks.github.api_url) and that the commit's archive downloads as a gzipped tar." };
   }
-  if (problem) return { problem };
-  if (top === undefined) return { problem: "is empty" };
+  if (problem) return { problem, fix: REMOVE_ENTRY };
+  if (top === undefined) return { problem: "is empty", fix: "Deploy a commit that holds the request's source." };
   return { digest: `sha256:${hash.digest("hex")}`, files, bytes };
 }
 
@@ -218,7 +224,7 @@ async function saveBounded(body: ReadableStream<Uint8Array> | null, file: string
     return undefined;
   } catch (error) {
     if (error instanceof ArchiveTooLargeError) return `is larger than ${maxBytes} bytes`;
-    return `could not be downloaded: ${(error as Error).message.slice(0, 200)}`;
+    return `could not be downloaded (${errorText(error)})`;
   }
 }
 
@@ -226,6 +232,13 @@ class ArchiveTooLargeError extends Error {
   constructor(readonly limit: number) {
     super(`archive larger than ${limit} bytes`);
   }
+}
+
+/** An error as a caller may read it: its code where it has one, else its message without any file path. */
+function errorText(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === "string" && code !== "") return code;
+  return String(message ?? error).replace(/(?:\/[^\s'"]+)+/g, "<file>").slice(0, 200);
 }
 
 function refused(reason: string, fix: string): CommitSourceOutcome {
