@@ -17,11 +17,6 @@ export function previewEnvironment(number: number): string {
   return `preview-pr-${number}`;
 }
 
-/** Whether an environment is a preview (tier `preview`: `preview` or `preview-<name>`). */
-export function isPreviewEnvironment(environment: string): boolean {
-  return environment === "preview" || environment.startsWith("preview-");
-}
-
 /** Hours a preview lives after its last update when neither its request nor the catalog says otherwise. */
 export const DEFAULT_PREVIEW_TTL_HOURS = 72;
 

@@ -21,7 +21,7 @@ import { BEARER, errorResponse } from "./openapi";
 import { servicePrincipal, type StackOperationArgs } from "./stack-operations";
 import { allows, type TokenScope } from "./tokens";
 import { routeSchema } from "./route-schema";
-import { historyViews, PROMOTION_ORDER, stackLanes } from "./stack-views";
+import { historyViews, isPreviewEnvironment, PROMOTION_ORDER, stackLanes } from "./stack-views";
 import { BadRequest, Forbidden, NotFound, Unauthenticated, Unavailable } from "./http-errors";
 
 /** The longest a followed app log stays open. */
@@ -80,18 +80,23 @@ function register(app: FastifyInstance, context: ApiContext): void {
   app.get("/v1/stacks", { schema: routeSchema(["stacks"], {
     summary: "The stacks the token may read: the update and version that serve (from the engine's history), URL, health (its URL checked now), the last operation and its outcome (cancelled, failed, who ran it and their name), lock, rollout, whether it is a preview; and the environments' promotion order.",
     security: BEARER,
-    parameters: [{ name: "project_id", in: "query", required: false, schema: { type: "string" } }],
-    responses: { "200": { description: "The stacks." }, "400": errorResponse("Invalid project id."), "401": errorResponse("No valid token.") },
+    parameters: [
+      { name: "project_id", in: "query", required: false, schema: { type: "string" } },
+      { name: "preview", in: "query", required: false, description: "true: only preview environments (preview, preview-<name>, such as a pull request's preview-pr-<number>); false: none of them.", schema: { type: "boolean" } },
+    ],
+    responses: { "200": { description: "The stacks." }, "400": errorResponse("Invalid project id or preview flag."), "401": errorResponse("No valid token.") },
   }) }, async (request, reply) => {
     const principal = await authenticate(context, request);
     if (!principal) throw new Unauthenticated(UNAUTHENTICATED);
-    const query = request.query as { project_id?: unknown };
+    const query = request.query as { project_id?: unknown; preview?: unknown };
     const projectId = query.project_id === undefined ? undefined : identifier(query.project_id);
     if (projectId === null) throw new BadRequest(failure("validation", "project_id: not a project id", "Pass a project id, or none for every project you may read."));
+    const preview = query.preview === undefined ? undefined : query.preview === "true" || query.preview === true ? true : query.preview === "false" || query.preview === false ? false : null;
+    if (preview === null) throw new BadRequest(failure("validation", "preview: true or false", "Pass preview=true for preview environments only, preview=false for none of them, or leave it out."));
     if (!workspace) throw new Unavailable(NO_WORKSPACE);
     // Only the caller's projects are read, so another project's stacks cost it nothing and reach it in no form.
     const stacks = await listStacks(workspace, { projectId, projectIds: principal.projects.includes("*") ? undefined : principal.projects });
-    const readable = stacks.filter((stack) => allows(principal, stack.project_id, "read"));
+    const readable = stacks.filter((stack) => allows(principal, stack.project_id, "read") && (preview === undefined || isPreviewEnvironment(stack.environment) === preview));
     return { promotion_order: PROMOTION_ORDER, stacks: await stackLanes(workspace, context.options.database.pool, readable) };
   });
 
