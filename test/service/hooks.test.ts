@@ -161,7 +161,7 @@ describe("the deployment service's signed webhooks", () => {
   it("answers ping, other events, deletions, tags and unmapped branches without queueing anything", async () => {
     const ping = await github({ zen: "Keep it logically awesome.", hook_id: 1 }, { event: "ping" });
     expect(ping).toMatchObject({ status: 200, body: { status: "ignored", deployments: [] } });
-    expect((await github({ action: "opened" }, { event: "pull_request" })).body.message).toBe("event 'pull_request': only push events deploy; nothing is queued");
+    expect((await github({ action: "opened" }, { event: "issues" })).body.message).toBe("event 'issues': only push and pull_request events deploy; nothing is queued");
     expect((await github(push("main", { deleted: true, after: "0".repeat(40) }))).body).toMatchObject({ status: "ignored", message: "branch 'main' was deleted; nothing is queued" });
     expect((await github({ ...push("main"), ref: "refs/tags/v1" })).body).toMatchObject({ status: "ignored", deployments: [] });
     const unmapped = await github(push("feature"), { form: true });
