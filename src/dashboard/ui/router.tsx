@@ -3,7 +3,7 @@
  * path parameters and query, and moves between screens with the History API (links stay real links).
  */
 import type { AnchorHTMLAttributes, ComponentChildren, FunctionComponent, JSX, TargetedMouseEvent } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { AuditScreen } from "./screens/Audit";
 import { DeploymentScreen } from "./screens/Deployment";
 import { NewDeploymentScreen } from "./screens/NewDeployment";
@@ -136,6 +136,15 @@ export function Router({ notFound: NotFound }: RouterProps): JSX.Element {
   useEffect(() => {
     document.title = `${title} — Deployment Planner`;
   }, [title]);
+  const firstScreen = useRef(true);
+  useEffect(() => {
+    // After moving to another screen, keyboard and screen-reader focus starts at its content, not on a link now gone.
+    if (firstScreen.current) {
+      firstScreen.current = false;
+      return;
+    }
+    document.getElementById("main")?.focus({ preventScroll: true });
+  }, [pathname]);
   if (match === null) return <NotFound pathname={pathname} />;
   const Screen = match.route.screen;
   // The key makes a new URL a new screen, so no state from one stack leaks into the next.

@@ -164,7 +164,14 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
       {stack.failure && stack.data === null ? (
         stack.status === 404 ? (
           <EmptyState title={`There is no stack ${projectId}.${environment} you may see.`}>
-            <Link href="/projects">Back to your projects</Link>
+            {mayDeploy ? (
+              <p>
+                <Link href={`/new?project=${encodeURIComponent(projectId)}&environment=${encodeURIComponent(environment)}`}>Deploy {projectId} to {environment}</Link>, or go{" "}
+                <Link href="/projects">back to your projects</Link>.
+              </p>
+            ) : (
+              <Link href="/projects">Back to your projects</Link>
+            )}
           </EmptyState>
         ) : (
           <FailureBox failure={stack.failure} title="Could not load the stack" />
@@ -204,21 +211,23 @@ export function StackScreen({ params }: ScreenProps): JSX.Element {
           </ul>
         </section>
       ) : null}
-      <section class="section" aria-labelledby="history-heading">
-        <h2 id="history-heading">History</h2>
-        {history.failure && history.data === null && stack.status !== 404 ? <FailureBox failure={history.failure} title="Could not load the history" /> : null}
-        {history.loading && history.data === null ? <Spinner label="Loading the history…" /> : null}
-        {history.data && history.data.history.length === 0 ? <EmptyState title="No updates yet." /> : null}
-        {history.data && history.data.history.length > 0 ? (
-          <HistoryTable
-            entries={history.data.history}
-            servingUpdate={servingUpdate}
-            names={recent.names}
-            pendingUpdate={typeof pending === "number" ? pending : null}
-            onRollback={mayDeploy ? (entry) => void queue(entry.update, `${base}/rollback`, { to: entry.update }) : undefined}
-          />
-        ) : null}
-      </section>
+      {stack.status === 404 && detail === null ? null : (
+        <section class="section" aria-labelledby="history-heading">
+          <h2 id="history-heading">History</h2>
+          {history.failure && history.data === null && stack.status !== 404 ? <FailureBox failure={history.failure} title="Could not load the history" /> : null}
+          {history.loading && history.data === null ? <Spinner label="Loading the history…" /> : null}
+          {history.data && history.data.history.length === 0 ? <EmptyState title="No updates yet." /> : null}
+          {history.data && history.data.history.length > 0 ? (
+            <HistoryTable
+              entries={history.data.history}
+              servingUpdate={servingUpdate}
+              names={recent.names}
+              pendingUpdate={typeof pending === "number" ? pending : null}
+              onRollback={mayDeploy ? (entry) => void queue(entry.update, `${base}/rollback`, { to: entry.update }) : undefined}
+            />
+          ) : null}
+        </section>
+      )}
       {dialog === "promote" && next ? <PromoteDialog projectId={projectId} from={environment} to={next} onClose={() => setDialog(null)} /> : null}
       {dialog === "destroy" ? <DestroyDialog projectId={projectId} environment={environment} protectedStack={protectedStack} onClose={() => setDialog(null)} /> : null}
     </>
