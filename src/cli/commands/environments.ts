@@ -16,19 +16,25 @@ import type { CliCommand } from "../command";
 import { EXIT_CODES } from "../exit-codes";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput, stackFromArgs, workspaceOptions } from "../shared";
 
-/** `list [--project <id>]`: every stack with the update and version that serve, its URL and its last operation. */
+/** `list [--project <id>] [--preview]`: every stack (or only previews) with the update and version that serve, its URL and its last operation. */
 export const listCommand: CliCommand = {
   name: "list",
   summary: "List stacks: target, the update and version that serve, URL, the last operation (who, when, how it ended), expiry, lock, rollout.",
-  usage: "list [--project <id>] [--json] [--workspace <dir>] [--backend <url>]",
-  flags: { ...WORKSPACE_FLAGS, project: { type: "string", description: "Only this project's stacks." } },
+  usage: "list [--project <id>] [--preview] [--json] [--workspace <dir>] [--backend <url>]",
+  flags: {
+    ...WORKSPACE_FLAGS,
+    project: { type: "string", description: "Only this project's stacks." },
+    preview: { type: "boolean", description: "Only preview environments (preview, preview-<name>, such as a pull request's preview-pr-<number>)." },
+  },
   async run(args, context) {
     const projectId = typeof args.flags.project === "string" ? args.flags.project : undefined;
     if (projectId !== undefined && !identifierSchema.safeParse(projectId).success) {
       return failureOutput(failure("validation", `--project: not a project id: '${projectId.slice(0, 80)}'`, "Pass the project_id the stacks were deployed with."));
     }
     try {
-      const stacks = await listStacks(await openWorkspace(workspaceOptions(args, context)), { projectId });
+      const all = await listStacks(await openWorkspace(workspaceOptions(args, context)), { projectId });
+      // A preview is an environment of the preview tier: `preview`, or `preview-<name>`.
+      const stacks = args.flags.preview === true ? all.filter((s) => s.environment === "preview" || s.environment.startsWith("preview-")) : all;
       return {
         exitCode: 0,
         json: { stacks },
