@@ -43,7 +43,7 @@ const itemSchema = {
     project_id: { type: "string" },
     stack: { type: "string" },
     environment: { type: "string" },
-    status: { type: "string", enum: ["queued", "running", "succeeded", "failed"] },
+    status: { type: "string", enum: ["queued", "running", "succeeded", "failed", "superseded"] },
     created_at: { type: "string", format: "date-time" },
     started_at: { type: ["string", "null"], format: "date-time" },
     finished_at: { type: ["string", "null"], format: "date-time" },
