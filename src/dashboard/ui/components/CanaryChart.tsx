@@ -1,3 +1,4 @@
+import { useEffect, useRef, useState } from "preact/hooks";
 import { percent } from "../format";
 
 /** One observation of a rollout, taken when the page polled it. */
@@ -17,7 +18,9 @@ export interface CanaryChartProps {
   readonly maxErrorRate: number;
 }
 
-const WIDTH = 800;
+/** The drawing's width when the page has not measured its box yet, and the narrowest it is drawn. */
+const DEFAULT_WIDTH = 800;
+const MIN_WIDTH = 280;
 const HEIGHT = 260;
 const PAD = { left: 44, right: 52, top: 14, bottom: 30 };
 
@@ -27,6 +30,16 @@ const PAD = { left: 44, right: 52, top: 14, bottom: 30 };
  * figure's caption says the same in words for a screen reader. Geometry is in SVG attributes only (no style).
  */
 export function CanaryChart({ samples, maxErrorRate }: CanaryChartProps) {
+  // Drawn at the width of its box, one unit a pixel, so its labels keep their size on a phone and a wide screen.
+  const box = useRef<HTMLDivElement>(null);
+  const [WIDTH, setWidth] = useState(DEFAULT_WIDTH);
+  useEffect(() => {
+    const element = box.current;
+    if (!element || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => setWidth(Math.max(MIN_WIDTH, Math.min(DEFAULT_WIDTH, Math.floor(element.clientWidth)))));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
   const plotWidth = WIDTH - PAD.left - PAD.right;
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
   const span = Math.max(samples.length > 0 ? samples[samples.length - 1]!.t : 0, 10_000);
@@ -44,12 +57,15 @@ export function CanaryChart({ samples, maxErrorRate }: CanaryChartProps) {
   const errorPath = samples.map((sample, index) => `${index === 0 ? "M" : "L"}${x(sample.t)},${yError(sample.errorRate)}`).join(" ");
   const seconds = Math.round(span / 1000);
   const last = samples[samples.length - 1];
-  const summary = last
+  const summary = last && samples.length === 1
+    ? `The new release has ${last.weight}% of the traffic; its error rate in the current step is ${percent(last.errorRate)}, the rollout aborts above ${percent(maxErrorRate)}.`
+    : last
     ? `Over the last ${Math.round(last.t / 1000)} seconds the new release's share of the traffic went from ${samples[0]!.weight}% to ${last.weight}%; its error rate in the current step is ${percent(last.errorRate)} (highest seen ${percent(observedMax)}), the rollout aborts above ${percent(maxErrorRate)}.`
     : "No samples yet: the chart starts with the first status the page reads.";
   return (
     <figure class="canary-chart">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width="100%" height={HEIGHT} role="img" aria-labelledby="canary-chart-title canary-chart-desc" preserveAspectRatio="xMidYMid meet">
+      <div ref={box} class="canary-chart-box">
+      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} width={WIDTH} height={HEIGHT} role="img" aria-labelledby="canary-chart-title canary-chart-desc" preserveAspectRatio="xMidYMid meet">
         <title id="canary-chart-title">Traffic weight and error rate of the new release over time</title>
         <desc id="canary-chart-desc">{summary}</desc>
         {[0, 25, 50, 75, 100].map((tick) => (
@@ -67,6 +83,7 @@ export function CanaryChart({ samples, maxErrorRate }: CanaryChartProps) {
         {last && <circle class="canary-weight-dot" cx={x(last.t)} cy={yWeight(last.weight)} r="4" />}
         {last && <circle class="canary-error-dot" cx={x(last.t)} cy={yError(last.errorRate)} r="4" />}
       </svg>
+      </div>
       <figcaption>
         <ul class="canary-legend">
           <li class="canary-legend-weight">Traffic to the new release (left axis)</li>

@@ -100,7 +100,7 @@ export function PreviewSummary({ preview }: PreviewSummaryProps): JSX.Element {
       </p>
       {steps.length > 0 ? (
         <div class="table-wrap" tabIndex={0} role="region" aria-label="Planned steps">
-        <table class="flow-table">
+        <table class="flow-table table-stack">
           <caption class="flow-sr-only">Planned steps</caption>
           <thead>
             <tr>
@@ -112,11 +112,11 @@ export function PreviewSummary({ preview }: PreviewSummaryProps): JSX.Element {
           <tbody>
             {steps.map((step, index) => (
               <tr key={`${step.type}:${step.name}:${index}`}>
-                <td>
+                <td data-label="Change">
                   <span class={`flow-op flow-op-${step.op.replace(/[^a-z-]/g, "")}`}>{step.op}</span>
                 </td>
-                <td>{step.name}</td>
-                <td class="flow-type">{step.type}</td>
+                <td data-label="Resource">{step.name}</td>
+                <td data-label="Type" class="flow-type">{step.type}</td>
               </tr>
             ))}
           </tbody>

@@ -52,7 +52,7 @@ export function RequestEditor({ text, onText, check }: RequestEditorProps): JSX.
         />
       </div>
       <div id="request-check" class="request-editor-check" aria-live="polite">
-        <h3 class="request-editor-check-title">Validation</h3>
+        <h2 class="request-editor-check-title">Validation</h2>
         {check.kind === "empty" ? <p class="muted">Write or paste a request; it is checked as you type.</p> : null}
         {check.kind === "checking" ? <p class="muted">Checking…</p> : null}
         {check.kind === "unchecked" ? <p>{check.sentence}</p> : null}

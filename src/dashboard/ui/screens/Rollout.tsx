@@ -222,10 +222,10 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
       ) : null}
       {actionDone ? <p role="status" class="flow-note">{actionDone}</p> : null}
       {actionFailure ? <FailureBox failure={actionFailure} title="The rollout did not change" /> : null}
-      <section aria-labelledby="rollout-releases-heading">
+      <section>
         <h2 id="rollout-releases-heading">Releases</h2>
         <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="rollout-releases-heading">
-        <table class="flow-table rollout-table">
+        <table class="flow-table rollout-table table-stack">
           <thead>
             <tr>
               <th scope="col">Release</th>
@@ -276,10 +276,10 @@ function ReleaseRow({ label, step, total, limit }: { readonly label: string; rea
   return (
     <tr>
       <th scope="row">{label}</th>
-      <td>{String(step.requests)}</td>
-      <td class={over ? "rollout-over" : undefined}>{`${percent(step.error_rate)}${over ? " (over the limit)" : ""} · ${plural(step.errors, "error")}`}</td>
-      <td>{String(total.requests)}</td>
-      <td>{`${percent(total.error_rate)} · ${plural(total.errors, "error")}`}</td>
+      <td data-label="This step">{plural(step.requests, "request")}</td>
+      <td data-label="Errors, this step" class={over ? "rollout-over" : undefined}>{`${percent(step.error_rate)}${over ? " (over the limit)" : ""} · ${plural(step.errors, "error")}`}</td>
+      <td data-label="In total">{plural(total.requests, "request")}</td>
+      <td data-label="Errors, in total">{`${percent(total.error_rate)} · ${plural(total.errors, "error")}`}</td>
     </tr>
   );
 }
