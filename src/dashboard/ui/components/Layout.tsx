@@ -7,9 +7,9 @@ export interface LayoutProps {
   readonly children?: ComponentChildren;
 }
 
-const NAV: readonly { readonly href: string; readonly label: string; readonly current: (pathname: string) => boolean; readonly deploys?: boolean }[] = [
+const NAV: readonly { readonly href: string; readonly label: string; readonly current: (pathname: string) => boolean }[] = [
   { href: "/projects", label: "Projects", current: (p) => p === "/" || p.startsWith("/projects") || p.startsWith("/stacks") },
-  { href: "/new", label: "New deployment", current: (p) => p === "/new" || p.startsWith("/deployments"), deploys: true },
+  { href: "/new", label: "New deployment", current: (p) => p === "/new" || p.startsWith("/deployments") },
   { href: "/audit", label: "Audit", current: (p) => p.startsWith("/audit") },
 ];
 
@@ -36,8 +36,8 @@ export function Layout({ children }: LayoutProps): JSX.Element {
           </Link>
           {session ? (
             <nav class="nav" aria-label="Main">
-              {/* A read token is offered nothing it may not do: no way to start a deployment. */}
-              {NAV.filter((item) => !item.deploys || session.principal.scope !== "read").map((item) => (
+              {/* Every scope reaches every screen (a read token checks a request on New deployment); only actions are withheld. */}
+              {NAV.map((item) => (
                 <Link key={item.href} href={item.href} class="nav-link" aria-current={item.current(pathname) ? "page" : undefined}>
                   {item.label}
                 </Link>
