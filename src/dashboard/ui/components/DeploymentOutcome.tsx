@@ -1,7 +1,7 @@
 import type { JSX } from "preact";
 import { plural } from "../format";
 import { FailureBox } from "./FailureBox";
-import { isFailureShape, type DeploymentRecord, type SuccessShape } from "./flow-types";
+import { isFailureShape, type DeploymentRecord, type FailureShape, type SuccessShape } from "./flow-types";
 
 /** Props of {@link DeploymentOutcome}. */
 export interface DeploymentOutcomeProps {
@@ -31,7 +31,7 @@ export function DeploymentOutcome({ deployment }: DeploymentOutcomeProps): JSX.E
         <FailureBox failure={failure} title={`The ${deployment.operation} of ${deployment.stack} failed`} />
         {isFailureShape(result) && result.canary ? (
           <p>
-            {`The canary stopped at step ${result.canary.step}${result.canary.weight_percent === null ? "" : ` (${result.canary.weight_percent}% of the traffic)`}: ${plural(result.canary.errors, "error")} in ${plural(result.canary.requests, "request")}, above the ${(result.canary.max_error_rate * 100).toFixed(1)}% limit.`}
+            {canarySentence(result.canary)}
           </p>
         ) : null}
       </section>
@@ -99,6 +99,16 @@ export function DeploymentOutcome({ deployment }: DeploymentOutcomeProps): JSX.E
       ) : null}
     </section>
   );
+}
+
+/** What an aborted canary saw, said plainly: over the limit only when it was, and why it stopped. */
+function canarySentence(canary: NonNullable<FailureShape["canary"]>): string {
+  const where = `step ${canary.step}${canary.weight_percent === null ? "" : ` (${canary.weight_percent}% of the traffic)`}`;
+  const seen = `${plural(canary.errors, "error")} in ${plural(canary.requests, "request")}`;
+  const rate = `${(canary.error_rate * 100).toFixed(1)}%`;
+  const limit = `${(canary.max_error_rate * 100).toFixed(1)}%`;
+  const judged = canary.error_rate > canary.max_error_rate ? `${rate}, above the ${limit} limit` : `${rate}, within the ${limit} limit`;
+  return `The canary stopped at ${where}: the new release had ${seen} (${judged})${canary.reason ? `; ${canary.reason}` : ""}.`;
 }
 
 /** The URL when it is http(s), so a result can never turn a link into script; anything else links nowhere. */

@@ -114,7 +114,8 @@ export function RolloutScreen({ params }: ScreenProps): JSX.Element {
     setActing(true);
     setActionFailure(null);
     try {
-      await api<unknown>("POST", `${apiPath}/rollout/${action}`, action === "abort" ? { reason: "aborted from the dashboard" } : {});
+      // No reason of its own: the service records who asked ("aborted by <name>"), which says more.
+      await api<unknown>("POST", `${apiPath}/rollout/${action}`, {});
       setActionDone(action === "abort" ? "Abort requested: the stable release takes all the traffic back." : "Promotion requested: the new release takes all the traffic.");
       setRefresh((value) => value + 1);
     } catch (error) {
