@@ -17,7 +17,7 @@ function stackParts(stack: string): { projectId: string } | null {
 
 function register(app: FastifyInstance, context: ApiContext): void {
   app.get("/v1/audit", { schema: routeSchema(["audit"], {
-    summary: "The newest audit entries (of one project's stacks or one stack with admin on that project, or of all with admin on every project; of one action when asked), chained by hash, with the chain's verification (verification: of the project asked for, else of the token's projects, or the whole chain for a token of every project); verify=true also answers it as chain.",
+    summary: "The newest audit entries (of one project's stacks or one stack with admin on that project, or of all with admin on every project; of one action when asked), chained by hash, with the chain's verification (verification: of the project_id asked for, else of the token's projects, or the whole chain for a token of every project); verify=true also answers it as chain.",
     security: BEARER,
     parameters: [
       { name: "project_id", in: "query", required: false, schema: { type: "string" } },
@@ -63,9 +63,9 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (isReply(principal)) return principal;
     const pool = context.options.database.pool;
     const entries = await serviceAudit(pool, { stack, project: projectId, action, limit });
-    // An admin of some projects verifies (and hears about) only their stacks' entries; the whole chain is for '*'.
-    const scope = parts?.projectId ?? projectId;
-    const verified = await verifyServiceAudit(pool, scope !== undefined ? { projects: [scope] } : principal.projects.includes("*") ? {} : { projects: principal.projects });
+    // An admin of some projects verifies (and hears about) only their stacks' entries; the whole chain is for '*'. A
+    // project asked for narrows it to that project's.
+    const verified = await verifyServiceAudit(pool, projectId !== undefined ? { projects: [projectId] } : principal.projects.includes("*") ? {} : { projects: principal.projects });
     const chain = query.verify === "true" ? verified : undefined;
     const verification = { verified: verified.intact, entries: verified.entries, ...(verified.firstBad ? { first_broken: verified.firstBad } : {}) };
     // Each token an entry names (`actor: token:<id>`), with its name: beside the entries, which stay exactly as hashed.

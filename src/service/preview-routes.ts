@@ -9,7 +9,7 @@ import { type ApiContext, checkedRequest, type RouteModule } from "./api-context
 import { sendFailure } from "./api-errors";
 import { withFieldErrors } from "./field-errors";
 import { withRelativeSource } from "./grants";
-import { apiErrorFor, Unavailable } from "./http-errors";
+import { apiErrorFor, RateLimited, Unavailable } from "./http-errors";
 import { BEARER, errorResponse } from "./openapi";
 import { routeSchema } from "./route-schema";
 import { servicePrincipal } from "./stack-operations";
@@ -17,7 +17,36 @@ import { servicePrincipal } from "./stack-operations";
 /** The longest an engine preview may take, waiting for the stack's lock included. */
 const PREVIEW_TIMEOUT_MS = 120_000;
 /** How long a preview waits for an operation that holds the stack. */
-const PREVIEW_LOCK_WAIT_MS = 20_000;
+const PREVIEW_LOCK_WAIT_MS = 10_000;
+/** Engine previews one service process runs at once, and one token at once: each is an engine run. */
+const MAX_PREVIEWS = 2;
+const MAX_PREVIEWS_PER_TOKEN = 1;
+
+/** Counts the engine previews running, in all and per token, and refuses one more beyond the limits. */
+class PreviewSlots {
+  private total = 0;
+  private readonly byToken = new Map<string, number>();
+
+  /** Takes a slot for `tokenId`, or throws `RateLimited` (429) when the service or the token runs enough already. */
+  take(tokenId: string): () => void {
+    const own = this.byToken.get(tokenId) ?? 0;
+    if (this.total >= MAX_PREVIEWS || own >= MAX_PREVIEWS_PER_TOKEN) {
+      const whose = own >= MAX_PREVIEWS_PER_TOKEN ? "this token already runs a preview" : `this service already runs ${MAX_PREVIEWS} previews`;
+      throw new RateLimited(failure("access", `preview: ${whose}`, "Try again in a few seconds, once the running preview has answered."));
+    }
+    this.total += 1;
+    this.byToken.set(tokenId, own + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= 1;
+      const left = (this.byToken.get(tokenId) ?? 1) - 1;
+      if (left > 0) this.byToken.set(tokenId, left);
+      else this.byToken.delete(tokenId);
+    };
+  }
+}
 
 const NO_WORKSPACE = failure("env_setup", "this service process reads no stacks", "Start the API with its workspace ('deployment-planner serve --workspace <dir>').");
 
@@ -27,6 +56,7 @@ function sendUnplanned(reply: FastifyReply, result: FailureResult): FastifyReply
 }
 
 function register(app: FastifyInstance, context: ApiContext): void {
+  const slots = new PreviewSlots();
   app.post("/v1/preview", { schema: routeSchema(["deployments"], {
     summary: "Plan a deployment request and run the engine's preview of it (what an update would create, update, replace or delete); nothing is deployed or queued. The same checks as POST /v1/deployments (deploy scope, granted source and secrets).",
     security: BEARER,
@@ -58,6 +88,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
       "401": errorResponse("No valid token."),
       "403": errorResponse("The token may not deploy this project."),
       "413": errorResponse("The body is too large, or the source more than a bundle may hold."),
+      "429": errorResponse("Too many requests for this token, or this token (or the service) already runs as many previews as it may at once."),
       "422": errorResponse("The request does not plan (each problem also under its field in `fields`: [{path, message}], the path dotted such as build.port), or the preview failed (its stage and reason)."),
       "503": errorResponse("This process reads no stacks."),
     },
@@ -80,6 +111,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
     if (!accepted.planned) return sendUnplanned(reply, failure("validation", "request: nothing to preview", "Preview a full deployment request."));
     const archive = accepted.bundle;
     const bundle: AcceptedBundle | null = archive ? { digest: archive.digest, materialize: (bundlesDir) => unpackArchive(archive.archive, archive.digest, bundlesDir) } : null;
+    const release = slots.take(principal.id);
     const previewed = await deployPinned(
       { spec: { ...accepted.planned.spec, deployment_type: "preview_only" }, warnings: accepted.planned.warnings, bundle },
       {
@@ -90,7 +122,7 @@ function register(app: FastifyInstance, context: ApiContext): void {
         lockWaitMs: PREVIEW_LOCK_WAIT_MS,
         keepStackFile: true,
       },
-    );
+    ).finally(release);
     if (isFailure(previewed)) return sendFailure(reply, previewed);
     if (previewed.status !== "previewed") return sendFailure(reply, failure("internal", "the preview deployed instead of previewing", "Report it to the operator."), 500);
     // The planner resolves the source as a worker would; the caller sees it relative to its granted directory.

@@ -85,6 +85,10 @@ describe("the API routes behind the dashboard", () => {
     expect(previewed.body.preview.changes.create).toBeGreaterThan(0);
     expect(previewed.body.preview.steps).toEqual(expect.arrayContaining([expect.objectContaining({ op: "create", type: expect.any(String), name: expect.any(String) })]));
     expect(await deploymentCount()).toBe(0);
+    // One engine preview at a time per token: a second one meanwhile is refused at once.
+    const both = await Promise.all([1, 2].map(() => call(tokens.deploy, "POST", "/v1/preview", siteRequest("development", "v1"))));
+    expect(both.map((answer) => answer.status).sort()).toEqual([200, 429]);
+    expect(both.find((answer) => answer.status === 429)!.body).toMatchObject({ status: "error", stage: "access", reason: expect.stringContaining("preview") });
     // Nothing was deployed: the stack has no stack file, so it is not listed.
     const listed = await call(tokens.read, "GET", `/v1/stacks?project_id=${projectId}`);
     expect(listed.body.stacks).toEqual([]);

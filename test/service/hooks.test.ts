@@ -288,7 +288,7 @@ describe("the deployment service's signed webhooks", () => {
       expect(stacks.map((stack) => stack.stack)).toEqual([`${siteProject}.development`]);
       expect(text).not.toContain(releaseProject);
       const filtered = await fetch(`${base}/v1/stacks?project_id=${releaseProject}`, { headers: { authorization: `Bearer ${siteReader}` }, signal: AbortSignal.timeout(20_000) });
-      expect(await filtered.json()).toEqual({ stacks: [] });
+      expect(((await filtered.json()) as { stacks: unknown[] }).stacks).toEqual([]);
     } finally {
       // Releases a reader that opened the file (without the filter), then removes it.
       await open(other, constants.O_WRONLY | constants.O_NONBLOCK).then((handle) => handle.close()).catch(() => undefined);
