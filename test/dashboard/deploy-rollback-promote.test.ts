@@ -82,7 +82,7 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
 
   afterEach(async (context) => {
     await saveScreenshot(tab?.page, `deploy-rollback-promote-${context.task.name}`);
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await tab?.close();
@@ -103,7 +103,7 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
     await page.getByRole("button", { name: "Deploy", exact: true }).click();
     await page.waitForURL(/\/deployments\/[^/]+$/);
     await watchProgress(page);
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText()).toBe("Deployment");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText(), { timeout: BROWSER_TIMEOUT_MS }).toBe("Deployment");
     const result = page.getByRole("status").filter({ hasText: versionName });
     await result.waitFor({ timeout: DEPLOYMENT_TIMEOUT_MS });
     const marks = (await page.evaluate("window.__marks")) as { line?: number; result?: number };
@@ -129,10 +129,10 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
   it("rolls back to the first version from the stack's history: the URL serves it again and the history names the token", async () => {
     const { page } = tab;
     await page.getByRole("link", { name: "Projects" }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText()).toBe("Projects");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText(), { timeout: BROWSER_TIMEOUT_MS }).toBe("Projects");
     await page.locator(`a[href="/stacks/${project}/development"]`).first().click();
     await page.waitForURL(new RegExp(`/stacks/${project}/development$`));
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText()).toBe(`${project} · development`);
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText(), { timeout: BROWSER_TIMEOUT_MS }).toBe(`${project} · development`);
 
     const firstVersion = page.getByRole("row").filter({ hasText: "v1" });
     await firstVersion.getByRole("button", { name: /^Roll back to this version/ }).click();
@@ -173,21 +173,18 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
     expect(await service.api(token, "GET", `/v1/stacks/${project}/staging`).then((answer) => answer.status)).toBe(404);
     await dialog.getByRole("button", { name: "Confirm promotion" }).click();
 
-    const deadline = Date.now() + DEPLOYMENT_TIMEOUT_MS;
-    let stagingUrl = "";
-    while (!stagingUrl && Date.now() < deadline) {
-      const staging = await service.api(token, "GET", `/v1/stacks/${project}/staging`);
-      const url = (staging.json.url ?? (staging.json.outputs as { url?: string } | null)?.url) as string | undefined;
-      if (staging.status === 200 && url) stagingUrl = url;
-      else await sleep(1_000);
-    }
-    expect(stagingUrl, "staging has a URL").not.toBe("");
+    // The promotion is followed as a deployment; its result links staging's URL.
+    await page.waitForURL(/\/deployments\/[^/]+$/);
+    const result = page.getByRole("status").filter({ hasText: "v1" });
+    await result.waitFor({ timeout: DEPLOYMENT_TIMEOUT_MS });
+    const stagingUrl = (await result.getByRole("link", { name: /^http:\/\/127\.0\.0\.1:\d+/ }).getAttribute("href")) ?? "";
+    expect(stagingUrl, "staging has a URL").toMatch(/^http:\/\//);
     expect(stagingUrl).not.toBe(developmentUrl);
     expect(await servedBody(stagingUrl, "version one", 60_000)).toContain("Example site, version one");
 
     await page.goto(`${service.base}/stacks/${project}/staging`);
     await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText(), { timeout: BROWSER_TIMEOUT_MS }).toBe(`${project} · staging`);
     await page.getByRole("heading", { name: "Current version" }).waitFor();
-    await expect.poll(() => page.locator("main").innerText()).toContain("v1");
+    await expect.poll(() => page.locator("main").innerText(), { timeout: BROWSER_TIMEOUT_MS }).toContain("v1");
   }, 300_000);
 });

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
 import { startPoller } from "../support/processes";
 import {
+  BROWSER_TIMEOUT_MS,
   DEPLOYMENT_TIMEOUT_MS,
   describeViolations,
   launchBrowser,
@@ -73,7 +74,7 @@ describe("the canary rollout screen and the dashboard's accessibility", () => {
     await saveScreenshot(tab?.page, `rollout-accessibility-${context.task.name}`);
     await tab?.close();
     tab = undefined;
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -91,7 +92,7 @@ describe("the canary rollout screen and the dashboard's accessibility", () => {
     expect(queued.status, queued.text).toBe(202);
     canaryDeployment = queued.json.id as string;
     await page.goto(`${service.base}/stacks/${project}/development/rollout`);
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText()).toBe("Canary rollout");
+    await expect.poll(() => page.getByRole("heading", { level: 1 }).first().innerText(), { timeout: BROWSER_TIMEOUT_MS }).toBe("Canary rollout");
     // Traffic for the canary's error gate, as callers of the site would send it.
     const poller = startPoller(stack.url!, 25);
     try {

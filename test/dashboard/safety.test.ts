@@ -79,7 +79,7 @@ describe("the dashboard's access, escaping, failures and CSP", () => {
     await saveScreenshot(tab?.page, `safety-${context.task.name}`);
     await tab?.close();
     tab = undefined;
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -177,7 +177,8 @@ export async function startDashboardService(prefix: string, prepare: (sources: s
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
+      // A stack's answer checks its URL and reads the engine's outputs: slow on a busy machine.
+      signal: AbortSignal.timeout(90_000),
     });
     const text = await response.text();
     let json: Record<string, unknown> = {};
