@@ -17,7 +17,7 @@ describe("the CLI's argument errors, in the product's words", () => {
     const [first, second] = result.stderr.split("\n");
     expect(first).toBe("error (validation): deployment-planner deploy: unknown flag '--lockwait'; did you mean '--lock-wait'?");
     expect(second).toBe(
-      "fix: Use --lock-wait. deploy takes --workspace, --backend, --artifact-store, --lock-wait, --json, --help; 'deployment-planner deploy --help' describes each.",
+      "fix: Use --lock-wait. deploy takes --workspace, --backend, --artifact-store, --lock-wait, --refresh, --json, --help; 'deployment-planner deploy --help' describes each.",
     );
     expect(result.stderr).toContain("Usage: deployment-planner deploy <file|->");
     // Node's own parser text (and its unbalanced quote) never reaches the user.

@@ -99,7 +99,9 @@ export class DeploymentRun {
       },
       this.masker,
     ).catch(() => undefined);
-    if (result.status === "success" && this.spec?.artifact && this.openedWorkspace) {
+    // A converged deployment made no new version: its bundle is already kept, and there is nothing new to prune.
+    const converged = (result as { converged?: unknown }).converged === true;
+    if (result.status === "success" && this.spec?.artifact && this.openedWorkspace && !converged) {
       // Keeps this version's bundle for rollback and prunes what no stack keeps; a failure here never fails the deploy.
       await retainArtifact(this.openedWorkspace, this.spec.stack, this.spec.artifact.digest, this.options.retainVersions).catch(() => undefined);
     }
