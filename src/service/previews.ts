@@ -96,7 +96,8 @@ export interface PreviewDestroyContext {
  */
 export async function destroyPreview(context: PreviewDestroyContext, preview: PreviewRecord, why: string, tokenId = PREVIEW_SERVICE_PRINCIPAL): Promise<string | null> {
   if (!["queued", "deploying", "live", "failed"].includes(preview.state)) return null;
-  const args: StackOperationArgs = { operation: "destroy", project_id: preview.project_id, environment: preview.environment, remove: true };
+  // A preview whose deployment never ran (superseded, or closed first) or that `gc` collected has no stack left.
+  const args: StackOperationArgs = { operation: "destroy", project_id: preview.project_id, environment: preview.environment, remove: true, missing_ok: true };
   const { deployment } = await queueOperation(context.pool, context.queue, {
     tokenId,
     operation: "destroy",

@@ -20,7 +20,15 @@ export type QueuedOperation = "deploy" | "rollback" | "promote" | "destroy";
 export type StackOperationArgs =
   | { readonly operation: "rollback"; readonly project_id: string; readonly environment: string; readonly to?: number | string }
   | { readonly operation: "promote"; readonly project_id: string; readonly from: string; readonly to: string }
-  | { readonly operation: "destroy"; readonly project_id: string; readonly environment: string; readonly force?: boolean; readonly remove?: boolean };
+  | {
+      readonly operation: "destroy";
+      readonly project_id: string;
+      readonly environment: string;
+      readonly force?: boolean;
+      readonly remove?: boolean;
+      /** A stack that does not exist (a preview never deployed, or already collected) counts as destroyed. */
+      readonly missing_ok?: boolean;
+    };
 
 /** The stack a queued operation changes (its key in the queue: one operation per stack at a time). */
 export function operationStack(args: StackOperationArgs): string {
@@ -74,6 +82,10 @@ export async function runQueuedOperation(operation: QueuedOperation, request: un
     const destroyed = await destroyStack(stack, { ...common, force: args.force === true, removeStack: args.remove === true });
     return { status: "success", stack, destroyed: true, changes: destroyed.changeSummary, stack_removed: destroyed.stackRemoved, log_file: destroyed.logFile, warnings: destroyed.repairs };
   } catch (error) {
+    const args = request as Partial<StackOperationArgs> | null;
+    if (error instanceof AutomationError && error.code === "STACK_NOT_FOUND" && operation === "destroy" && args?.operation === "destroy" && args.missing_ok === true) {
+      return { status: "success", stack: operationStack(args as StackOperationArgs), destroyed: true, stack_absent: true, warnings: ["the stack did not exist: nothing to destroy"] };
+    }
     if (error instanceof AutomationError) return resultRecord(error.toFailure());
     return resultRecord(failure("internal", "the operation failed unexpectedly", "Try again; if it persists, report it to the operator."));
   }
