@@ -11,6 +11,8 @@ import {
   type DeployResult,
   type DeploySuccess,
 } from "../../src/automation/index";
+import { NO_SECRETS_FINGERPRINT, secretsFingerprint } from "../../src/automation/release/secrets-fingerprint";
+import type { PlannerWorkspace } from "../../src/automation/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { filesContaining, processesUnder } from "../support/processes";
 
@@ -185,4 +187,27 @@ describe("a deployment the stack already serves runs no engine", () => {
     await writeFile(file, JSON.stringify(request()));
     return file;
   }
+});
+
+describe("the secrets fingerprint", () => {
+  const keyed = (passphrase: string) => ({ envVars: { PULUMI_CONFIG_PASSPHRASE: passphrase } }) as unknown as PlannerWorkspace;
+
+  it("is equal for equal values, differs by value, stack and key, and holds no value", async () => {
+    const values = { API_TOKEN: "tok-0123456789", DB_URL: "postgres://u:p@h/db" };
+    const one = await secretsFingerprint(keyed("k1"), "pf.production", values);
+    expect(one).toMatch(/^hmac-sha256:[0-9a-f]{32}$/);
+    expect(await secretsFingerprint(keyed("k1"), "pf.production", { DB_URL: values.DB_URL, API_TOKEN: values.API_TOKEN })).toBe(one);
+    expect(await secretsFingerprint(keyed("k1"), "pf.production", { ...values, API_TOKEN: "tok-0123456788" })).not.toBe(one);
+    expect(await secretsFingerprint(keyed("k1"), "pf.staging", values)).not.toBe(one);
+    expect(await secretsFingerprint(keyed("k2"), "pf.production", values)).not.toBe(one);
+    // Names and values cannot trade places: "AB"="C" is not "A"="BC".
+    expect(await secretsFingerprint(keyed("k1"), "s", { AB: "C" })).not.toBe(await secretsFingerprint(keyed("k1"), "s", { A: "BC" }));
+    for (const value of Object.values(values)) expect(one).not.toContain(value);
+  });
+
+  it("is 'none' without secrets, and unknown (null) when the passphrase cannot be read", async () => {
+    expect(await secretsFingerprint(keyed("k1"), "pf.production", {})).toBe(NO_SECRETS_FINGERPRINT);
+    const unreadable = { envVars: { PULUMI_CONFIG_PASSPHRASE_FILE: "/nonexistent/passphrase" } } as unknown as PlannerWorkspace;
+    expect(await secretsFingerprint(unreadable, "pf.production", { API_TOKEN: "x" })).toBeNull();
+  });
 });
