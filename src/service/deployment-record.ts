@@ -26,4 +26,9 @@ export interface DeploymentRecord {
   readonly requested_by_name: string | null;
   /** The deployer the request named (`deployer_id`): a label the caller chose, never who queued it. */
   readonly deployer: string | null;
+  /**
+   * The deployment request a `deploy` was submitted with (secret references, never values), when one deployment is
+   * read; null for other operations. A person or script starts the next deployment from it.
+   */
+  readonly request?: Record<string, unknown> | null;
 }

@@ -34,6 +34,11 @@ export const deploymentSchema = z.object({
   requested_by: z.string().describe("Who queued it, as the service verified it: token:<id> for an API token, hook:<name> for a webhook."),
   requested_by_name: z.string().nullable().describe("The name of who queued it: the token's name (tokens create --name) or the hook's; null for a token that no longer exists."),
   deployer: z.string().nullable().describe("The request's deployer_id: a label the caller chose, not who queued it."),
+  request: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .optional()
+    .describe("GET /v1/deployments/{id} only: the deployment request a deploy was submitted with (secret references, never values); null for other operations."),
 });
 
 /** A zod schema as JSON Schema 2020-12 (OpenAPI 3.1). */

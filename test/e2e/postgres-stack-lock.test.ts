@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -141,7 +141,10 @@ describe("the stack lock on the PostgreSQL state backend", () => {
   }, 420_000);
 
   it("replaces a holder killed with SIGKILL mid-deploy once its lease lapses; the next deploy succeeds and leaves no orphan", async () => {
-    const victim = startCli(["deploy", request, "--workspace", workspaceDir], env, { detached: true });
+    // A version the stack does not serve yet: a deploy of what already serves converges without the engine or its lock.
+    const changed = path.join(root, "request-v2.json");
+    await writeFile(changed, JSON.stringify({ ...JSON.parse(await readFile(request, "utf8")), version_name: "v2" }));
+    const victim = startCli(["deploy", changed, "--workspace", workspaceDir], env, { detached: true });
     // Killed as soon as its engine holds the engine's lock under the product's: a SIGKILL of its whole process group.
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline && !((await lockRow())?.pid === victim.pid && (await engineLocked()))) await sleep(50);
@@ -151,7 +154,7 @@ describe("the stack lock on the PostgreSQL state backend", () => {
     // As if the holder ran on another host, whose process this host cannot look at: only its lease can say it is gone.
     await database.pool.query(`update ${LOCK_TABLE} set hostname = 'builder-7' where stack_key = $1`, [`${PROJECT_NAME}/${stack}`]);
 
-    const next = startCli(["deploy", request, "--workspace", workspaceDir, "--json"], env);
+    const next = startCli(["deploy", changed, "--workspace", workspaceDir, "--json"], env);
     // Halfway through the lease's time to live (it was renewed at most a quarter of it before the kill), the dead
     // holder still has the lock, and the next deploy waits.
     await sleep(LEASE_TTL_MS / 2);

@@ -121,6 +121,10 @@ describe("the API routes behind the dashboard", () => {
     expect(listed.status).toBe(200);
     expect(listed.body.deployments.map((d: { id: string }) => d.id)).toEqual([redeploy.body.id, second.body.id, first.body.id]);
     expect(listed.body.deployments[2]).toMatchObject({ operation: "deploy", status: "succeeded", environment: "development", requested_by_name: "dana", version_name: "v1", failure: null, url: expect.stringMatching(/^http/) });
+    // One deployment read alone carries the request it was submitted with, so the next one can start from it.
+    const firstRecord = await call(tokens.read, "GET", `/v1/deployments/${first.body.id}`);
+    expect(firstRecord.body.request).toMatchObject({ project_id: projectId, environment: { ENV: "development" }, version_name: "v1" });
+    expect(listed.body.deployments[0].request).toBeUndefined();
     expect((await call(tokens.read, "GET", "/v1/deployments?limit=0")).status).toBe(400);
     expect((await call(tokens.other, "GET", `/v1/deployments?project_id=${projectId}`)).status).toBe(403);
     expect((await call(tokens.other, "GET", "/v1/deployments")).body.deployments).toEqual([]);

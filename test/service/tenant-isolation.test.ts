@@ -302,6 +302,11 @@ describe("tenant isolation on a real service", () => {
             expect([401, 404], `${method} ${url}`).toContain(answer.status);
             continue;
           }
+          if (route.startsWith("/v1/sessions")) {
+            // Sessions belong to no project: a bearer token is no session cookie, and signing in needs a token in the body.
+            expect([400, 401], `${scope} ${method} ${url}: ${answer.text}`).toContain(answer.status);
+            continue;
+          }
           if (method === "GET" && route === "/v1/stacks") {
             // The list holds only shop's stacks.
             expect(answer.status).toBe(200);

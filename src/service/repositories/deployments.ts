@@ -22,6 +22,8 @@ interface DeploymentRow {
   token_id: string;
   token_name: string | null;
   deployer: string | null;
+  /** Selected only where one deployment is read: the request a `deploy` was submitted with. */
+  submitted_request?: Record<string, unknown> | null;
 }
 
 const TABLE = `${SERVICE_SCHEMA}.deployments`;
@@ -43,6 +45,7 @@ function record(row: DeploymentRow): DeploymentRecord {
     requested_by: servicePrincipal(row.token_id),
     requested_by_name: row.token_name ?? (row.token_id.startsWith("hook:") ? row.token_id.slice("hook:".length) : null),
     deployer: row.deployer,
+    ...(row.submitted_request !== undefined ? { request: row.submitted_request } : {}),
   };
 }
 
@@ -91,7 +94,11 @@ export async function insertDeployment(pool: Pool, deployment: NewDeployment): P
 
 /** One deployment, or null. */
 export async function deploymentById(pool: Pool, id: string): Promise<DeploymentRecord | null> {
-  const rows = await pool.query<DeploymentRow>(`select ${COLUMNS} from ${TABLE} where id = $1`, [id]);
+  // A deploy's request is what a person starts the next one from; other operations keep their arguments to themselves.
+  const rows = await pool.query<DeploymentRow>(
+    `select ${COLUMNS}, case when operation = 'deploy' and jsonb_typeof(request) = 'object' then request end as submitted_request from ${TABLE} where id = $1`,
+    [id],
+  );
   return rows.rows[0] ? record(rows.rows[0]) : null;
 }
 
