@@ -29,8 +29,10 @@ async function actionButtons(page: Page): Promise<string[]> {
 
 /** The visible main text, once the screen has left its loading state. */
 async function settledMain(page: Page): Promise<string> {
-  // A spinner's label ("Loading the stack…", "Reading your projects…") is gone once the screen has its data.
-  await expect.poll(() => page.locator("main").innerText(), { timeout: 60_000 }).not.toMatch(/(Loading|Reading)[^\n]*…/);
+  // A spinner ("Checking your session…", "Loading the stack…", "Reading your projects…") is gone once the screen has
+  // its session and its data.
+  await expect.poll(() => page.locator("main .spinner").count(), { timeout: 60_000 }).toBe(0);
+  await expect.poll(() => page.locator("main").innerText(), { timeout: 60_000 }).not.toMatch(/(Checking|Loading|Reading)[^\n]*…/);
   return page.locator("main").innerText();
 }
 
