@@ -128,6 +128,9 @@ const MIGRATIONS: readonly string[] = [
   // A queued deployment of a preview that a newer commit replaced before it started is superseded: never run.
   `alter table ${SERVICE_SCHEMA}.deployments drop constraint deployments_status_check,
      add constraint deployments_status_check check (status in ('queued', 'running', 'succeeded', 'failed', 'superseded'))`,
+  // A preview that failed says why, and counts the destroys tried since its last commit was queued (the sweeper
+  // retries a failed destroy a bounded number of times).
+  `alter table ${SERVICE_SCHEMA}.previews add column failure text, add column destroy_attempts integer not null default 0`,
 ];
 
 /**
