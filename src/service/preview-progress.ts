@@ -17,10 +17,11 @@ export async function recordPreviewStep(pool: Pool, feedback: PreviewFeedback, d
   const next = nextState(operation, step);
   if (!next) return;
   const url = "result" in step && typeof step.result.url === "string" ? step.result.url : null;
-  const preview = await setPreviewState(pool, deploymentId, next, next === "live" ? url : null).catch(() => null);
+  const reason = "result" in step && step.result.status === "error" ? String(step.result.reason ?? "the operation failed") : null;
+  const preview = await setPreviewState(pool, deploymentId, next, next === "live" ? url : null, next === "failed" ? reason : null).catch(() => null);
   if (!preview) return;
   try {
-    feedback(noticeOf(preview, "result" in step ? step.result : null));
+    feedback(previewNotice(preview, "result" in step ? step.result : null));
   } catch {
     // Feedback is best effort by contract; a faulty one must still not reach the worker.
   }
@@ -32,7 +33,8 @@ function nextState(operation: QueuedOperation, step: OperationStep): PreviewStat
   return null;
 }
 
-function noticeOf(preview: PreviewRecord, result: Record<string, unknown> | null): PreviewNotice {
+/** What a pull request is told of its preview as recorded, with the operation's result when one just finished. */
+export function previewNotice(preview: PreviewRecord, result: Record<string, unknown> | null): PreviewNotice {
   const failed = result && result.status === "error";
   return {
     source: preview.source,

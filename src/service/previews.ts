@@ -20,6 +20,12 @@ export function previewEnvironment(number: number): string {
 /** Hours a preview lives after its last update when neither its request nor the catalog says otherwise. */
 export const DEFAULT_PREVIEW_TTL_HOURS = 72;
 
+/**
+ * Destroys a preview gets after its last commit was queued before a failed one is left failed, for a person to look
+ * at: the first (closed, the cap, the time to live) and the sweeper's retries.
+ */
+export const MAX_PREVIEW_DESTROY_ATTEMPTS = 3;
+
 /** Who queues what the service itself decides about previews (the cap, the sweeper). */
 export const PREVIEW_SERVICE_PRINCIPAL = "hook:previews";
 
@@ -92,7 +98,7 @@ export interface PreviewDestroyContext {
  * Queues the destroy (resources and stack) of an active preview, superseding its deployments that have not started,
  * and records it as `destroying`; null when the preview is not active (destroyed, or a destroy is under way). The
  * same preview asked twice at once (a closed event and the sweeper) queues one destroy: the idempotency key is the
- * preview's last update.
+ * preview's last update and the destroys tried since, so a retry after a failed destroy is a destroy of its own.
  */
 export async function destroyPreview(context: PreviewDestroyContext, preview: PreviewRecord, why: string, tokenId = PREVIEW_SERVICE_PRINCIPAL): Promise<string | null> {
   if (!["queued", "deploying", "live", "failed"].includes(preview.state)) return null;
@@ -104,7 +110,7 @@ export async function destroyPreview(context: PreviewDestroyContext, preview: Pr
     projectId: preview.project_id,
     stack: preview.stack,
     request: { ...args, reason: why.slice(0, 300) },
-    idempotencyKey: `preview-destroy:${preview.stack}:${preview.updated_at}`,
+    idempotencyKey: `preview-destroy:${preview.stack}:${preview.updated_at}:${preview.destroy_attempts}`,
     notifier: context.notifier,
   });
   if (!(await claimPreviewDestroy(context.pool, preview.stack, deployment.id))) return null;

@@ -145,6 +145,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     queue: options.queue,
     notifier: options.notifier,
     feedback: previewFeedback,
+    workspace: options.workspace,
     intervalMs: (options.config?.previews?.sweep_interval_seconds ?? 3600) * 1000,
     onActivity: (line) => options.onActivity?.(redact(line).slice(0, 500)),
   });

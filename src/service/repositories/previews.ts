@@ -32,6 +32,10 @@ export interface PreviewRecord {
   readonly deployment_id: string | null;
   /** Hours after its last update when it is swept; null: the preview tier's default. */
   readonly ttl_hours: number | null;
+  /** Why it failed (its deploy or its destroy), while it is `failed`; else null. */
+  readonly failure: string | null;
+  /** Destroys queued since its last commit was queued (a failed one is retried while this is below the bound). */
+  readonly destroy_attempts: number;
   readonly created_at: string;
   readonly updated_at: string;
 }
@@ -63,7 +67,7 @@ export async function recordQueuedPreview(pool: Pool, preview: QueuedPreview): P
     `insert into ${TABLE} (stack, project_id, environment, source, repository, number, head_sha, fork, state, deployment_id, ttl_hours)
      values ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10)
      on conflict (stack) do update set source = $4, repository = $5, number = $6, head_sha = $7, fork = $8, state = 'queued',
-       deployment_id = $9, ttl_hours = $10, updated_at = now()`,
+       deployment_id = $9, ttl_hours = $10, updated_at = now(), failure = null, destroy_attempts = 0`,
     [preview.stack, preview.projectId, preview.environment, preview.source, preview.repository, preview.number, preview.headSha, preview.fork, preview.deploymentId, preview.ttlHours],
   );
 }
@@ -81,21 +85,73 @@ export async function previewByDeployment(pool: Pool, deploymentId: string): Pro
 }
 
 /**
- * Moves the preview whose newest deployment is `deploymentId` to `state` (with its URL once live); an older
- * deployment's progress changes nothing. The last update is when it was queued, not when it changed state.
+ * Moves the preview whose newest deployment is `deploymentId` to `state` (with its URL once live, and why once
+ * failed); an older deployment's progress changes nothing. The last update is when it was queued, not when it
+ * changed state.
  */
-export async function setPreviewState(pool: Pool, deploymentId: string, state: PreviewState, url: string | null = null): Promise<PreviewRecord | null> {
-  const rows = await pool.query<PreviewRow>(`update ${TABLE} set state = $2, url = coalesce($3, url) where deployment_id = $1 returning *`, [deploymentId, state, url]);
+export async function setPreviewState(pool: Pool, deploymentId: string, state: PreviewState, url: string | null = null, failure: string | null = null): Promise<PreviewRecord | null> {
+  const rows = await pool.query<PreviewRow>(
+    `update ${TABLE} set state = $2, url = coalesce($3, url), failure = case when $2 = 'failed' then $4::text else null end where deployment_id = $1 returning *`,
+    [deploymentId, state, url, failure === null ? null : failure.slice(0, FAILURE_MAX_CHARS)],
+  );
   return rows.rows[0] ? record(rows.rows[0]) : null;
 }
 
+/** The longest reason a preview's record keeps. */
+const FAILURE_MAX_CHARS = 500;
+
 /**
- * Marks an active preview as being destroyed by `deploymentId`; false when it is not active (already destroyed or
- * being destroyed), so one destroy is queued whoever asks first (a closed event, the cap, the sweeper).
+ * Marks an active preview as being destroyed by `deploymentId` and counts the attempt; false when it is not active
+ * (already destroyed or being destroyed), so one destroy is queued whoever asks first (a closed event, the cap, the
+ * sweeper).
  */
 export async function claimPreviewDestroy(pool: Pool, stack: string, deploymentId: string): Promise<boolean> {
-  const rows = await pool.query(`update ${TABLE} set state = 'destroying', deployment_id = $2 where stack = $1 and state = any($3::text[]) returning stack`, [stack, deploymentId, ACTIVE_PREVIEW_STATES]);
+  const rows = await pool.query(
+    `update ${TABLE} set state = 'destroying', deployment_id = $2, failure = null, destroy_attempts = destroy_attempts + 1
+     where stack = $1 and state = any($3::text[]) returning stack`,
+    [stack, deploymentId, ACTIVE_PREVIEW_STATES],
+  );
   return rows.rows.length > 0;
+}
+
+/**
+ * Marks the preview `stack` destroyed, as its own destroy would, when it still stands where it was read (the same
+ * newest deployment and state): a preview whose stack was removed outside the service (`gc`, a person). Null when it
+ * moved on meanwhile (a new commit was queued, a destroy claimed it).
+ */
+export async function markPreviewGone(pool: Pool, preview: PreviewRecord): Promise<PreviewRecord | null> {
+  const rows = await pool.query<PreviewRow>(
+    `update ${TABLE} set state = 'destroyed', failure = null where stack = $1 and state = $2 and deployment_id is not distinct from $3 returning *`,
+    [preview.stack, preview.state, preview.deployment_id],
+  );
+  return rows.rows[0] ? record(rows.rows[0]) : null;
+}
+
+/** Live previews, and failed ones whose destroy failed: those that should have a stack, for the sweeper to check. */
+export async function previewsHoldingStacks(pool: Pool): Promise<PreviewRecord[]> {
+  const rows = await pool.query<PreviewRow>(`select * from ${TABLE} where state = 'live' or (state = 'failed' and destroy_attempts > 0) order by stack`);
+  return rows.rows.map(record);
+}
+
+/** Failed previews whose destroy failed fewer than `maxAttempts` times: the sweeper tries each again. */
+export async function failedDestroysToRetry(pool: Pool, maxAttempts: number): Promise<PreviewRecord[]> {
+  const rows = await pool.query<PreviewRow>(`select * from ${TABLE} where state = 'failed' and destroy_attempts between 1 and $1::int - 1 order by updated_at`, [maxAttempts]);
+  return rows.rows.map(record);
+}
+
+/**
+ * Previews left `destroying` by a destroy deployment that ended more than `settledSeconds` ago (its worker stopped
+ * before the preview was told; a worker tells it at once): each with how the deployment ended and its reason.
+ */
+export async function endedDestroys(pool: Pool, settledSeconds: number): Promise<{ readonly preview: PreviewRecord; readonly succeeded: boolean; readonly reason: string | null }[]> {
+  const rows = await pool.query<PreviewRow & { deployment_status: string; deployment_reason: string | null }>(
+    `select p.*, d.status as deployment_status, d.result ->> 'reason' as deployment_reason from ${TABLE} p
+     join ${SERVICE_SCHEMA}.deployments d on d.id = p.deployment_id
+     where p.state = 'destroying' and d.status in ('succeeded', 'failed', 'superseded') and d.finished_at < now() - $1::int * interval '1 second'
+     order by p.stack`,
+    [settledSeconds],
+  );
+  return rows.rows.map(({ deployment_status, deployment_reason, ...row }) => ({ preview: record(row), succeeded: deployment_status === "succeeded", reason: deployment_reason }));
 }
 
 /** Active previews of `projectId` beyond the newest `keep`, least recently updated first. */
@@ -107,11 +163,15 @@ export async function previewsBeyondCap(pool: Pool, projectId: string, keep: num
   return rows.rows.map(record).reverse();
 }
 
-/** Active previews whose time to live (`ttl_hours`, else `defaultTtlHours`) has passed since their last update. */
-export async function expiredPreviews(pool: Pool, defaultTtlHours: number): Promise<PreviewRecord[]> {
+/**
+ * Active previews whose time to live (`ttl_hours`, else `defaultTtlHours`) has passed since their last update, but
+ * not one whose destroy failed `maxDestroyAttempts` times already (it stays failed, for a person to look at).
+ */
+export async function expiredPreviews(pool: Pool, defaultTtlHours: number, maxDestroyAttempts: number): Promise<PreviewRecord[]> {
   const rows = await pool.query<PreviewRow>(
-    `select * from ${TABLE} where state = any($1::text[]) and updated_at + coalesce(ttl_hours, $2) * interval '1 hour' <= now() order by updated_at`,
-    [ACTIVE_PREVIEW_STATES, defaultTtlHours],
+    `select * from ${TABLE} where state = any($1::text[]) and updated_at + coalesce(ttl_hours, $2) * interval '1 hour' <= now() and destroy_attempts < $3
+     order by updated_at`,
+    [ACTIVE_PREVIEW_STATES, defaultTtlHours, maxDestroyAttempts],
   );
   return rows.rows.map(record);
 }
