@@ -1,4 +1,3 @@
-import { InterruptedError } from "../automation/index";
 import { isFailure } from "../outcome";
 import { closestMatches } from "../planner/names";
 import { parseCommandLine } from "./arguments";
@@ -6,6 +5,7 @@ import { COMMANDS } from "./commands/index";
 import { failureOutput } from "./shared";
 import { EXIT_CODES, exitCodeForSignal, type ExitCode } from "./exit-codes";
 import { COMMON_FLAGS, type CliCommand, type CliContext, type CommandOutput, type FlagSpec } from "./command";
+import { automation } from "./load";
 
 /** Streams and environment of one CLI run; tests pass their own. */
 export interface CliIo {
@@ -93,7 +93,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
   const interrupted: { by?: "SIGINT" | "SIGTERM" } = {};
   const onSignal = (signal: "SIGINT" | "SIGTERM") => {
     interrupted.by = signal;
-    abort.abort(new InterruptedError(signal));
+    // A command that is running has loaded the automation layer already, so the abort follows at once.
+    void automation().then(({ InterruptedError }) => abort.abort(new InterruptedError(signal)));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);

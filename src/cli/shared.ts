@@ -1,8 +1,8 @@
-import { identifierSchema, stackNameFor } from "../planner/spec";
 import { failure, type FailureResult } from "../outcome";
-import { AutomationError, type WorkspaceOptions } from "../automation/index";
+import type { WorkspaceOptions } from "../automation/index";
 import type { CliContext, CommandArgs, CommandOutput, FlagSpec } from "./command";
 import { EXIT_CODES } from "./exit-codes";
+import { automation, planner } from "./load";
 
 /** Flags of every command that works on a workspace. */
 export const WORKSPACE_FLAGS = {
@@ -50,7 +50,8 @@ export function workspaceOptions(args: CommandArgs, context: CliContext): Worksp
 }
 
 /** Validates `<project_id> <env>` arguments into a stack name, or a validation failure naming the bad value. */
-export function stackFromArgs(args: CommandArgs, usage: string): { stack: string } | FailureResult {
+export async function stackFromArgs(args: CommandArgs, usage: string): Promise<{ stack: string } | FailureResult> {
+  const { identifierSchema, stackNameFor } = await planner();
   const [projectId, environment] = args.positionals;
   if (projectId === undefined || environment === undefined || args.positionals.length > 2) {
     return failure("validation", `expected <project_id> <env>, got ${args.positionals.length} argument(s)`, `Usage: deployment-planner ${usage}`);
@@ -81,7 +82,8 @@ export function failureOutput(result: FailureResult): CommandOutput {
 }
 
 /** Turns an error thrown by an operation into CLI output: typed errors become failure objects, others are bugs. */
-export function errorOutput(error: unknown): CommandOutput {
+export async function errorOutput(error: unknown): Promise<CommandOutput> {
+  const { AutomationError } = await automation();
   if (error instanceof AutomationError) return failureOutput(error.toFailure());
   return failureOutput(
     failure("internal", `unexpected error: ${(error as Error)?.message?.split("\n")[0] ?? String(error)}`, "This is a bug in deployment-planner; please report it."),

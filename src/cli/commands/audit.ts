@@ -1,7 +1,6 @@
-import { queryAudit, verifyAudit, workspaceDataDir } from "../../automation/index";
 import { failure } from "../../outcome";
-import { identifierSchema } from "../../planner/spec";
 import type { CliCommand } from "../command";
+import { automation, planner } from "../load";
 import { WORKSPACE_FLAGS, failureOutput, workspaceOptions } from "../shared";
 
 /** `audit [verify]`: exports the audit trail, or checks its hash chain. */
@@ -15,6 +14,8 @@ export const auditCommand: CliCommand = {
     since: { type: "string", description: "Only entries at or after this time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T12:00:00Z)." },
   },
   async run(args, context) {
+    const { queryAudit, verifyAudit, workspaceDataDir } = await automation();
+    const { identifierSchema } = await planner();
     const dataDir = workspaceDataDir(workspaceOptions(args, context).workspaceDir ?? context.cwd);
     const [sub, ...rest] = args.positionals;
     if ((sub !== undefined && sub !== "verify") || rest.length > 0) {

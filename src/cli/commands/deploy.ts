@@ -1,8 +1,8 @@
 import path from "node:path";
-import { planAndDeploy, type DeployResult, osUserName } from "../../automation/index";
+import type { DeployResult } from "../../automation/index";
 import { isFailure } from "../../outcome";
-import { readRequestDocument } from "../../planner/index";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
+import { automation, planner } from "../load";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, formatChanges, formatDoneChanges, lockWaitFromArgs, workspaceOptions } from "../shared";
 
 /** Renders a deploy or preview result for a person. */
@@ -38,6 +38,7 @@ export function renderDeployResult(result: DeployResult): CommandOutput {
 /** Runs planAndDeploy for the request named on the command line, optionally forcing preview-only. */
 export async function deployFromArgs(args: CommandArgs, context: CliContext, previewOnly: boolean): Promise<CommandOutput> {
   const [input] = args.positionals;
+  const { readRequestDocument } = await planner();
   const document = await readRequestDocument(input ?? "", { cwd: context.cwd, stdin: context.stdin });
   if (isFailure(document)) return failureOutput(document);
   let request = document.request;
@@ -47,6 +48,7 @@ export async function deployFromArgs(args: CommandArgs, context: CliContext, pre
   const lockWaitMs = lockWaitFromArgs(args);
   if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
   const options = workspaceOptions(args, context);
+  const { planAndDeploy, osUserName } = await automation();
   const result = await planAndDeploy(request, {
     ...options,
     lockWaitMs,

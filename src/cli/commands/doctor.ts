@@ -1,7 +1,7 @@
-import { describeCredentials, openWorkspace } from "../../automation/index";
 import { PACKAGE_ROOT_ENV } from "../../components/dynamic-provider";
-import { ensurePulumi, PULUMI_VERSION, type LanguageHost } from "../../toolchain/pulumi";
+import type { LanguageHost } from "../../toolchain/pulumi";
 import type { CliCommand } from "../command";
+import { automation, pulumiToolchain } from "../load";
 import { WORKSPACE_FLAGS, errorOutput, workspaceOptions } from "../shared";
 
 /** `doctor`: what the engine will use, and which targets have credentials (names only, never values). */
@@ -12,6 +12,8 @@ export const doctorCommand: CliCommand = {
   flags: { ...WORKSPACE_FLAGS },
   async run(args, context) {
     try {
+      const { describeCredentials, openWorkspace } = await automation();
+      const { ensurePulumi, PULUMI_VERSION } = await pulumiToolchain();
       const options = workspaceOptions(args, context);
       const toolchain = await ensurePulumi({ env: context.env, onProgress: options.onProgress, signal: context.signal });
       const workspace = await openWorkspace({ ...options, toolchain });

@@ -1,19 +1,8 @@
-import {
-  collectExpiredPreviews,
-  listStacks,
-  osUserName,
-  describeLiveRelease,
-  describeRollout,
-  stackStatus,
-  describeOperationLine,
-  describeServing,
-  type OperationFacts,
-  openWorkspace,
-} from "../../automation/index";
+import type { OperationFacts } from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
-import { identifierSchema } from "../../planner/spec";
 import type { CliCommand } from "../command";
 import { EXIT_CODES } from "../exit-codes";
+import { automation, planner } from "../load";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput, stackFromArgs, workspaceOptions } from "../shared";
 
 /** `list [--project <id>] [--preview]`: every stack (or only previews) with the update and version that serve, its URL and its last operation. */
@@ -28,9 +17,11 @@ export const listCommand: CliCommand = {
   },
   async run(args, context) {
     const projectId = typeof args.flags.project === "string" ? args.flags.project : undefined;
+    const { identifierSchema } = await planner();
     if (projectId !== undefined && !identifierSchema.safeParse(projectId).success) {
       return failureOutput(failure("validation", `--project: not a project id: '${projectId.slice(0, 80)}'`, "Pass the project_id the stacks were deployed with."));
     }
+    const { listStacks, openWorkspace, describeOperationLine } = await automation();
     try {
       const all = await listStacks(await openWorkspace(workspaceOptions(args, context)), { projectId });
       // A preview is an environment of the preview tier: `preview`, or `preview-<name>`.
@@ -60,6 +51,7 @@ export const gcCommand: CliCommand = {
   flags: { ...WORKSPACE_FLAGS, "dry-run": { type: "boolean", description: "List the expired previews, change nothing." } },
   async run(args, context) {
     try {
+      const { collectExpiredPreviews, openWorkspace, osUserName } = await automation();
       const result = await collectExpiredPreviews(await openWorkspace(workspaceOptions(args, context)), {
         dryRun: args.flags["dry-run"] === true,
         actor: osUserName(),
@@ -88,16 +80,17 @@ export const statusCommand: CliCommand = {
   usage: "status <project_id> <env> [--json] [--workspace <dir>] [--backend <url>]",
   flags: { ...WORKSPACE_FLAGS },
   async run(args, context) {
-    const target = stackFromArgs(args, this.usage);
+    const target = await stackFromArgs(args, this.usage);
     if (isFailure(target)) return failureOutput(target);
     try {
+      const { stackStatus, openWorkspace, describeServing, describeLiveRelease, describeRollout, describeOperationLine } = await automation();
       const status = await stackStatus(await openWorkspace(workspaceOptions(args, context)), target.stack);
       if (status === null) {
         return failureOutput(failure("validation", `no stack file for ${target.stack} in this workspace`, "Check the project_id and environment with 'deployment-planner list'."));
       }
       const lines = [
         `${status.stack} on ${status.target}: ${describeServing(status, status.live?.state)}`,
-        ...operationLines(status),
+        ...operationLines(status, describeOperationLine),
         `url: ${status.url ?? "-"}${status.locked ? "  (an operation holds the stack)" : ""}`,
         ...(status.live ? [describeLiveRelease(status.live)] : []),
         ...(status.last_rollout ? describeRollout(status.last_rollout) : []),
@@ -112,7 +105,10 @@ export const statusCommand: CliCommand = {
 };
 
 /** The update that serves and, when another operation came after it, that one too (a cancelled or failed update). */
-function operationLines(status: { serving: OperationFacts | null; destroyed: OperationFacts | null; last_update: OperationFacts | null }): string[] {
+function operationLines(
+  status: { serving: OperationFacts | null; destroyed: OperationFacts | null; last_update: OperationFacts | null },
+  describeOperationLine: (facts: OperationFacts) => string,
+): string[] {
   const { serving, last_update: last } = status;
   const lines = serving ? [`  ${describeOperationLine(serving)}`] : [];
   const shown = serving ?? status.destroyed;

@@ -1,7 +1,13 @@
-import { appLogTail, followAppLog, MAX_LOG_LINES, openWorkspace } from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
+import { automation } from "../load";
 import { errorOutput, failureOutput, stackFromArgs, WORKSPACE_FLAGS, workspaceOptions } from "../shared";
+
+/**
+ * Most lines `--lines` takes, as its help states it: the automation layer's `MAX_LOG_LINES`, written out so that the
+ * command table loads no automation (a test keeps the two equal).
+ */
+export const LOG_LINES_LIMIT = 10_000;
 
 /** `logs <project_id> <env>`: the app's own output on the local target (masked), optionally followed. */
 export const logsCommand: CliCommand = {
@@ -10,11 +16,12 @@ export const logsCommand: CliCommand = {
   usage: "logs <project_id> <env> [--lines <n>] [--follow] [--json] [--workspace <dir>]",
   flags: {
     ...WORKSPACE_FLAGS,
-    lines: { type: "string", description: `How many of the last lines to show (default 100, at most ${MAX_LOG_LINES}).` },
+    lines: { type: "string", description: `How many of the last lines to show (default 100, at most ${LOG_LINES_LIMIT}).` },
     follow: { type: "boolean", description: "Keep printing new lines until interrupted (Ctrl-C)." },
   },
   async run(args, context) {
-    const target = stackFromArgs(args, this.usage);
+    const { appLogTail, followAppLog, MAX_LOG_LINES, openWorkspace } = await automation();
+    const target = await stackFromArgs(args, this.usage);
     if (isFailure(target)) return failureOutput(target);
     const lines = Number(typeof args.flags.lines === "string" ? args.flags.lines : "100");
     if (!Number.isInteger(lines) || lines < 0 || lines > MAX_LOG_LINES) {

@@ -1,7 +1,6 @@
 import { isFailure } from "../../outcome";
-import { describeSecretLocation } from "../../secrets/index";
-import { explainPlan, plan, readRequestDocument } from "../../planner/index";
 import type { CliCommand } from "../command";
+import { planner, secretReferences } from "../load";
 import { failureOutput } from "../shared";
 
 /** `plan <file|-> [--explain]`: the stack spec a request plans to, or a failure result. */
@@ -11,6 +10,8 @@ export const planCommand: CliCommand = {
   usage: "plan <file|-> [--json] [--explain]",
   flags: { explain: { type: "boolean", description: "Print every decision and its reason, the secrets and where each is expected." } },
   async run(args, context) {
+    const { explainPlan, plan, readRequestDocument } = await planner();
+    const { describeSecretLocation } = await secretReferences();
     const document = await readRequestDocument(args.positionals[0] ?? "", { cwd: context.cwd, stdin: context.stdin });
     if (isFailure(document)) return failureOutput(document);
     const result = plan(document.request, { baseDir: document.baseDir ?? context.cwd });

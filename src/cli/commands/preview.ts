@@ -1,7 +1,7 @@
 import path from "node:path";
 import { failure, isFailure } from "../../outcome";
-import { plan, readRequestDocument } from "../../planner/index";
 import type { CliCommand } from "../command";
+import { planner } from "../load";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput } from "../shared";
 import { deployFromArgs } from "./deploy";
 
@@ -17,6 +17,7 @@ export const previewCommand: CliCommand = {
   },
   async run(args, context) {
     if (args.flags.offline !== true) return deployFromArgs(args, context, true);
+    const { plan, readRequestDocument } = await planner();
     const document = await readRequestDocument(args.positionals[0] ?? "", { cwd: context.cwd, stdin: context.stdin });
     if (isFailure(document)) return failureOutput(document);
     const planned = plan(document.request, { baseDir: document.baseDir ?? path.resolve(context.cwd) });

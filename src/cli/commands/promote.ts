@@ -1,6 +1,6 @@
-import { promote, osUserName } from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
+import { automation } from "../load";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, formatChanges, lockWaitFromArgs, workspaceOptions } from "../shared";
 import { renderDeployResult } from "./deploy";
 
@@ -26,6 +26,7 @@ export const promoteCommand: CliCommand = {
     }
     const lockWaitMs = lockWaitFromArgs(args);
     if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
+    const { promote, osUserName } = await automation();
     const result = await promote(projectId, {
       ...workspaceOptions(args, context),
       from,

@@ -1,6 +1,6 @@
-import { rollback, osUserName } from "../../automation/index";
 import { isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
+import { automation } from "../load";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, failureOutput, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
 import { renderDeployResult } from "./deploy";
 
@@ -15,7 +15,7 @@ export const rollbackCommand: CliCommand = {
     to: { type: "string", description: "The update number or version name to roll back to (see 'history')." },
   },
   async run(args, context) {
-    const target = stackFromArgs(args, this.usage);
+    const target = await stackFromArgs(args, this.usage);
     if (isFailure(target)) return failureOutput(target);
     const lockWaitMs = lockWaitFromArgs(args);
     if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
@@ -23,6 +23,7 @@ export const rollbackCommand: CliCommand = {
     // A plain number names an update; anything else a version name.
     const to = rawTo !== undefined && /^\d+$/.test(rawTo) ? Number(rawTo) : rawTo;
     const [projectId, environment] = args.positionals as [string, string];
+    const { rollback, osUserName } = await automation();
     const result = await rollback(projectId, environment, {
       ...workspaceOptions(args, context),
       to,

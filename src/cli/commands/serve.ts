@@ -1,20 +1,13 @@
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import {
-  backendStateRecord,
-  recordServiceState,
-  checkServicePackages,
-  servicePackagesFor,
-  openWorkspace,
-  workspaceDataDir,
-  type PlannerWorkspace,
-} from "../../automation/index";
+import type { PlannerWorkspace } from "../../automation/index";
 import { failure, isFailure, type FailureResult } from "../../outcome";
-import { EMPTY_SERVICE_CONFIG, loadServiceConfig, type ServiceConfig } from "../../service/config";
-import { credentialRedactor, openServiceDatabase, pulumiStateUrl, serviceDatabaseFailure, type ServiceDatabase } from "../../service/database";
+import type { ServiceConfig } from "../../service/config";
+import type { ServiceDatabase } from "../../service/database";
 import type { DeploymentNotifier } from "../../service/deployments";
 import type { JobQueue } from "../../service/queue";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
+import { automation } from "../load";
 import { WORKSPACE_FLAGS, failureOutput, workspaceOptions } from "../shared";
 
 /** Flags `serve` and `worker` share. */
@@ -54,6 +47,9 @@ function boundedFlag(args: CommandArgs, name: string, fallback: number, min: num
  * worker; `worker` also runs deployments. Whatever was opened is closed again when a later part fails.
  */
 async function startServiceProcess(args: CommandArgs, context: CliContext, runDeployments: { concurrency: number } | null): Promise<ServiceProcess | FailureResult> {
+  const { backendStateRecord, recordServiceState, openWorkspace, workspaceDataDir } = await automation();
+  const { EMPTY_SERVICE_CONFIG, loadServiceConfig } = await import("../../service/config");
+  const { credentialRedactor, openServiceDatabase, pulumiStateUrl, serviceDatabaseFailure } = await import("../../service/database");
   const configFile = typeof args.flags.config === "string" ? args.flags.config : context.env.DEPLOYMENT_PLANNER_SERVICE_CONFIG;
   const config = configFile ? await loadServiceConfig(path.resolve(context.cwd, configFile)) : EMPTY_SERVICE_CONFIG;
   if (isFailure(config)) return config;
@@ -128,8 +124,9 @@ async function startServiceProcess(args: CommandArgs, context: CliContext, runDe
  * The service's packages `command` loads that are not installed (they are optional peers of the library), as one
  * failure with the install command, before anything starts; null when all are there.
  */
-function missingServicePackages(command: "serve" | "worker", args: CommandArgs, context: CliContext): FailureResult | null {
+async function missingServicePackages(command: "serve" | "worker", args: CommandArgs, context: CliContext): Promise<FailureResult | null> {
   const databaseUrl = typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL;
+  const { checkServicePackages, servicePackagesFor } = await automation();
   return checkServicePackages(servicePackagesFor(command === "serve" ? "api" : "worker", databaseUrl), `deployment-planner ${command}`);
 }
 
@@ -168,7 +165,7 @@ export const serveCommand: CliCommand = {
     if (args.flags["api-only"] === true && args.flags["with-worker"] === true) {
       return failureOutput(failure("validation", "--api-only and --with-worker: choose one", "Drop one of the two flags."));
     }
-    const missing = missingServicePackages("serve", args, context);
+    const missing = await missingServicePackages("serve", args, context);
     if (missing) return failureOutput(missing);
     const host = typeof args.flags.host === "string" ? args.flags.host : "127.0.0.1";
     const service = await startServiceProcess(args, context, args.flags["api-only"] === true ? null : { concurrency: concurrency as number });
@@ -176,6 +173,7 @@ export const serveCommand: CliCommand = {
     try {
       // The HTTP framework loads only for this command.
       const { buildApi } = await import("../../service/api");
+      const { credentialRedactor } = await import("../../service/database");
       const pkg = require("../../../package.json") as { version: string };
       const app = await buildApi({
         database: service.database,
@@ -221,7 +219,7 @@ export const workerCommand: CliCommand = {
   async run(args, context) {
     const concurrency = boundedFlag(args, "concurrency", 2, 1, 32, "how many deployments may run at once");
     if (isFailure(concurrency)) return failureOutput(concurrency);
-    const missing = missingServicePackages("worker", args, context);
+    const missing = await missingServicePackages("worker", args, context);
     if (missing) return failureOutput(missing);
     const service = await startServiceProcess(args, context, { concurrency });
     if (isFailure(service)) return failureOutput(service);

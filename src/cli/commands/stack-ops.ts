@@ -1,16 +1,7 @@
-import {
-  destroyStack,
-  refreshStack,
-  stackHistory,
-  stackOutputs,
-  osUserName,
-  openWorkspace,
-  describeHolder,
-  unlockStack,
-  type PlannerWorkspace,
-} from "../../automation/index";
+import type { PlannerWorkspace } from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand, CliContext, CommandArgs, CommandOutput } from "../command";
+import { automation } from "../load";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, formatDoneChanges, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
 
 /** Validates `<project_id> <env>`, opens the workspace and runs `body`; typed errors become failure results. */
@@ -20,9 +11,10 @@ async function onStack(
   usage: string,
   body: (stack: string, workspace: PlannerWorkspace) => Promise<CommandOutput>,
 ): Promise<CommandOutput> {
-  const target = stackFromArgs(args, usage);
+  const target = await stackFromArgs(args, usage);
   if (isFailure(target)) return failureOutput(target);
   try {
+    const { openWorkspace } = await automation();
     return await body(target.stack, await openWorkspace(workspaceOptions(args, context)));
   } catch (error) {
     return errorOutput(error);
@@ -44,6 +36,7 @@ export const destroyCommand: CliCommand = {
     const lockWaitMs = lockWaitFromArgs(args);
     if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
     return onStack(args, context, this.usage, async (stack, workspace) => {
+      const { destroyStack, osUserName } = await automation();
       const result = await destroyStack(stack, {
         workspace,
         lockWaitMs,
@@ -72,6 +65,7 @@ export const refreshCommand: CliCommand = {
     const lockWaitMs = lockWaitFromArgs(args);
     if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
     return onStack(args, context, this.usage, async (stack, workspace) => {
+      const { refreshStack, osUserName } = await automation();
       const result = await refreshStack(stack, {
         workspace,
         lockWaitMs,
@@ -102,6 +96,7 @@ export const historyCommand: CliCommand = {
       );
     }
     return onStack(args, context, this.usage, async (stack, workspace) => {
+      const { stackHistory } = await automation();
       const entries = await stackHistory(stack, { workspace, limit });
       const json = entries.map(({ spec: _spec, ...entry }) => entry);
       const rows = entries.map(
@@ -129,6 +124,7 @@ export const outputsCommand: CliCommand = {
   flags: { ...WORKSPACE_FLAGS },
   async run(args, context) {
     return onStack(args, context, this.usage, async (stack, workspace) => {
+      const { stackOutputs } = await automation();
       const outputs = await stackOutputs(stack, { workspace });
       return {
         exitCode: 0,
@@ -152,6 +148,7 @@ export const unlockCommand: CliCommand = {
   },
   async run(args, context) {
     return onStack(args, context, this.usage, async (stack, workspace) => {
+      const { unlockStack, describeHolder, osUserName } = await automation();
       const result = await unlockStack(workspace, stack, { force: args.flags.force === true, actor: osUserName() });
       const held = result.held.map(describeHolder);
       return {

@@ -1,6 +1,6 @@
-import { sync, osUserName } from "../../automation/index";
 import { failure, isFailure } from "../../outcome";
 import type { CliCommand } from "../command";
+import { automation } from "../load";
 import { LOCK_WAIT_FLAGS, WORKSPACE_FLAGS, errorOutput, failureOutput, lockWaitFromArgs, stackFromArgs, workspaceOptions } from "../shared";
 
 /** `sync [<project_id> <env>] [--dry-run]`: deploys every stack file that differs from what its stack runs. */
@@ -12,13 +12,14 @@ export const syncCommand: CliCommand = {
   async run(args, context) {
     let stack: string | undefined;
     if (args.positionals.length > 0) {
-      const target = stackFromArgs(args, this.usage);
+      const target = await stackFromArgs(args, this.usage);
       if (isFailure(target)) return failureOutput(target);
       stack = target.stack;
     }
     const lockWaitMs = lockWaitFromArgs(args);
     if (isFailure(lockWaitMs)) return failureOutput(lockWaitMs);
     try {
+      const { sync, osUserName } = await automation();
       const outcomes = await sync({
         ...workspaceOptions(args, context),
         stack,

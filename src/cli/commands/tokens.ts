@@ -1,9 +1,7 @@
-import { checkServicePackages, servicePackagesFor, workspaceDataDir } from "../../automation/index";
 import { failure } from "../../outcome";
-import { identifierSchema } from "../../planner/spec";
-import { openServiceDatabase, serviceDatabaseFailure } from "../../service/database";
-import { createToken, listTokens, revokeToken, TOKEN_NAME, TOKEN_SCOPES, TokenNameError, type TokenScope } from "../../service/tokens";
+import type { TokenScope } from "../../service/tokens";
 import type { CliCommand, CommandOutput } from "../command";
+import { automation, planner } from "../load";
 import { WORKSPACE_FLAGS, errorOutput, failureOutput, workspaceOptions } from "../shared";
 
 const USAGE = "tokens create --name <name> --project <id[,id...]|*> --scope <read|deploy|admin> | tokens list | tokens revoke <id>  [--json] [--database-url <url>] [--workspace <dir>]";
@@ -21,6 +19,9 @@ export const tokensCommand: CliCommand = {
     "database-url": { type: "string", description: "The service's PostgreSQL (default DATABASE_URL; else the workspace's embedded one)." },
   },
   async run(args, context) {
+    const { checkServicePackages, servicePackagesFor, workspaceDataDir } = await automation();
+    const { identifierSchema } = await planner();
+    const { createToken, listTokens, revokeToken, TOKEN_NAME, TOKEN_SCOPES, TokenNameError } = await import("../../service/tokens");
     const [sub, ...rest] = args.positionals;
     const invalid = (reason: string): CommandOutput => failureOutput(failure("validation", reason, `Usage: deployment-planner ${USAGE}`));
     if (sub !== "create" && sub !== "list" && sub !== "revoke") return invalid(`unknown tokens subcommand '${String(sub ?? "").slice(0, 40)}'`);
@@ -44,6 +45,7 @@ export const tokensCommand: CliCommand = {
     const databaseUrl = typeof args.flags["database-url"] === "string" ? args.flags["database-url"] : context.env.DATABASE_URL;
     const missing = checkServicePackages(servicePackagesFor("tokens", databaseUrl), "deployment-planner tokens");
     if (missing) return failureOutput(missing);
+    const { openServiceDatabase, serviceDatabaseFailure } = await import("../../service/database");
     const dataDir = workspaceDataDir(workspaceOptions(args, context).workspaceDir ?? context.cwd);
     let database;
     try {
