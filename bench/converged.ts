@@ -13,91 +13,35 @@
  *
  *   npx tsx bench/converged.ts [rounds]
  */
-import { spawn } from "node:child_process";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
-import { planAndDeploy, destroyStack, openWorkspace } from "../src/automation/index";
-import { ensurePulumi } from "../src/toolchain/pulumi";
+import { planAndDeploy } from "../src/automation/index";
+import type { Measured } from "./support/processes";
+import { median } from "./support/stats";
+import { deployWithCli, openBenchWorkspace, rawPulumiUp } from "./support/workspace";
 
 const rounds = Math.max(5, Number(process.argv[2] ?? 7));
-const packageRoot = path.resolve(__dirname, "..");
-/** GNU time: prints the child's user and system CPU seconds (its waited-for descendants included) on the last line. */
-const TIME = "/usr/bin/time";
-
-interface Measured {
-  readonly wallMs: number;
-  readonly cpuMs: number;
-  readonly stdout: string;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Runs a command to completion under GNU time; rejects on a non-zero exit or after two minutes. */
-function measured(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(TIME, ["-f", "cpu %U %S", command, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const cpu = /cpu (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)\s*$/.exec(stderr);
-      if (code !== 0 || !cpu) return reject(new Error(`${command} ${args.join(" ")} failed (exit ${code}):\n${stdout}\n${stderr}`));
-      resolve({ wallMs, cpuMs: (Number(cpu[1]) + Number(cpu[2])) * 1000, stdout });
-    });
-  });
-}
 
 async function main(): Promise<void> {
-  const root = await mkdtemp(path.join(os.tmpdir(), "dp-bench-converged-"));
-  const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: "bench-passphrase", PULUMI_HOME: path.join(root, "pulumi-home") };
-  const toolchain = await ensurePulumi({ env });
-  const workspaceDir = path.join(root, "workspace");
-  const workspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain });
-  const source = path.join(root, "static-site");
-  await cp(path.join(packageRoot, "examples", "apps", "static-site"), source, { recursive: true });
-  const request = {
-    user_id: "bench",
-    project_id: "bench-converged",
-    deployment_type: "static_site",
-    tech_stack: ["HTML"],
-    target: "local",
-    environment: { ENV: "development" },
-    source,
-    deployer_id: "bench",
-    version_name: "v1",
-  };
-  const requestFile = path.join(root, "request.json");
-  await writeFile(requestFile, JSON.stringify(request));
+  const bench = await openBenchWorkspace("converged", "bench-converged");
+  const { env, workspace, toolchain, request } = bench;
   let stack = "";
   try {
     const first = await planAndDeploy(request, { workspace, env });
     if (first.status !== "success") throw new Error(`first deploy failed: ${JSON.stringify(first)}`);
     stack = first.stack;
+    bench.stacks.add(stack);
     console.log(`pulumi v${toolchain.version}, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}; ${stack} serves ${first.url}`);
 
-    // The raw CLI gets exactly the environment our engine runs get (toolchain on PATH, SDK, backend, passphrase).
-    const rawEnv = { ...env, ...workspace.envVars };
-    const cliArgs = [path.join(packageRoot, "bin", "deployment-planner.cjs"), "deploy", requestFile, "--workspace", workspaceDir, "--json"];
     const runs = {
-      raw: () => measured(toolchain.cliPath, ["up", "--yes", "--skip-preview", "--non-interactive", "-s", stack], workspaceDir, rawEnv),
+      raw: () => rawPulumiUp(bench, stack, true),
       converged: async () => {
-        const run = await measured(process.execPath, cliArgs, root, env);
+        const run = await deployWithCli(bench, ["--json"], true);
         const result = JSON.parse(run.stdout) as { converged?: boolean };
         if (result.converged !== true) throw new Error(`a no-change deploy ran the engine: ${run.stdout}`);
         return run;
       },
       refresh: async () => {
-        const run = await measured(process.execPath, [...cliArgs, "--refresh"], root, env);
+        const run = await deployWithCli(bench, ["--json", "--refresh"], true);
         const result = JSON.parse(run.stdout) as { converged?: boolean; drift?: unknown };
         if (result.converged === true || !Array.isArray(result.drift)) throw new Error(`a --refresh deploy did not run the engine: ${run.stdout}`);
         return run;
@@ -138,8 +82,7 @@ async function main(): Promise<void> {
     line("no-change deploy, fresh CLI process (converged, no engine run)", "converged", 0.2);
     line("no-change deploy --refresh, fresh CLI process (engine with refresh)", "refresh", 0.7);
   } finally {
-    if (stack) await destroyStack(stack, { workspace, removeStack: true }).catch(() => undefined);
-    await rm(root, { recursive: true, force: true });
+    await bench.close();
   }
 }
 
