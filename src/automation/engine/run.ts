@@ -14,6 +14,7 @@ import {
   PROJECT_NAME,
 } from "../workspace/index";
 import { waitForFreeLock, describeHolder, lockHolders } from "../backend/index";
+import { withProviderHost } from "./provider-hosting";
 
 const NO_MASK: TextMasker = { mask: (text) => text };
 
@@ -67,7 +68,7 @@ export async function runEngine<T>(
           // Under the mutex only a plain `pulumi` run or a killed engine can still hold the engine's own lock.
           await waitForFreeLock(options.workspace, stack, wait);
           engineStarted = true;
-          return await body(hooks);
+          return await withProviderHost(options.workspace, () => body(hooks));
         } finally {
           await mutex.release();
         }

@@ -8,7 +8,7 @@ const engineWorkspaces = new WeakMap<PlannerWorkspace, Promise<LocalWorkspace>>(
  * The Automation API workspace of a planner workspace, created once: creating one runs the CLI to check its version,
  * and every operation passes its own program, so concurrent operations on different stacks can share it.
  */
-function engineWorkspace(workspace: PlannerWorkspace): Promise<LocalWorkspace> {
+export function engineWorkspace(workspace: PlannerWorkspace): Promise<LocalWorkspace> {
   let existing = engineWorkspaces.get(workspace);
   if (!existing) {
     // The SDK does not find the CLI through `envVars.PATH`, so it is handed the toolchain's own, through a handle

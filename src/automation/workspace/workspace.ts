@@ -64,7 +64,18 @@ export interface PlannerWorkspace {
   readonly toolchain: PulumiToolchain;
   /** Environment for the Pulumi CLI, the language host and dynamic providers. */
   readonly envVars: Record<string, string>;
+  /**
+   * Where engine runs' dynamic providers run: `in-process` (default; the deploying process answers them) or `process`
+   * (the engine starts a provider process per run, as plain Pulumi does). From `DEPLOYMENT_PLANNER_PROVIDER_HOST`.
+   */
+  readonly providerHost: ProviderHostMode;
 }
+
+/** See `PlannerWorkspace.providerHost`. */
+export type ProviderHostMode = "in-process" | "process";
+
+/** Environment variable choosing `PlannerWorkspace.providerHost`. */
+export const PROVIDER_HOST_ENV = "DEPLOYMENT_PLANNER_PROVIDER_HOST";
 
 /** The product's data directory of a workspace (bundles, logs, the audit trail): `<workspace>/.deployment-planner`. */
 export function workspaceDataDir(workspaceDir: string): string {
@@ -143,6 +154,7 @@ export async function assembleWorkspace(options: WorkspaceOptions, backends: Bac
     passphraseFile: passphrase.file,
     toolchain,
     envVars,
+    providerHost: env[PROVIDER_HOST_ENV]?.trim() === "process" ? "process" : "in-process",
   };
 }
 

@@ -18,6 +18,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { providerEnv } from "../provider-environment";
 
 // Loaded only in the provider process the engine starts: it must not outlive that engine.
 exitWhenEngineGone();
@@ -95,8 +96,9 @@ async function stablePort(stateDir: string): Promise<number> {
 }
 
 function warmReleaseCount(): number {
-  const configured = Number(process.env[WARM_RELEASES_ENV]);
-  return Number.isInteger(configured) && configured >= 0 && process.env[WARM_RELEASES_ENV] !== "" ? Math.min(configured, 10) : 2;
+  const setting = providerEnv()[WARM_RELEASES_ENV];
+  const configured = Number(setting);
+  return Number.isInteger(configured) && configured >= 0 && setting !== "" ? Math.min(configured, 10) : 2;
 }
 
 /**
@@ -129,12 +131,13 @@ export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: stri
   const logFd = openSync(path.join(stateDir, "supervisor.log"), "a", 0o600);
   try {
     // Detached with its own session and no pipes to us, so it keeps serving after the CLI exits.
+    const env = providerEnv();
     const args = [SUPERVISOR, `--state-dir=${stateDir}`, `--port=${port}`, `--control-socket=${controlSocket(inputs.stateDir)}`, `--warm=${warmReleaseCount()}`];
     const child = spawn(process.execPath, args, {
       cwd: stateDir,
       detached: true,
       stdio: ["ignore", logFd, logFd],
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LANG: process.env.LANG ?? "C.UTF-8" },
+      env: { PATH: env.PATH ?? "", HOME: env.HOME ?? "", LANG: env.LANG ?? "C.UTF-8" },
     });
     child.unref();
   } finally {

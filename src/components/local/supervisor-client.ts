@@ -3,6 +3,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { providerEnv } from "../provider-environment";
 
 /**
  * The one client of a stack's local supervisor (supervisor.cjs): where its control socket is, and a typed function per
@@ -19,7 +20,7 @@ export const WORKSPACE_DIR_ENV = "DEPLOYMENT_PLANNER_WORKSPACE";
  * and a `pulumi` command run by hand in the workspace resolves them against its working directory.
  */
 export function workspacePath(recorded: string, workspaceDir?: string): string {
-  return path.resolve(workspaceDir ?? (process.env[WORKSPACE_DIR_ENV] || process.cwd()), recorded);
+  return path.resolve(workspaceDir ?? (providerEnv()[WORKSPACE_DIR_ENV] || process.cwd()), recorded);
 }
 
 /** Marker that starts the message of a failed health check (the automation layer maps it to stage `verify`). */

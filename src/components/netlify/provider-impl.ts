@@ -2,6 +2,7 @@ import { exitWhenEngineGone } from "../engine-watchdog";
 import { NetlifyClient, type NetlifySite } from "./api";
 import { deployFiles, listDeployFiles, type DeployOptions } from "./deploy";
 import { syncSiteVariables } from "./env-vars";
+import { providerEnv } from "../provider-environment";
 
 // Loaded only in the provider process the engine starts: it must not outlive that engine.
 exitWhenEngineGone();
@@ -33,15 +34,17 @@ export interface NetlifySiteOutputs extends NetlifySiteInputs {
 
 /** The client, from the deploying environment: `NETLIFY_AUTH_TOKEN`, and optionally `NETLIFY_API_URL` and `NETLIFY_API_TIMEOUT_MS`. */
 function client(): NetlifyClient {
-  const token = process.env.NETLIFY_AUTH_TOKEN;
+  const env = providerEnv();
+  const token = env.NETLIFY_AUTH_TOKEN;
   if (!token) throw new Error("NETLIFY_AUTH_TOKEN is not set in the deploying environment");
-  const timeoutMs = Number(process.env.NETLIFY_API_TIMEOUT_MS) || undefined;
-  return new NetlifyClient({ token, baseUrl: process.env.NETLIFY_API_URL || undefined, timeoutMs });
+  const timeoutMs = Number(env.NETLIFY_API_TIMEOUT_MS) || undefined;
+  return new NetlifyClient({ token, baseUrl: env.NETLIFY_API_URL || undefined, timeoutMs });
 }
 
 /** How long a deploy may take to go live: `NETLIFY_DEPLOY_TIMEOUT_MS` and `NETLIFY_DEPLOY_POLL_MS` override the defaults. */
 function deployOptions(): DeployOptions {
-  return { timeoutMs: Number(process.env.NETLIFY_DEPLOY_TIMEOUT_MS) || undefined, pollIntervalMs: Number(process.env.NETLIFY_DEPLOY_POLL_MS) || undefined };
+  const env = providerEnv();
+  return { timeoutMs: Number(env.NETLIFY_DEPLOY_TIMEOUT_MS) || undefined, pollIntervalMs: Number(env.NETLIFY_DEPLOY_POLL_MS) || undefined };
 }
 
 function outputs(inputs: NetlifySiteInputs, site: NetlifySite, deployId: string | null): NetlifySiteOutputs {

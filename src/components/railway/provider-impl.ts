@@ -3,6 +3,7 @@ import { RAILWAY_DASHBOARD, RailwayClient } from "./api";
 import { railwayCredential, TOKEN_VARIABLES, type RailwayTokenKind } from "./credentials";
 import { deployDatabase, type RailwayEngine } from "./databases";
 import { hasServiceDomain, syncDomains, type RailwayServiceDomains } from "./domains";
+import { providerEnv } from "../provider-environment";
 
 // Loaded only in the provider process the engine starts: it must not outlive that engine.
 exitWhenEngineGone();
@@ -55,14 +56,15 @@ export interface RailwayProjectOutputs extends RailwayProjectInputs, Partial<Rai
  * `RAILWAY_API_URL`, `RAILWAY_API_TIMEOUT_MS` and `RAILWAY_WORKFLOW_POLL_MS`.
  */
 function client(preferred: RailwayTokenKind): RailwayClient {
-  const credential = railwayCredential(process.env, preferred);
+  const env = providerEnv();
+  const credential = railwayCredential(env, preferred);
   if (!credential) throw new Error(`Neither ${TOKEN_VARIABLES.account} nor ${TOKEN_VARIABLES.project} is set in the deploying environment`);
   return new RailwayClient({
     credential,
-    url: process.env.RAILWAY_API_URL || undefined,
-    workspaceId: process.env.RAILWAY_WORKSPACE_ID || undefined,
-    timeoutMs: Number(process.env.RAILWAY_API_TIMEOUT_MS) || undefined,
-    workflowPollMs: Number(process.env.RAILWAY_WORKFLOW_POLL_MS) || undefined,
+    url: env.RAILWAY_API_URL || undefined,
+    workspaceId: env.RAILWAY_WORKSPACE_ID || undefined,
+    timeoutMs: Number(env.RAILWAY_API_TIMEOUT_MS) || undefined,
+    workflowPollMs: Number(env.RAILWAY_WORKFLOW_POLL_MS) || undefined,
   });
 }
 
