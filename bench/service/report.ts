@@ -3,9 +3,13 @@ import type { ProviderMode, ServiceBenchOptions } from "./options";
 
 /** One throughput round: a provider mode, a number of worker processes, its own projects. */
 export interface RoundResult {
+  /** How the engine reached the dynamic providers (what the workers were given). */
   readonly mode: ProviderMode;
+  /** Worker processes, each with the same concurrency. */
   readonly workers: number;
+  /** Deployments that finished `succeeded`. */
   readonly succeeded: number;
+  /** Deployments that finished `failed`. */
   readonly failed: number;
   /** The server's span, from the first deployment queued to the last one finished. */
   readonly seconds: number;
@@ -17,13 +21,17 @@ export interface RoundResult {
   readonly providerProcesses: number;
   /** The first few failed deployments' reasons. */
   readonly failures: readonly string[];
+  /** The round's deployments, in the order submitted. */
   readonly ids: readonly string[];
 }
 
 /** What the report derives from a round on a machine with `cpus` cores. */
 export interface RoundFigures {
+  /** Finished deployments per minute of the round's span. */
   readonly perMinute: number;
+  /** The same, divided by the machine's CPU count. */
   readonly perMinutePerCore: number;
+  /** The round's CPU-seconds (workers and API server) divided by its finished deployments. */
   readonly cpuSecondsPerDeployment: number;
 }
 
