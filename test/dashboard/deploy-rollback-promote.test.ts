@@ -1,19 +1,9 @@
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
-import {
-  BROWSER_TIMEOUT_MS,
-  DEPLOYMENT_TIMEOUT_MS,
-  exampleSite,
-  launchBrowser,
-  openTab,
-  saveScreenshot,
-  signIn,
-  startDashboardService,
-  type DashboardService,
-  type DashboardTab,
-} from "../support/browser";
+import { BROWSER_TIMEOUT_MS, DEPLOYMENT_TIMEOUT_MS, exampleSite, signIn, type DashboardService, type DashboardTab } from "../support/browser";
+import { dashboardSuite } from "../support/dashboard-suite";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -55,8 +45,16 @@ async function watchProgress(page: Page): Promise<void> {
 describe("deploying, rolling back and promoting from the dashboard", () => {
   const project = uniqueId("site");
   const tokenName = "dashboard-deployer";
+  const suite = dashboardSuite({
+    prefix: "dp-dashboard-deploy-",
+    screenshots: "deploy-rollback-promote",
+    sharedTab: true,
+    async prepare(sources) {
+      await exampleSite(path.join(sources, "site-v1"), "Example site, version one");
+      await exampleSite(path.join(sources, "site-v2"), "Example site, version two");
+    },
+  });
   let service: DashboardService;
-  let browser: Browser;
   let tab: DashboardTab;
   let token = "";
   let developmentUrl = "";
@@ -69,26 +67,12 @@ describe("deploying, rolling back and promoting from the dashboard", () => {
     );
 
   beforeAll(async () => {
-    service = await startDashboardService("dp-dashboard-deploy-", async (sources) => {
-      await exampleSite(path.join(sources, "site-v1"), "Example site, version one");
-      await exampleSite(path.join(sources, "site-v2"), "Example site, version two");
-    });
+    service = suite.service;
+    tab = suite.tab!;
     service.track(`${project}.development`);
     service.track(`${project}.staging`);
     token = await service.createToken(tokenName, "deploy", project);
-    browser = await launchBrowser();
-    tab = await openTab(browser);
   }, 120_000);
-
-  afterEach(async (context) => {
-    await saveScreenshot(tab?.page, `deploy-rollback-promote-${context.task.name}`);
-  }, 30_000);
-
-  afterAll(async () => {
-    await tab?.close();
-    await browser?.close();
-    await service?.stop();
-  }, 300_000);
 
   /** Deploys `source` as `versionName` from the New deployment screen and waits on the deployment's screen for its URL. */
   async function deployFromDashboard(page: Page, source: string, versionName: string): Promise<string> {

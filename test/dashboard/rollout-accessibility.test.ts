@@ -1,23 +1,18 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Browser } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
 import { startPoller } from "../support/processes";
 import {
   BROWSER_TIMEOUT_MS,
   DEPLOYMENT_TIMEOUT_MS,
   describeViolations,
-  launchBrowser,
-  openTab,
-  saveScreenshot,
   seriousViolations,
   signIn,
-  startDashboardService,
   VIEWPORTS,
   type DashboardService,
-  type DashboardTab,
 } from "../support/browser";
+import { dashboardSuite } from "../support/dashboard-suite";
 
 /** Steps short enough for a test; the error gate as a person would set it. */
 const ROLLOUT = { strategy: "canary", steps: [10, 50, 100], step_interval_seconds: 4, max_error_rate: 0.05, min_requests: 20 };
@@ -39,9 +34,16 @@ async function nodeApp(dir: string, body: string, failAfter: number | null): Pro
  */
 describe("the canary rollout screen and the dashboard's accessibility", () => {
   const project = uniqueId("canary");
+  const suite = dashboardSuite({
+    prefix: "dp-dashboard-rollout-",
+    screenshots: "rollout-accessibility",
+    async prepare(sources) {
+      await nodeApp(path.join(sources, "stable"), "stable", null);
+      // It passes the first health probe, then answers 500 to everything.
+      await nodeApp(path.join(sources, "bad"), "bad", 1);
+    },
+  });
   let service: DashboardService;
-  let browser: Browser;
-  let tab: DashboardTab | undefined;
   let adminToken = "";
   let canaryDeployment = "";
 
@@ -57,34 +59,16 @@ describe("the canary rollout screen and the dashboard's accessibility", () => {
   });
 
   beforeAll(async () => {
-    service = await startDashboardService("dp-dashboard-rollout-", async (sources) => {
-      await nodeApp(path.join(sources, "stable"), "stable", null);
-      // It passes the first health probe, then answers 500 to everything.
-      await nodeApp(path.join(sources, "bad"), "bad", 1);
-    });
+    service = suite.service;
     service.track(`${project}.development`);
     adminToken = await service.createToken("rollout-admin", "admin", project);
     const first = await service.api(adminToken, "POST", "/v1/deployments", request("stable", "v1", ROLLOUT));
     expect(first.status, first.text).toBe(202);
     expect(await service.finished(adminToken, first.json.id as string)).toMatchObject({ status: "succeeded" });
-    browser = await launchBrowser();
   }, 240_000);
 
-  afterEach(async (context) => {
-    await saveScreenshot(tab?.page, `rollout-accessibility-${context.task.name}`);
-    await tab?.close();
-    tab = undefined;
-  }, 30_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-  }, 300_000);
-
   it("shows a canary that fails its error gate aborted on the Rollout screen, with the reason", async () => {
-    tab = await openTab(browser);
-    const { page } = tab;
-    await signIn(page, service.base, adminToken);
+    const { page } = await suite.signedIn(adminToken);
     const stack = (await service.api(adminToken, "GET", `/v1/stacks/${project}/development`)).json as { url?: string };
     expect(stack.url).toMatch(/^http:\/\//);
 
@@ -112,9 +96,7 @@ describe("the canary rollout screen and the dashboard's accessibility", () => {
     expect(canaryDeployment, "the canary's deployment exists").not.toBe("");
     const found: string[] = [];
     for (const [width, viewport] of Object.entries(VIEWPORTS)) {
-      await tab?.close();
-      tab = await openTab(browser, viewport);
-      const { page } = tab;
+      const { page } = await suite.openTab(viewport);
       await page.goto(`${service.base}/sign-in`);
       await page.getByLabel("API token").waitFor();
       found.push(describeViolations(`sign-in at ${width}`, await seriousViolations(page)));

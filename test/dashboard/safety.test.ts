@@ -1,19 +1,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
-import {
-  DEPLOYMENT_TIMEOUT_MS,
-  exampleSite,
-  launchBrowser,
-  openTab,
-  saveScreenshot,
-  signIn,
-  startDashboardService,
-  type DashboardService,
-  type DashboardTab,
-} from "../support/browser";
+import { DEPLOYMENT_TIMEOUT_MS, exampleSite, signIn, type DashboardService } from "../support/browser";
+import { dashboardSuite } from "../support/dashboard-suite";
 
 /** Markup that would run script if any screen put it into the page as HTML instead of text. */
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -44,20 +35,23 @@ describe("the dashboard's access, escaping, failures and CSP", () => {
   const project = uniqueId("safe");
   /** A second project of the same tokens, for the deployment that fails. */
   const failing = `${project}-crash`;
-  let service: DashboardService;
-  let browser: Browser;
-  let tab: DashboardTab | undefined;
-  let deployToken = "";
-  let readToken = "";
-
-  beforeAll(async () => {
-    service = await startDashboardService("dp-dashboard-safety-", async (sources) => {
+  const suite = dashboardSuite({
+    prefix: "dp-dashboard-safety-",
+    screenshots: "safety",
+    async prepare(sources) {
       await exampleSite(path.join(sources, "site"), "Example site");
       // An app that writes the hostile markup to its log and exits before it answers: its failure quotes the log.
       await mkdir(path.join(sources, "crash"));
       await writeFile(path.join(sources, "crash", "server.js"), `console.log(${JSON.stringify(HOSTILE)});\nprocess.exit(3);\n`);
       await writeFile(path.join(sources, "crash", "package.json"), JSON.stringify({ name: "crash", scripts: { start: "node server.js" } }));
-    });
+    },
+  });
+  let service: DashboardService;
+  let deployToken = "";
+  let readToken = "";
+
+  beforeAll(async () => {
+    service = suite.service;
     service.track(`${project}.development`);
     service.track(`${failing}.development`);
     [deployToken, readToken] = await Promise.all([service.createToken("safety-deployer", "deploy", `${project},${failing}`), service.createToken("safety-reader", "read", `${project},${failing}`)]);
@@ -74,24 +68,10 @@ describe("the dashboard's access, escaping, failures and CSP", () => {
     });
     expect(queued.status, queued.text).toBe(202);
     expect(await service.finished(deployToken, queued.json.id as string)).toMatchObject({ status: "succeeded" });
-    browser = await launchBrowser();
   }, 240_000);
 
-  afterEach(async (context) => {
-    await saveScreenshot(tab?.page, `safety-${context.task.name}`);
-    await tab?.close();
-    tab = undefined;
-  }, 30_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await service?.stop();
-  }, 300_000);
-
   it("shows a read token no action button on Projects, the stack and New deployment, and the API refuses it anyway", async () => {
-    tab = await openTab(browser);
-    const { page } = tab;
-    await signIn(page, service.base, readToken);
+    const { page } = await suite.signedIn(readToken);
     await page.goto(`${service.base}/projects`);
     expect(await settledMain(page)).toContain(project);
     expect(await actionButtons(page)).toEqual([]);
@@ -116,9 +96,7 @@ describe("the dashboard's access, escaping, failures and CSP", () => {
   }, 120_000);
 
   it("refuses a forged cross-site form post and a cookie-only request without the CSRF token, and nothing changes", async () => {
-    tab = await openTab(browser);
-    const { page, context } = tab;
-    await signIn(page, service.base, deployToken);
+    const { page, context } = await suite.signedIn(deployToken);
     const historyBefore = (await service.api(deployToken, "GET", `/v1/stacks/${project}/development/history`)).json.history as unknown[];
     const target = `${service.base}/v1/stacks/${project}/development/rollback`;
 
@@ -150,9 +128,7 @@ describe("the dashboard's access, escaping, failures and CSP", () => {
   }, 120_000);
 
   it("renders a hostile version name, deployer and app log line as text: visible, no element made, no dialog opened", async () => {
-    tab = await openTab(browser);
-    const { page, dialogs } = tab;
-    await signIn(page, service.base, deployToken);
+    const { page, dialogs } = await suite.signedIn(deployToken);
 
     // The deployer label on the stack's history.
     await page.goto(`${service.base}/stacks/${project}/development`);
@@ -174,9 +150,7 @@ describe("the dashboard's access, escaping, failures and CSP", () => {
   }, 120_000);
 
   it("shows a failed deployment's stage, reason and fix suggestion, the app's hostile log line as text", async () => {
-    tab = await openTab(browser);
-    const { page, dialogs } = tab;
-    await signIn(page, service.base, deployToken);
+    const { page, dialogs } = await suite.signedIn(deployToken);
     await page.goto(`${service.base}/new`);
     await page.getByLabel("Project").selectOption(failing);
     await page.getByLabel("Request").fill(
@@ -195,8 +169,7 @@ describe("the dashboard's access, escaping, failures and CSP", () => {
   }, 240_000);
 
   it("sends a strict CSP and makes no request to any host but the service on any screen", async () => {
-    tab = await openTab(browser);
-    const { page, requests } = tab;
+    const { page, requests } = await suite.openTab();
     const document = await page.goto(`${service.base}/sign-in`);
     const csp = document?.headers()["content-security-policy"] ?? "";
     expect(csp).toMatch(/default-src '(none|self)'/);
