@@ -123,6 +123,7 @@ async function main(): Promise<void> {
       // What the processes used before the round (a worker's start, the earlier rounds' reads) is not the round's.
       const [apiBefore] = await cpuSecondsOf([api.pid]);
       const workersBefore = await cpuSecondsOf(pids);
+      const loadAverage = os.loadavg()[0]!;
       providerProcesses.start();
       const ids: string[] = [];
       for (let i = 0; i < deployments; i += 1) ids.push(await client.submit(`bench-svc-${mode}-${workerCount}w-${i % projects}`, Math.floor(i / projects) + 1));
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
         workerCpuSeconds: workersAfter.reduce((sum, after, i) => sum + after - workersBefore[i]!, 0),
         apiCpuSeconds: apiAfter! - apiBefore!,
         providerProcesses: providerProcessCount,
+        loadAverage,
         failures: failed.slice(0, 3).map((r) => String((r.result as { reason?: unknown } | null)?.reason ?? "no reason").slice(0, 300)),
         ids,
       };

@@ -17,6 +17,8 @@ export interface RoundResult {
   readonly workerCpuSeconds: number;
   /** CPU-seconds of the API server during the round. */
   readonly apiCpuSeconds: number;
+  /** The machine's 1-minute load average when the round started (other work on the same CPUs skews its figures). */
+  readonly loadAverage: number;
   /** Dynamic-provider processes the engine started during the round (none when the workers serve the providers). */
   readonly providerProcesses: number;
   /** The first few failed deployments' reasons. */
@@ -51,7 +53,8 @@ export function describeRound(round: RoundResult, cpus: number): string {
   return (
     `  ${round.succeeded} succeeded, ${round.failed} failed in ${round.seconds.toFixed(1)} s: ${figures.perMinute.toFixed(1)} deployments/min, ` +
     `${figures.perMinutePerCore.toFixed(1)}/min per core (${cpus} CPUs); CPU ${figures.cpuSecondsPerDeployment.toFixed(2)} s per deployment ` +
-    `(workers ${round.workerCpuSeconds.toFixed(1)} s, API server ${round.apiCpuSeconds.toFixed(1)} s); ${round.providerProcesses} dynamic-provider process(es) started`
+    `(workers ${round.workerCpuSeconds.toFixed(1)} s, API server ${round.apiCpuSeconds.toFixed(1)} s); ${round.providerProcesses} dynamic-provider process(es) started; ` +
+    `load ${round.loadAverage.toFixed(1)} at the start`
   );
 }
 
@@ -146,6 +149,7 @@ export function figuresJson(
         cpu_seconds: { workers: round2(round.workerCpuSeconds), api_server: round2(round.apiCpuSeconds) },
         cpu_seconds_per_deployment: round2(figures.cpuSecondsPerDeployment),
         provider_processes: round.providerProcesses,
+        load_average_at_start: round2(round.loadAverage),
       };
     }),
     after_against_before: comparison && {
