@@ -37,6 +37,8 @@ const copyAssets = (from, to) => {
   }
 };
 copyAssets(path.join(root, "src"), dist);
+// The planner reads its catalog as JSON made from the YAML beside it (parsing the YAML cost every plan ~0.1 s of CPU).
+require(path.join(dist, "planner", "catalog-file.js")).writeCompiledCatalog(path.join(dist, "planner"));
 require("./build-dashboard.cjs")
   .buildDashboard()
   .catch((error) => {

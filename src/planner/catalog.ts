@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import YAML from "yaml";
 import { z } from "zod";
+import { readCatalogData } from "./catalog-file";
 import { closestMatches, normalizeName } from "./names";
 import { REQUEST_REGIONS } from "./request";
 import { ENVIRONMENT_TIERS, TARGETS, resourcesSpecSchema, type EnvironmentTier, type Target } from "./spec";
@@ -129,6 +127,6 @@ let cached: Catalog | undefined;
 
 /** Loads and validates the catalog shipped with the package (once per process). */
 export function loadCatalog(): Catalog {
-  cached ??= buildCatalog(YAML.parse(readFileSync(path.join(__dirname, "catalog.yaml"), "utf8")));
+  cached ??= buildCatalog(readCatalogData(__dirname));
   return cached;
 }
