@@ -1,10 +1,11 @@
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { cliVersion, verifiedCliVersion } from "./cli-version";
 import { defaultCacheRoot, PACKAGE_ROOT } from "./locations";
 import { isExecutableFile, runGoBuild, runTool } from "./run";
 
-export { defaultCacheRoot, PACKAGE_ROOT };
+export { cliVersion, defaultCacheRoot, PACKAGE_ROOT };
 
 /**
  * The Pulumi release the toolchain is pinned to: the CLI and `@pulumi/pulumi`. 3.276.0 is the current release; its SDK
@@ -109,7 +110,7 @@ export async function ensurePulumi(options: EnsurePulumiOptions = {}): Promise<P
   for (const { dir, source } of candidates) {
     if (seen.has(dir)) continue;
     seen.add(dir);
-    const found = await inspectDir(dir, source, env);
+    const found = await inspectDir(dir, source, env, cacheRoot);
     if (found.ok) return found.toolchain;
     if (found.reason) attempts.push(found.reason);
   }
@@ -136,10 +137,10 @@ const FALLBACK_HOST_MARKER = "LANGUAGE-HOST";
 
 const SHIPPED_SHIM = path.join(SDK_NODE_MODULES, "@pulumi", "pulumi", DYNAMIC_PROVIDER_SHIM);
 
-async function inspectDir(dir: string, source: PulumiSource, env: NodeJS.ProcessEnv): Promise<Attempt & { reason?: string }> {
+async function inspectDir(dir: string, source: PulumiSource, env: NodeJS.ProcessEnv, cacheRoot: string): Promise<Attempt & { reason?: string }> {
   const cliPath = path.join(dir, CLI);
   if (!(await isExecutableFile(cliPath))) return { ok: false, reason: "" };
-  const version = await verifiedCliVersion(cliPath, env);
+  const version = await verifiedCliVersion(cliPath, env, cacheRoot);
   if (version !== PULUMI_VERSION) {
     return { ok: false, reason: `${cliPath} is version ${version || "unknown"}, not ${PULUMI_VERSION}` };
   }
@@ -191,7 +192,7 @@ async function tryReleaseInstaller(
     await rm(installRoot, { recursive: true, force: true });
     await mkdir(installRoot, { recursive: true });
     await rename(releaseBin, path.join(installRoot, "bin"));
-    const found = await inspectDir(path.join(installRoot, "bin"), "installed", env);
+    const found = await inspectDir(path.join(installRoot, "bin"), "installed", env, cacheRoot);
     if (!found.ok) return { ok: false, reason: found.reason || "release installer produced no usable CLI" };
     return { ok: true, toolchain: { ...found.toolchain, source: "installed", summary: `installed pulumi v${PULUMI_VERSION} release into ${installRoot}` } };
   } catch (error) {
@@ -245,7 +246,7 @@ async function buildFromSource(
 
     await rm(finalDir, { recursive: true, force: true });
     await rename(outDir, finalDir);
-    const found = await inspectDir(finalDir, "built", env);
+    const found = await inspectDir(finalDir, "built", env, cacheRoot);
     if (!found.ok) return { ok: false, reason: found.reason || "the build produced no usable CLI" };
     const seconds = Math.round((Date.now() - started) / 1000);
     progress(`built pulumi v${PULUMI_VERSION} in ${seconds}s into ${finalDir}`);
@@ -288,41 +289,6 @@ async function goBuild(
   });
   if (result.code !== 0) return { ok: false, reason: `go build (${build.module}) failed: ${lastLine(result.output)}` };
   return { ok: true };
-}
-
-/**
- * The CLI's version, remembered beside the binary's size and modification time: running the CLI costs about 0.3 s,
- * and every command of ours would pay it again for an answer that only changes when the binary does.
- */
-async function verifiedCliVersion(cliPath: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const info = await stat(cliPath);
-  const key = `${info.size}:${Math.trunc(info.mtimeMs)}:${info.ino}`;
-  const stampFile = path.join(defaultCacheRoot(env), "pulumi", "verified-cli-versions.json");
-  const stamps = await readFile(stampFile, "utf8").then(
-    (text) => JSON.parse(text) as Record<string, { key: string; version: string }>,
-    () => ({}) as Record<string, { key: string; version: string }>,
-  );
-  const known = stamps[cliPath];
-  if (known && known.key === key && known.version) return known.version;
-  const version = await cliVersion(cliPath, env);
-  if (version) {
-    stamps[cliPath] = { key, version };
-    const temp = `${stampFile}.${process.pid}.tmp`;
-    await mkdir(path.dirname(stampFile), { recursive: true })
-      .then(() => writeFile(temp, JSON.stringify(stamps)))
-      .then(() => rename(temp, stampFile))
-      .catch(() => undefined);
-  }
-  return version;
-}
-
-/** Version printed by a Pulumi CLI (`v3.65.1` → `3.65.1`), or "" when it cannot be run. */
-export async function cliVersion(cliPath: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const result = await runTool(cliPath, ["version"], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "true" }, timeoutMs: 30_000 }).catch(
-    () => null,
-  );
-  if (!result || result.code !== 0) return "";
-  return result.output.trim().replace(/^v/, "");
 }
 
 function lastLine(text: string): string {
