@@ -144,10 +144,11 @@ export async function createEndpoint(inputs: EndpointInputs): Promise<{ id: stri
     closeSync(logFd);
   }
   const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  // A supervisor answers its socket within a Node.js start: ask soon, then back off to every 100 ms.
+  for (let wait = 10; Date.now() < deadline; wait = Math.min(wait * 2, 100)) {
     const status = await supervisorStatus(inputs.stateDir);
     if (status) return { id: inputs.stack, outs: { ...inputs, port, url: `http://127.0.0.1:${port}` } };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
   const log = existsSync(path.join(stateDir, "supervisor.log"))
     ? readFileSync(path.join(stateDir, "supervisor.log"), "utf8").trim().split("\n").slice(-5).join("\n")

@@ -90,11 +90,12 @@ function warmReleaseFor(fingerprint) {
 /** Answers true once the release passes its health check, trying for up to `timeoutMs`. */
 async function healthyWithin(release, healthPath, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // Most releases answer within a few tens of milliseconds of starting: ask soon, then back off to every 100 ms.
+  for (let wait = 10; ; wait = Math.min(wait * 2, 100)) {
     if (release.exited) return false;
     if ((await probe(release.port, healthPath)) === "ok") return true;
     if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
 
