@@ -98,7 +98,17 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
-  const context: CliContext = { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, cwd: io.cwd, env: io.env, signal: abort.signal };
+  const context: CliContext = {
+    // Read only by a command that reads a request from stdin: opening process.stdin costs a few milliseconds.
+    get stdin() {
+      return io.stdin;
+    },
+    stdout: io.stdout,
+    stderr: io.stderr,
+    cwd: io.cwd,
+    env: io.env,
+    signal: abort.signal,
+  };
   let output: CommandOutput;
   try {
     output = await command.run(parsed, context);
@@ -118,5 +128,13 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
 }
 
 function defaultIo(): CliIo {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
+  return {
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+    env: process.env,
+  };
 }
