@@ -1,34 +1,17 @@
-import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadServiceConfig } from "../../src/service/config";
-import { createToken } from "../../src/service/tokens";
-import { startWorker } from "../../src/service/worker";
-import { startFakeGitHub, type FakeGitHub } from "../fakes/github-api";
+import type { FakeGitHub } from "../fakes/github-api";
 import { uniqueId } from "../support/engine";
-import { startServiceHarness, type ServiceHarness } from "../support/service";
+import { MESSAGE_SERVER, PREVIEW_APP_PACKAGE, startPreviewService, type PreviewService } from "../support/preview-service";
 
-const HOOK_SECRET_ENV = `DP_PREVIEW_GH_HOOK_${process.pid}`;
 const TOKEN_ENV = `DP_PREVIEW_GH_TOKEN_${process.pid}`;
-const hookSecret = randomBytes(24).toString("hex");
 const githubToken = `ghp_${randomBytes(18).toString("hex")}`;
 
-const SERVER = `"use strict";
-const http = require("node:http");
-const fs = require("node:fs");
-const path = require("node:path");
-http.createServer((req, res) => {
-  if (req.url === "/healthz") { res.writeHead(200); res.end("ok\\n"); return; }
-  res.writeHead(200, { "content-type": "text/plain" });
-  res.end(fs.readFileSync(path.join(__dirname, "message.txt"), "utf8"));
-}).listen(Number(process.env.PORT || 3000), process.env.HOST || "127.0.0.1");
-process.on("SIGTERM", () => process.exit(0));
-`;
 const appFiles = (message: string) => ({
-  "app/server.js": SERVER,
-  "app/package.json": JSON.stringify({ name: "preview-app", version: "1.0.0", private: true, scripts: { start: "node server.js" } }),
+  "app/server.js": MESSAGE_SERVER,
+  "app/package.json": PREVIEW_APP_PACKAGE,
   "app/message.txt": `${message}\n`,
 });
 
@@ -38,73 +21,46 @@ const appFiles = (message: string) => ({
  * service; a fork's pull request under `forks: refuse` deploys nothing and the pull request is told why.
  */
 describe("deployments of GitHub commits through its API (fake GitHub)", () => {
-  let root = "";
-  let service: ServiceHarness;
-  let worker: { stop(): Promise<void> } | null = null;
+  let preview: PreviewService;
+  let service: PreviewService["service"];
   let github: FakeGitHub;
-  let readToken = "";
   const shop = uniqueId("pv-gh");
   const stacks = [`${shop}.development`];
 
   beforeAll(async () => {
-    process.env[HOOK_SECRET_ENV] = hookSecret;
-    process.env[TOKEN_ENV] = githubToken;
-    github = await startFakeGitHub({ token: githubToken });
-    root = await mkdtemp(path.join(os.tmpdir(), "dp-preview-gh-"));
-    const configDir = path.join(root, "config");
-    // The rule's directory on the service holds other content than the commit: what is served tells them apart.
-    await mkdir(path.join(configDir, "app"), { recursive: true });
-    for (const [file, content] of Object.entries(appFiles("the service's own directory"))) await writeFile(path.join(configDir, file), content);
-    await writeFile(path.join(configDir, "shop.json"), JSON.stringify({ project_id: shop, deployment_type: "api", tech_stack: ["Node.js"], target: "local", environment: { ENV: "development" }, source: "app" }));
-    const configFile = path.join(configDir, "service.yaml");
-    await writeFile(
-      configFile,
-      [
+    preview = await startPreviewService({
+      prefix: "dp-preview-gh-",
+      githubToken,
+      env: { [TOKEN_ENV]: githubToken },
+      async prepare(root) {
+        const configDir = path.join(root, "config");
+        // The rule's directory on the service holds other content than the commit: what is served tells them apart.
+        await mkdir(path.join(configDir, "app"), { recursive: true });
+        for (const [file, content] of Object.entries(appFiles("the service's own directory"))) await writeFile(path.join(configDir, file), content);
+        await writeFile(path.join(configDir, "shop.json"), JSON.stringify({ project_id: shop, deployment_type: "api", tech_stack: ["Node.js"], target: "local", environment: { ENV: "development" }, source: "app" }));
+        return { configDir, sourceRoot: configDir };
+      },
+      config: ({ hookSecretRef, github: fake }) => [
         "hooks:",
         "  github:",
-        `    secret: env:${HOOK_SECRET_ENV}`,
-        `    api_url: ${github.url}`,
+        `    secret: ${hookSecretRef}`,
+        `    api_url: ${fake!.url}`,
         `    token: env:${TOKEN_ENV}`,
         "  rules:",
         "    - { source: github, repository: acme/shop, branch: main, pull_requests: true, forks: refuse, request: shop.json }",
-      ].join("\n"),
-    );
-    const config = await loadServiceConfig(configFile);
-    if ("status" in config) throw new Error(config.reason);
-    service = await startServiceHarness(root, configDir, { config }, { worker: false });
-    worker = await startWorker({ database: service.database, queue: service.queue, workspace: service.workspace, baseDir: configDir, concurrency: 2, config });
-    readToken = (await createToken(service.database.pool, ["*"], "read")).token;
+      ],
+    });
+    service = preview.service;
+    github = preview.github!;
   }, 180_000);
 
   afterAll(async () => {
-    await worker?.stop();
-    await service?.stop(stacks);
-    await github?.close();
-    delete process.env[HOOK_SECRET_ENV];
-    delete process.env[TOKEN_ENV];
-    expect(JSON.stringify(github?.requests ?? [])).not.toContain(githubToken);
+    await preview?.stop(stacks);
+    expect(JSON.stringify(preview?.github?.requests ?? [])).not.toContain(githubToken);
   }, 180_000);
 
-  async function deliver(event: string, payload: unknown) {
-    const body = JSON.stringify(payload);
-    const response = await fetch(`${service.base}/v1/hooks/github`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": event, "x-github-delivery": randomUUID(), "x-hub-signature-256": `sha256=${createHmac("sha256", hookSecret).update(body).digest("hex")}` },
-      body,
-      signal: AbortSignal.timeout(120_000),
-    });
-    return { status: response.status, body: (await response.json()) as { status: string; message: string; deployments: string[] } };
-  }
-
-  async function finished(id: string, timeoutMs = 300_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const answer = (await (await fetch(`${service.base}/v1/deployments/${id}`, { headers: { authorization: `Bearer ${readToken}` } })).json()) as Record<string, unknown>;
-      if (["succeeded", "failed", "superseded"].includes(String(answer.status))) return answer;
-      if (Date.now() > deadline) throw new Error(`deployment ${id} did not finish within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
+  const deliver = (event: string, payload: unknown) => preview.githubEvent(event, payload);
+  const finished = (id: string, timeoutMs = 300_000) => preview.finished(id, timeoutMs);
 
   it("a push deploys the pushed commit's files from GitHub's archive, and its record names the commit", async () => {
     const commit = github.addCommit("acme/shop", appFiles("from the pushed commit"));

@@ -1,17 +1,11 @@
-import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { access, mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { randomBytes } from "node:crypto";
+import { access, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadServiceConfig } from "../../src/service/config";
-import { createToken } from "../../src/service/tokens";
-import { startWorker } from "../../src/service/worker";
 import { uniqueId } from "../support/engine";
-import { startServiceHarness, type ServiceHarness } from "../support/service";
+import { PREVIEW_APP_PACKAGE, startPreviewService, type PreviewService } from "../support/preview-service";
 
-const HOOK_SECRET_ENV = `DP_PREVIEW_TEST_HOOK_SECRET_${process.pid}`;
 const TOKEN_ENV = `DP_PREVIEW_TEST_API_TOKEN_${process.pid}`;
-const hookSecret = randomBytes(24).toString("hex");
 const apiToken = randomBytes(16).toString("hex");
 
 /** A dependency-free server that answers with its directory's message.txt and whether API_TOKEN reached it (never its value). */
@@ -35,118 +29,64 @@ const sha = () => randomBytes(20).toString("hex");
  * real PostgreSQL, the service's worker deploying on the local target, and HTTP checks on the previews' URLs.
  */
 describe("pull-request previews in the deployment service", () => {
-  let root = "";
   let sourceDir = "";
-  let service: ServiceHarness;
-  let worker: { stop(): Promise<void> } | null = null;
-  let readToken = "";
+  let preview: PreviewService;
   const shop = uniqueId("pv-shop");
   const capped = uniqueId("pv-cap");
   const stacks: string[] = [];
-  const answers: string[] = [];
 
   beforeAll(async () => {
-    process.env[HOOK_SECRET_ENV] = hookSecret;
-    process.env[TOKEN_ENV] = apiToken;
-    root = await mkdtemp(path.join(os.tmpdir(), "dp-previews-"));
-    const sourceRoot = path.join(root, "sources");
-    sourceDir = path.join(sourceRoot, "shop");
-    await mkdir(sourceDir, { recursive: true });
-    await writeFile(path.join(sourceDir, "server.js"), SERVER);
-    await writeFile(path.join(sourceDir, "package.json"), JSON.stringify({ name: "preview-app", version: "1.0.0", private: true, scripts: { start: "node server.js" } }));
-    await writeFile(path.join(sourceDir, "message.txt"), "first\n");
-    const configDir = path.join(root, "config");
-    await mkdir(configDir);
-    const request = (project: string) => ({
-      project_id: project,
-      deployment_type: "api",
-      tech_stack: ["Node.js"],
-      target: "local",
-      environment: { ENV: "development" },
-      source: "../sources/shop",
-      secrets: { API_TOKEN: `env:${TOKEN_ENV}` },
-    });
-    await writeFile(path.join(configDir, "shop.json"), JSON.stringify(request(shop)));
-    await writeFile(path.join(configDir, "capped.json"), JSON.stringify(request(capped)));
-    const configFile = path.join(configDir, "service.yaml");
-    await writeFile(
-      configFile,
-      [
+    preview = await startPreviewService({
+      prefix: "dp-previews-",
+      env: { [TOKEN_ENV]: apiToken },
+      async prepare(root) {
+        const sourceRoot = path.join(root, "sources");
+        sourceDir = path.join(sourceRoot, "shop");
+        await mkdir(sourceDir, { recursive: true });
+        await writeFile(path.join(sourceDir, "server.js"), SERVER);
+        await writeFile(path.join(sourceDir, "package.json"), PREVIEW_APP_PACKAGE);
+        await writeFile(path.join(sourceDir, "message.txt"), "first\n");
+        const configDir = path.join(root, "config");
+        await mkdir(configDir);
+        const request = (project: string) => ({
+          project_id: project,
+          deployment_type: "api",
+          tech_stack: ["Node.js"],
+          target: "local",
+          environment: { ENV: "development" },
+          source: "../sources/shop",
+          secrets: { API_TOKEN: `env:${TOKEN_ENV}` },
+        });
+        await writeFile(path.join(configDir, "shop.json"), JSON.stringify(request(shop)));
+        await writeFile(path.join(configDir, "capped.json"), JSON.stringify(request(capped)));
+        return { configDir, sourceRoot };
+      },
+      config: ({ hookSecretRef }) => [
         "projects:",
         `  ${shop}: { sources: [../sources], secrets: ["env:DP_PREVIEW_TEST_*"] }`,
         `  ${capped}: { sources: [../sources], secrets: ["env:DP_PREVIEW_TEST_*"] }`,
         "hooks:",
-        `  generic: [{ name: relay, secret: "env:${HOOK_SECRET_ENV}" }]`,
+        `  generic: [{ name: relay, secret: "${hookSecretRef}" }]`,
         "  rules:",
         "    - { source: relay, repository: acme/shop, pull_requests: true, request: shop.json }",
         "    - { source: relay, repository: acme/capped, pull_requests: true, request: capped.json, max_previews: 2 }",
         "previews: { sweep_interval_seconds: 1 }",
-      ].join("\n"),
-    );
-    const config = await loadServiceConfig(configFile);
-    if ("status" in config) throw new Error(config.reason);
-    service = await startServiceHarness(root, sourceRoot, { config }, { worker: false });
-    worker = await startWorker({ database: service.database, queue: service.queue, workspace: service.workspace, baseDir: sourceRoot, concurrency: 2, config });
-    readToken = (await createToken(service.database.pool, ["*"], "read")).token;
+      ],
+    });
   }, 180_000);
 
   afterAll(async () => {
-    await worker?.stop();
-    await service?.stop(stacks);
-    delete process.env[HOOK_SECRET_ENV];
-    delete process.env[TOKEN_ENV];
+    await preview?.stop(stacks);
     // No answer the service gave carried the secret's value.
-    expect(answers.join("\n")).not.toContain(apiToken);
+    expect((preview?.answers ?? []).join("\n")).not.toContain(apiToken);
   }, 180_000);
 
   /** Delivers a relay's pull request, signed with the hook's secret. */
-  async function pullRequest(repository: string, number: number, action: string, headCommit: string, fork = false) {
-    const body = JSON.stringify({ repository, number, head_commit: headCommit, action, fork });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const delivery = randomUUID();
-    const signature = `sha256=${createHmac("sha256", hookSecret).update(`${timestamp}.${delivery}.`).update(body).digest("hex")}`;
-    const response = await fetch(`${service.base}/v1/hooks/generic/relay`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-timestamp": timestamp, "x-delivery-id": delivery, "x-signature-256": signature },
-      body,
-    });
-    const text = await response.text();
-    answers.push(text);
-    return { status: response.status, body: JSON.parse(text) as { status: string; message: string; deployments: string[] } };
-  }
-
-  async function deployment(id: string): Promise<Record<string, unknown>> {
-    const response = await fetch(`${service.base}/v1/deployments/${id}`, { headers: { authorization: `Bearer ${readToken}` } });
-    const text = await response.text();
-    answers.push(text);
-    return JSON.parse(text) as Record<string, unknown>;
-  }
-
-  async function finished(id: string, timeoutMs = 180_000): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const answer = await deployment(id);
-      if (["succeeded", "failed", "superseded"].includes(String(answer.status))) return answer;
-      if (Date.now() > deadline) throw new Error(`deployment ${id} did not finish within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
-
+  const pullRequest = (repository: string, number: number, action: string, headCommit: string, fork = false) => preview.relayPullRequest(repository, number, action, headCommit, fork);
+  const finished = (id: string, timeoutMs = 180_000) => preview.finished(id, timeoutMs);
   /** The preview's record, as the service keeps it. */
-  async function previewRow(stack: string) {
-    const rows = await service.database.pool.query("select * from deployment_planner.previews where stack = $1", [stack]);
-    return rows.rows[0] as { state: string; head_sha: string; url: string | null; deployment_id: string } | undefined;
-  }
-
-  async function waitForState(stack: string, state: string, timeoutMs = 180_000) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const row = await previewRow(stack);
-      if (row?.state === state) return row;
-      if (Date.now() > deadline) throw new Error(`preview ${stack} is ${row?.state ?? "unrecorded"}, not ${state}, after ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
+  const previewRow = (stack: string) => preview.previewRow(stack);
+  const waitForState = (stack: string, state: string, timeoutMs = 180_000) => preview.waitForState(stack, state, timeoutMs);
 
   const body = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
   /** Whether nothing listens at `url` any more (the connection is refused). */
@@ -158,7 +98,7 @@ describe("pull-request previews in the deployment service", () => {
       return /ECONNREFUSED/.test(String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message));
     }
   };
-  const stackFileExists = (stack: string) => access(path.join(service.workspace.stacksDir, `Pulumi.${stack}.yaml`)).then(() => true, () => false);
+  const stackFileExists = (stack: string) => access(path.join(preview.service.workspace.stacksDir, `Pulumi.${stack}.yaml`)).then(() => true, () => false);
 
   it("opened deploys the head commit to preview-pr-<n> with its secrets; a repeated head commit is not deployed again; synchronize twice serves the last", async () => {
     const stack = `${shop}.preview-pr-1`;
@@ -191,7 +131,7 @@ describe("pull-request previews in the deployment service", () => {
     expect(latest.head_sha).toBe(lastCommit);
     expect(await body(latest.url!)).toBe("third\napi_token_set=true\n");
 
-    const listed = (await (await fetch(`${service.base}/v1/stacks?preview=true`, { headers: { authorization: `Bearer ${readToken}` } })).json()) as { stacks: { stack: string }[] };
+    const listed = (await (await fetch(`${preview.service.base}/v1/stacks?preview=true`, { headers: { authorization: `Bearer ${preview.readToken}` } })).json()) as { stacks: { stack: string }[] };
     expect(listed.stacks.map((entry) => entry.stack)).toContain(stack);
   }, 600_000);
 
@@ -237,7 +177,7 @@ describe("pull-request previews in the deployment service", () => {
     expect(await body(twelve.url!)).toMatch(/api_token_set=true/);
 
     // #11's closed event never arrives; its last update was longer ago than its time to live (72 hours by default).
-    await service.database.pool.query("update deployment_planner.previews set updated_at = now() - interval '73 hours' where stack = $1", [`${capped}.preview-pr-11`]);
+    await preview.service.database.pool.query("update deployment_planner.previews set updated_at = now() - interval '73 hours' where stack = $1", [`${capped}.preview-pr-11`]);
     await waitForState(`${capped}.preview-pr-11`, "destroyed");
     expect(await refuses(eleven.url!)).toBe(true);
     expect(await stackFileExists(`${capped}.preview-pr-11`)).toBe(false);
