@@ -96,8 +96,9 @@ async function main(): Promise<void> {
   try {
     console.log(`pulumi v${probe.toolchain.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}; ${repetitions} repetition(s) per mode`);
     // An unmeasured first deploy warms the file cache, the CLI's compiled-code cache and the toolchain check.
-    console.log("warming up: the three scenarios once, unmeasured");
-    await scenarios(probe, root, "process", baseEnv);
+    const warm = await scenarios(probe, root, "process", baseEnv);
+    // The toolchain check runs `pulumi version` once per CLI binary and remembers the answer, so only this run shows it.
+    console.log(`warm-up (unmeasured), first deploy: pulumi commands ${warm["first deploy"].commands.join(", ")}; ${seconds(warm["first deploy"].parts[TOTAL])} CPU`);
 
     const runs: Record<Mode, Record<Scenario, ScenarioFigures>[]> = { process: [], "in-process": [] };
     for (let i = 0; i < repetitions && !interrupted; i += 1) {

@@ -58,21 +58,29 @@ export function breakdown(evidence: RunEvidence): { parts: CpuParts; commands: s
   return { parts, commands: pulumi.map((command) => pulumiCommandName(command.args)), providers: providers.length };
 }
 
+/** Part names in reading order: the CLI, the pulumi commands, the other processes, what is left over, the total. */
+function ordered(names: Iterable<string>): string[] {
+  const rank = (name: string) => (name === CLI_OWN ? 0 : name.startsWith("pulumi ") ? 1 : name === OTHER ? 3 : name === TOTAL ? 4 : 2);
+  // A stable sort keeps the order parts were met in within each rank.
+  return [...new Set(names)].sort((a, b) => rank(a) - rank(b));
+}
+
 /** The median of each part over runs (a part a run lacks counts as zero there), `total` last. */
 export function medianParts(runs: readonly CpuParts[]): CpuParts {
-  const names = [...new Set(runs.flatMap((parts) => Object.keys(parts)).filter((name) => name !== TOTAL)), TOTAL];
+  const names = ordered(runs.flatMap((parts) => Object.keys(parts)));
   return Object.fromEntries(names.map((name) => [name, median(runs.map((parts) => parts[name] ?? 0))]));
 }
 
 /** A table of CPU seconds per part for each mode, and the ratio of the second mode's to the first's. */
 export function partsTable(title: string, modes: readonly [string, string], figures: readonly [CpuParts, CpuParts]): string {
-  const names = [...new Set([...Object.keys(figures[0]), ...Object.keys(figures[1])].filter((name) => name !== TOTAL)), TOTAL];
+  const names = ordered([...Object.keys(figures[0]), ...Object.keys(figures[1]), TOTAL]);
   const width = Math.max(...names.map((name) => name.length), 10) + 2;
   const cell = (text: string) => text.padStart(14);
   const lines = [`${title}`, `  ${"part".padEnd(width)}${cell(`${modes[0]} s`)}${cell(`${modes[1]} s`)}${cell("ratio")}`];
   for (const name of names) {
     const [a, b] = [figures[0][name] ?? 0, figures[1][name] ?? 0];
-    const ratio = a >= 10 ? (b / a).toFixed(2) : "-";
+    // Below 50 ms a part is within a few clock ticks of zero, and its ratio says nothing.
+    const ratio = a >= 50 ? (b / a).toFixed(2) : "-";
     lines.push(`  ${name.padEnd(width)}${cell((a / 1000).toFixed(2))}${cell((b / 1000).toFixed(2))}${cell(ratio)}`);
   }
   return lines.join("\n");
