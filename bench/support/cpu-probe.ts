@@ -9,7 +9,7 @@
  * - processes started detached with a reduced environment (the local target's supervisor and its release servers)
  *   are read from /proc.
  */
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { defaultCacheRoot, ensurePulumi, type PulumiToolchain } from "../../src/toolchain/pulumi";
@@ -89,7 +89,13 @@ export async function openCpuProbe(env: NodeJS.ProcessEnv): Promise<CpuProbe> {
   await writeFile(nodeLog, "");
   await writeFile(path.join(binDir, "pulumi"), wrapper("pulumi", toolchain.cliPath, timeLog), { mode: 0o755 });
   const shim = "pulumi-resource-pulumi-nodejs";
-  await writeFile(path.join(binDir, shim), wrapper("provider", path.join(toolchain.binDir, shim), timeLog), { mode: 0o755 });
+  // The wrapper runs a copy of the shim: a live provider's parent here is GNU time, not its engine, and processes that
+  // stop the cached toolchain's providers whose engine is gone find them by the shim's path.
+  const shimCopy = path.join(root, "provider", shim);
+  await mkdir(path.dirname(shimCopy));
+  await copyFile(path.join(toolchain.binDir, shim), shimCopy);
+  await chmod(shimCopy, 0o755);
+  await writeFile(path.join(binDir, shim), wrapper("provider", shimCopy, timeLog), { mode: 0o755 });
   // The toolchain check reads these markers and looks for the language host beside the CLI.
   for (const marker of ["BUILD-INFO", "LANGUAGE-HOST"]) await copyFile(path.join(toolchain.binDir, marker), path.join(binDir, marker)).catch(() => undefined);
   if (toolchain.languageHost.path) await symlink(toolchain.languageHost.path, path.join(binDir, "pulumi-language-nodejs"));
