@@ -91,13 +91,24 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
 
   const abort = new AbortController();
   const interrupted: { by?: "SIGINT" | "SIGTERM" } = {};
+  const seen = new Set<"SIGINT" | "SIGTERM">();
   const onSignal = (signal: "SIGINT" | "SIGTERM") => {
+    if (seen.has(signal)) {
+      // The same signal again while the first one's cleanup runs: it ends the process as it does by default.
+      process.off(signal, onSignal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    seen.add(signal);
     interrupted.by = signal;
     // A command that is running has loaded the automation layer already, so the abort follows at once.
     void automation().then(({ InterruptedError }) => abort.abort(new InterruptedError(signal)));
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // Listening for the whole command, not once: a library's exit hook (proper-lockfile's, through signal-exit) raises
+  // the signal again when it finds itself the only listener left, which would kill the process before the cancelled
+  // operation is cleaned up and its result printed.
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const context: CliContext = {
     // Read only by a command that reads a request from stdin: opening process.stdin costs a few milliseconds.
     get stdin() {
