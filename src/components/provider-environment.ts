@@ -8,12 +8,27 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * workspaces deploying in one process never read each other's settings.
  */
 export function providerEnv(): NodeJS.ProcessEnv {
-  return providerEnvStorage().getStore() ?? process.env;
+  return providerEnvStorage().getStore()?.env ?? process.env;
 }
 
-/** Runs `body` (and everything it starts) with `env` as the providers' environment. */
-export function withProviderEnv<T>(env: NodeJS.ProcessEnv, body: () => T): T {
-  return providerEnvStorage().run(env, body);
+/**
+ * Aborted when the engine gives up on the provider call running now (a cancelled update, an engine that died), as
+ * the engine would kill a provider process of its own; undefined in a provider process (the process itself dies
+ * then). Requests that hand work to another process (the local supervisor) pass it on, so that process abandons it.
+ */
+export function providerSignal(): AbortSignal | undefined {
+  return providerEnvStorage().getStore()?.signal;
+}
+
+/** Runs `body` (and everything it starts) with `env` as the providers' environment and `signal` as its cancellation. */
+export function withProviderEnv<T>(env: NodeJS.ProcessEnv, body: () => T, signal?: AbortSignal): T {
+  return providerEnvStorage().run({ env, signal }, body);
+}
+
+/** What a provider call runs with. */
+interface ProviderCallContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -21,8 +36,8 @@ export function withProviderEnv<T>(env: NodeJS.ProcessEnv, body: () => T): T {
  * public entry points (`deployment-planner/providers/<name>`), which may be another copy of this module than the one
  * the host imported (compiled files beside sources run by a test runner), and both must see the same store.
  */
-function providerEnvStorage(): AsyncLocalStorage<NodeJS.ProcessEnv> {
+function providerEnvStorage(): AsyncLocalStorage<ProviderCallContext> {
   const key = Symbol.for("deployment-planner.provider-environment");
-  const holder = globalThis as { [key]?: AsyncLocalStorage<NodeJS.ProcessEnv> };
-  return (holder[key] ??= new AsyncLocalStorage<NodeJS.ProcessEnv>());
+  const holder = globalThis as { [key]?: AsyncLocalStorage<ProviderCallContext> };
+  return (holder[key] ??= new AsyncLocalStorage<ProviderCallContext>());
 }

@@ -70,7 +70,41 @@ function sdkModules() {
 
 type Sdk = ReturnType<typeof sdkModules>;
 type Callback = (error: unknown, value?: unknown, trailer?: unknown) => void;
-type Call = { request: any };
+type Call = { request: any; getPeer(): string; on(event: "cancelled", listener: () => void): unknown };
+
+/**
+ * The provider calls in progress, each with the signal its provider code runs under. The engine's connection (its
+ * peer address) tells engine runs sharing the host apart, so a cancelled update stops its own calls only, as it
+ * would stop a provider process of its own.
+ */
+class InFlightCalls {
+  private readonly byCall = new Map<Call, { peer: string; controller: AbortController }>();
+  private readonly cancelledPeers = new Set<string>();
+
+  /** Registers a call; its signal aborts when its engine cancels, drops the call (dies), or the host closes. */
+  begin(call: Call): AbortSignal {
+    const controller = new AbortController();
+    const peer = call.getPeer();
+    this.byCall.set(call, { peer, controller });
+    call.on("cancelled", () => controller.abort(new Error("the engine dropped the call")));
+    if (this.cancelledPeers.has(peer)) controller.abort(new Error("the update was cancelled"));
+    return controller.signal;
+  }
+
+  end(call: Call): void {
+    this.byCall.delete(call);
+  }
+
+  /** An engine run's cancellation: its calls stop, and any it still makes start stopped. */
+  cancelPeer(peer: string): void {
+    this.cancelledPeers.add(peer);
+    for (const { peer: owner, controller } of this.byCall.values()) if (owner === peer) controller.abort(new Error("the update was cancelled"));
+  }
+
+  abortAll(): void {
+    for (const { controller } of this.byCall.values()) controller.abort(new Error("the engine run ended"));
+  }
+}
 
 /**
  * Evaluated providers, by their serialized text, for the life of the process. The text is what the program
@@ -85,11 +119,16 @@ const evaluatedProviders = new Map<string, Promise<DynamicProvider>>();
 export async function startProviderHost(env: NodeJS.ProcessEnv): Promise<ProviderHost> {
   const sdk = sdkModules();
   const server = new sdk.grpc.Server({ ...sdk.settings.grpcChannelOptions });
-  const service = providerService(sdk);
+  const calls = new InFlightCalls();
+  const service = providerService(sdk, (peer) => calls.cancelPeer(peer));
   const handlers: Record<string, (call: Call, callback: Callback) => void> = {};
   for (const [name, handler] of Object.entries(service)) {
     handlers[name] = (call, callback) => {
-      withProviderEnv(env, () => handler(call, callback));
+      const signal = calls.begin(call);
+      withProviderEnv(env, () => handler(call, (...answer) => {
+        calls.end(call);
+        callback(...answer);
+      }), signal);
     };
   }
   server.addService(sdk.providerRpc.ResourceProviderService, handlers as unknown as grpcTypes.UntypedServiceImplementation);
@@ -101,6 +140,7 @@ export async function startProviderHost(env: NodeJS.ProcessEnv): Promise<Provide
     close: () =>
       new Promise<void>((resolve) => {
         // Engine runs have ended when a host closes; a call still open belongs to a cancelled run.
+        calls.abortAll();
         server.forceShutdown();
         resolve();
       }),
@@ -108,7 +148,7 @@ export async function startProviderHost(env: NodeJS.ProcessEnv): Promise<Provide
 }
 
 /** The protocol's methods; any method not here answers UNIMPLEMENTED, as the SDK's provider process does. */
-function providerService(sdk: Sdk): Record<string, (call: Call, callback: Callback) => void> {
+function providerService(sdk: Sdk, cancel: (peer: string) => void): Record<string, (call: Call, callback: Callback) => void> {
   let rawConfig: Record<string, unknown> = {};
   const toJs = (struct: { toJavaScript(): Record<string, unknown> } | undefined): Record<string, unknown> => struct?.toJavaScript() ?? {};
   const toStruct = (value: Record<string, unknown>) => sdk.struct.Struct.fromJavaScript(value);
@@ -164,7 +204,12 @@ function providerService(sdk: Sdk): Record<string, (call: Call, callback: Callba
     },
     // Attaching is the whole point of this host: the engine's address is not needed, as nothing here calls back.
     attach: (_call, callback) => callback(null, new sdk.empty.Empty()),
-    cancel: (_call, callback) => callback(null, new sdk.empty.Empty()),
+    // Sent when an update is cancelled: the provider process Pulumi would start is killed soon after; here the
+    // cancelled run's calls in progress are stopped instead.
+    cancel: (call, callback) => {
+      cancel(call.getPeer());
+      callback(null, new sdk.empty.Empty());
+    },
     configure: (call, callback) => {
       const args = toJs(call.request.getArgs());
       rawConfig = Object.fromEntries(Object.entries(args).filter(([key]) => key !== PROVIDER_KEY).map(([key, value]) => [key, sdk.rpc.unwrapRpcSecret(value)]));

@@ -3,7 +3,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { providerEnv } from "../provider-environment";
+import { providerEnv, providerSignal } from "../provider-environment";
 
 /**
  * The one client of a stack's local supervisor (supervisor.cjs): where its control socket is, and a typed function per
@@ -66,6 +66,8 @@ function send(to: SupervisorTarget, method: string, urlPath: string, body: unkno
         path: urlPath,
         headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
         timeout: timeoutMs,
+        // A provider call the engine gave up on closes its connection: the supervisor then abandons what it started.
+        signal: providerSignal(),
       },
       (res) => {
         let text = "";
