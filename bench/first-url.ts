@@ -13,6 +13,9 @@
  * (target: at most 1.5 s on this machine), and one JSON line. Runs the compiled dist/ (`npm run build` first).
  *
  *   npx tsx bench/first-url.ts [samples]      # default 5 per mode and way
+ *
+ * Figures (Pulumi 3.276.0, Node.js 22, 2 CPUs, load about 3.5; medians of 5, process -> in-process): fresh CLI process
+ * 5.41 s -> 3.75 s (ratio 0.69), through the service 4.65 s -> 3.22 s (0.69); both above the 1.5 s target.
  */
 import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
