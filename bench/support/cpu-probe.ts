@@ -12,6 +12,7 @@
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { verifiedVersionsFile } from "../../src/toolchain/cli-version";
 import { defaultCacheRoot, ensurePulumi, type PulumiToolchain } from "../../src/toolchain/pulumi";
 import { GNU_TIME } from "./processes";
 
@@ -185,7 +186,7 @@ export async function detachedUnder(root: string): Promise<DetachedCpu[]> {
 
 /** The toolchain check remembers each CLI path's version; the wrapper's path is gone after the run. */
 async function forgetVerifiedCli(env: NodeJS.ProcessEnv, cliPath: string): Promise<void> {
-  const stampFile = path.join(defaultCacheRoot(env), "pulumi", "verified-cli-versions.json");
+  const stampFile = verifiedVersionsFile(defaultCacheRoot(env));
   const stamps = await readFile(stampFile, "utf8").then((text) => JSON.parse(text) as Record<string, unknown>, () => null);
   if (!stamps || !(cliPath in stamps)) return;
   delete stamps[cliPath];
