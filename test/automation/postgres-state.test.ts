@@ -9,9 +9,10 @@ import { destroyStack } from "../../src/automation/engine/operations";
 import { listStacks } from "../../src/automation/engine/stack-list";
 import { ensurePulumi } from "../../src/toolchain/pulumi";
 import { openWorkspace, PROJECT_NAME, type PlannerWorkspace } from "../../src/automation/index";
-import { openServiceDatabase, pulumiStateUrl, type ServiceDatabase } from "../../src/service/database";
+import { pulumiStateUrl, type ServiceDatabase } from "../../src/service/database";
 import { PULUMI_STATE_TABLE } from "../../src/service/migrations";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -30,15 +31,14 @@ describe("the PostgreSQL state backend, read directly", () => {
     root = await mkdtemp(path.join(os.tmpdir(), "dp-pgstate-"));
     await cp(path.join(REPO, "examples", "apps", "static-site"), path.join(root, "site"), { recursive: true });
     const workspaceDir = path.join(root, "workspace");
-    database = await openServiceDatabase({ dataDir: path.join(workspaceDir, ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(workspaceDir, ".deployment-planner"));
     const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home") };
     workspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain: await ensurePulumi({ env, skipInstaller: true }), backendUrl: pulumiStateUrl(database) });
   }, 180_000);
 
   afterAll(async () => {
     if (workspace) await destroyStack(stack, { workspace, removeStack: true, force: true }).catch(() => undefined);
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   }, 180_000);
 

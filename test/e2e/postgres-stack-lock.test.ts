@@ -13,10 +13,11 @@ import {
   type PlannerWorkspace,
 } from "../../src/automation/index";
 import { ensurePulumi } from "../../src/toolchain/pulumi";
-import { openServiceDatabase, pulumiStateUrl, type ServiceDatabase } from "../../src/service/database";
+import { pulumiStateUrl, type ServiceDatabase } from "../../src/service/database";
 import { PULUMI_STATE_TABLE } from "../../src/service/migrations";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
 import { processesUnder } from "../support/processes";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
@@ -65,7 +66,7 @@ describe("the stack lock on the PostgreSQL state backend", () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "dp-pglock-"));
     workspaceDir = path.join(root, "workspace");
-    database = await openServiceDatabase({ dataDir: path.join(workspaceDir, ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(workspaceDir, ".deployment-planner"));
     env = {
       ...process.env,
       PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,
@@ -85,8 +86,7 @@ describe("the stack lock on the PostgreSQL state backend", () => {
 
   afterAll(async () => {
     if (workspace) await destroyStack(stack, { workspace, removeStack: true, force: true }).catch(() => undefined);
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   }, 180_000);
 

@@ -6,9 +6,10 @@ import Ajv2020 from "ajv/dist/2020";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_ROUTES, buildApi } from "../../src/service/api";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { declaredRoutes, openApiPaths, routeSchema } from "../../src/service/route-schema";
 import { createToken } from "../../src/service/tokens";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 /** The HTTP API on a real PostgreSQL (the embedded server) and a real socket. */
 describe("the deployment service's HTTP API", () => {
@@ -27,7 +28,7 @@ describe("the deployment service's HTTP API", () => {
     await writeFile(path.join(sourceRoot, "site", "index.html"), "<h1>site</h1>");
     // A link inside the root that points out of it must not let a caller read outside.
     await symlink("/etc", path.join(sourceRoot, "escape"));
-    database = await openServiceDatabase({ dataDir: path.join(root, "workspace", ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(root, "workspace", ".deployment-planner"));
     app = await buildApi({ database, sourceRoots: [sourceRoot], bodyLimitBytes: 64 * 1024, rateLimit: { max: 40, windowMs: 60_000 }, version: "test" });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
     readShop = (await createToken(database.pool, ["shop"], "read")).token;
@@ -36,8 +37,7 @@ describe("the deployment service's HTTP API", () => {
 
   afterAll(async () => {
     await app?.close();
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   });
 

@@ -4,11 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workspaceDataDir } from "../../src/automation/index";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { serviceAudit, verifyServiceAudit } from "../../src/service/audit";
 import { createToken } from "../../src/service/tokens";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
 import { liveProcesses } from "../support/processes";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
@@ -95,7 +96,7 @@ describe("the deployment service across processes", () => {
       await writeFile(path.join(sourceRoot, `site-${version}`, "index.html"), `<!doctype html><h1>release ${version}</h1>`);
     }
     // The test owns the server; every service process reaches it through DATABASE_URL, as on many machines.
-    database = await openServiceDatabase({ dataDir: workspaceDataDir(workspaceDir), databaseUrl: "" });
+    database = await openTestDatabase(workspaceDataDir(workspaceDir));
     const connection = database.connection as { host: string; port: number; user: string; password: string; database: string };
     databaseUrl = `postgres://${connection.user}:${encodeURIComponent(connection.password)}@${connection.host}:${connection.port}/${connection.database}`;
     token = (await createToken(database.pool, ["*"], "admin")).token;
@@ -114,8 +115,7 @@ describe("the deployment service across processes", () => {
         if (!stopped) process.kill(-child.pid!, "SIGKILL");
       }
     }
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   }, 180_000);
 

@@ -7,7 +7,8 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApi } from "../../src/service/api";
 import { defaultDashboardDir, packageRoot, SCREEN_PATHS } from "../../src/service/dashboard-static";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -59,14 +60,13 @@ describe("the dashboard's pages and files", () => {
     await writeFile(path.join(root, "secret.txt"), "outside the dashboard");
     // A link inside the directory that points out of it must serve nothing.
     await symlink(path.join(root, "secret.txt"), path.join(publicDir, "leak.txt"));
-    database = await openServiceDatabase({ dataDir: path.join(root, "workspace", ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(root, "workspace", ".deployment-planner"));
     base = await start({ dashboardDir: publicDir });
   }, 120_000);
 
   afterAll(async () => {
     for (const app of apps) await app.close();
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   });
 

@@ -9,11 +9,12 @@ import { ensurePulumi } from "../../src/toolchain/pulumi";
 import { openWorkspace } from "../../src/automation/index";
 import { API_ROUTES, buildApi } from "../../src/service/api";
 import { loadServiceConfig } from "../../src/service/config";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { SERVICE_SCHEMA } from "../../src/service/migrations";
 import { openJobQueue, type JobQueue } from "../../src/service/queue";
 import { createToken, revokeToken } from "../../src/service/tokens";
 import { TEST_PASSPHRASE } from "../support/engine";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 /** Requests sent in one run; the assertion checks exactly this many were sent and answered. */
 const TOTAL_REQUESTS = 10_000;
@@ -451,7 +452,7 @@ describe("the HTTP API under generated requests", () => {
     const env = { ...process.env, PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE, PULUMI_HOME: path.join(root, "pulumi-home") };
     const workspaceDir = path.join(root, "workspace");
     const workspace = await openWorkspace({ workspaceDir, env, pulumiHome: env.PULUMI_HOME, toolchain: await ensurePulumi({ env, skipInstaller: true }), backendUrl: `file://${path.join(workspaceDir, ".pulumi-state")}` });
-    database = await openServiceDatabase({ dataDir: workspace.dataDir, databaseUrl: "" });
+    database = await openTestDatabase(workspace.dataDir);
     // Webhooks as an operator configures them: GitHub and one generic hook, each with a rule that queues the site.
     process.env[HOOK_SECRET_ENV] = HOOK_SECRET;
     const configFile = path.join(root, "service.yaml");
@@ -506,8 +507,7 @@ describe("the HTTP API under generated requests", () => {
     delete process.env[HOOK_SECRET_ENV];
     await app?.close();
     await queue?.stop({ graceful: false, wait: true, timeout: 10_000 }).catch(() => undefined);
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     if (root) await rm(root, { recursive: true, force: true });
   }, 120_000);
 

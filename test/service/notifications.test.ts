@@ -6,10 +6,11 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NOTIFICATION_EVENTS, type ServiceConfig } from "../../src/service/config";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { getDeployment, type DeploymentRecord } from "../../src/service/deployments";
 import { createNotifier, listNotificationDeliveries, verifyNotificationSignature, type Notifier } from "../../src/service/notifications";
 import { openJobQueue, type JobQueue } from "../../src/service/queue";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 /** A request a receiver got, with when it arrived. */
 interface Received {
@@ -107,7 +108,7 @@ describe("deployment notifications (outgoing webhooks)", () => {
         { project: "down", url: receivers.unsigned.url, secret: "env:NOT_SET_ANYWHERE", events: all },
       ],
     };
-    database = await openServiceDatabase({ dataDir: path.join(root, "workspace", ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(root, "workspace", ".deployment-planner"));
     queue = await openJobQueue(database);
     notifier = await createNotifier({
       database,
@@ -126,8 +127,7 @@ describe("deployment notifications (outgoing webhooks)", () => {
     await delivery?.stop();
     await queue?.stop({ graceful: false, wait: true, timeout: 10_000 });
     for (const receiver of Object.values(receivers)) await receiver.close();
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   }, 60_000);
 

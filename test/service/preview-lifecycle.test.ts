@@ -3,7 +3,7 @@ import { access, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
-import { PREVIEW_APP_PACKAGE, startPreviewService, type PreviewService } from "../support/preview-service";
+import { PREVIEW_APP_PACKAGE, refusesConnections, startPreviewService, type PreviewService } from "../support/preview-service";
 
 const TOKEN_ENV = `DP_PREVIEW_TEST_API_TOKEN_${process.pid}`;
 const apiToken = randomBytes(16).toString("hex");
@@ -89,15 +89,6 @@ describe("pull-request previews in the deployment service", () => {
   const waitForState = (stack: string, state: string, timeoutMs = 180_000) => preview.waitForState(stack, state, timeoutMs);
 
   const body = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
-  /** Whether nothing listens at `url` any more (the connection is refused). */
-  const refuses = async (url: string) => {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      return false;
-    } catch (error) {
-      return /ECONNREFUSED/.test(String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message));
-    }
-  };
   const stackFileExists = (stack: string) => access(path.join(preview.service.workspace.stacksDir, `Pulumi.${stack}.yaml`)).then(() => true, () => false);
 
   it("opened deploys the head commit to preview-pr-<n> with its secrets; a repeated head commit is not deployed again; synchronize twice serves the last", async () => {
@@ -142,7 +133,7 @@ describe("pull-request previews in the deployment service", () => {
     expect(closed).toMatchObject({ status: 202, body: { status: "queued" } });
     expect(await finished(closed.body.deployments[0]!)).toMatchObject({ status: "succeeded", operation: "destroy" });
     await waitForState(stack, "destroyed");
-    expect(await refuses(url)).toBe(true);
+    expect(await refusesConnections(url)).toBe(true);
     expect(await stackFileExists(stack)).toBe(false);
     const again = await pullRequest("acme/shop", 1, "closed", sha());
     expect(again).toMatchObject({ status: 200, body: { status: "ignored" } });
@@ -179,7 +170,7 @@ describe("pull-request previews in the deployment service", () => {
     // #11's closed event never arrives; its last update was longer ago than its time to live (72 hours by default).
     await preview.service.database.pool.query("update deployment_planner.previews set updated_at = now() - interval '73 hours' where stack = $1", [`${capped}.preview-pr-11`]);
     await waitForState(`${capped}.preview-pr-11`, "destroyed");
-    expect(await refuses(eleven.url!)).toBe(true);
+    expect(await refusesConnections(eleven.url!)).toBe(true);
     expect(await stackFileExists(`${capped}.preview-pr-11`)).toBe(false);
     expect(await body(twelve.url!)).toMatch(/api_token_set=true/);
   }, 600_000);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { destroyStack, readStackSpec, stackConfigPath, writeStackSpec } from "../../src/automation/index";
 import { collectExpiredPreviews } from "../../src/automation/release/gc";
 import { uniqueId } from "../support/engine";
-import { MESSAGE_SERVER, PREVIEW_APP_PACKAGE, startPreviewService, type PreviewService } from "../support/preview-service";
+import { MESSAGE_SERVER, PREVIEW_APP_PACKAGE, refusesConnections, startPreviewService, type PreviewService } from "../support/preview-service";
 
 const sha = () => randomBytes(20).toString("hex");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,14 +56,6 @@ describe("the preview sweeper keeps the previews table true", () => {
     return (await preview.waitForState(stack, "live")).url!;
   }
 
-  const refuses = async (url: string) => {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      return false;
-    } catch (error) {
-      return /ECONNREFUSED/.test(String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message));
-    }
-  };
   const stackFileExists = (stack: string) => access(stackConfigPath(preview.service.workspace.stacksDir, stack)).then(() => true, () => false);
   const destroys = async (stack: string) =>
     (await preview.service.database.pool.query("select status from deployment_planner.deployments where stack = $1 and operation = 'destroy' order by created_at", [stack])).rows.map(
@@ -83,14 +75,14 @@ describe("the preview sweeper keeps the previews table true", () => {
     await destroyStack(removed, { workspace: preview.service.workspace, removeStack: true });
     expect(await stackFileExists(removed)).toBe(false);
     expect(await preview.waitForState(removed, "destroyed", 30_000)).toMatchObject({ failure: null });
-    expect(await refuses(removedUrl)).toBe(true);
+    expect(await refusesConnections(removedUrl)).toBe(true);
     expect((await preview.previewRow(collected))!.state).toBe("live");
 
     // `gc` on a day after #2's time to live: the library collects it, never telling the service.
     const gc = await collectExpiredPreviews(preview.service.workspace, { now: Date.now() + 365 * 24 * 3_600_000 });
     expect(gc.destroyed).toEqual([collected]);
     await preview.waitForState(collected, "destroyed", 30_000);
-    expect(await refuses(collectedUrl)).toBe(true);
+    expect(await refusesConnections(collectedUrl)).toBe(true);
     expect(await destroys(removed)).toEqual([]);
     expect(await destroys(collected)).toEqual([]);
   }, 600_000);
@@ -115,7 +107,7 @@ describe("the preview sweeper keeps the previews table true", () => {
     await sleep(4_000);
     expect(await destroys(stack)).toEqual(["failed", "failed", "failed"]);
     expect(await preview.previewRow(stack)).toMatchObject({ state: "failed", destroy_attempts: 3 });
-    expect(await refuses(url)).toBe(false);
+    expect(await refusesConnections(url)).toBe(false);
 
     // Past its time to live the sweeper leaves it failed too: it is never left `destroying` by a destroy that never runs.
     await preview.service.database.pool.query("update deployment_planner.previews set updated_at = now() - interval '73 hours' where stack = $1", [stack]);
@@ -129,7 +121,7 @@ describe("the preview sweeper keeps the previews table true", () => {
     expect(again.status, JSON.stringify(again.body)).toBe(202);
     expect(await preview.finished(again.body.deployments[0]!)).toMatchObject({ status: "succeeded", operation: "destroy" });
     expect(await preview.waitForState(stack, "destroyed", 30_000)).toMatchObject({ failure: null });
-    expect(await refuses(url)).toBe(true);
+    expect(await refusesConnections(url)).toBe(true);
     expect(await stackFileExists(stack)).toBe(false);
   }, 600_000);
 });

@@ -1,13 +1,15 @@
-import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { createToken } from "../../src/service/tokens";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
 import { runCliProcess as cli, startServeProcess, type ServeProcess } from "../support/serve-process";
 import { startFakeGitHub, type FakeGitHub } from "../fakes/github-api";
+import { refusesConnections } from "../support/preview-service";
+import { openTestDatabase, serveDatabaseLeftovers } from "../support/database";
 
 const HOOK_SECRET = randomBytes(24).toString("hex");
 const GITHUB_TOKEN = `ghp_${randomBytes(18).toString("hex")}`;
@@ -104,7 +106,7 @@ describe("pull-request previews on a real service, with a fake GitHub", () => {
     delete env.PULUMI_BACKEND_URL;
     serve = await startServeProcess(["--with-worker", "--concurrency", "2", "--source-root", configDir, "--config", config, "--workspace", workspace], env);
     // The test joins the service's embedded PostgreSQL, as a second process of the workspace would.
-    database = await openServiceDatabase({ dataDir: path.join(workspace, ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(workspace, ".deployment-planner"));
     readToken = (await createToken(database.pool, ["*"], "read")).token;
   }, 240_000);
 
@@ -120,8 +122,7 @@ describe("pull-request previews on a real service, with a fake GitHub", () => {
     await github?.close();
     if (root) {
       // A root-run embedded server keeps its data outside the workspace, named by it.
-      const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(path.resolve(workspace, ".deployment-planner")).digest("hex").slice(0, 16));
-      for (const leftover of [root, hashed, `${hashed}.secret`]) await rm(leftover, { recursive: true, force: true });
+      for (const leftover of [root, ...serveDatabaseLeftovers(path.resolve(workspace, ".deployment-planner"))]) await rm(leftover, { recursive: true, force: true });
     }
     // Nothing the service answered or sent GitHub carried a secret's value.
     const sent = JSON.stringify(github?.requests ?? []);
@@ -205,14 +206,6 @@ describe("pull-request previews on a real service, with a fake GitHub", () => {
   }
 
   const body = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(10_000) })).text();
-  const refuses = async (url: string) => {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      return false;
-    } catch (error) {
-      return /ECONNREFUSED/.test(String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message));
-    }
-  };
   const stackFileExists = (stack: string) => access(path.join(workspace, "stacks", `Pulumi.${stack}.yaml`)).then(() => true, () => false);
 
   it("opened serves the head commit's files from GitHub's archive, with one comment and a success status, while GitHub's 502 and rate limit are retried without holding it up", async () => {
@@ -280,7 +273,7 @@ describe("pull-request previews on a real service, with a fake GitHub", () => {
     expect(closed.status, JSON.stringify(closed.body)).toBe(202);
     expect(await finished(closed.body.deployments![0]!)).toMatchObject({ status: "succeeded", operation: "destroy" });
     await waitForState(stack, "destroyed");
-    expect(await refuses(url)).toBe(true);
+    expect(await refusesConnections(url)).toBe(true);
     expect(await stackFileExists(stack)).toBe(false);
     const comments = await commentSaying("acme/shop", 1, "Destroyed");
     expect(comments).toHaveLength(1);
@@ -326,8 +319,8 @@ describe("pull-request previews on a real service, with a fake GitHub", () => {
     // #11's closed event never arrives; its last update is made older than its time to live (72 hours by default).
     await database!.pool.query("update deployment_planner.previews set updated_at = now() - interval '73 hours' where stack = $1", [`${capped}.preview-pr-11`]);
     await waitForState(`${capped}.preview-pr-11`, "destroyed");
-    for (const deadline = Date.now() + 60_000; !(await refuses(eleven.url!)) && Date.now() < deadline; ) await sleep(500);
-    expect(await refuses(eleven.url!)).toBe(true);
+    for (const deadline = Date.now() + 60_000; !(await refusesConnections(eleven.url!)) && Date.now() < deadline; ) await sleep(500);
+    expect(await refusesConnections(eleven.url!)).toBe(true);
     expect(await stackFileExists(`${capped}.preview-pr-11`)).toBe(false);
     expect(await body(twelve.url!)).toBe("capped 12\napi_token_set=true\n");
     expect(await commentSaying("acme/capped", 11, "Destroyed")).toHaveLength(1);

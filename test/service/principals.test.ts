@@ -6,10 +6,11 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApi } from "../../src/service/api";
-import { credentialRedactor, openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import { credentialRedactor, type ServiceDatabase } from "../../src/service/database";
 import { createToken, revokeToken } from "../../src/service/tokens";
 import { uniqueId } from "../support/engine";
 import { startServiceHarness, type ServiceHarness } from "../support/service";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -28,7 +29,7 @@ describe("the service's principals and bounds", () => {
     const sourceRoot = path.join(root, "sources");
     await mkdir(path.join(sourceRoot, "site"), { recursive: true });
     await writeFile(path.join(sourceRoot, "site", "index.html"), "<h1>site</h1>");
-    database = await openServiceDatabase({ dataDir: path.join(root, "workspace", ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(root, "workspace", ".deployment-planner"));
     app = await buildApi({
       database,
       sourceRoots: [sourceRoot],
@@ -44,8 +45,7 @@ describe("the service's principals and bounds", () => {
 
   afterAll(async () => {
     await app?.close();
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   });
 

@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { liveProcesses } from "../support/processes";
+import { serveDatabaseLeftovers } from "../support/database";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "deployment-planner.cjs");
 
@@ -15,8 +15,7 @@ describe("deployment-planner serve", () => {
     if (!root) return;
     // A root-run embedded server keeps its data outside the workspace, named by it.
     const dataDir = path.resolve(root, "workspace", ".deployment-planner");
-    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(dataDir).digest("hex").slice(0, 16));
-    for (const leftover of [root, hashed, `${hashed}.secret`]) await rm(leftover, { recursive: true, force: true });
+    for (const leftover of [root, ...serveDatabaseLeftovers(dataDir)]) await rm(leftover, { recursive: true, force: true });
   });
 
   it("starts the API and a worker on its embedded PostgreSQL, answers, and stops on SIGTERM leaving no process behind", async () => {

@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -9,6 +8,7 @@ import { freeLoopbackPort } from "../../src/ports";
 import { runsAsRoot } from "../../src/service/postgres-runtime";
 import { liveProcesses } from "../support/processes";
 import { startServeProcess } from "../support/serve-process";
+import { serveDatabaseLeftovers } from "../support/database";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "deployment-planner.cjs");
 
@@ -40,8 +40,9 @@ describe("serve fails fast with its reason", () => {
     const root = await mkdtemp(path.join(os.tmpdir(), "dp-serve-port-"));
     const workspace = path.join(root, "workspace");
     const dataDir = path.join(workspace, ".deployment-planner");
-    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(dataDir).digest("hex").slice(0, 16));
-    leftovers.push(root, hashed, `${hashed}.secret`);
+    const outside = serveDatabaseLeftovers(dataDir);
+    const hashed = outside[0]!;
+    leftovers.push(root, ...outside);
     const port = await freeLoopbackPort();
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(port, "127.0.0.1", resolve));
@@ -61,8 +62,9 @@ describe("serve fails fast with its reason", () => {
   it("after a serve is killed (SIGKILL), the next one stops the database it left, starts its own, and leaves no process when stopped", async () => {
     const root = await mkdtemp(path.join(os.tmpdir(), "dp-serve-killed-"));
     const workspace = path.join(root, "workspace");
-    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(path.join(workspace, ".deployment-planner")).digest("hex").slice(0, 16));
-    leftovers.push(root, hashed, `${hashed}.secret`);
+    const outside = serveDatabaseLeftovers(path.join(workspace, ".deployment-planner"));
+    const hashed = outside[0]!;
+    leftovers.push(root, ...outside);
     const databaseOf = async () => (await liveProcesses()).filter((row) => /postgres -D/.test(row.args) && (row.args.includes(root) || row.args.includes(hashed)));
     const env = { ...process.env, DATABASE_URL: "" };
 

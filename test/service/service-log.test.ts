@@ -4,8 +4,9 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApi } from "../../src/service/api";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { createToken } from "../../src/service/tokens";
+import { openTestDatabase, removeTestDatabaseFiles } from "../support/database";
 
 /**
  * The service's own log: a request whose database query fails after the database stopped is a 500 the operator finds
@@ -22,7 +23,7 @@ describe("the service log of a failed request", () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "dp-service-log-"));
     await mkdir(path.join(root, "sources"));
-    database = await openServiceDatabase({ dataDir: path.join(root, "workspace", ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(root, "workspace", ".deployment-planner"));
     token = (await createToken(database.pool, ["shop"], "read", "ci-shop")).token;
     app = await buildApi({ database, sourceRoots: [path.join(root, "sources")], version: "test", log: { level: "warn", destination: { write: (line: string) => lines.push(line) } } });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -30,7 +31,7 @@ describe("the service log of a failed request", () => {
 
   afterAll(async () => {
     await app?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await removeTestDatabaseFiles(database);
     await rm(root, { recursive: true, force: true });
   });
 

@@ -5,9 +5,10 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApi } from "../../src/service/api";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { openJobQueue, type JobQueue } from "../../src/service/queue";
 import { createToken, revokeToken, type CreatedToken } from "../../src/service/tokens";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 /** Dashboard sessions on a real PostgreSQL (the embedded server), a real queue (no worker) and a real socket. */
 describe("dashboard sessions: cookie, CSRF token, expiry and revocation", () => {
@@ -27,7 +28,7 @@ describe("dashboard sessions: cookie, CSRF token, expiry and revocation", () => 
     const sourceRoot = path.join(root, "sources");
     await mkdir(path.join(sourceRoot, "site"), { recursive: true });
     await writeFile(path.join(sourceRoot, "site", "index.html"), "<h1>site</h1>");
-    database = await openServiceDatabase({ dataDir: path.join(root, "workspace", ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(root, "workspace", ".deployment-planner"));
     queue = await openJobQueue(database);
     app = await buildApi({ database, queue, sourceRoots: [sourceRoot], version: "test", trustProxy: true, rateLimit: { max: 25, windowMs: 60_000 }, dashboard: false });
     base = await app.listen({ host: "127.0.0.1", port: 0 });
@@ -38,8 +39,7 @@ describe("dashboard sessions: cookie, CSRF token, expiry and revocation", () => 
   afterAll(async () => {
     await app?.close();
     await queue?.stop({ graceful: false, wait: true, timeout: 10_000 }).catch(() => undefined);
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   });
 

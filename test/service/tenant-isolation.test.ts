@@ -1,10 +1,11 @@
-import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { cp, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
 import { runCliProcess as cli, startServeProcess, type ServeProcess } from "../support/serve-process";
+import { serveDatabaseLeftovers } from "../support/database";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -221,8 +222,7 @@ describe("tenant isolation on a real service", () => {
     if (!root) return;
     // A root-run embedded server keeps its data outside the workspace, named by it.
     const dataDir = path.resolve(workspace, ".deployment-planner");
-    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(dataDir).digest("hex").slice(0, 16));
-    for (const leftover of [root, hashed, `${hashed}.secret`]) await rm(leftover, { recursive: true, force: true });
+    for (const leftover of [root, ...serveDatabaseLeftovers(dataDir)]) await rm(leftover, { recursive: true, force: true });
   }, 240_000);
 
   it("deploys each tenant's own work: blog's site, a shop source swapped for a link after acceptance, shop's push (once)", async () => {

@@ -3,9 +3,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { SERVICE_SCHEMA } from "../../src/service/migrations";
 import { allows, createToken, listTokens, revokeToken, verifyToken } from "../../src/service/tokens";
+import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "deployment-planner.cjs");
 
@@ -18,12 +19,11 @@ describe("the service's API tokens", () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), "dp-tokens-"));
     workspaceDir = path.join(root, "workspace");
-    database = await openServiceDatabase({ dataDir: path.join(workspaceDir, ".deployment-planner"), databaseUrl: "" });
+    database = await openTestDatabase(path.join(workspaceDir, ".deployment-planner"));
   }, 120_000);
 
   afterAll(async () => {
-    await database?.close();
-    if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+    await closeTestDatabase(database);
     await rm(root, { recursive: true, force: true });
   });
 

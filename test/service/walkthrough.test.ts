@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -7,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { TEST_PASSPHRASE } from "../support/engine";
 import { liveProcesses } from "../support/processes";
 import { freePort } from "../support/vault";
+import { serveDatabaseLeftovers } from "../support/database";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const BIN = path.join(REPO, "bin", "deployment-planner.cjs");
@@ -48,8 +48,7 @@ describe("the README's service walkthrough, run as written", () => {
     if (!root) return;
     // A root-run embedded server keeps its data outside the workspace, named by it.
     const dataDir = path.resolve(root, "checkout", ".deployment-planner");
-    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(dataDir).digest("hex").slice(0, 16));
-    for (const leftover of [root, hashed, `${hashed}.secret`]) await rm(leftover, { recursive: true, force: true });
+    for (const leftover of [root, ...serveDatabaseLeftovers(dataDir)]) await rm(leftover, { recursive: true, force: true });
   });
 
   it("deploys the site with the deploy token, cleans it up with the admin token, and serve prints a line per job", async () => {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -6,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
 import { liveProcesses } from "../support/processes";
 import { runCliProcess as cli, startServeProcess, type ServeProcess } from "../support/serve-process";
+import { serveDatabaseLeftovers } from "../support/database";
 
 const REPO = path.join(__dirname, "..", "..");
 
@@ -23,8 +23,7 @@ describe("one state per workspace: the CLI beside a running service", () => {
     if (!root) return;
     // A root-run embedded server keeps its data outside the workspace, named by it.
     const dataDir = path.resolve(root, "workspace", ".deployment-planner");
-    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(dataDir).digest("hex").slice(0, 16));
-    for (const leftover of [root, hashed, `${hashed}.secret`]) await rm(leftover, { recursive: true, force: true });
+    for (const leftover of [root, ...serveDatabaseLeftovers(dataDir)]) await rm(leftover, { recursive: true, force: true });
   }, 60_000);
 
   it("shows the stacks the service deployed, acts on them, and once the service stops says where they are and how to reach them", async () => {

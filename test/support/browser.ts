@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from "playwright-core";
 import { TEST_PASSPHRASE } from "./engine";
 import { runCliProcess, startServeProcess, type CliRun, type ServeProcess } from "./serve-process";
+import { serveDatabaseLeftovers } from "./database";
 
 const REPO = path.resolve(__dirname, "..", "..");
 
@@ -159,8 +159,7 @@ export async function startDashboardService(prefix: string, prepare: (sources: s
   const removeFiles = async () => {
     // A root-run embedded server keeps its data outside the workspace, named by it.
     const dataDir = path.resolve(workspace, ".deployment-planner");
-    const hashed = path.join("/var/lib/deployment-planner/postgres", createHash("sha256").update(dataDir).digest("hex").slice(0, 16));
-    for (const leftover of [root, hashed, `${hashed}.secret`]) await rm(leftover, { recursive: true, force: true });
+    for (const leftover of [root, ...serveDatabaseLeftovers(dataDir)]) await rm(leftover, { recursive: true, force: true });
   };
   let serve: ServeProcess;
   try {

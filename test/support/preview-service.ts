@@ -90,6 +90,16 @@ export interface PreviewService {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whether nothing listens at `url` any more: the connection is refused (a destroyed preview's URL). */
+export async function refusesConnections(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    return false;
+  } catch (error) {
+    return /ECONNREFUSED/.test(String((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message));
+  }
+}
+
 /**
  * Starts the service (real embedded PostgreSQL, the worker deploying on the local target) with the configuration
  * `options.config` writes, a hook secret of its own in `DP_PREVIEW_HOOK_<pid>_<n>`, and a read token.

@@ -5,10 +5,11 @@ import { destroyStack, openWorkspace, type PlannerWorkspace } from "../../src/au
 import { ensurePulumi } from "../../src/toolchain/pulumi";
 import { buildApi, type ApiOptions } from "../../src/service/api";
 import { mirrorAuditToService } from "../../src/service/audit";
-import { openServiceDatabase, type ServiceDatabase } from "../../src/service/database";
+import type { ServiceDatabase } from "../../src/service/database";
 import { openJobQueue, type JobQueue } from "../../src/service/queue";
 import { startWorker } from "../../src/service/worker";
 import { TEST_PASSPHRASE } from "./engine";
+import { closeTestDatabase, openTestDatabase } from "./database";
 
 /** The deployment service in this process: a real embedded PostgreSQL, its queue, a worker and the API on a socket. */
 export interface ServiceHarness {
@@ -39,7 +40,7 @@ export async function startServiceHarness(root: string, sourceRoot: string, api:
     toolchain: await ensurePulumi({ env, skipInstaller: true }),
     backendUrl: `file://${path.join(workspaceDir, ".pulumi-state")}`,
   });
-  const database = await openServiceDatabase({ dataDir: workspace.dataDir, databaseUrl: "" });
+  const database = await openTestDatabase(workspace.dataDir);
   const queue = await openJobQueue(database);
   const stopMirror = mirrorAuditToService(database.pool, workspace.dataDir);
   let worker: { stop(): Promise<void> } | null = null;
@@ -61,8 +62,7 @@ export async function startServiceHarness(root: string, sourceRoot: string, api:
       await worker?.stop();
       for (const stack of stacks) await destroyStack(stack, { workspace, removeStack: true, force: true }).catch(() => undefined);
       stopMirror();
-      await database.close();
-      if (database.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
+      await closeTestDatabase(database);
       await rm(root, { recursive: true, force: true });
     },
   };
