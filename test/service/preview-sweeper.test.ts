@@ -87,7 +87,7 @@ describe("the preview sweeper keeps the previews table true", () => {
     expect(await destroys(collected)).toEqual([]);
   }, 600_000);
 
-  it("a destroy that fails is recorded failed with its reason, retried by the sweeper to three destroys in all, then stays failed (past its time to live too)", async () => {
+  it("a destroy that fails is recorded failed with its reason, retried by the sweeper to three destroys in all, then stays failed (past its time to live, or left destroying by a stopped worker)", async () => {
     const stack = `${shop}.preview-pr-3`;
     const url = await livePreview(3);
     await setProtected(stack, true);
@@ -113,6 +113,16 @@ describe("the preview sweeper keeps the previews table true", () => {
     await preview.service.database.pool.query("update deployment_planner.previews set updated_at = now() - interval '73 hours' where stack = $1", [stack]);
     await sleep(4_000);
     expect(await preview.previewRow(stack)).toMatchObject({ state: "failed", destroy_attempts: 3 });
+    expect(await destroys(stack)).toEqual(["failed", "failed", "failed"]);
+
+    // A worker that stopped after its destroy failed but before it told the preview leaves it `destroying`: the sweeper
+    // settles it from the deployment's own record once that ended over a minute ago.
+    const pool = preview.service.database.pool;
+    const last = (await pool.query("select id from deployment_planner.deployments where stack = $1 and operation = 'destroy' order by created_at desc limit 1", [stack])).rows[0] as { id: string };
+    await pool.query("update deployment_planner.deployments set finished_at = now() - interval '2 minutes' where id = $1", [last.id]);
+    await pool.query("update deployment_planner.previews set state = 'destroying', failure = null, deployment_id = $2 where stack = $1", [stack, last.id]);
+    expect(await preview.waitForState(stack, "failed", 30_000)).toMatchObject({ destroy_attempts: 3, failure: expect.stringContaining(`stack '${stack}' is protected`) });
+    await sleep(3_000);
     expect(await destroys(stack)).toEqual(["failed", "failed", "failed"]);
 
     // Once the stack may be destroyed, the pull request's closed event destroys it.
