@@ -2,7 +2,8 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
-import { BROWSER_TIMEOUT_MS, DEPLOYMENT_TIMEOUT_MS, exampleSite, signIn, type DashboardService, type DashboardTab } from "../support/browser";
+import { BROWSER_TIMEOUT_MS, signIn, type DashboardTab } from "../support/browser";
+import { DEPLOYMENT_TIMEOUT_MS, exampleSite, type DashboardService } from "../support/dashboard-service";
 import { dashboardSuite } from "../support/dashboard-suite";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,15 +3,8 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
 import { startPoller } from "../support/processes";
-import {
-  BROWSER_TIMEOUT_MS,
-  DEPLOYMENT_TIMEOUT_MS,
-  describeViolations,
-  seriousViolations,
-  signIn,
-  VIEWPORTS,
-  type DashboardService,
-} from "../support/browser";
+import { BROWSER_TIMEOUT_MS, describeViolations, seriousViolations, signIn, VIEWPORTS } from "../support/browser";
+import { DEPLOYMENT_TIMEOUT_MS, type DashboardService } from "../support/dashboard-service";
 import { dashboardSuite } from "../support/dashboard-suite";
 
 /** Steps short enough for a test; the error gate as a person would set it. */

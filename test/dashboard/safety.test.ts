@@ -3,7 +3,8 @@ import path from "node:path";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
-import { DEPLOYMENT_TIMEOUT_MS, exampleSite, signIn, type DashboardService } from "../support/browser";
+import { signIn } from "../support/browser";
+import { DEPLOYMENT_TIMEOUT_MS, exampleSite, type DashboardService } from "../support/dashboard-service";
 import { dashboardSuite } from "../support/dashboard-suite";
 
 /** Markup that would run script if any screen put it into the page as HTML instead of text. */

@@ -1,6 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { launchBrowser, openTab, saveScreenshot, signIn, startDashboardService, VIEWPORTS, type DashboardService, type DashboardTab } from "./browser";
+import { launchBrowser, openTab, saveScreenshot, signIn, VIEWPORTS, type DashboardTab } from "./browser";
+import { startDashboardService, type DashboardService } from "./dashboard-service";
 
 /** How `dashboardSuite` starts a browser test file's service and tabs. */
 export interface DashboardSuiteOptions {
