@@ -1,4 +1,5 @@
 import { isFailure } from "../../outcome";
+import type { StackSpec } from "../../planner/index";
 import type { CliCommand } from "../command";
 import { planner, secretReferences } from "../load";
 import { failureOutput } from "../shared";
@@ -11,7 +12,6 @@ export const planCommand: CliCommand = {
   flags: { explain: { type: "boolean", description: "Print every decision and its reason, the secrets and where each is expected." } },
   async run(args, context) {
     const { explainPlan, plan, readRequestDocument } = await planner();
-    const { describeSecretLocation } = await secretReferences();
     const document = await readRequestDocument(args.positionals[0] ?? "", { cwd: context.cwd, stdin: context.stdin });
     if (isFailure(document)) return failureOutput(document);
     const result = plan(document.request, { baseDir: document.baseDir ?? context.cwd });
@@ -19,11 +19,7 @@ export const planCommand: CliCommand = {
     if (result.status === "redeploy") {
       return { exitCode: 0, json: result, text: `${result.summary}\n(run 'deployment-planner deploy' with this request to do it)` };
     }
-    const secrets = result.spec.secrets.map((secret) => ({
-      name: secret.name,
-      ref: secret.ref,
-      expected_at: describeSecretLocation(secret.ref, result.spec.project_id, { env: context.env, baseDir: document.baseDir ?? context.cwd }),
-    }));
+    const secrets = await secretsExpected(result.spec, { env: context.env, baseDir: document.baseDir ?? context.cwd });
     const json = { ...result, secrets };
     if (args.flags.explain === true) {
       const lines = [explainPlan(result).trimEnd()];
@@ -43,3 +39,10 @@ export const planCommand: CliCommand = {
     return { exitCode: 0, json, text: text.join("\n") };
   },
 };
+
+/** Where each of a spec's secrets is expected; the secrets module (and its vault client) loads only for a spec with some. */
+async function secretsExpected(spec: StackSpec, where: { readonly env: NodeJS.ProcessEnv; readonly baseDir: string }) {
+  if (spec.secrets.length === 0) return [];
+  const { describeSecretLocation } = await secretReferences();
+  return spec.secrets.map((secret) => ({ name: secret.name, ref: secret.ref, expected_at: describeSecretLocation(secret.ref, spec.project_id, where) }));
+}
