@@ -3,24 +3,10 @@ import { access, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueId } from "../support/engine";
-import { PREVIEW_APP_PACKAGE, refusesConnections, startPreviewService, type PreviewService } from "../support/preview-service";
+import { PREVIEW_APP_PACKAGE, refusesConnections, TOKEN_REPORTING_SERVER, startPreviewService, type PreviewService } from "../support/preview-service";
 
 const TOKEN_ENV = `DP_PREVIEW_TEST_API_TOKEN_${process.pid}`;
 const apiToken = randomBytes(16).toString("hex");
-
-/** A dependency-free server that answers with its directory's message.txt and whether API_TOKEN reached it (never its value). */
-const SERVER = `"use strict";
-const http = require("node:http");
-const fs = require("node:fs");
-const path = require("node:path");
-http.createServer((req, res) => {
-  if (req.url === "/healthz") { res.writeHead(200); res.end("ok\\n"); return; }
-  const message = fs.readFileSync(path.join(__dirname, "message.txt"), "utf8").trim();
-  res.writeHead(200, { "content-type": "text/plain" });
-  res.end(message + "\\napi_token_set=" + String((process.env.API_TOKEN || "") !== "") + "\\n");
-}).listen(Number(process.env.PORT || 3000), process.env.HOST || "127.0.0.1");
-process.on("SIGTERM", () => process.exit(0));
-`;
 
 const sha = () => randomBytes(20).toString("hex");
 
@@ -43,7 +29,7 @@ describe("pull-request previews in the deployment service", () => {
         const sourceRoot = path.join(root, "sources");
         sourceDir = path.join(sourceRoot, "shop");
         await mkdir(sourceDir, { recursive: true });
-        await writeFile(path.join(sourceDir, "server.js"), SERVER);
+        await writeFile(path.join(sourceDir, "server.js"), TOKEN_REPORTING_SERVER);
         await writeFile(path.join(sourceDir, "package.json"), PREVIEW_APP_PACKAGE);
         await writeFile(path.join(sourceDir, "message.txt"), "first\n");
         const configDir = path.join(root, "config");

@@ -8,31 +8,17 @@ import { createToken } from "../../src/service/tokens";
 import { TEST_PASSPHRASE, uniqueId } from "../support/engine";
 import { runCliProcess as cli, startServeProcess, type ServeProcess } from "../support/serve-process";
 import { startFakeGitHub, type FakeGitHub } from "../fakes/github-api";
-import { refusesConnections } from "../support/preview-service";
+import { refusesConnections, TOKEN_REPORTING_SERVER } from "../support/preview-service";
 import { openTestDatabase, serveDatabaseLeftovers } from "../support/database";
 
 const HOOK_SECRET = randomBytes(24).toString("hex");
 const GITHUB_TOKEN = `ghp_${randomBytes(18).toString("hex")}`;
 const API_TOKEN = `api-token-${randomUUID()}`;
 
-/** A dependency-free app: answers its message.txt and whether API_TOKEN reached it (never the value). */
-const SERVER = `"use strict";
-const http = require("node:http");
-const fs = require("node:fs");
-const path = require("node:path");
-http.createServer((req, res) => {
-  if (req.url === "/healthz") { res.writeHead(200); res.end("ok\\n"); return; }
-  const message = fs.readFileSync(path.join(__dirname, "message.txt"), "utf8").trim();
-  res.writeHead(200, { "content-type": "text/plain" });
-  res.end(message + "\\napi_token_set=" + String((process.env.API_TOKEN || "") !== "") + "\\n");
-}).listen(Number(process.env.PORT || 3000), process.env.HOST || "127.0.0.1");
-process.on("SIGTERM", () => process.exit(0));
-`;
-
 /** A commit of the app: the request's `source` is `app`, read from the repository's root. */
 const appFiles = (message: string) => ({
   "README.md": "the shop\n",
-  "app/server.js": SERVER,
+  "app/server.js": TOKEN_REPORTING_SERVER,
   "app/package.json": JSON.stringify({ name: "preview-app", version: "1.0.0", private: true, scripts: { start: "node server.js" } }),
   "app/message.txt": `${message}\n`,
 });

@@ -21,6 +21,23 @@ http.createServer((req, res) => {
 process.on("SIGTERM", () => process.exit(0));
 `;
 
+/**
+ * A dependency-free app for previews whose request sets the secret API_TOKEN: answers its message.txt and whether
+ * API_TOKEN reached it (never its value).
+ */
+export const TOKEN_REPORTING_SERVER = `"use strict";
+const http = require("node:http");
+const fs = require("node:fs");
+const path = require("node:path");
+http.createServer((req, res) => {
+  if (req.url === "/healthz") { res.writeHead(200); res.end("ok\\n"); return; }
+  const message = fs.readFileSync(path.join(__dirname, "message.txt"), "utf8").trim();
+  res.writeHead(200, { "content-type": "text/plain" });
+  res.end(message + "\\napi_token_set=" + String((process.env.API_TOKEN || "") !== "") + "\\n");
+}).listen(Number(process.env.PORT || 3000), process.env.HOST || "127.0.0.1");
+process.on("SIGTERM", () => process.exit(0));
+`;
+
 /** The `package.json` of a preview app that starts `server.js`. */
 export const PREVIEW_APP_PACKAGE = JSON.stringify({ name: "preview-app", version: "1.0.0", private: true, scripts: { start: "node server.js" } });
 
