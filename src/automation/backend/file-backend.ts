@@ -1,8 +1,8 @@
-import { readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { hostLeaseState, removeExpiredLeases } from "./leases";
 import { acquireStackMutex, breakStackMutex, stackMutexHeld } from "./stack-mutex";
-import type { EngineLockDocument, StateBackend, StateBackendSettings } from "../workspace/index";
+import { emptyStackDocument, type EngineLockDocument, type StateBackend, type StateBackendSettings } from "../workspace/index";
 
 /**
  * A file backend (`file://<root>`): its `.pulumi` tree is read as files, and the stack lock is a mutex file with a
@@ -41,5 +41,18 @@ export function fileStateBackend(root: string, settings: StateBackendSettings): 
     breakStackLock: (stack, force) => breakStackMutex(root, stack, force),
     hostLeaseState: (stack, hostname) => hostLeaseState(root, stack, hostname),
     removeExpiredLeases: (stack, hostname) => removeExpiredLeases(root, stack, hostname),
+    async createStackRecord(projectName, stack) {
+      // Only in a tree the engine has set up (its layout's marker), so the engine reads the record where it was put.
+      if (!(await stat(at(["meta.yaml"])).then(() => true, () => false))) return false;
+      await mkdir(at(["stacks", projectName]), { recursive: true });
+      // Exclusive: a stack that another process created first is left as it is.
+      return writeFile(at(["stacks", projectName, `${stack}.json`]), emptyStackDocument(projectName, stack), { flag: "wx" }).then(
+        () => true,
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === "EEXIST") return false;
+          throw error;
+        },
+      );
+    },
   };
 }

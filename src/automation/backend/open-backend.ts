@@ -41,5 +41,6 @@ function unreadableStateBackend(): StateBackend {
     breakStackLock: async () => null,
     hostLeaseState: async () => "none",
     removeExpiredLeases: async () => undefined,
+    createStackRecord: async () => false,
   };
 }

@@ -11,9 +11,11 @@ import {
   type StackLockOptions,
   type StateBackend,
   type StateBackendSettings,
+  emptyStackDocument,
   PROJECT_NAME,
 } from "../workspace/index";
 import {
+  addPostgresStateDocument,
   poolFor,
   postgresDocumentJson,
   postgresStateAt,
@@ -74,6 +76,11 @@ export function postgresStateBackend(backendUrl: string, settings: StateBackendS
       return documents.map(({ key, data }) => ({ key, content: postgresDocumentJson(data) }));
     },
     removeEngineLock: (key) => removePostgresStateDocument(state, key),
+    async createStackRecord(projectName, stack) {
+      // Only in a tree the engine has set up (its layout's marker), so the engine reads the record where it was put.
+      if ((await postgresStateDocumentText(state, "meta.yaml")) === null) return false;
+      return addPostgresStateDocument(state, emptyStackDocument(projectName, stack), "stacks", projectName, `${stack}.json`);
+    },
 
     async acquireStackLock(stack: string, options: StackLockOptions): Promise<StackLock> {
       await locks.ensure();

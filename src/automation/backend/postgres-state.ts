@@ -80,6 +80,24 @@ export async function postgresStateDocumentText(state: PostgresState, ...segment
   return rows.rows.length === 0 ? null : postgresDocumentText(rows.rows[0]!.data);
 }
 
+/**
+ * Adds a document to the state table, stored as the backend stores its blobs (`{"data": "<base64>"}`), unless one
+ * exists under its key. False when one exists, or the table does not exist yet (the engine creates it on first use).
+ */
+export async function addPostgresStateDocument(state: PostgresState, text: string, ...segments: string[]): Promise<boolean> {
+  const pool = await poolFor(state);
+  const result = await pool
+    .query(`insert into ${quoted(state.table)} (key, data) values ($1, $2::json) on conflict (key) do nothing`, [
+      [state.root, ...segments].join("/"),
+      JSON.stringify({ data: Buffer.from(text, "utf8").toString("base64") }),
+    ])
+    .catch((error: { code?: string }) => {
+      if (error.code === "42P01") return { rowCount: 0 };
+      throw error;
+    });
+  return (result.rowCount ?? 0) === 1;
+}
+
 /** Removes one document of the state table (a stale lock). */
 export async function removePostgresStateDocument(state: PostgresState, key: string): Promise<void> {
   const pool = await poolFor(state);

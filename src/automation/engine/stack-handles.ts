@@ -69,6 +69,9 @@ export async function inlineStack(workspace: PlannerWorkspace, stack: string): P
   const engine = await engineWorkspace(workspace);
   const exists = await fileBackendHasStack(workspace, stack);
   if (exists === true) return rememberStack(workspace, await knownStack(engine, stack));
+  // Written straight into a backend this product can write to: `stack init` is a CLI run of its own (about half a
+  // second, most of it deriving the secrets key that the first update derives anyway).
+  if (exists === false && (await workspace.stateBackend.createStackRecord(PROJECT_NAME, stack))) return rememberStack(workspace, await knownStack(engine, stack));
   if (exists === false) {
     return rememberStack(
       workspace,

@@ -69,6 +69,18 @@ export interface StateBackend {
   hostLeaseState(stack: string, hostname: string): Promise<LeaseState>;
   /** Removes a host's lapsed leases on a stack once the lock they vouched for is broken. */
   removeExpiredLeases(stack: string, hostname: string): Promise<void>;
+  /**
+   * Creates a new stack of `projectName` as the engine's `stack init` does before it adds its secrets settings, which
+   * the stack's first update then adds (a CLI run, with its key derivation, saved). True when this created it; false
+   * when the stack exists already, or the backend was never used by the engine (its tree is not set up yet), or this
+   * product cannot write to it: the engine creates the stack then.
+   */
+  createStackRecord(projectName: string, stack: string): Promise<boolean>;
+}
+
+/** The document of a stack with no update yet: its qualified name and no deployment. */
+export function emptyStackDocument(projectName: string, stack: string): string {
+  return JSON.stringify({ version: 3, checkpoint: { stack: `organization/${projectName}/${stack}`, latest: null } });
 }
 
 /** Settings of `openStateBackend`. */
