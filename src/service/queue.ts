@@ -29,13 +29,14 @@ export interface JobQueue {
   send(name: string, data: object, options: JobSendOptions): Promise<string | null>;
   work<T = DeploymentJob>(
     name: string,
-    options: { localConcurrency: number; batchSize: number; pollingIntervalSeconds: number },
+    options: { localConcurrency: number; batchSize: number; pollingIntervalSeconds: number; notifyPollingIntervalSeconds?: number },
     handler: (jobs: { id: string; data: T; retryCount?: number }[]) => Promise<unknown>,
   ): Promise<string>;
   /** Stops this process's workers of a queue (`id`: one of them), waiting for their running jobs with `wait`. */
   offWork(name: string, options?: { id?: string; wait?: boolean }): Promise<void>;
-  createQueue(name: string, options: { policy: string }): Promise<void>;
+  createQueue(name: string, options: { policy: string; notify?: boolean }): Promise<void>;
   getQueue(name: string): Promise<unknown>;
+  updateQueue(name: string, options: { notify: boolean }): Promise<void>;
   stop(options?: { graceful?: boolean; wait?: boolean; timeout?: number }): Promise<void>;
 }
 
@@ -46,15 +47,21 @@ export interface JobQueue {
  */
 export async function openJobQueue(database: ServiceDatabase): Promise<JobQueue> {
   const { PgBoss } = await importEsm<{ PgBoss: new (options: object) => JobQueue & { start(): Promise<unknown>; on(event: string, listener: (error: Error) => void): void } }>("pg-boss");
-  const boss = new PgBoss({ ...database.connection, schema: "deployment_planner_queue", max: 5, superviseIntervalSeconds: 10 });
+  // LISTEN/NOTIFY wakes a worker the moment a deployment is queued (polling stays on as the floor, and is all there is
+  // when the listener cannot be had): the wait for a worker's next poll was a quarter of a second on average.
+  const boss = new PgBoss({ ...database.connection, schema: "deployment_planner_queue", max: 5, superviseIntervalSeconds: 10, useListenNotify: true });
   // Errors of its background maintenance are retried by pg-boss; they must not crash the process.
   boss.on("error", () => undefined);
   await boss.start();
-  if (!(await boss.getQueue(DEPLOYMENTS_QUEUE))) {
-    await boss.createQueue(DEPLOYMENTS_QUEUE, { policy: "key_strict_fifo" }).catch(async (error: Error) => {
+  const existing = (await boss.getQueue(DEPLOYMENTS_QUEUE)) as { notify?: boolean } | null;
+  if (!existing) {
+    await boss.createQueue(DEPLOYMENTS_QUEUE, { policy: "key_strict_fifo", notify: true }).catch(async (error: Error) => {
       // Another process created it meanwhile.
       if (!(await boss.getQueue(DEPLOYMENTS_QUEUE))) throw error;
     });
+  } else if (existing.notify !== true) {
+    // A queue made before workers were woken by notification.
+    await boss.updateQueue(DEPLOYMENTS_QUEUE, { notify: true });
   }
   return boss;
 }

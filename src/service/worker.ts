@@ -136,7 +136,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     if ((succeeded && job.operation === "rollback") || typeof result.rolled_back_to === "number") await notify("rolled_back", deploymentId);
   };
 
-  await options.queue.work(DEPLOYMENTS_QUEUE, { localConcurrency: options.concurrency ?? 2, batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+  await options.queue.work(DEPLOYMENTS_QUEUE, { localConcurrency: options.concurrency ?? 2, batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 }, async (jobs) => {
     for (const job of jobs) await runOne(job.data.deployment_id);
   });
   // The service's own schedule for previews whose `closed` event never arrived.
