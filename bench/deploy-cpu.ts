@@ -14,12 +14,11 @@
  *
  *   npx tsx bench/deploy-cpu.ts [repetitions]      # default 3
  *
- * Figures (Pulumi 3.276.0, Node.js 22, 2 CPUs, load about 2.5; 3 repetitions, medians, CPU-seconds process ->
- * in-process): first deploy 3.46 -> 2.86 (ratio 0.83), changed deploy 3.12 -> 2.32 (0.74), no-change --refresh
- * 3.96 -> 1.92 (0.48). In the first deploy the CLI process itself takes 1.43 / 1.65 s, `pulumi stack init` 0.47 s,
- * the engine's `up` 0.55 s, the dynamic-provider process 0.93 s (two of them with --refresh, 1.77 s) and the local
- * supervisor and release server 0.15 s. The toolchain check's `pulumi version` runs once per CLI binary (the warm-up
- * shows it). First URL 3.82 s -> 3.59 s (bench/first-url measures it without the probe).
+ * Figures (Pulumi 3.276.0, Node.js 22, 2 CPUs, load about 1.9; 3 repetitions, medians, CPU-seconds process ->
+ * in-process): first deploy 3.76 -> 2.87 (ratio 0.76), changed deploy 3.22 -> 2.13 (0.66), no-change --refresh
+ * 3.88 -> 2.34 (0.60). In the first deploy (of a new backend, so `pulumi stack init` runs) the CLI process itself
+ * takes 1.6 s, `stack init` 0.5 s, the engine's `up` 0.5 s, the dynamic-provider process 0.85 s before (two of them
+ * with --refresh, 1.76 s) and none after, the local supervisor and release server 0.15 s. First URL 3.37 s -> 2.61 s.
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
