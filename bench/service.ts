@@ -31,10 +31,10 @@ import { openServiceDatabase, type ServiceDatabase } from "../src/service/databa
 import { createToken } from "../src/service/tokens";
 import { ensurePulumi } from "../src/toolchain/pulumi";
 import { ensureBuilt } from "./service/build";
-import { CliProcess } from "./service/cli-process";
+import { CliProcess } from "./support/cli-process";
 import { DeploymentClient } from "./service/deployment-client";
 import { load } from "./service/http-load";
-import { stopLeftovers } from "./service/leftovers";
+import { stopProcessesUnder } from "./support/processes";
 import { parseOptions, type ProviderMode } from "./service/options";
 import { clockTicksPerSecond, cpuSecondsOf } from "./service/process-cpu";
 import { ProviderProcessCounter } from "./service/provider-processes";
@@ -69,7 +69,8 @@ async function main(): Promise<void> {
       if (database) await destroyStacks(stacks, database, workspaceDir, env);
       await database?.close().catch(() => undefined);
       if (database?.directory) for (const leftover of [database.directory, `${database.directory}.secret`]) await rm(leftover, { recursive: true, force: true });
-      await stopLeftovers(root);
+      const left = await stopProcessesUnder(root);
+      if (left.length > 0) console.log(`stopped ${left.length} process(es) left behind under the run's directory: ${left.join(", ")}`);
       await rm(root, { recursive: true, force: true });
     })());
   process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));

@@ -1,5 +1,5 @@
 import http from "node:http";
-import { sleep } from "./cli-process";
+import { sleep } from "../support/stats";
 import { request } from "./http-load";
 
 /** A deployment's record as `GET /v1/deployments/{id}` answers it (the fields the bench reads). */

@@ -23,6 +23,12 @@ export class CliProcess {
     this.exited = new Promise((resolve) => this.child.on("close", (code) => resolve(code)));
   }
 
+  /** The process id; throws when the process could not be started. */
+  get pid(): number {
+    if (this.child.pid === undefined) throw new Error(`${this.label} did not start:\n${this.stderr.slice(-3000)}`);
+    return this.child.pid;
+  }
+
   private get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
