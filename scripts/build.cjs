@@ -39,8 +39,10 @@ const copyAssets = (from, to) => {
 copyAssets(path.join(root, "src"), dist);
 // The planner reads its catalog as JSON made from the YAML beside it (parsing the YAML cost every plan ~0.1 s of CPU).
 require(path.join(dist, "planner", "catalog-file.js")).writeCompiledCatalog(path.join(dist, "planner"));
-require("./build-dashboard.cjs")
-  .buildDashboard()
+// Each dynamic provider's `__provider` text, serialized once here instead of in every deploying process (~0.4 s of CPU).
+require(path.join(dist, "components", "serialized-providers-build.js"))
+  .writeSerializedProviders(path.join(dist, "components"))
+  .then(() => require("./build-dashboard.cjs").buildDashboard())
   .catch((error) => {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);

@@ -19,6 +19,10 @@ export interface ProviderExports {
   readonly update?: string;
 }
 
+/** Every lazy provider made in this process, by key (`<module>:<create export>`). */
+const lazyProviders = new Map<string, pulumi.dynamic.ResourceProvider>();
+const providerKeys = new WeakMap<pulumi.dynamic.ResourceProvider, string>();
+
 /**
  * A dynamic provider whose methods load their implementation in the provider process, by package name. Pulumi
  * serializes a dynamic provider's functions into the state; these capture only the provider's name and the export
@@ -27,6 +31,7 @@ export interface ProviderExports {
  * create(inputs), read(id, props), update(id, olds, news), delete(id, props), diff(id, olds, news).
  */
 export function lazyDynamicProvider(providerModule: ProviderModule, exportsByMethod: ProviderExports): pulumi.dynamic.ResourceProvider {
+  const key = `${providerModule}:${exportsByMethod.create}`;
   const specifier = `deployment-planner/providers/${providerModule}`;
   const rootVariable = PACKAGE_ROOT_ENV;
   const names = { ...exportsByMethod };
@@ -43,5 +48,17 @@ export function lazyDynamicProvider(providerModule: ProviderModule, exportsByMet
     diff: async (id, olds, news) => load()[names.diff]!(id, olds, news),
   };
   if (names.update) provider.update = async (id, olds, news) => load()[names.update!]!(id, olds, news);
+  lazyProviders.set(key, provider);
+  providerKeys.set(provider, key);
   return provider;
+}
+
+/** The key of a provider `lazyDynamicProvider` made (`<module>:<create export>`), or undefined for any other provider. */
+export function lazyProviderKey(provider: pulumi.dynamic.ResourceProvider): string | undefined {
+  return providerKeys.get(provider);
+}
+
+/** The lazy providers made in this process so far, by key. */
+export function lazyProvidersMade(): ReadonlyMap<string, pulumi.dynamic.ResourceProvider> {
+  return lazyProviders;
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { PackageDynamicResource } from "./dynamic-resource";
 
 /** The variable inputs of this package's dynamic resources: plain ones as they are, the secret ones as one secret. */
 export function variableInputs(
@@ -18,7 +19,7 @@ export function withSecretVariables(opts: pulumi.CustomResourceOptions | undefin
  * plain and secret, its output properties declared (as Pulumi needs them present, unset, at registration), and the
  * secret variables kept secret in its outputs.
  */
-export abstract class ApiBackedResource extends pulumi.dynamic.Resource {
+export abstract class ApiBackedResource extends PackageDynamicResource {
   protected constructor(
     provider: pulumi.dynamic.ResourceProvider,
     name: string,

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import { PackageDynamicResource } from "../dynamic-resource";
 import type { CanaryRollout } from "./provider-impl";
 import { endpointProvider, releaseProvider } from "./providers";
 
 /** The per-stack supervisor on a stable port (a dynamic resource). */
-class LocalEndpoint extends pulumi.dynamic.Resource {
+class LocalEndpoint extends PackageDynamicResource {
   public declare readonly url: pulumi.Output<string>;
   public declare readonly port: pulumi.Output<number>;
   constructor(name: string, props: { stack: string; stateDir: string }, opts: pulumi.CustomResourceOptions) {
@@ -12,7 +13,7 @@ class LocalEndpoint extends pulumi.dynamic.Resource {
 }
 
 /** One release of the app under the endpoint (a dynamic resource). */
-class LocalRelease extends pulumi.dynamic.Resource {
+class LocalRelease extends PackageDynamicResource {
   public declare readonly releaseId: pulumi.Output<string>;
   public declare readonly pid: pulumi.Output<number>;
   constructor(name: string, props: Record<string, pulumi.Input<unknown>>, opts: pulumi.CustomResourceOptions) {
