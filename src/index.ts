@@ -2,7 +2,6 @@
  * Deployment Planner's library API: plan a deployment request into a typed stack spec, and deploy, preview, refresh,
  * destroy and inspect the per-project Pulumi stacks it runs on.
  */
-import "./automation/engine/sdk-loading";
 export { plan, type PlanOptions, type PlanResult, type PlannedResult, type RedeployIntent, type RedeployResult } from "./planner/index";
 export * from "./planner/spec";
 export * from "./outcome";

@@ -7,7 +7,6 @@
  * - `backend/`: the workspace's state backend, chosen once, the stack lock, engine locks and repair;
  * - `workspace/` and `records/`: the workspace, stack files and errors; the audit trail and idempotency records.
  */
-import "./engine/sdk-loading";
 export * from "./release/index";
 export * from "./engine/index";
 export * from "./backend/index";

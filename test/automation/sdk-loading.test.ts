@@ -15,7 +15,7 @@ describe("loading the Pulumi SDK through the automation layer (run `npm run buil
   it("leaves TypeScript unloaded until a function is serialized, and serializing still works", () => {
     const result = runFresh(`
       const typescript = require.resolve("typescript");
-      require("./dist/automation/index.js");
+      require("./dist/automation/workspace/sdk.js").automationSdk();
       const pulumi = require("@pulumi/pulumi");
       require("@pulumi/pulumi/automation");
       const afterLoad = Boolean(require.cache[typescript]);
@@ -42,7 +42,7 @@ describe("loading the Pulumi SDK through the automation layer (run `npm run buil
     const result = runFresh(`
       const typescript = require.resolve("typescript");
       require("@pulumi/pulumi");
-      require("./dist/automation/index.js");
+      require("./dist/automation/workspace/sdk.js").automationSdk();
       console.log(JSON.stringify({ loaded: Boolean(require.cache[typescript]) }));
     `);
     expect(result.loaded).toBe(true);

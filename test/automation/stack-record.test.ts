@@ -1,8 +1,10 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { destroyStack, PROJECT_NAME, upStack } from "../../src/automation/index";
 import { engineWorkspace } from "../../src/automation/engine/stack-handles";
+import { fileStateBackend } from "../../src/automation/backend/file-backend";
 import { packageSource } from "../../src/packager/index";
 import { createTestWorkspace, uniqueId, type TestWorkspace } from "../support/engine";
 import { localSpec } from "../support/specs";
@@ -31,12 +33,18 @@ describe("a new stack's record written without the engine's `stack init`", () =>
     return spec;
   }
 
-  it("leaves a backend the engine never set up to the engine, then creates records the engine lists and updates", async () => {
+  it("marks a brand-new tree as the engine does, then creates records the engine lists and updates", async () => {
     const backend = t.workspace.stateBackend;
-    // No engine run yet: the tree's layout marker is missing, so the engine must create the first stack itself.
-    expect(await backend.createStackRecord(PROJECT_NAME, "never-used.development")).toBe(false);
+    const marker = path.join(new URL(t.workspace.backendUrl).pathname, ".pulumi", "meta.yaml");
+    // No engine run yet: the record comes with the tree's layout marker, the one the engine writes into an empty tree.
     const first = await siteSpec("record-first");
-    await upStack(first, {}, { workspace: t.workspace });
+    expect(await backend.createStackRecord(PROJECT_NAME, first.stack)).toBe(true);
+    expect(await readFile(marker, "utf8")).toBe("version: 1\n");
+    expect(await readdir(path.dirname(marker))).toEqual(expect.arrayContaining(["meta.yaml", "stacks"]));
+    expect((await readdir(path.dirname(marker))).filter((name) => name.startsWith(".meta.yaml"))).toEqual([]);
+    const firstResult = await upStack(first, {}, { workspace: t.workspace });
+    expect(firstResult.version).toBe(1);
+    expect(await (await fetch(String(firstResult.outputs.url))).text()).toContain(first.project_id);
 
     const second = await siteSpec("record-second");
     expect(await backend.createStackRecord(PROJECT_NAME, second.stack)).toBe(true);
@@ -54,5 +62,19 @@ describe("a new stack's record written without the engine's `stack init`", () =>
     expect(stackFile).toMatch(/^encryptionsalt: v1:/m);
     const again = await upStack(second, { TOKEN: "record-test-secret-2" }, { workspace: t.workspace });
     expect(again.version).toBe(2);
+  });
+
+  it("leaves a tree holding stacks of the older layout (files directly under stacks/) to the engine", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), "dp-legacy-tree-"));
+    try {
+      await mkdir(path.join(root, ".pulumi", "stacks"), { recursive: true });
+      await writeFile(path.join(root, ".pulumi", "stacks", "old.json"), "{}");
+      const backend = fileStateBackend(root, { dataDir: path.join(root, "data"), leaseTtlMs: 60_000 });
+      expect(await backend.createStackRecord(PROJECT_NAME, "new.development")).toBe(false);
+      expect(await stat(path.join(root, ".pulumi", "meta.yaml")).catch(() => null)).toBeNull();
+      expect(await readdir(path.join(root, ".pulumi", "stacks"))).toEqual(["old.json"]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,12 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { hostLeaseState, removeExpiredLeases } from "./leases";
 import { acquireStackMutex, breakStackMutex, stackMutexHeld } from "./stack-mutex";
 import { emptyStackDocument, type EngineLockDocument, type StateBackend, type StateBackendSettings } from "../workspace/index";
+
+/** The layout marker the engine writes into a new tree: stacks are kept by project. */
+const NEW_TREE_MARKER = "version: 1\n";
 
 /**
  * A file backend (`file://<root>`): its `.pulumi` tree is read as files, and the stack lock is a mutex file with a
@@ -10,6 +14,28 @@ import { emptyStackDocument, type EngineLockDocument, type StateBackend, type St
  */
 export function fileStateBackend(root: string, settings: StateBackendSettings): StateBackend {
   const at = (segments: string[]) => path.join(root, ".pulumi", ...segments);
+  /**
+   * Writes the layout marker of a tree holding no stack yet, as the engine does on its first command there
+   * (`version: 1`, stacks kept by project); false when stack files of the older layout (directly under `stacks/`)
+   * are there, which the engine would keep in that layout.
+   */
+  const markNewTree = async (): Promise<boolean> => {
+    const entries = await readdir(at(["stacks"]), { withFileTypes: true }).catch(() => []);
+    if (entries.some((entry) => !entry.isDirectory())) return false;
+    await mkdir(at([]), { recursive: true });
+    // Written whole beside it and linked into place, so a crash never leaves a cut marker; a marker another process
+    // linked first is the same one.
+    const written = at([`.meta.yaml.${process.pid}.${randomBytes(4).toString("hex")}`]);
+    await writeFile(written, NEW_TREE_MARKER);
+    try {
+      await link(written, at(["meta.yaml"])).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "EEXIST") throw error;
+      });
+    } finally {
+      await rm(written, { force: true });
+    }
+    return true;
+  };
   return {
     kind: "file",
     reader: {
@@ -42,8 +68,9 @@ export function fileStateBackend(root: string, settings: StateBackendSettings): 
     hostLeaseState: (stack, hostname) => hostLeaseState(root, stack, hostname),
     removeExpiredLeases: (stack, hostname) => removeExpiredLeases(root, stack, hostname),
     async createStackRecord(projectName, stack) {
-      // Only in a tree the engine has set up (its layout's marker), so the engine reads the record where it was put.
-      if (!(await stat(at(["meta.yaml"])).then(() => true, () => false))) return false;
+      // Only in a tree laid out by project (its marker, meta.yaml, says so), so the engine reads the record where it
+      // was put. A brand-new tree gets the marker the engine itself writes into an empty one.
+      if (!(await stat(at(["meta.yaml"])).then(() => true, () => false)) && !(await markNewTree())) return false;
       await mkdir(at(["stacks", projectName]), { recursive: true });
       // Exclusive: a stack that another process created first is left as it is.
       return writeFile(at(["stacks", projectName, `${stack}.json`]), emptyStackDocument(projectName, stack), { flag: "wx" }).then(

@@ -1,5 +1,7 @@
 import Module from "node:module";
 
+let deferred = false;
+
 /**
  * Loading the Pulumi SDK loads TypeScript with it (about 0.2 s of CPU, a third of the SDK's load time): the SDK's
  * runtime index requires its closure serializer, whose parser requires `@pulumi/pulumi/typescript-shim` at the top.
@@ -9,6 +11,8 @@ import Module from "node:module";
  * Nothing happens when the SDK has no such shim (another SDK layout) or it is already loaded.
  */
 export function deferSdkTypeScript(): void {
+  if (deferred) return;
+  deferred = true;
   let shimPath: string;
   try {
     shimPath = require.resolve("@pulumi/pulumi/typescript-shim");
@@ -44,5 +48,3 @@ export function deferSdkTypeScript(): void {
   standIn.exports = lazyExports;
   require.cache[shimPath] = standIn;
 }
-
-deferSdkTypeScript();
