@@ -147,7 +147,8 @@ async function startRelease(spec, isAbandoned = () => false) {
   const { child, port: releasePort, logFile } = release;
   const deadline = Date.now() + (spec.healthTimeoutMs || 30000);
   let last = "not started";
-  while (Date.now() < deadline) {
+  // A new process takes some tens of milliseconds to listen: ask soon, then back off to every 150 ms.
+  for (let wait = 10; Date.now() < deadline; wait = Math.min(wait * 2, 150)) {
     if (release.exited) {
       // The log tail is only complete once the app's output has been written out.
       await Promise.race([release.logsFlushed, new Promise((r) => setTimeout(r, 2000))]);
@@ -161,7 +162,7 @@ async function startRelease(spec, isAbandoned = () => false) {
       log(`release ${id} healthy on ${releasePort}`);
       return { id, port: releasePort, pid: child.pid, previous: await takeTraffic(release, spec, isAbandoned) };
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, wait));
   }
   await stopProcess(release);
   await Promise.race([release.logsFlushed, new Promise((r) => setTimeout(r, 2000))]);
