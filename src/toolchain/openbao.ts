@@ -1,6 +1,6 @@
 import { copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { defaultCacheRoot, PACKAGE_ROOT } from "./locations";
+import { defaultCacheRoot, PACKAGE_ROOT, removeAbandonedStaging, stagingPrefix } from "./locations";
 import { isExecutableFile, runGoBuild, runTool } from "./run";
 
 /** The OpenBao release the wrapper module in `toolchain/openbao` pins. */
@@ -106,7 +106,9 @@ async function build(
   const goVersion = await runTool("go", ["version"], { env, timeoutMs: 30_000, signal }).catch(() => null);
   if (!goVersion || goVersion.code !== 0) return { ok: false, reason: "building OpenBao needs Go on PATH, and `go version` failed" };
 
-  const staging = await mkdtemp(path.join(path.dirname(target), ".build-"));
+  await mkdir(path.dirname(target), { recursive: true });
+  await removeAbandonedStaging(path.dirname(target));
+  const staging = await mkdtemp(path.join(path.dirname(target), stagingPrefix()));
   try {
     // Built from a copy so a read-only checkout works and any go.sum update stays out of the tree.
     const wrapper = path.join(PACKAGE_ROOT, "toolchain", "openbao");

@@ -2,7 +2,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFi
 import os from "node:os";
 import path from "node:path";
 import { cliVersion, verifiedCliVersion } from "./cli-version";
-import { defaultCacheRoot, PACKAGE_ROOT } from "./locations";
+import { defaultCacheRoot, PACKAGE_ROOT, removeAbandonedStaging, stagingPrefix } from "./locations";
 import { isExecutableFile, runGoBuild, runTool } from "./run";
 
 export { cliVersion, defaultCacheRoot, PACKAGE_ROOT };
@@ -105,6 +105,8 @@ export async function ensurePulumi(options: EnsurePulumiOptions = {}): Promise<P
   candidates.push({ dir: path.join(os.homedir(), ".pulumi", "bin"), source: "pulumi_home" });
   const cacheDir = cachedToolchainDir(cacheRoot);
   candidates.push({ dir: cacheDir, source: "cache" });
+  // What a killed build left in the cache goes, whichever way the toolchain is found now.
+  await removeAbandonedStaging(path.dirname(cacheDir));
 
   const seen = new Set<string>();
   for (const { dir, source } of candidates) {
@@ -227,7 +229,8 @@ async function buildFromSource(
 
   const finalDir = cachedToolchainDir(cacheRoot);
   await mkdir(path.dirname(finalDir), { recursive: true });
-  const staging = await mkdtemp(path.join(path.dirname(finalDir), ".build-"));
+  await removeAbandonedStaging(path.dirname(finalDir));
+  const staging = await mkdtemp(path.join(path.dirname(finalDir), stagingPrefix()));
   const outDir = path.join(staging, "bin");
   await mkdir(outDir);
   const started = Date.now();
