@@ -32,6 +32,8 @@ export interface JobQueue {
     options: { localConcurrency: number; batchSize: number; pollingIntervalSeconds: number; notifyPollingIntervalSeconds?: number },
     handler: (jobs: { id: string; data: T; retryCount?: number }[]) => Promise<unknown>,
   ): Promise<string>;
+  /** Makes one of this process's workers fetch at once instead of waiting out its poll interval. */
+  notifyWorker(workerId: string): void;
   /** Stops this process's workers of a queue (`id`: one of them), waiting for their running jobs with `wait`. */
   offWork(name: string, options?: { id?: string; wait?: boolean }): Promise<void>;
   createQueue(name: string, options: { policy: string; notify?: boolean }): Promise<void>;
@@ -64,4 +66,50 @@ export async function openJobQueue(database: ServiceDatabase): Promise<JobQueue>
     await boss.updateQueue(DEPLOYMENTS_QUEUE, { notify: true });
   }
   return boss;
+}
+
+/** How `workEachJobThenFetch` polls and how many jobs it runs at once. */
+export interface ContinuousWorkOptions {
+  /** Jobs this process runs at once, each slot a worker of its own. */
+  readonly slots: number;
+  /** The poll interval without notification (LISTEN/NOTIFY unavailable). */
+  readonly pollingIntervalSeconds: number;
+  /** The poll interval while notification wakes workers: only a backstop. */
+  readonly notifyPollingIntervalSeconds: number;
+}
+
+/**
+ * Works a queue with `slots` workers, each fetching again the moment its job ends. A worker otherwise waits out its
+ * poll interval after every job, minus the job's time, whatever is queued: notification only wakes it for a job
+ * queued meanwhile, never for one a finished job made runnable (the next deployment of the same stack, one at a
+ * time per stack), so a slot ran at most one deployment per interval. Each slot is its own `work` call, the only
+ * way to learn its worker's id and tell that worker to fetch. Returns the workers' ids.
+ */
+export async function workEachJobThenFetch<T = DeploymentJob>(
+  queue: JobQueue,
+  name: string,
+  options: ContinuousWorkOptions,
+  handler: (jobs: { id: string; data: T; retryCount?: number }[]) => Promise<unknown>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let slot = 0; slot < options.slots; slot += 1) {
+    // A job may reach the handler before `work` has answered with the worker's id.
+    let idKnown!: (id: string) => void;
+    const workerId = new Promise<string>((resolve) => (idKnown = resolve));
+    const id = await queue.work<T>(
+      name,
+      { localConcurrency: 1, batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds, notifyPollingIntervalSeconds: options.notifyPollingIntervalSeconds },
+      async (jobs) => {
+        try {
+          return await handler(jobs);
+        } finally {
+          // Told as its job ends, the worker skips its wait (or cuts it short, told a moment later).
+          void workerId.then((known) => queue.notifyWorker(known));
+        }
+      },
+    );
+    idKnown(id);
+    ids.push(id);
+  }
+  return ids;
 }

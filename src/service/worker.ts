@@ -8,7 +8,7 @@ import {
 } from "../automation/index";
 import type { ServiceDatabase } from "./database";
 import { getDeployment, MAX_ATTEMPTS, type DeploymentNotifier } from "./deployments";
-import { DEPLOYMENTS_QUEUE, type JobQueue } from "./queue";
+import { DEPLOYMENTS_QUEUE, workEachJobThenFetch, type JobQueue } from "./queue";
 import { isTransientFailure } from "../outcome";
 import { appendEvent } from "./repositories/deployment-events";
 import { claimDeployment, finishDeployment, requeueDeployment, runState, type ClaimedDeployment } from "./repositories/deployments";
@@ -136,7 +136,7 @@ export async function startWorker(options: WorkerOptions): Promise<{ stop(): Pro
     if ((succeeded && job.operation === "rollback") || typeof result.rolled_back_to === "number") await notify("rolled_back", deploymentId);
   };
 
-  await options.queue.work(DEPLOYMENTS_QUEUE, { localConcurrency: options.concurrency ?? 2, batchSize: 1, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 }, async (jobs) => {
+  await workEachJobThenFetch(options.queue, DEPLOYMENTS_QUEUE, { slots: options.concurrency ?? 2, pollingIntervalSeconds: 0.5, notifyPollingIntervalSeconds: 2 }, async (jobs) => {
     for (const job of jobs) await runOne(job.data.deployment_id);
   });
   // The service's own schedule for previews whose `closed` event never arrived.

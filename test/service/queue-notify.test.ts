@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceDatabase } from "../../src/service/database";
-import { DEPLOYMENTS_QUEUE, openJobQueue, type JobQueue } from "../../src/service/queue";
+import { DEPLOYMENTS_QUEUE, openJobQueue, workEachJobThenFetch, type JobQueue } from "../../src/service/queue";
 import { closeTestDatabase, openTestDatabase } from "../support/database";
 
 describe("the deployment queue wakes its workers when a deployment is queued (PostgreSQL LISTEN/NOTIFY)", () => {
@@ -54,5 +54,42 @@ describe("the deployment queue wakes its workers when a deployment is queued (Po
     const deadline = Date.now() + 10_000;
     while (!handled.includes("woken-by-notify") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(handled).toContain("woken-by-notify");
+  });
+
+  it("fetches again as soon as a job ends: the next job of the same stack, runnable only then, starts at once", async () => {
+    const producer = await open();
+    const consumer = await open();
+    // A queue of its own, with the deployments queue's policy: no earlier test's worker takes its jobs.
+    const queueName = "fetch-after-job";
+    await producer.createQueue(queueName, { policy: "key_strict_fifo", notify: true });
+    const send = (id: string) =>
+      producer.send(queueName, { deployment_id: id }, { singletonKey: "fetch-after-job.development", retryLimit: 0, retryDelay: 1, retryBackoff: false, expireInSeconds: 60 });
+    // Both queued on one stack before the worker starts, so no notification comes later: the second may only start
+    // once the first has ended (one at a time per stack), and nothing but the fetch after a job tells the worker.
+    await send("first-of-stack");
+    await send("second-of-stack");
+    // Their notifications have long been delivered (to no worker of this queue) before the worker starts.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const started = new Map<string, number>();
+    const ended = new Map<string, number>();
+    // One slot polling every 30 s: without the fetch after each job, the second job would wait out that interval.
+    await workEachJobThenFetch<{ deployment_id: string }>(
+      consumer,
+      queueName,
+      { slots: 1, pollingIntervalSeconds: 30, notifyPollingIntervalSeconds: 30 },
+      async (jobs) => {
+        for (const job of jobs) {
+          started.set(job.data.deployment_id, Date.now());
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          ended.set(job.data.deployment_id, Date.now());
+        }
+      },
+    );
+    const deadline = Date.now() + 15_000;
+    while (!ended.has("second-of-stack") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ended.has("second-of-stack")).toBe(true);
+    const gap = started.get("second-of-stack")! - ended.get("first-of-stack")!;
+    expect(gap).toBeGreaterThanOrEqual(0);
+    expect(gap).toBeLessThan(5_000);
   });
 });
