@@ -229,7 +229,6 @@ async function buildFromSource(
 
   const finalDir = cachedToolchainDir(cacheRoot);
   await mkdir(path.dirname(finalDir), { recursive: true });
-  await removeAbandonedStaging(path.dirname(finalDir));
   const staging = await mkdtemp(path.join(path.dirname(finalDir), stagingPrefix()));
   const outDir = path.join(staging, "bin");
   await mkdir(outDir);

@@ -17,23 +17,13 @@ export function fileStateBackend(root: string, settings: StateBackendSettings): 
   /**
    * Writes the layout marker of a tree holding no stack yet, as the engine does on its first command there
    * (`version: 1`, stacks kept by project); false when stack files of the older layout (directly under `stacks/`)
-   * are there, which the engine would keep in that layout.
+   * are there, which the engine would keep in that layout. A marker another process wrote first is the same one.
    */
   const markNewTree = async (): Promise<boolean> => {
     const entries = await readdir(at(["stacks"]), { withFileTypes: true }).catch(() => []);
     if (entries.some((entry) => !entry.isDirectory())) return false;
     await mkdir(at([]), { recursive: true });
-    // Written whole beside it and linked into place, so a crash never leaves a cut marker; a marker another process
-    // linked first is the same one.
-    const written = at([`.meta.yaml.${process.pid}.${randomBytes(4).toString("hex")}`]);
-    await writeFile(written, NEW_TREE_MARKER);
-    try {
-      await link(written, at(["meta.yaml"])).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== "EEXIST") throw error;
-      });
-    } finally {
-      await rm(written, { force: true });
-    }
+    await createExclusively(at(["meta.yaml"]), NEW_TREE_MARKER);
     return true;
   };
   return {
@@ -72,14 +62,28 @@ export function fileStateBackend(root: string, settings: StateBackendSettings): 
       // was put. A brand-new tree gets the marker the engine itself writes into an empty one.
       if (!(await stat(at(["meta.yaml"])).then(() => true, () => false)) && !(await markNewTree())) return false;
       await mkdir(at(["stacks", projectName]), { recursive: true });
-      // Exclusive: a stack that another process created first is left as it is.
-      return writeFile(at(["stacks", projectName, `${stack}.json`]), emptyStackDocument(projectName, stack), { flag: "wx" }).then(
-        () => true,
-        (error: NodeJS.ErrnoException) => {
-          if (error.code === "EEXIST") return false;
-          throw error;
-        },
-      );
+      // A stack that another process created first is left as it is.
+      return createExclusively(at(["stacks", projectName, `${stack}.json`]), emptyStackDocument(projectName, stack));
     },
   };
+}
+
+/**
+ * Creates `file` with `text` unless it exists: written whole beside it and linked into place, so a crash never leaves
+ * it cut short. True when this created it.
+ */
+async function createExclusively(file: string, text: string): Promise<boolean> {
+  const written = `${path.join(path.dirname(file), `.${path.basename(file)}`)}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  await writeFile(written, text);
+  try {
+    return await link(written, file).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === "EEXIST") return false;
+        throw error;
+      },
+    );
+  } finally {
+    await rm(written, { force: true });
+  }
 }
