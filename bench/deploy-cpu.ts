@@ -14,11 +14,11 @@
  *
  *   npx tsx bench/deploy-cpu.ts [repetitions]      # default 3
  *
- * Figures (Pulumi 3.276.0, Node.js 22, 2 CPUs, load about 0.6; 5 repetitions, medians, CPU-seconds process ->
- * in-process): first deploy 2.27 -> 1.44 (ratio 0.63), changed deploy 2.21 -> 1.37 (0.62), no-change --refresh
- * 3.04 -> 1.40 (0.46). In the first deploy (of a new workspace: no `stack init` runs) the CLI process itself takes
- * 0.78 s, the engine's `up` 0.53 s, the dynamic-provider process 0.85 s before (two of them with --refresh, 1.67 s)
- * and none after, the local supervisor and release server 0.13 s. First URL 1.97 s -> 1.22 s.
+ * Figures (Pulumi 3.276.0, Node.js 22, 2 CPUs, load about 0.9; 5 repetitions, medians, CPU-seconds process ->
+ * in-process): first deploy 2.34 -> 1.36 (ratio 0.58), changed deploy 2.07 -> 1.47 (0.71), no-change --refresh
+ * 3.06 -> 1.55 (0.51). In the first deploy (of a new workspace: no `stack init` runs) the CLI process itself takes
+ * 0.71 s, the engine's `up` 0.54 s, the dynamic-provider process 0.83 s before (two of them with --refresh, 1.61 s)
+ * and none after, the local supervisor and release server 0.15 s. First URL 2.03 s -> 1.15 s.
  */
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";

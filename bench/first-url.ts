@@ -14,8 +14,8 @@
  *
  *   npx tsx bench/first-url.ts [samples]      # default 5 per mode and way
  *
- * Figures (Pulumi 3.276.0, Node.js 22, 2 CPUs, load about 1.7; medians of 5, process -> in-process): through the
- * service 2.18 s -> 1.00 s (ratio 0.46; target at most 1.5 s), fresh CLI process 2.30 s -> 1.41 s (0.61).
+ * Figures (Pulumi 3.276.0, Node.js 22, 2 CPUs, load about 1.4; medians of 5, process -> in-process): through the
+ * service 1.57 s -> 0.94 s (ratio 0.59; target at most 1.5 s), fresh CLI process 1.91 s -> 1.19 s (0.62).
  */
 import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
